@@ -1,0 +1,46 @@
+# Two commands for a new machine: `make run` (the site, with demo data) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+REQ_HASH := $(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(REQ_HASH)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test serve venv migrate demo messages lint bench clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+messages: venv
+	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore=.venv -v0; fi
+
+migrate: venv
+	$(PY) manage.py migrate --noinput -v1
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+run: venv messages demo
+	@echo "Starting the site at http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: venv messages
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+serve: venv messages
+	@bash scripts/serve.sh
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+bench: venv
+	$(PY) manage.py bench_guarantees
+
+clean:
+	rm -rf $(VENV) db.sqlite3 .test-db.sqlite3 staticfiles .test-media

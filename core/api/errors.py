@@ -1,0 +1,55 @@
+"""One error shape for every API: ``{"errors": [{"rule", "field", "message"}]}``."""
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.errors import RuleViolation
+
+
+def _flatten(detail, field=None):
+    """DRF's nested error details as flat (field, message) pairs, with dotted field paths."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = key if field is None else f"{field}.{key}"
+            if key == "non_field_errors":
+                name = field
+            yield from _flatten(value, name)
+    elif isinstance(detail, list):
+        for index, value in enumerate(detail):
+            if isinstance(value, (dict, list)) and field is not None:
+                yield from _flatten(value, f"{field}[{index}]" if isinstance(value, dict) else field)
+            else:
+                yield from _flatten(value, field)
+    else:
+        yield field, str(detail)
+
+
+def errors_response(problems, status_code=400, headers=None) -> Response:
+    return Response({"errors": problems}, status=status_code, headers=headers)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, RuleViolation):
+        return errors_response([p.as_dict() for p in exc.problems], exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, Http404):
+        return errors_response([{"rule": None, "field": None, "message": _("Not found.")}], status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        problems = [{"rule": None, "field": f, "message": m} for f, m in _flatten(exc.detail)]
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        problems = [{"rule": None, "field": None, "message": str(detail)}]
+    return errors_response(problems, response.status_code, headers={
+        k: v for k, v in response.items() if k in ("WWW-Authenticate", "Retry-After", "Allow")
+    })

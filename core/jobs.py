@@ -1,0 +1,5 @@
+"""Placeholder replaced below in this session."""
+
+
+def beat_schedule():
+    return {}

@@ -1,0 +1,21 @@
+from .audit import AuditEvent
+from .calendar import CalendarDay, CalendarYear
+from .jobs import JobRun
+from .organisations import ApiToken, Organisation, Region, Role, User
+from .rates import ExchangeRate, LprRate
+from .rulesets import RuleSet
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "CalendarDay",
+    "CalendarYear",
+    "ExchangeRate",
+    "JobRun",
+    "LprRate",
+    "Organisation",
+    "Region",
+    "Role",
+    "RuleSet",
+    "User",
+]

@@ -1,0 +1,54 @@
+"""Shared fixtures. Tests that need PostgreSQL, Redis or chromium are marked, and skipped with a
+reason outside CI when the service is missing (CI=true never gets this far without them)."""
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _skip_reason(item) -> str | None:
+    if item.get_closest_marker("postgres") and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        return "needs PostgreSQL: start it or set DATABASE_URL"
+    if item.get_closest_marker("redis") and not settings.REDIS_URL:
+        return "needs Redis: start it or set REDIS_URL"
+    if item.get_closest_marker("browser") and not shutil.which(CHROMIUM):
+        return "needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    in_ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+    for item in items:
+        reason = _skip_reason(item)
+        if reason and in_ci:
+            raise pytest.UsageError(f"CI=true but {item.nodeid} {reason}")
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_report_header(config):
+    db = settings.DATABASES["default"]
+    return [
+        f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST') or db.get('NAME')}",
+        f"redis: {settings.REDIS_URL or 'none (eager Celery, local memory cache)'}",
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Each test starts with an empty cache (axes counters, throttles, memoised look-ups)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def on_postgres():
+    return connection.vendor == "postgresql"
