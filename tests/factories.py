@@ -21,7 +21,7 @@ def make_credit_code(seed: int | None = None) -> str:
     return body + credit_code_check_character(body)
 
 
-class RegionFactory(factory.django_db.DjangoModelFactory):
+class RegionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Region
         django_get_or_create = ("code",)
@@ -32,7 +32,7 @@ class RegionFactory(factory.django_db.DjangoModelFactory):
     parent = None
 
 
-class OrganisationFactory(factory.django_db.DjangoModelFactory):
+class OrganisationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Organisation
 
@@ -42,7 +42,7 @@ class OrganisationFactory(factory.django_db.DjangoModelFactory):
     region = factory.SubFactory(RegionFactory)
 
 
-class UserFactory(factory.django_db.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -67,7 +67,7 @@ def bank_user(**kwargs) -> User:
     return UserFactory(organisation__kind=Organisation.Kind.BANK, roles=["bank_operator"], **kwargs)
 
 
-class BorrowerFactory(factory.django_db.DjangoModelFactory):
+class BorrowerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Borrower
 
@@ -81,7 +81,7 @@ class BorrowerFactory(factory.django_db.DjangoModelFactory):
     size_evidence = "2024 年度财务报表"
 
 
-class AgreementFactory(factory.django_db.DjangoModelFactory):
+class AgreementFactory(factory.django.DjangoModelFactory):
     """The reference 2:4:2:2 split."""
 
     class Meta:
@@ -100,7 +100,7 @@ class AgreementFactory(factory.django_db.DjangoModelFactory):
     share_government = Decimal("0")
 
 
-class GuaranteeFactory(factory.django_db.DjangoModelFactory):
+class GuaranteeFactory(factory.django.DjangoModelFactory):
     """A row as it is stored; to exercise the rules, create through guarantees.services."""
 
     class Meta:
