@@ -174,14 +174,7 @@ def test_gu1_government_share_counts_toward_the_sum():
 
 
 def test_gu1_sum_exactly_one_with_six_places_is_accepted():
-    parse_split(
-        {
-            "bank": "0.200001",
-            "guarantee_firm": "0.399999",
-            "reguarantee": "0.2",
-            "national_fund": "0.2",
-        }
-    )
+    parse_split({"bank": "0.200001", "guarantee_firm": "0.399999", "reguarantee": "0.2", "national_fund": "0.2"})
 
 
 def test_gu1_sum_0_999999_is_rejected_with_the_sum_in_the_message():
@@ -437,12 +430,7 @@ def test_gu4_paid_compensation_is_never_overdue():
 
 
 def fees(amount, rate, other="0", small=True):
-    return check_fees(
-        small_micro_or_agri=small,
-        single_borrower_amount=amount,
-        fee_rate=rate,
-        other_fees=other,
-    )
+    return check_fees(small_micro_or_agri=small, single_borrower_amount=amount, fee_rate=rate, other_fees=other)
 
 
 def test_gu5_fee_cap_threshold_is_inclusive():
@@ -632,10 +620,7 @@ def test_gu9_negative_is_rejected():
 STANDARD = {
     "agriculture": (("revenue",), [(20000,), (500,), (50,)]),
     "industry": (("employees", "revenue"), [(1000, 40000), (300, 2000), (20, 300)]),
-    "construction": (
-        ("revenue", "total_assets"),
-        [(80000, 80000), (6000, 5000), (300, 300)],
-    ),
+    "construction": (("revenue", "total_assets"), [(80000, 80000), (6000, 5000), (300, 300)]),
     "wholesale": (("employees", "revenue"), [(200, 40000), (20, 5000), (5, 1000)]),
     "retail": (("employees", "revenue"), [(300, 20000), (50, 500), (10, 100)]),
     "transport": (("employees", "revenue"), [(1000, 30000), (300, 3000), (20, 200)]),
@@ -643,23 +628,11 @@ STANDARD = {
     "postal": (("employees", "revenue"), [(1000, 30000), (300, 2000), (20, 100)]),
     "accommodation": (("employees", "revenue"), [(300, 10000), (100, 2000), (10, 100)]),
     "catering": (("employees", "revenue"), [(300, 10000), (100, 2000), (10, 100)]),
-    "information_transmission": (
-        ("employees", "revenue"),
-        [(2000, 100000), (100, 1000), (10, 100)],
-    ),
+    "information_transmission": (("employees", "revenue"), [(2000, 100000), (100, 1000), (10, 100)]),
     "software_it": (("employees", "revenue"), [(300, 10000), (100, 1000), (10, 50)]),
-    "real_estate_development": (
-        ("revenue", "total_assets"),
-        [(200000, 10000), (1000, 5000), (100, 2000)],
-    ),
-    "property_management": (
-        ("employees", "revenue"),
-        [(1000, 5000), (300, 1000), (100, 500)],
-    ),
-    "leasing_business_services": (
-        ("employees", "total_assets"),
-        [(300, 120000), (100, 8000), (10, 100)],
-    ),
+    "real_estate_development": (("revenue", "total_assets"), [(200000, 10000), (1000, 5000), (100, 2000)]),
+    "property_management": (("employees", "revenue"), [(1000, 5000), (300, 1000), (100, 500)]),
+    "leasing_business_services": (("employees", "total_assets"), [(300, 120000), (100, 8000), (10, 100)]),
     "other": (("employees",), [(300,), (100,), (10,)]),
 }
 LOWER = {"large": "medium", "medium": "small", "small": "micro"}
@@ -846,3 +819,20 @@ def test_gu13_negative_net_recovery_is_rejected():
 @given(base=cents, split=splits())
 def test_gu13_shared_recovery_always_adds_up(base, split):
     assert sum(share_recovery(base, split).values()) == base
+
+
+@pytest.mark.parametrize(
+    ("kind", "size", "agri", "expected"),
+    [
+        ("enterprise", "small", False, True),
+        ("enterprise", "micro", False, True),
+        ("enterprise", "medium", False, False),
+        ("enterprise", "large", False, False),
+        ("enterprise", "medium", True, True),
+        ("owner", "", False, True),
+        ("individual_business", "", False, True),
+        ("farmer", "", False, True),
+    ],
+)
+def test_gu5_gu7_who_counts_as_small_micro_or_agri(kind, size, agri, expected):
+    assert rules.is_small_micro_or_agri(kind=kind, size=size, is_agricultural=agri) is expected
