@@ -28,6 +28,9 @@ class FirmYearProfile(models.Model):
         verbose_name_plural = _("firm year profiles")
         constraints = [models.UniqueConstraint(fields=["firm", "year"], name="firmyear_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.firm} {self.year}"
+
 
 class FirmNetAssets(models.Model):
     """净资产 of a guarantee firm at a period end (GU-8's denominator)."""
@@ -41,6 +44,9 @@ class FirmNetAssets(models.Model):
         verbose_name = _("net assets report")
         verbose_name_plural = _("net assets reports")
         constraints = [models.UniqueConstraint(fields=["firm", "as_of"], name="netassets_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.firm} {self.as_of} {self.net_assets}"
 
 
 class Borrower(models.Model):
@@ -108,6 +114,9 @@ class BorrowerQualification(models.Model):
     class Meta:
         verbose_name = _("qualification")
         verbose_name_plural = _("qualifications")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.valid_from}–{self.valid_to or ''}"
 
 
 SHARE_SUM = (
@@ -285,6 +294,9 @@ class Compensation(models.Model):
         ]
         indexes = [models.Index(fields=["due_on"], condition=Q(paid_on__isnull=True), name="compensation_unpaid_due")]
 
+    def __str__(self) -> str:
+        return f"{self.guarantee} {self.default_on}"
+
     def parts(self) -> dict[str, Decimal]:
         return {
             "bank": self.part_bank,
@@ -317,6 +329,9 @@ class RecoveryAction(models.Model):
         ordering = ["-on", "-id"]
         verbose_name = _("recovery action")
         verbose_name_plural = _("recovery actions")
+
+    def __str__(self) -> str:
+        return f"{self.on} {self.get_kind_display()}"
 
 
 class Recovery(models.Model):
@@ -353,6 +368,9 @@ class Recovery(models.Model):
             models.CheckConstraint(condition=Q(gross__gte=0, net__gte=0), name="recovery_not_negative"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.received_on} {self.net}"
+
 
 class FirmIndicatorSnapshot(models.Model):
     """JB-5: a guarantee firm's indicators at a quarter end (GU-6 … GU-9)."""
@@ -378,3 +396,6 @@ class FirmIndicatorSnapshot(models.Model):
         verbose_name_plural = _("indicator snapshots")
         constraints = [models.UniqueConstraint(fields=["firm", "period"], name="snapshot_unique_firm_period")]
         indexes = [models.Index(fields=["period"])]
+
+    def __str__(self) -> str:
+        return f"{self.firm} {self.period}"

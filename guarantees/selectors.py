@@ -1,0 +1,83 @@
+"""Reads for guaranteed loans, always scoped to what the requesting user may see.
+
+A guarantee is visible to its guarantee firm, its bank, the authority and supervisors whose
+jurisdiction contains the firm, the re-guarantee firm for re-guaranteed business in its region,
+and the national fund for business in its scope. Anything else answers 404.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from core.models import Organisation
+from core.scoping import org_filter, sees_everything, visible_organisations
+from guarantees.models import Agreement, Borrower, Compensation, Guarantee
+
+
+def _party_q(user, prefix: str = "") -> Q:
+    """Rows of business where the user's organisation takes part or has jurisdiction."""
+    if sees_everything(user):
+        return Q()
+    q = org_filter(user, f"{prefix}firm", f"{prefix}bank")
+    org = user.organisation
+    if org is not None and org.kind == Organisation.Kind.REGUARANTEE_FIRM:
+        q |= Q(**{f"{prefix}reguaranteed": True, f"{prefix}firm__region__path__startswith": org.region.path})
+    if org is not None and org.kind == Organisation.Kind.NATIONAL_FUND:
+        q |= Q(**{f"{prefix}national_fund_scope": True})
+    return q
+
+
+def guarantee_list(*, user) -> QuerySet[Guarantee]:
+    return (
+        Guarantee.objects.filter(_party_q(user))
+        .select_related("firm", "bank", "borrower", "agreement")
+    )
+
+
+def guarantee_get_for_user(*, user, guarantee_id: int) -> Guarantee:
+    return get_object_or_404(guarantee_list(user=user), pk=guarantee_id)
+
+
+def agreement_list(*, user) -> QuerySet[Agreement]:
+    return Agreement.objects.filter(org_filter(user, "firm", "bank")).select_related("firm", "bank")
+
+
+def agreement_get_for_user(*, user, agreement_id: int) -> Agreement:
+    return get_object_or_404(agreement_list(user=user), pk=agreement_id)
+
+
+def borrower_list(*, user) -> QuerySet[Borrower]:
+    return Borrower.objects.filter(org_filter(user, "owner")).select_related("owner")
+
+
+def borrower_get_for_user(*, user, borrower_id: int) -> Borrower:
+    return get_object_or_404(borrower_list(user=user), pk=borrower_id)
+
+
+def compensation_list(*, user) -> QuerySet[Compensation]:
+    return Compensation.objects.filter(_party_q(user, "guarantee__")).select_related(
+        "guarantee", "guarantee__firm", "guarantee__bank", "guarantee__borrower"
+    )
+
+
+def compensation_get_for_user(*, user, compensation_id: int) -> Compensation:
+    return get_object_or_404(compensation_list(user=user), pk=compensation_id)
+
+
+def overdue_compensations(*, user, today: date) -> QuerySet[Compensation]:
+    """GU-4: unpaid compensations past their due date."""
+    return compensation_list(user=user).filter(paid_on__isnull=True, due_on__lt=today)
+
+
+def firms_for_user(*, user) -> QuerySet[Organisation]:
+    """Guarantee firms whose figures the user may see."""
+    return visible_organisations(user).filter(kind=Organisation.Kind.GUARANTEE_FIRM)
+
+
+def banks_for_firm(*, firm: Organisation) -> QuerySet[Organisation]:
+    """Banks the firm has agreements with (choices for its forms)."""
+    return Organisation.objects.filter(kind=Organisation.Kind.BANK, bank_agreements__firm=firm).distinct()
+
+

@@ -1,0 +1,507 @@
+"""Writes for guaranteed loans: one function per business action, each in a transaction with an
+audit row. The policy arithmetic and decisions are in rules.py; this module applies them."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from core.audit import audit, snapshot
+from core.errors import Problem, RuleViolation
+from core.models import AuditEvent, Organisation
+from core.rulesets import rule_params
+from core.services import require_member, transition
+from core.validators import credit_code_problem, id_number_problem
+from guarantees import rules
+from guarantees.models import (
+    Agreement,
+    Borrower,
+    Compensation,
+    FirmNetAssets,
+    Guarantee,
+    Recovery,
+    RecoveryAction,
+)
+
+FIRM_ROLES = ("firm_operator",)
+S = Guarantee.Status
+TRANSITIONS = {
+    S.ACTIVE: {S.RELEASED, S.DEFAULTED},
+    S.DEFAULTED: {S.COMPENSATED},
+    S.COMPENSATED: {S.RECOVERING, S.RECOVERED, S.WRITTEN_OFF},
+    S.RECOVERING: {S.RECOVERED, S.WRITTEN_OFF},
+}
+# Liabilities still on the firm's books: they count toward 单户担保金额 (GU-5).
+OPEN_STATUSES = (S.ACTIVE, S.DEFAULTED)
+
+
+def guarantee_params(on: date) -> rules.GuaranteeParams:
+    """The guarantees rule set in force on ``on``."""
+    return rules.GuaranteeParams.from_mapping(rule_params("guarantees", on))
+
+
+# --- agreements (GU-1, GU-2) ------------------------------------------------------------------
+
+SHARE_FIELDS = {
+    "bank": "share_bank",
+    "guarantee_firm": "share_firm",
+    "reguarantee": "share_reguarantee",
+    "national_fund": "share_national_fund",
+    "government": "share_government",
+}
+
+
+def split_of(agreement: Agreement) -> rules.Split:
+    return rules.Split(**agreement.shares())
+
+
+def _apply_split(agreement: Agreement, shares) -> None:
+    """GU-1 refuses a split that does not add up; GU-2 breaches are stored and flagged."""
+    split = rules.parse_split(shares)
+    for party, attr in SHARE_FIELDS.items():
+        setattr(agreement, attr, getattr(split, party))
+    problems = rules.check_minimum_shares(split, guarantee_params(agreement.signed_on))
+    agreement.compliant = not problems
+    agreement.problems = [p.as_dict() for p in problems]
+
+
+def _check_agreement_parties(firm: Organisation, bank: Organisation, signed_on: date, expires_on: date) -> None:
+    problems = []
+    if firm.kind != Organisation.Kind.GUARANTEE_FIRM:
+        problems.append(Problem("INPUT", _("The firm must be a guarantee firm."), "firm"))
+    if bank.kind != Organisation.Kind.BANK:
+        problems.append(Problem("INPUT", _("The partner must be a bank."), "bank"))
+    if expires_on < signed_on:
+        problems.append(Problem("INPUT", _("The expiry date is before the signing date."), "expires_on"))
+    if problems:
+        raise RuleViolation.many(problems)
+
+
+@transaction.atomic
+def agreement_create(
+    *, user, firm: Organisation, bank: Organisation, code: str, signed_on: date, expires_on: date,
+    grace_days: int, shares, deposit_ratio=Decimal("0"), batch_mode: str = Agreement.BatchMode.NONE,
+    loss_base_includes_interest: bool = False,
+) -> Agreement:
+    require_member(user, firm, *FIRM_ROLES)
+    _check_agreement_parties(firm, bank, signed_on, expires_on)
+    rules.compensation_due_on(signed_on, grace_days)  # GU-4 validates the grace period
+    if Agreement.objects.filter(firm=firm, code=code).exists():
+        raise RuleViolation("INPUT", _("An agreement with this number already exists."), "code")
+    agreement = Agreement(
+        firm=firm, bank=bank, code=code, signed_on=signed_on, expires_on=expires_on, grace_days=grace_days,
+        deposit_ratio=rules.ratio(deposit_ratio, field="deposit_ratio"), batch_mode=batch_mode,
+        loss_base_includes_interest=loss_base_includes_interest,
+    )
+    _apply_split(agreement, shares)
+    agreement.save()
+    audit(actor=user, action=AuditEvent.Action.CREATE, instance=agreement, organisation=firm,
+          summary=f"agreement {code}")
+    return agreement
+
+
+@transaction.atomic
+def agreement_update(*, user, agreement: Agreement, **changes: Any) -> Agreement:
+    """Change an agreement's terms; a new split is checked again (GU-1, GU-2)."""
+    require_member(user, agreement.firm, *FIRM_ROLES)
+    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    before = snapshot(agreement)
+    shares = changes.pop("shares", None)
+    for name, value in changes.items():
+        setattr(agreement, name, value)
+    _check_agreement_parties(agreement.firm, agreement.bank, agreement.signed_on, agreement.expires_on)
+    rules.compensation_due_on(agreement.signed_on, agreement.grace_days)
+    _apply_split(agreement, shares if shares is not None else agreement.shares())
+    agreement.save()
+    audit(actor=user, action=AuditEvent.Action.UPDATE, instance=agreement, organisation=agreement.firm,
+          before=before, summary=f"agreement {agreement.code}")
+    return agreement
+
+
+# --- borrowers (GU-11) ------------------------------------------------------------------------
+
+
+@dataclass
+class BorrowerData:
+    name: str
+    id_kind: str
+    id_number: str
+    kind: str
+    industry: str = ""
+    employees: int | None = None
+    revenue: Decimal | None = None
+    total_assets: Decimal | None = None
+    size_entered: str = ""
+    size_evidence: str = ""
+    is_agricultural: bool = False
+    is_strategic_emerging: bool = False
+    is_government_platform: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def _check_borrower(data: BorrowerData) -> str | None:
+    """Validates identity and size inputs; returns the GU-11 derived size."""
+    problems = []
+    id_problem = (
+        credit_code_problem(data.id_number) if data.id_kind == Borrower.IdKind.CREDIT_CODE
+        else id_number_problem(data.id_number)
+    )
+    if id_problem:
+        problems.append(Problem("INPUT", id_problem, "borrower.id_number"))
+    if data.size_entered and not data.size_evidence.strip():
+        problems.append(Problem("GU-11", _("An entered enterprise size needs its evidence."), "borrower.size_evidence"))
+    derived = None
+    if data.industry:
+        try:
+            derived = rules.derive_enterprise_size(
+                industry=data.industry, employees=data.employees, revenue=data.revenue, total_assets=data.total_assets
+            )
+        except RuleViolation as exc:
+            problems.extend(Problem(p.rule, p.message, f"borrower.{p.field}") for p in exc.problems)
+    if data.kind == Borrower.Kind.ENTERPRISE and not (data.size_entered or derived):
+        problems.append(Problem(
+            "GU-11",
+            _("Give the enterprise's industry with its employees, revenue and assets, or enter its size with evidence."),
+            "borrower.size_entered",
+        ))
+    if problems:
+        raise RuleViolation.many(problems)
+    return derived
+
+
+def borrower_upsert(*, user, owner: Organisation, data: BorrowerData) -> Borrower:
+    """Find the owner's borrower by identifier, or create it; its figures are refreshed."""
+    derived = _check_borrower(data)
+    values = {
+        "name": data.name, "id_kind": data.id_kind, "kind": data.kind, "industry": data.industry,
+        "employees": data.employees, "revenue": data.revenue, "total_assets": data.total_assets,
+        "size_entered": data.size_entered, "size_evidence": data.size_evidence, "size_derived": derived or "",
+        "is_agricultural": data.is_agricultural, "is_strategic_emerging": data.is_strategic_emerging,
+        "is_government_platform": data.is_government_platform,
+    }
+    id_number = data.id_number.upper()
+    borrower = Borrower.objects.select_for_update().filter(owner=owner, id_number=id_number).first()
+    if borrower is None:
+        borrower = Borrower.objects.create(owner=owner, id_number=id_number, **values)
+        audit(actor=user, action=AuditEvent.Action.CREATE, instance=borrower, organisation=owner, summary=data.name)
+        return borrower
+    before = snapshot(borrower)
+    for name, value in values.items():
+        setattr(borrower, name, value)
+    borrower.save()
+    if snapshot(borrower) != before:
+        audit(actor=user, action=AuditEvent.Action.UPDATE, instance=borrower, organisation=owner,
+              before=before, summary=data.name)
+    return borrower
+
+
+# --- guarantees (GU-5, GU-12) -----------------------------------------------------------------
+
+
+@dataclass
+class GuaranteeData:
+    contract_no: str
+    loan_principal: Decimal
+    amount: Decimal
+    loan_start: date
+    loan_maturity: date
+    start: date
+    end: date
+    fee_rate: Decimal
+    other_fees: Decimal = Decimal("0")
+    currency: str = "CNY"
+    purpose: str = Guarantee.Purpose.OPERATIONS
+    reguaranteed: bool = False
+    national_fund_scope: bool = False
+    recommended_by_bank: bool = False
+
+
+def _check_guarantee_input(data: GuaranteeData, agreement: Agreement) -> None:
+    problems = []
+    if data.amount <= 0:
+        problems.append(Problem("INPUT", _("The guaranteed amount must be more than 0."), "amount"))
+    if data.amount > data.loan_principal:
+        problems.append(Problem("INPUT", _("The guaranteed amount cannot exceed the loan principal."), "amount"))
+    if data.loan_maturity < data.loan_start:
+        problems.append(Problem("INPUT", _("The loan maturity is before the loan start."), "loan_maturity"))
+    if data.end < data.start:
+        problems.append(Problem("INPUT", _("The guarantee end is before its start."), "end"))
+    if not agreement.signed_on <= data.start <= agreement.expires_on:
+        problems.append(Problem(
+            "INPUT",
+            _("The guarantee starts outside the agreement's term (%(from)s to %(to)s).")
+            % {"from": agreement.signed_on, "to": agreement.expires_on},
+            "start",
+        ))
+    if problems:
+        raise RuleViolation.many(problems)
+
+
+def _single_borrower_amount(borrower: Borrower, firm: Organisation, amount: Decimal) -> Decimal:
+    """单户担保金额 (GU-5): the borrower's open guaranteed amount with this firm, this one included."""
+    existing = (
+        Guarantee.objects.filter(borrower=borrower, firm=firm, status__in=OPEN_STATUSES)
+        .aggregate(total=Sum("amount"))["total"]
+    )
+    return (existing or Decimal("0")) + amount
+
+
+@transaction.atomic
+def guarantee_create(
+    *, user, agreement: Agreement, borrower: BorrowerData | Borrower, data: GuaranteeData
+) -> Guarantee:
+    """Record a guarantee. GU-12 refuses forbidden business; GU-5 breaches are stored and flagged."""
+    firm = agreement.firm
+    require_member(user, firm, *FIRM_ROLES)
+    borrower_row = borrower if isinstance(borrower, Borrower) else None
+    platform = borrower_row.is_government_platform if borrower_row else borrower.is_government_platform
+    rules.check_forbidden_business(purpose=data.purpose, borrower_is_government_platform=platform)
+    _check_guarantee_input(data, agreement)
+    if Guarantee.objects.filter(firm=firm, contract_no=data.contract_no).exists():
+        raise RuleViolation("INPUT", _("A guarantee with this contract number already exists."), "contract_no")
+    if borrower_row is None:
+        borrower_row = borrower_upsert(user=user, owner=firm, data=borrower)
+    # Lock the borrower so two guarantees recorded at once both see each other in 单户担保金额.
+    Borrower.objects.select_for_update().filter(pk=borrower_row.pk).first()
+    small_agri = rules.is_small_micro_or_agri(
+        kind=borrower_row.kind, size=borrower_row.size, is_agricultural=borrower_row.is_agricultural
+    )
+    single = _single_borrower_amount(borrower_row, firm, data.amount)
+    problems = rules.check_fees(
+        small_micro_or_agri=small_agri, single_borrower_amount=single, fee_rate=data.fee_rate,
+        other_fees=data.other_fees, params=guarantee_params(data.start),
+    )
+    guarantee = Guarantee.objects.create(
+        firm=firm, bank=agreement.bank, agreement=agreement, borrower=borrower_row,
+        small_micro_or_agri=small_agri, single_borrower_amount=single,
+        fee_compliant=not problems, problems=[p.as_dict() for p in problems], created_by=user,
+        **{name: getattr(data, name) for name in GuaranteeData.__dataclass_fields__},
+    )
+    audit(actor=user, action=AuditEvent.Action.CREATE, instance=guarantee, organisation=firm,
+          summary=f"guarantee {data.contract_no}")
+    return guarantee
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str | None
+    rule: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "column": self.column, "rule": self.rule, "message": str(self.message)}
+
+
+class BulkRejected(RuleViolation):
+    """A bulk file with any bad row: nothing is saved, every error is listed."""
+
+    def __init__(self, errors: list[RowError]):
+        self.errors = errors
+        super().__init__(
+            errors[0].rule, errors[0].message, errors[0].column,
+            problems=[Problem(e.rule, f"{_('Row')} {e.row}: {e.message}", e.column) for e in errors],
+        )
+
+
+@transaction.atomic
+def guarantee_bulk_create(*, user, firm: Organisation, rows: list[dict]) -> list[Guarantee]:
+    """Create every row or none. Each row: ``{"row": n, "agreement_code", "borrower": BorrowerData,
+    "data": GuaranteeData}`` or ``{"row": n, "errors": [RowError…]}`` from the file parser."""
+    require_member(user, firm, *FIRM_ROLES)
+    agreements = {a.code: a for a in Agreement.objects.filter(firm=firm).select_related("firm", "bank")}
+    errors: list[RowError] = []
+    created = []
+    for row in rows:
+        if row.get("errors"):
+            errors.extend(row["errors"])
+            continue
+        agreement = agreements.get(row["agreement_code"])
+        if agreement is None:
+            errors.append(RowError(row["row"], "agreement_code", "INPUT",
+                                   _("No agreement of yours has the number “%(code)s”.") % {"code": row["agreement_code"]}))
+            continue
+        try:
+            # A savepoint per row, so one bad row does not poison the others' checks.
+            with transaction.atomic():
+                created.append(guarantee_create(user=user, agreement=agreement, borrower=row["borrower"], data=row["data"]))
+        except RuleViolation as exc:
+            errors.extend(RowError(row["row"], p.field, p.rule, p.message) for p in exc.problems)
+    if errors:
+        raise BulkRejected(errors)
+    return created
+
+
+# --- release, default, compensation (GU-3, GU-4) ----------------------------------------------
+
+
+@transaction.atomic
+def guarantee_release(*, user, guarantee: Guarantee, released_on: date) -> Guarantee:
+    """解保: the loan is repaid, the liability ends."""
+    require_member(user, guarantee.firm, *FIRM_ROLES)
+    if released_on < guarantee.start:
+        raise RuleViolation("INPUT", _("The release date is before the guarantee start."), "released_on")
+    before = snapshot(guarantee)
+    transition(Guarantee, pk=guarantee.pk, field="status", allowed=TRANSITIONS, old=guarantee.status,
+               new=S.RELEASED, closed_on=released_on)
+    guarantee.refresh_from_db()
+    audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=guarantee, organisation=guarantee.firm,
+          before=before, summary=f"{guarantee.contract_no} released")
+    return guarantee
+
+
+@transaction.atomic
+def guarantee_default(
+    *, user, guarantee: Guarantee, default_on: date, principal, interest=Decimal("0"),
+    penalty_interest=Decimal("0"),
+) -> Compensation:
+    """逾期: allocate the loss (GU-3) and set the compensation's due date (GU-4)."""
+    require_member(user, guarantee.firm, *FIRM_ROLES)
+    principal = rules.money(principal, rule="GU-3", field="principal")
+    interest = rules.money(interest, rule="GU-3", field="interest")
+    penalty_interest = rules.money(penalty_interest, rule="GU-3", field="penalty_interest")
+    problems = []
+    if default_on < guarantee.start:
+        problems.append(Problem("INPUT", _("The default date is before the guarantee start."), "default_on"))
+    if not 0 < principal <= guarantee.loan_principal:
+        problems.append(Problem("GU-3", _("The unpaid principal must be more than 0 and at most the loan principal."), "principal"))
+    if interest < 0 or penalty_interest < 0:
+        problems.append(Problem("GU-3", _("Interest amounts must not be negative."), "interest"))
+    if problems:
+        raise RuleViolation.many(problems)
+    agreement = guarantee.agreement
+    base = principal + (interest if agreement.loss_base_includes_interest else Decimal("0"))
+    split = split_of(agreement)
+    parts = rules.allocate(base, split)
+    before = snapshot(guarantee)
+    transition(Guarantee, pk=guarantee.pk, field="status", allowed=TRANSITIONS, old=guarantee.status, new=S.DEFAULTED)
+    compensation = Compensation.objects.create(
+        guarantee=guarantee, default_on=default_on, due_on=rules.compensation_due_on(default_on, agreement.grace_days),
+        principal=principal, interest=interest, penalty_interest=penalty_interest, base=base,
+        shares={k: str(v) for k, v in split.as_dict().items()},
+        part_bank=parts["bank"], part_firm=parts["guarantee_firm"], part_reguarantee=parts["reguarantee"],
+        part_national_fund=parts["national_fund"], part_government=parts["government"],
+    )
+    guarantee.refresh_from_db()
+    audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=guarantee, organisation=guarantee.firm,
+          before=before, summary=f"{guarantee.contract_no} defaulted")
+    audit(actor=user, action=AuditEvent.Action.CREATE, instance=compensation, organisation=guarantee.firm)
+    return compensation
+
+
+@transaction.atomic
+def compensation_pay(*, user, compensation: Compensation, paid_on: date) -> Compensation:
+    """代偿: the firm pays the bank everything but the bank's own share (GU-3)."""
+    guarantee = compensation.guarantee
+    require_member(user, guarantee.firm, *FIRM_ROLES)
+    if paid_on < compensation.default_on:
+        raise RuleViolation("INPUT", _("The payment date is before the default date."), "paid_on")
+    before = snapshot(compensation)
+    transition(Guarantee, pk=guarantee.pk, field="status", allowed=TRANSITIONS, old=guarantee.status,
+               new=S.COMPENSATED, closed_on=paid_on)
+    compensation.paid_on = paid_on
+    compensation.paid_amount = compensation.base - compensation.part_bank
+    compensation.save(update_fields=["paid_on", "paid_amount"])
+    audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=compensation, organisation=guarantee.firm,
+          before=before, summary=f"{guarantee.contract_no} compensated")
+    return compensation
+
+
+# --- recovery and write-off (GU-13) -----------------------------------------------------------
+
+
+def _locked_compensation(compensation: Compensation) -> Compensation:
+    return Compensation.objects.select_for_update().select_related("guarantee__firm").get(pk=compensation.pk)
+
+
+def _require_paid(compensation: Compensation) -> None:
+    if compensation.paid_on is None:
+        raise RuleViolation("GU-13", _("Record the compensation payment first."), "paid_on")
+
+
+@transaction.atomic
+def recovery_action_record(*, user, compensation: Compensation, on: date, kind: str, note: str = "") -> RecoveryAction:
+    compensation = _locked_compensation(compensation)
+    guarantee = compensation.guarantee
+    require_member(user, guarantee.firm, *FIRM_ROLES)
+    _require_paid(compensation)
+    action = RecoveryAction.objects.create(compensation=compensation, on=on, kind=kind, note=note, created_by=user)
+    if guarantee.status == S.COMPENSATED:
+        transition(Guarantee, pk=guarantee.pk, field="status", allowed=TRANSITIONS, old=S.COMPENSATED, new=S.RECOVERING)
+    audit(actor=user, action=AuditEvent.Action.CREATE, instance=action, organisation=guarantee.firm)
+    return action
+
+
+@transaction.atomic
+def recovery_record(
+    *, user, compensation: Compensation, received_on: date, gross, source: str,
+    cost_litigation=Decimal("0"), cost_arbitration=Decimal("0"), cost_enforcement=Decimal("0"),
+) -> Recovery:
+    """追偿回收: the net is shared back to every party by the split (GU-13), also after write-off."""
+    compensation = _locked_compensation(compensation)
+    guarantee = compensation.guarantee
+    require_member(user, guarantee.firm, *FIRM_ROLES)
+    _require_paid(compensation)
+    if received_on < compensation.paid_on:
+        raise RuleViolation("INPUT", _("The recovery date is before the compensation was paid."), "received_on")
+    costs = sum((rules.money(c, rule="GU-13", field="costs") for c in (cost_litigation, cost_arbitration, cost_enforcement)),
+                Decimal("0"))
+    net = rules.recovery_net(gross, costs)
+    parts = rules.share_recovery(net, rules.Split(**{k: Decimal(v) for k, v in compensation.shares.items()}))
+    recovery = Recovery.objects.create(
+        compensation=compensation, received_on=received_on, gross=rules.money(gross, rule="GU-13", field="gross"),
+        cost_litigation=cost_litigation, cost_arbitration=cost_arbitration, cost_enforcement=cost_enforcement,
+        net=net, source=source, after_write_off=compensation.written_off_on is not None,
+        part_bank=parts["bank"], part_firm=parts["guarantee_firm"], part_reguarantee=parts["reguarantee"],
+        part_national_fund=parts["national_fund"], part_government=parts["government"], created_by=user,
+    )
+    recovered = compensation.recoveries.aggregate(total=Sum("net"))["total"] or Decimal("0")
+    if guarantee.status in (S.COMPENSATED, S.RECOVERING):
+        new = S.RECOVERED if recovered >= compensation.base else S.RECOVERING
+        if new != guarantee.status:
+            transition(Guarantee, pk=guarantee.pk, field="status", allowed=TRANSITIONS, old=guarantee.status, new=new)
+    audit(actor=user, action=AuditEvent.Action.CREATE, instance=recovery, organisation=guarantee.firm)
+    return recovery
+
+
+@transaction.atomic
+def compensation_write_off(*, user, compensation: Compensation, on: date) -> Compensation:
+    """核销: only after recovery efforts are recorded (GU-13), and only once."""
+    compensation = _locked_compensation(compensation)
+    guarantee = compensation.guarantee
+    require_member(user, guarantee.firm, *FIRM_ROLES)
+    _require_paid(compensation)
+    efforts = compensation.actions.count() + compensation.recoveries.count()
+    rules.check_write_off(recovery_efforts=efforts, already_written_off=compensation.written_off_on is not None)
+    before = snapshot(compensation)
+    recovered = compensation.recoveries.aggregate(total=Sum("net"))["total"] or Decimal("0")
+    transition(Guarantee, pk=guarantee.pk, field="status", allowed=TRANSITIONS, old=guarantee.status, new=S.WRITTEN_OFF)
+    compensation.written_off_on = on
+    compensation.written_off_amount = max(compensation.base - recovered, Decimal("0.00"))
+    compensation.save(update_fields=["written_off_on", "written_off_amount"])
+    audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=compensation, organisation=guarantee.firm,
+          before=before, summary=f"{guarantee.contract_no} written off")
+    return compensation
+
+
+# --- firm figures (GU-8) ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def net_assets_record(*, user, firm: Organisation, as_of: date, net_assets) -> FirmNetAssets:
+    require_member(user, firm, *FIRM_ROLES)
+    amount = rules.money(net_assets, rule="GU-8", field="net_assets")
+    row, created = FirmNetAssets.objects.select_for_update().get_or_create(
+        firm=firm, as_of=as_of, defaults={"net_assets": amount}
+    )
+    before = None if created else snapshot(row)
+    row.net_assets = amount
+    row.save()
+    audit(actor=user, action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE,
+          instance=row, organisation=firm, before=before)
+    return row
