@@ -3,6 +3,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
+    path("", include("core.urls")),
+    path("jobs/", include("core.urls_jobs")),
+    path("guarantees/", include("guarantees.urls")),
+    path("indicators/", include("guarantees.urls_dashboard")),
+    path("api/guarantees/", include("guarantees.api_urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

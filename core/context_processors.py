@@ -1,8 +1,42 @@
 from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from core.models import Organisation
+
+K = Organisation.Kind
+PARTY_KINDS = {K.GUARANTEE_FIRM, K.BANK, K.AUTHORITY, K.SUPERVISOR, K.REGUARANTEE_FIRM, K.NATIONAL_FUND}
+OVERSIGHT_KINDS = {K.AUTHORITY, K.SUPERVISOR}
+
+# (label, url name, who sees it): the main navigation, decided here rather than in templates.
+NAVIGATION = [
+    (_("Home"), "home", lambda u, kind: True),
+    (_("Guarantees"), "guarantees:guarantee-list", lambda u, kind: kind in PARTY_KINDS),
+    (_("Agreements"), "guarantees:agreement-list", lambda u, kind: kind in PARTY_KINDS),
+    (_("Compensations"), "guarantees:compensation-list", lambda u, kind: kind in PARTY_KINDS),
+    (_("Firm indicators"), "indicators:dashboard", lambda u, kind: kind in OVERSIGHT_KINDS),
+    (_("Audit trail"), "audit-list", lambda u, kind: kind in OVERSIGHT_KINDS),
+    (_("Jobs"), "jobs:list", lambda u, kind: u.has_role("authority_admin")),
+    (_("Settings"), "admin:index", lambda u, kind: u.is_staff),
+    (_("API"), "api-docs", lambda u, kind: True),
+]
+
+
+def _nav_items(user):
+    kind = user.organisation.kind if user.organisation_id else None
+    items = []
+    for label, name, visible in NAVIGATION:
+        if not (user.is_superuser or visible(user, kind)):
+            continue
+        try:
+            items.append({"label": label, "url": reverse(name)})
+        except NoReverseMatch:  # a page of an app not installed in this deployment
+            continue
+    return items
 
 
 def navigation(request):
-    """What the base template needs on every page: the user's organisation and roles."""
+    """What the base template needs on every page: the user's organisation, roles and menu."""
     user = getattr(request, "user", None)
     if not user or not user.is_authenticated:
         return {"LANGUAGES": settings.LANGUAGES}
@@ -10,4 +44,5 @@ def navigation(request):
         "LANGUAGES": settings.LANGUAGES,
         "current_org": user.organisation,
         "role_codes": user.role_codes(),
+        "nav_items": _nav_items(user),
     }

@@ -1,0 +1,2 @@
+app_name = "guarantees-api"
+urlpatterns = []
