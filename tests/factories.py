@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import factory
 
-from core.models import Organisation, Region, Role, User
+from core.models import ApiToken, Organisation, Region, Role, RuleSet, User
 from core.validators import CREDIT_CODE_ALPHABET, credit_code_check_character
 from guarantees.models import Agreement, Borrower, Guarantee
 
@@ -120,3 +120,27 @@ class GuaranteeFactory(factory.django.DjangoModelFactory):
     fee_rate = Decimal("0.008000")
     small_micro_or_agri = True
     single_borrower_amount = Decimal("1000000.00")
+
+
+# -- core: rule sets and API tokens (added with the core admin tests) --------------------------
+
+
+class RuleSetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RuleSet
+
+    scheme = RuleSet.Scheme.GUARANTEES
+    name = factory.Sequence(lambda n: f"rule set {n}")
+    effective_from = date(2024, 1, 1)
+    effective_to = None
+    params = factory.LazyFunction(lambda: {"example_ratio": "0.400000"})
+
+
+def api_token(user=None, name="loan system") -> tuple[ApiToken, str]:
+    """An API token for ``user`` (a new bank user by default) and its full key."""
+    user = user or bank_user()
+    prefix, key = ApiToken.new_key()
+    token = ApiToken.objects.create(
+        organisation=user.organisation, user=user, name=name, prefix=prefix, key_hash=ApiToken.hash_key(key)
+    )
+    return token, key

@@ -1,0 +1,297 @@
+"""Configuration screens for the authority's administrators.
+
+Every write made here is audited (``AuditedAdminMixin``): rule sets, the calendar and the rates
+drive money decisions, so who changed what, and from what, must be on record.
+"""
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.audit import audit, snapshot
+from core.models import (
+    ApiToken,
+    AuditEvent,
+    CalendarDay,
+    CalendarYear,
+    ExchangeRate,
+    LprRate,
+    Organisation,
+    Region,
+    Role,
+    RuleSet,
+    User,
+)
+
+
+class AuditedAdminMixin:
+    """Appends an audit row, with the row before and after, for every admin create, change and delete."""
+
+    # Attribute names left out of the audit trail (secrets, hashes).
+    audit_exclude: tuple[str, ...] = ()
+
+    def audit_snapshot(self, obj) -> dict:
+        data = snapshot(obj)
+        for field in obj._meta.many_to_many:
+            data[field.name] = sorted(getattr(obj, field.name).values_list("pk", flat=True))
+        for name in self.audit_exclude:
+            data.pop(name, None)
+        return data
+
+    def audit_organisation(self, obj):
+        if isinstance(obj, Organisation):
+            return obj
+        return getattr(obj, "organisation", None)
+
+    def save_model(self, request, obj, form, change):
+        # Read "before" from the database: the form has already changed ``obj`` in memory.
+        obj._audit_before = self.audit_snapshot(type(obj)._default_manager.get(pk=obj.pk)) if change else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        # Audited here rather than in save_model, so many-to-many changes (a user's roles) are in "after".
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        self._audit(request, obj, AuditEvent.Action.UPDATE if change else AuditEvent.Action.CREATE,
+                    before=getattr(obj, "_audit_before", None), after=self.audit_snapshot(obj))
+
+    def delete_model(self, request, obj):
+        self._audit_delete(request, obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        # The bulk "delete selected" action is not wrapped in a transaction by the admin.
+        with transaction.atomic():
+            for obj in queryset:
+                self._audit_delete(request, obj)
+            super().delete_queryset(request, queryset)
+
+    def _audit_delete(self, request, obj):
+        # Written before the delete, while the row still has its primary key.
+        organisation = self.audit_organisation(obj)
+        if isinstance(obj, Organisation):
+            organisation = None  # the row is going away; its id stays in "before"
+        self._audit(request, obj, AuditEvent.Action.DELETE, before=self.audit_snapshot(obj), after=None,
+                    organisation=organisation)
+
+    def _audit(self, request, obj, action, *, before, after, organisation=None):
+        audit(
+            actor=request.user, action=action, instance=obj, before=before, after=after,
+            organisation=organisation if organisation is not None else self.audit_organisation(obj),
+            summary=_("Admin: %(object)s") % {"object": obj},
+        )
+
+
+class AuditedModelAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    pass
+
+
+# -- Organisations and people -----------------------------------------------------------------
+
+
+@admin.register(Region)
+class RegionAdmin(AuditedModelAdmin):
+    list_display = ("code", "name", "level", "parent")
+    list_filter = ("level",)
+    search_fields = ("code", "name")
+    autocomplete_fields = ("parent",)
+    readonly_fields = ("path",)
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(AuditedModelAdmin):
+    list_display = ("name", "kind", "credit_code", "region", "is_active")
+    list_filter = ("kind", "region", "is_active")
+    search_fields = ("name", "credit_code")
+    autocomplete_fields = ("region", "supervisor")
+
+    def has_delete_permission(self, request, obj=None):
+        # Deactivate instead: audit events point at organisations, and the append-only trigger
+        # refuses the SET NULL a delete would cause on PostgreSQL.
+        return False
+
+
+@admin.register(User)
+class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        (gettext_lazy("Organisation and roles"), {"fields": ("organisation", "roles")}),
+    )
+    add_fieldsets = (
+        *DjangoUserAdmin.add_fieldsets,
+        (gettext_lazy("Organisation and roles"), {"fields": ("organisation", "roles")}),
+    )
+    list_display = ("username", "email", "organisation", "is_active", "is_staff", "is_superuser")
+    list_filter = ("is_active", "is_staff", "is_superuser", "organisation__kind", "roles")
+    search_fields = ("username", "email", "first_name", "last_name", "organisation__name")
+    autocomplete_fields = ("organisation",)
+    filter_horizontal = ("roles", "groups", "user_permissions")
+    audit_exclude = ("password",)
+
+    def has_delete_permission(self, request, obj=None):
+        # Deactivate instead (is_active): audit events name their actor (see OrganisationAdmin).
+        return False
+
+
+@admin.register(Role)
+class RoleAdmin(admin.ModelAdmin):
+    """The role codes are fixed (migration 0002); roles are granted on the user's page."""
+
+    list_display = ("code", "__str__")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ApiTokenAdminForm(forms.ModelForm):
+    class Meta:
+        model = ApiToken
+        fields = ("organisation", "user", "name", "revoked_at")
+
+    def clean(self):
+        cleaned = super().clean()
+        organisation, user = cleaned.get("organisation"), cleaned.get("user")
+        if organisation and user and user.organisation_id != organisation.pk:
+            self.add_error("user", _("The account must belong to the token's organisation."))
+        return cleaned
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(AuditedModelAdmin):
+    form = ApiTokenAdminForm
+    list_display = ("name", "prefix", "organisation", "user", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("organisation__kind", "revoked_at")
+    search_fields = ("name", "prefix", "organisation__name", "user__username")
+    autocomplete_fields = ("organisation", "user")
+    actions = ("revoke",)
+    audit_exclude = ("key_hash",)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("organisation", "user", "name")
+        return ("organisation", "user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        # A token's owner never changes; to move it, revoke it and issue a new one.
+        if obj is None:
+            return ()
+        return ("organisation", "user", "prefix", "created_at", "last_used_at")
+
+    def save_model(self, request, obj, form, change):
+        key = None
+        if not change:
+            obj.prefix, key = ApiToken.new_key()
+            obj.key_hash = ApiToken.hash_key(key)
+        super().save_model(request, obj, form, change)
+        if key:
+            # The only time the key exists outside its owner's system: only the hash is stored.
+            messages.success(
+                request,
+                _("API key for “%(name)s”: %(key)s — copy it now, it will not be shown again.")
+                % {"name": obj.name, "key": key},
+            )
+
+    @admin.action(description=gettext_lazy("Revoke selected tokens"))
+    def revoke(self, request, queryset):
+        now = timezone.now()
+        with transaction.atomic():
+            for token in queryset.select_for_update().filter(revoked_at__isnull=True):
+                before = self.audit_snapshot(token)
+                token.revoked_at = now
+                token.save(update_fields=["revoked_at"])
+                self._audit(request, token, AuditEvent.Action.UPDATE, before=before, after=self.audit_snapshot(token))
+
+
+# -- Audit trail ------------------------------------------------------------------------------
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the trail is append-only (the model and, on PostgreSQL, a trigger refuse changes)."""
+
+    list_display = ("at", "actor_label", "action", "object_type", "object_id", "organisation", "summary")
+    list_filter = ("action", "object_type", "organisation__kind")
+    search_fields = ("actor_label", "object_id", "summary")
+    date_hierarchy = "at"
+    list_select_related = ("organisation",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# -- Rule sets, calendar, rates ---------------------------------------------------------------
+
+
+class RuleSetAdminForm(forms.ModelForm):
+    class Meta:
+        model = RuleSet
+        fields = ("scheme", "name", "effective_from", "effective_to", "params", "note")
+        widgets = {"params": forms.Textarea(attrs={"rows": 20, "cols": 80, "style": "font-family: monospace"})}
+
+    def clean_params(self):
+        params = self.cleaned_data["params"]
+        if not isinstance(params, dict):
+            raise forms.ValidationError(_("The parameters must be a JSON object."))
+        return params
+
+    def _post_clean(self):
+        # RuleSet.clean() compares and queries the dates; with a date missing or invalid it would
+        # crash rather than report, and the form already shows the field's own error.
+        if {"scheme", "effective_from", "effective_to"} & set(self.errors):
+            return
+        super()._post_clean()  # runs the model's clean(): refuses overlapping ranges
+
+
+@admin.register(RuleSet)
+class RuleSetAdmin(AuditedModelAdmin):
+    form = RuleSetAdminForm
+    list_display = ("scheme", "name", "effective_from", "effective_to", "updated_at")
+    list_filter = ("scheme",)
+    search_fields = ("name", "note")
+    date_hierarchy = "effective_from"
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(AuditedModelAdmin):
+    list_display = ("date", "is_working_day", "name")
+    list_filter = ("is_working_day",)
+    search_fields = ("name",)
+    date_hierarchy = "date"
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(AuditedModelAdmin):
+    list_display = ("year", "holidays_entered", "note")
+    list_filter = ("holidays_entered",)
+
+
+@admin.register(LprRate)
+class LprRateAdmin(AuditedModelAdmin):
+    list_display = ("effective_on", "term", "rate_percent")
+    list_filter = ("term",)
+    date_hierarchy = "effective_on"
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(AuditedModelAdmin):
+    list_display = ("on", "currency", "kind", "unit", "rate")
+    list_filter = ("currency", "kind")
+    search_fields = ("currency",)
+    date_hierarchy = "on"
