@@ -191,8 +191,7 @@ class ApiTokenAdmin(AuditedModelAdmin):
     def save_model(self, request, obj, form, change):
         key = None
         if not change:
-            obj.prefix, key = ApiToken.new_key()
-            obj.key_hash = ApiToken.hash_key(key)
+            key = obj.assign_new_key()
         super().save_model(request, obj, form, change)
         if key:
             # The only time the key exists outside its owner's system: only the hash is stored.

@@ -31,7 +31,7 @@ class RuleViolation(Exception):
         super().__init__(f"{first.rule}: {first.message}")
 
     @classmethod
-    def many(cls, problems: list[Problem]) -> "RuleViolation":
+    def many(cls, problems: list[Problem]) -> RuleViolation:
         return cls(problems[0].rule, problems[0].message, problems[0].field, problems=problems)
 
     @property

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.audit import audit, snapshot
 from core.errors import Conflict
+from core.models import ApiToken, AuditEvent
 
 
 def require_member(user, organisation, *roles: str) -> None:
@@ -30,3 +33,19 @@ def transition(model, *, pk, field: str, allowed: dict, old: str, new: str, **ch
     updated = model.objects.filter(pk=pk, **{field: old}).update(**{field: new}, **changes)
     if updated != 1:
         raise Conflict("STATE", _("Someone else changed this record just now; reload and try again."))
+
+
+def api_token_issue(*, actor, user, name: str):
+    """Issue an API token acting as ``user`` for its organisation; returns (token, full key).
+
+    The key is returned once and never stored (only its hash), so the audit row leaves it out.
+    """
+    with transaction.atomic():
+        token = ApiToken(organisation=user.organisation, user=user, name=name)
+        key = token.assign_new_key()
+        token.save()
+        after = snapshot(token)
+        after.pop("key_hash")
+        audit(actor=actor, action=AuditEvent.Action.CREATE, instance=token, organisation=user.organisation,
+              after=after, summary=f"API token {token}")
+    return token, key

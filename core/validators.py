@@ -11,7 +11,7 @@ CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 3
 
 def credit_code_check_character(first17: str) -> str:
     """The 18th character of a unified social credit code (GB 32100-2015, mod 31)."""
-    total = sum(CREDIT_CODE_ALPHABET.index(ch) * w for ch, w in zip(first17, CREDIT_CODE_WEIGHTS))
+    total = sum(CREDIT_CODE_ALPHABET.index(ch) * w for ch, w in zip(first17, CREDIT_CODE_WEIGHTS, strict=True))
     return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
 
 
@@ -42,7 +42,7 @@ ID_CHECK = "10X98765432"
 def id_number_problem(number: str) -> str | None:
     if not isinstance(number, str) or len(number) != 18 or not number[:17].isdigit():
         return str(_("A resident identity number has 18 characters, the first 17 digits."))
-    total = sum(int(d) * w for d, w in zip(number[:17], ID_WEIGHTS))
+    total = sum(int(d) * w for d, w in zip(number[:17], ID_WEIGHTS, strict=True))
     if ID_CHECK[total % 11] != number[17].upper():
         return str(_("The check character of the identity number is wrong (GB 11643-1999)."))
     return None

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import factory
@@ -138,9 +138,46 @@ class RuleSetFactory(factory.django.DjangoModelFactory):
 
 def api_token(user=None, name="loan system") -> tuple[ApiToken, str]:
     """An API token for ``user`` (a new bank user by default) and its full key."""
+    from core.services import api_token_issue
+
     user = user or bank_user()
-    prefix, key = ApiToken.new_key()
-    token = ApiToken.objects.create(
-        organisation=user.organisation, user=user, name=name, prefix=prefix, key_hash=ApiToken.hash_key(key)
+    return api_token_issue(actor="tests", user=user, name=name)
+
+
+# -- guarantees: net assets and compensations (added with the indicator and job tests) -------
+
+
+class FirmNetAssetsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "guarantees.FirmNetAssets"
+
+    firm = factory.SubFactory(OrganisationFactory, kind=Organisation.Kind.GUARANTEE_FIRM)
+    as_of = date(2024, 12, 31)
+    net_assets = Decimal("100000000.00")
+
+
+def _two_tenths(base: Decimal) -> Decimal:
+    return (base * Decimal("0.2")).quantize(Decimal("0.01"))
+
+
+class CompensationFactory(factory.django.DjangoModelFactory):
+    """A compensation of the whole guaranteed amount, split 2:4:2:2 with parts adding up.
+    Unpaid unless ``paid_on`` and ``paid_amount`` are given."""
+
+    class Meta:
+        model = "guarantees.Compensation"
+
+    guarantee = factory.SubFactory(GuaranteeFactory, status=Guarantee.Status.DEFAULTED)
+    default_on = date(2024, 11, 1)
+    due_on = factory.LazyAttribute(lambda c: c.default_on + timedelta(days=30))
+    principal = factory.SelfAttribute("guarantee.amount")
+    base = factory.SelfAttribute("principal")
+    shares = factory.LazyFunction(
+        lambda: {"bank": "0.200000", "guarantee_firm": "0.400000", "reguarantee": "0.200000",
+                 "national_fund": "0.200000", "government": "0"}
     )
-    return token, key
+    part_bank = factory.LazyAttribute(lambda c: _two_tenths(c.base))
+    part_reguarantee = factory.LazyAttribute(lambda c: _two_tenths(c.base))
+    part_national_fund = factory.LazyAttribute(lambda c: _two_tenths(c.base))
+    part_government = Decimal("0.00")
+    part_firm = factory.LazyAttribute(lambda c: c.base - 3 * _two_tenths(c.base))

@@ -177,6 +177,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": _("Government financing-guarantee policy system: guarantees, risk pool, evaluation, counter-guarantee."),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and docs are for the banks' and firms' developers, who sign in or use a token.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
 }
 

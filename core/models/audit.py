@@ -11,7 +11,9 @@ class AuditEvent(models.Model):
     """Who did what to which row, when (UTC), with the row before and after.
 
     Rows are never changed or deleted: ``save`` refuses an update, ``delete`` refuses, and on
-    PostgreSQL a trigger refuses UPDATE and DELETE from any client (migration 0002).
+    PostgreSQL a trigger refuses UPDATE and DELETE from any client (migration 0002). The actor
+    and organisation keys carry no database constraint, so the trail outlives the rows it names
+    (``actor_label`` keeps the name) instead of blocking their deletion.
     """
 
     class Action(models.TextChoices):
@@ -23,13 +25,13 @@ class AuditEvent(models.Model):
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        verbose_name=_("actor"),
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        related_name="+", verbose_name=_("actor"),
     )
     actor_label = models.CharField(_("actor"), max_length=150, help_text=_("The actor's name at the time."))
     organisation = models.ForeignKey(
-        "core.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        verbose_name=_("organisation"), help_text=_("Whose data this is; scopes who may read it."),
+        "core.Organisation", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        related_name="+", verbose_name=_("organisation"), help_text=_("Whose data this is; scopes who may read it."),
     )
     action = models.CharField(_("action"), max_length=12, choices=Action.choices)
     object_type = models.CharField(_("object type"), max_length=100)

@@ -74,6 +74,11 @@ class Organisation(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        # GB 32100 codes are case-insensitive as typed; store one spelling so "unique" means unique.
+        self.credit_code = (self.credit_code or "").strip().upper()
+        super().save(*args, **kwargs)
+
 
 class Role(models.Model):
     """A role a person can hold; the codes are fixed, the rows exist so roles can be granted in the admin."""
@@ -153,3 +158,9 @@ class ApiToken(models.Model):
         """Return (prefix, full key). The full key is shown once and never stored."""
         prefix = secrets.token_hex(6)
         return prefix, f"{prefix}.{secrets.token_urlsafe(32)}"
+
+    def assign_new_key(self) -> str:
+        """Give this token a fresh key; returns the full key, of which only the hash is kept."""
+        self.prefix, key = self.new_key()
+        self.key_hash = self.hash_key(key)
+        return key

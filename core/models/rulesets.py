@@ -53,6 +53,8 @@ class RuleSet(models.Model):
         return others.filter(Q(effective_to__isnull=True) | Q(effective_to__gte=self.effective_from))
 
     def clean(self):
+        if self.effective_from is None or not self.scheme:
+            return  # the form reports the missing field itself
         if self.effective_to and self.effective_to < self.effective_from:
             raise ValidationError({"effective_to": _("The end date is before the start date.")})
         clash = self.overlapping().first()

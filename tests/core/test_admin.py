@@ -93,7 +93,7 @@ def test_admin_api_token_revoke_action_is_audited(superuser_client):
     )
     token.refresh_from_db()
     assert token.revoked_at is not None
-    event = AuditEvent.objects.get(object_type="core.apitoken", object_id=str(token.pk))
+    event = AuditEvent.objects.filter(object_type="core.apitoken", object_id=str(token.pk)).latest("id")
     assert event.before["revoked_at"] is None and event.after["revoked_at"] is not None
 
 

@@ -1,9 +1,8 @@
 """``manage.py create_api_token <username> <name>``: issue an API token and print its key once."""
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
-from core.audit import audit, snapshot
-from core.models import ApiToken, AuditEvent, User
+from core.models import User
+from core.services import api_token_issue
 
 
 class Command(BaseCommand):
@@ -19,14 +18,6 @@ class Command(BaseCommand):
             raise CommandError(f"No user named {username!r}.")
         if user.organisation_id is None:
             raise CommandError(f"User {username!r} belongs to no organisation; a token acts for one.")
-        prefix, key = ApiToken.new_key()
-        with transaction.atomic():
-            token = ApiToken.objects.create(
-                organisation=user.organisation, user=user, name=name, prefix=prefix, key_hash=ApiToken.hash_key(key)
-            )
-            after = snapshot(token)
-            after.pop("key_hash")
-            audit(actor="manage.py create_api_token", action=AuditEvent.Action.CREATE, instance=token,
-                  organisation=user.organisation, after=after, summary=f"API token {token}")
+        token, key = api_token_issue(actor="manage.py create_api_token", user=user, name=name)
         self.stdout.write(key)
         self.stderr.write(f"Token {token} for {user.organisation}. Store the key now; it is not kept.")
