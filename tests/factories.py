@@ -10,6 +10,7 @@ import factory
 from core.models import ApiToken, Organisation, Region, Role, RuleSet, User
 from core.validators import CREDIT_CODE_ALPHABET, credit_code_check_character
 from guarantees.models import Agreement, Borrower, Guarantee
+from guarantees.services import BorrowerData, GuaranteeData
 
 _serial = itertools.count(1)
 
@@ -181,3 +182,69 @@ class CompensationFactory(factory.django.DjangoModelFactory):
     part_national_fund = factory.LazyAttribute(lambda c: _two_tenths(c.base))
     part_government = Decimal("0.00")
     part_firm = factory.LazyAttribute(lambda c: c.base - 3 * _two_tenths(c.base))
+
+
+# --- added for the guarantees API and service tests -------------------------------------------
+
+
+def authority_user(region: Region, **kwargs) -> User:
+    """A user of an authority whose jurisdiction is ``region`` and everything under it."""
+    return UserFactory(
+        organisation__kind=Organisation.Kind.AUTHORITY, organisation__region=region, roles=["authority_reviewer"], **kwargs
+    )
+
+
+class BorrowerDataFactory(factory.Factory):
+    """``guarantees.services.BorrowerData`` of a small enterprise (size entered with evidence)."""
+
+    class Meta:
+        model = BorrowerData
+
+    name = factory.Sequence(lambda n: f"借款企业{n}有限公司")
+    id_kind = Borrower.IdKind.CREDIT_CODE
+    id_number = factory.LazyFunction(make_credit_code)
+    kind = Borrower.Kind.ENTERPRISE
+    size_entered = Borrower.Size.SMALL
+    size_evidence = "2024 年度财务报表"
+
+
+class GuaranteeDataFactory(factory.Factory):
+    """``guarantees.services.GuaranteeData`` inside AgreementFactory's term, fee within GU-5's cap."""
+
+    class Meta:
+        model = GuaranteeData
+
+    contract_no = factory.Sequence(lambda n: f"DBS-{n:06d}")
+    loan_principal = Decimal("1000000.00")
+    amount = Decimal("800000.00")
+    loan_start = date(2024, 3, 1)
+    loan_maturity = date(2025, 2, 28)
+    start = date(2024, 3, 1)
+    end = date(2025, 2, 28)
+    fee_rate = Decimal("0.008000")
+
+
+_payload_serial = itertools.count(1)
+
+
+def guarantee_api_payload(agreement: Agreement, *, borrower: dict | None = None, **overrides) -> dict:
+    """The JSON body of ``POST /api/guarantees/guarantees/`` under ``agreement``."""
+    n = next(_payload_serial)
+    payload = {
+        "agreement": agreement.pk,
+        "borrower": {
+            "name": f"接口借款企业{n}有限公司", "id_kind": "credit_code", "id_number": make_credit_code(),
+            "kind": "enterprise", "size_entered": "small", "size_evidence": "2024 年度财务报表",
+            **(borrower or {}),
+        },
+        "contract_no": f"DBA-{n:06d}",
+        "loan_principal": "1000000.00",
+        "amount": "800000.00",
+        "loan_start": "2024-03-01",
+        "loan_maturity": "2025-02-28",
+        "start": "2024-03-01",
+        "end": "2025-02-28",
+        "fee_rate": "0.008000",
+    }
+    payload.update(overrides)
+    return payload

@@ -1,0 +1,58 @@
+"""The one view helper that turns a service's RuleViolation into form errors (CONVENTIONS:
+one DRF exception handler and one view helper carry a RuleViolation to the user)."""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from django import forms
+
+from core.errors import Problem, RuleViolation
+
+# Rule ids of the spec (GU-5, RP-12, …) are shown before the message; the generic
+# input/state/rule-set codes are not, they would mean nothing to the person reading.
+_RULE_ID = re.compile(r"^[A-Z]{2,}(-[A-Z]+)?-\d+$")
+
+
+def problem_message(problem: Problem) -> str:
+    """``"GU-12: A government guarantee firm may not …"``; plain message for INPUT/STATE codes."""
+    message = str(problem.message)
+    return f"{problem.rule}: {message}" if _RULE_ID.match(problem.rule or "") else message
+
+
+def _form_field_for(form: forms.BaseForm, name: str | None, field_map: Mapping[str, str | None]) -> str | None:
+    """The form field a problem's field belongs to, or None for the non-field errors.
+
+    Order: an explicit ``field_map`` entry; the name itself; for a dotted name ``prefix.x``,
+    the form's ``x`` then ``prefix_x`` field (``borrower.kind`` → ``kind`` or ``borrower_kind``).
+    """
+    if not name:
+        return None
+    if name in field_map:
+        return field_map[name]
+    if name in form.fields:
+        return name
+    if "." in name:
+        prefix, _, rest = name.rpartition(".")
+        for candidate in (rest, f"{prefix.replace('.', '_')}_{rest}"):
+            if candidate in form.fields:
+                return candidate
+    return None
+
+
+def add_rule_violation(
+    form: forms.BaseForm, exc: RuleViolation, *, field_map: Mapping[str, str | None] | None = None
+) -> None:
+    """Attach every problem of ``exc`` to ``form``: each next to its field, the rest on top.
+
+    ``field_map`` names the form field for a service field the form spells differently
+    (``{"borrower": "is_government_platform"}``); a value of None sends it to the top.
+    """
+    field_map = field_map or {}
+    if not hasattr(form, "cleaned_data"):  # add_error needs a validated form
+        form.cleaned_data = {}
+    for problem in exc.problems:
+        target = _form_field_for(form, problem.field, field_map)
+        if target is not None and target not in form.fields:
+            target = None
+        form.add_error(target, problem_message(problem))

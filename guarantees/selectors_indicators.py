@@ -1,0 +1,258 @@
+"""Set-based reads of the firm indicators GU-6 … GU-10, for the JB-5 quarterly snapshot and the
+authority dashboard.
+
+Every figure is summed in the database, GROUP BY firm (or bank), in a fixed number of queries
+whatever the number of firms (JB-15); the ratios and targets are then the pure functions of
+guarantees.rules applied per row, so the policy arithmetic lives in one place.
+
+The callers scope: pass the firms the requesting user may see (core.scoping).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from core.models import Organisation
+from guarantees import rules
+from guarantees.models import Agreement, Compensation, FirmNetAssets, Guarantee
+from guarantees.rules import GuaranteeParams
+
+ZERO = Decimal("0.00")
+# amount (2 places) x fee rate (6 places): kept exact, the GU-6 function rounds the ratio.
+WEIGHTED = DecimalField(max_digits=32, decimal_places=8)
+
+
+@dataclass(frozen=True)
+class FirmIndicators:
+    """One guarantee firm's figures for a period (GU-6 … GU-9, GU-2, GU-4)."""
+
+    firm_id: int
+    firm_name: str
+    balance: Decimal  # GU-8 融资担保责任余额 on period_end
+    net_assets: Decimal | None  # latest report on or before period_end
+    leverage: Decimal | None  # GU-8 放大倍数
+    written_amount: Decimal  # guarantees starting in the period
+    avg_fee_rate: Decimal | None  # GU-6
+    support_share: Decimal | None  # GU-7 支小支农担保业务占比
+    small_amount_share: Decimal | None  # GU-7 companion: 单户担保金额 <= threshold
+    compensation_paid: Decimal  # GU-9 numerator
+    released_amount: Decimal  # GU-9 denominator
+    compensation_rate: Decimal | None  # GU-9 代偿率
+    fee_on_target: bool
+    support_on_target: bool
+    small_share_on_target: bool
+    noncompliant_agreements: int  # GU-2
+    overdue_compensations: int  # GU-4
+
+
+@dataclass(frozen=True)
+class BankPartnerRow:
+    """GU-10: one partner bank of a firm, for the firm's periodic review of its banks."""
+
+    bank_id: int
+    bank_name: str
+    recommended_count: int  # guarantees the bank recommended, written in the period
+    recommended_amount: Decimal
+    compensation_paid: Decimal  # on the recommended business, paid in the period
+    released_amount: Decimal  # recommended business released in the period
+    compensation_rate: Decimal | None  # GU-9 on the recommended business
+    compensation_rate_all: Decimal | None  # GU-9 on all the firm's business with this bank
+    overdue_compensations: int  # GU-4, all the firm's business with this bank
+
+
+def _in(field: str, start: date, end: date) -> Q:
+    return Q(**{f"{field}__gte": start, f"{field}__lte": end})
+
+
+def _active_on(day: date) -> Q:
+    """GU-8: a guarantee is in force on ``day`` from its start until the day its liability ends."""
+    return Q(start__lte=day) & (Q(closed_on__isnull=True) | Q(closed_on__gt=day))
+
+
+def _overdue_on(day: date, prefix: str = "") -> Q:
+    """GU-4 (rules.is_compensation_overdue) in SQL: due before ``day`` and still unpaid on it. A
+    compensation paid after ``day`` was unpaid then, so a past quarter end counts it."""
+    return Q(**{f"{prefix}due_on__lt": day}) & (
+        Q(**{f"{prefix}paid_on__isnull": True}) | Q(**{f"{prefix}paid_on__gt": day})
+    )
+
+
+def _relevant_guarantees(start: date, end: date) -> Q:
+    """Guarantees that can count for the period: begun by its end and not ended before it began.
+    Narrows the scan; the conditional sums below do the real selection."""
+    return Q(start__lte=end) & (Q(closed_on__isnull=True) | Q(closed_on__gte=start))
+
+
+def _sum(expression, condition: Q, output_field=None):
+    return Sum(expression, filter=condition, output_field=output_field)
+
+
+def _money(value) -> Decimal:
+    return ZERO if value is None else value
+
+
+def firm_indicator_rows(
+    *,
+    firms: QuerySet[Organisation],
+    period_start: date,
+    period_end: date,
+    params: GuaranteeParams,
+    today: date | None = None,
+) -> list[FirmIndicators]:
+    """GU-6 … GU-9 per firm for [period_start, period_end], in three queries for any number of
+    firms. Overdue compensations are counted as of ``today`` (default: period_end)."""
+    as_of = today or period_end
+    firm_ids = firms.values("pk")
+    written = _in("start", period_start, period_end)
+
+    latest_net_assets = (
+        FirmNetAssets.objects.filter(firm=OuterRef("pk"), as_of__lte=period_end)
+        .order_by("-as_of")
+        .values("net_assets")[:1]
+    )
+    noncompliant = (
+        Agreement.objects.filter(firm=OuterRef("pk"), compliant=False)
+        .order_by()
+        .values("firm")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    heads = (
+        Organisation.objects.filter(pk__in=firm_ids)
+        .annotate(
+            latest_net_assets=Subquery(latest_net_assets),
+            noncompliant=Coalesce(Subquery(noncompliant, output_field=IntegerField()), Value(0)),
+        )
+        .order_by("name", "pk")
+        .values_list("pk", "name", "latest_net_assets", "noncompliant")
+    )
+
+    guarantee_sums = {
+        row["firm_id"]: row
+        for row in Guarantee.objects.filter(_relevant_guarantees(period_start, period_end), firm__in=firm_ids)
+        .order_by()
+        .values("firm_id")
+        .annotate(
+            balance=_sum("amount", _active_on(period_end)),
+            written=_sum("amount", written),
+            weighted=_sum(F("amount") * F("fee_rate"), written, WEIGHTED),
+            support=_sum("amount", written & Q(small_micro_or_agri=True)),
+            small=_sum("amount", written & Q(single_borrower_amount__lte=params.small_amount_threshold)),
+            released=_sum("amount", _in("closed_on", period_start, period_end)),
+        )
+    }
+
+    paid_in_period = _in("paid_on", period_start, period_end)
+    compensation_sums = {
+        row["guarantee__firm_id"]: row
+        for row in Compensation.objects.filter(paid_in_period | _overdue_on(as_of), guarantee__firm__in=firm_ids)
+        .order_by()
+        .values("guarantee__firm_id")
+        .annotate(
+            paid=_sum("paid_amount", paid_in_period),
+            overdue=Count("pk", filter=_overdue_on(as_of)),
+        )
+    }
+
+    rows = []
+    for firm_id, name, net_assets, noncompliant_count in heads:
+        g = guarantee_sums.get(firm_id, {})
+        c = compensation_sums.get(firm_id, {})
+        written_amount = _money(g.get("written"))
+        balance = _money(g.get("balance"))
+        paid = _money(c.get("paid"))
+        released = _money(g.get("released"))
+        fee_rate = rules.average_fee_rate(g.get("weighted") or 0, written_amount)
+        support = rules.support_share(_money(g.get("support")), written_amount)
+        small = rules.support_share(_money(g.get("small")), written_amount)
+        rows.append(
+            FirmIndicators(
+                firm_id=firm_id,
+                firm_name=name,
+                balance=balance,
+                net_assets=net_assets,
+                leverage=None if net_assets is None else rules.leverage(balance, net_assets),
+                written_amount=written_amount,
+                avg_fee_rate=fee_rate,
+                support_share=support,
+                small_amount_share=small,
+                compensation_paid=paid,
+                released_amount=released,
+                compensation_rate=rules.compensation_rate(paid, released),
+                fee_on_target=rules.fee_rate_on_target(fee_rate, params),
+                support_on_target=rules.support_share_on_target(support, params),
+                small_share_on_target=rules.small_amount_share_on_target(small, params),
+                noncompliant_agreements=noncompliant_count,
+                overdue_compensations=c.get("overdue", 0),
+            )
+        )
+    return rows
+
+
+def bank_partner_rows(
+    *, firm: Organisation, period_start: date, period_end: date, today: date | None = None
+) -> list[BankPartnerRow]:
+    """GU-10 (seed 000 (十三)): per partner bank of ``firm`` (a bank it has an agreement or a
+    guarantee with), in three queries.
+
+    Interpretation: "that business" is the business the bank recommended, so count, amount and
+    compensation rate are of the guarantees with ``recommended_by_bank``; the GU-9 rate over all
+    the firm's business with the bank, and the overdue compensations owed to the bank (as of
+    ``today``, default period_end), are shown beside it.
+    """
+    as_of = today or period_end
+    partner = Q(pk__in=Agreement.objects.filter(firm=firm).values("bank_id")) | Q(
+        pk__in=Guarantee.objects.filter(firm=firm).values("bank_id")
+    )
+    banks = list(Organisation.objects.filter(partner).order_by("name", "pk").values_list("pk", "name"))
+
+    recommended = Q(recommended_by_bank=True)
+    released = _in("closed_on", period_start, period_end)
+    guarantee_sums = {
+        row["bank_id"]: row
+        for row in Guarantee.objects.filter(_relevant_guarantees(period_start, period_end), firm=firm)
+        .order_by()
+        .values("bank_id")
+        .annotate(
+            recommended_count=Count("pk", filter=recommended & _in("start", period_start, period_end)),
+            recommended_amount=_sum("amount", recommended & _in("start", period_start, period_end)),
+            released=_sum("amount", recommended & released),
+            released_all=_sum("amount", released),
+        )
+    }
+    paid_in_period = _in("paid_on", period_start, period_end)
+    compensation_sums = {
+        row["guarantee__bank_id"]: row
+        for row in Compensation.objects.filter(paid_in_period | _overdue_on(as_of), guarantee__firm=firm)
+        .order_by()
+        .values("guarantee__bank_id")
+        .annotate(
+            paid=_sum("paid_amount", paid_in_period & Q(guarantee__recommended_by_bank=True)),
+            paid_all=_sum("paid_amount", paid_in_period),
+            overdue=Count("pk", filter=_overdue_on(as_of)),
+        )
+    }
+
+    rows = []
+    for bank_id, name in banks:
+        g = guarantee_sums.get(bank_id, {})
+        c = compensation_sums.get(bank_id, {})
+        paid, released_amount = _money(c.get("paid")), _money(g.get("released"))
+        rows.append(
+            BankPartnerRow(
+                bank_id=bank_id,
+                bank_name=name,
+                recommended_count=g.get("recommended_count", 0),
+                recommended_amount=_money(g.get("recommended_amount")),
+                compensation_paid=paid,
+                released_amount=released_amount,
+                compensation_rate=rules.compensation_rate(paid, released_amount),
+                compensation_rate_all=rules.compensation_rate(_money(c.get("paid_all")), _money(g.get("released_all"))),
+                overdue_compensations=c.get("overdue", 0),
+            )
+        )
+    return rows
