@@ -17,12 +17,21 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 
 from core.models import CalendarDay, CalendarYear
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def shanghai_today() -> date:
+    """JB-2: the policy date today, in Asia/Shanghai whatever the server's clock zone."""
+    return timezone.localdate(timezone=SHANGHAI)
 
 # One cache entry for the whole override table: it is a few dozen rows a year, and one key
 # means an edit that moves a day into another year cannot leave a stale per-year entry behind.

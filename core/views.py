@@ -1,9 +1,22 @@
-"""Pages of the platform itself: sign-in, the home page."""
+"""Pages of the platform itself: sign-in, the home page of each kind of user, the audit trail."""
 from __future__ import annotations
 
+from datetime import date
+
+from django import forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from core import selectors
+from core.calendar import provisional_years
+from core.models import AuditEvent, Organisation
+
+K = Organisation.Kind
 
 
 class LoginView(auth_views.LoginView):
@@ -11,6 +24,121 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+def _url(name: str, *args) -> str | None:
+    """The URL of a page of another part of the system, or None while it is not installed."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def _links(*names_labels) -> list[dict]:
+    return [{"label": label, "url": url} for name, label in names_labels if (url := _url(name))]
+
+
+def _home_role(user) -> str:
+    if selectors.is_oversight_user(user):
+        return "oversight"
+    kind = user.organisation.kind if user.organisation_id else None
+    if kind == K.GUARANTEE_FIRM:
+        return "firm"
+    if kind == K.BANK:
+        return "bank"
+    return "other"
+
+
+def _calendar_warning(today: date) -> dict | None:
+    """JB-1: the years around today that run on the Mon–Fri fallback."""
+    years = provisional_years(range(today.year - 1, today.year + 2))
+    if not years:
+        return None
+    return {
+        "years": years,
+        "day_url": _url("admin:core_calendarday_changelist"),
+        "year_url": _url("admin:core_calendaryear_changelist"),
+    }
+
+
 @login_required
 def home(request):
-    return render(request, "core/home.html", {})
+    user = request.user
+    role = _home_role(user)
+    today = selectors.today_shanghai()
+    context = {"role": role, "today": today}
+    if role == "oversight":
+        context["summary"] = selectors.oversight_summary(user=user, today=today)
+        context["dashboard_url"] = _url("indicators:dashboard")
+        context["calendar_warning"] = _calendar_warning(today)
+        context["links"] = _links(
+            ("indicators:dashboard", _("Firm indicators")),
+            ("audit-list", _("Audit trail")),
+            ("guarantees:agreement-list", _("Agreements")),
+            ("guarantees:compensation-list", _("Compensations")),
+        )
+    elif role == "firm":
+        context["summary"] = selectors.firm_summary(user=user, today=today)
+        context["links"] = _links(
+            ("guarantees:guarantee-create", _("Record a guarantee")),
+            ("guarantees:guarantee-import", _("Import guarantees from a file")),
+            ("guarantees:guarantee-list", _("All guarantees")),
+            ("guarantees:compensation-list", _("Compensations")),
+        )
+    elif role == "bank":
+        context["summary"] = selectors.bank_summary(user=user, today=today)
+        context["links"] = _links(
+            ("guarantees:guarantee-list", _("Guarantees on our loans")),
+            ("guarantees:compensation-list", _("Compensations")),
+        )
+    context["guarantee_list_url"] = _url("guarantees:guarantee-list")
+    return render(request, "core/home.html", context)
+
+
+# --- the audit trail ---------------------------------------------------------------------------
+
+AUDIT_PAGE_SIZE = 50
+
+
+class AuditFilterForm(forms.Form):
+    object_type = forms.ChoiceField(label=_("Object type"), required=False)
+    action = forms.ChoiceField(
+        label=_("Action"), required=False, choices=[("", _("All"))] + list(AuditEvent.Action.choices)
+    )
+    actor = forms.CharField(label=_("Actor"), required=False, max_length=150)
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, object_types=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["object_type"].choices = [("", _("All"))] + list(object_types)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return cleaned
+
+
+@login_required
+def audit_list(request):
+    """The audit trail of the user's jurisdiction: who changed what, when, from what."""
+    user = request.user
+    if not selectors.is_oversight_user(user):
+        raise PermissionDenied(_("The audit trail is for the authority and supervisors."))
+    object_types = selectors.audit_object_types()
+    form = AuditFilterForm(request.GET or None, object_types=object_types)
+    type_names = {label: name.rsplit(" (", 1)[0] for label, name in object_types}
+    filters = {}
+    if form.is_bound and form.is_valid():
+        filters = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+    events = selectors.audit_events_for_user(user=user, **filters)
+    page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [
+        {"event": event, "changes": selectors.audit_changes(event), "type_name": type_names.get(event.object_type)}
+        for event in page.object_list
+    ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "core/audit_list.html", {
+        "form": form, "page": page, "rows": rows, "query": query.urlencode(), "filtered": bool(filters),
+    })

@@ -20,6 +20,8 @@ def _party_q(user, prefix: str = "") -> Q:
     """Rows of business where the user's organisation takes part or has jurisdiction."""
     if sees_everything(user):
         return Q()
+    if not user.is_authenticated:
+        return Q(pk__in=[])
     q = org_filter(user, f"{prefix}firm", f"{prefix}bank")
     org = user.organisation
     if org is not None and org.kind == Organisation.Kind.REGUARANTEE_FIRM:
@@ -74,6 +76,10 @@ def overdue_compensations(*, user, today: date) -> QuerySet[Compensation]:
 def firms_for_user(*, user) -> QuerySet[Organisation]:
     """Guarantee firms whose figures the user may see."""
     return visible_organisations(user).filter(kind=Organisation.Kind.GUARANTEE_FIRM)
+
+
+def firm_get_for_user(*, user, firm_id: int) -> Organisation:
+    return get_object_or_404(firms_for_user(user=user), pk=firm_id)
 
 
 def banks_for_firm(*, firm: Organisation) -> QuerySet[Organisation]:

@@ -404,6 +404,7 @@ def compensation_pay(*, user, compensation: Compensation, paid_on: date) -> Comp
     before = snapshot(compensation)
     transition(Guarantee, pk=guarantee.pk, field="status", allowed=TRANSITIONS, old=guarantee.status,
                new=S.COMPENSATED, closed_on=paid_on)
+    guarantee.refresh_from_db(fields=["status", "closed_on"])  # the caller sees the new state
     compensation.paid_on = paid_on
     compensation.paid_amount = compensation.base - compensation.part_bank
     compensation.save(update_fields=["paid_on", "paid_amount"])
@@ -481,6 +482,7 @@ def compensation_write_off(*, user, compensation: Compensation, on: date) -> Com
     before = snapshot(compensation)
     recovered = compensation.recoveries.aggregate(total=Sum("net"))["total"] or Decimal("0")
     transition(Guarantee, pk=guarantee.pk, field="status", allowed=TRANSITIONS, old=guarantee.status, new=S.WRITTEN_OFF)
+    guarantee.refresh_from_db(fields=["status"])
     compensation.written_off_on = on
     compensation.written_off_amount = max(compensation.base - recovered, Decimal("0.00"))
     compensation.save(update_fields=["written_off_on", "written_off_amount"])

@@ -1,2 +1,10 @@
+from django.urls import path
+
+from guarantees import views_dashboard as views
+
 app_name = "indicators"
-urlpatterns = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("export.xlsx", views.dashboard_export, name="dashboard-export"),
+    path("firms/<int:firm_id>/", views.firm_detail, name="firm-detail"),
+]

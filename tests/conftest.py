@@ -22,9 +22,19 @@ def _skip_reason(item) -> str | None:
     return None
 
 
+def _restore_migration_data(item) -> None:
+    """A transactional test ends by flushing every table, which would also wipe the rows that
+    data migrations insert (roles, the LPR table, the shipped rule sets) for the tests after it.
+    serialized_rollback makes Django put them back."""
+    marker = item.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("transaction") and "serialized_rollback" not in marker.kwargs:
+        item.add_marker(pytest.mark.django_db(*marker.args, **marker.kwargs, serialized_rollback=True), append=False)
+
+
 def pytest_collection_modifyitems(config, items):
     in_ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
     for item in items:
+        _restore_migration_data(item)
         reason = _skip_reason(item)
         if reason and in_ci:
             raise pytest.UsageError(f"CI=true but {item.nodeid} {reason}")

@@ -12,20 +12,20 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from core.errors import RuleViolation
 
 
-def _flatten(detail, field=None):
+def flatten_errors(detail, field=None):
     """DRF's nested error details as flat (field, message) pairs, with dotted field paths."""
     if isinstance(detail, dict):
         for key, value in detail.items():
             name = key if field is None else f"{field}.{key}"
             if key == "non_field_errors":
                 name = field
-            yield from _flatten(value, name)
+            yield from flatten_errors(value, name)
     elif isinstance(detail, list):
         for index, value in enumerate(detail):
             if isinstance(value, (dict, list)) and field is not None:
-                yield from _flatten(value, f"{field}[{index}]" if isinstance(value, dict) else field)
+                yield from flatten_errors(value, f"{field}[{index}]" if isinstance(value, dict) else field)
             else:
-                yield from _flatten(value, field)
+                yield from flatten_errors(value, field)
     else:
         yield field, str(detail)
 
@@ -47,7 +47,7 @@ def exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        problems = [{"rule": None, "field": f, "message": m} for f, m in _flatten(exc.detail)]
+        problems = [{"rule": None, "field": f, "message": m} for f, m in flatten_errors(exc.detail)]
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
         problems = [{"rule": None, "field": None, "message": str(detail)}]

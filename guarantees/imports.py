@@ -1,0 +1,538 @@
+"""Bulk upload of guarantees from an .xlsx or .csv file.
+
+The file is checked by its content (an xlsx is a zip starting with ``PK``; a csv is text in
+UTF-8, with or without BOM, or GB18030), capped in size and rows, and parsed into the row dicts
+that ``services.guarantee_bulk_create`` expects. A cell that cannot be read becomes a
+``RowError`` (row numbers as the spreadsheet shows them, the header being row 1; the column is
+the header text of the file). The service then creates every row or none.
+
+Headers are accepted in Chinese (``担保合同编号``, as in the template) or as the English field
+key (``contract_no``).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import filetype
+from django.conf import settings
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font, PatternFill
+
+from guarantees import rules
+from guarantees.models import Borrower, Guarantee
+from guarantees.services import BorrowerData, BulkRejected, GuaranteeData, RowError, guarantee_bulk_create
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ImportRefused(Exception):
+    """The file as a whole cannot be read (wrong type, too big, too many rows, no header)."""
+
+    def __init__(self, message: str):
+        self.message = str(message)
+        super().__init__(self.message)
+
+
+class CellError(ValueError):
+    """One cell that cannot be read; becomes a RowError of its row and column."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    value: Any
+    percent_format: bool = False  # an xlsx cell shown as a percentage holds the fraction
+
+
+# --- cell parsers ---------------------------------------------------------------------------
+
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日")
+_TRUE = {"是", "y", "yes", "true", "1", "√", "✓", "t"}
+_FALSE = {"否", "n", "no", "false", "0", "×", "f", ""}
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _text(cell: Cell) -> str:
+    value = cell.value
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _decimal(cell: Cell) -> Decimal:
+    value = cell.value
+    if isinstance(value, bool):
+        raise CellError(_("Enter a number."))
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))  # the shortest repr: a cell showing 0.1 means 0.1
+    text = str(value).strip().replace(",", "").replace("，", "").replace(" ", "")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise CellError(_("“%(value)s” is not a number.") % {"value": text}) from None
+    if not number.is_finite():
+        raise CellError(_("“%(value)s” is not a number.") % {"value": text})
+    return number
+
+
+def _places(number: Decimal) -> int:
+    exponent = number.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def parse_money(cell: Cell) -> Decimal:
+    """Yuan, at most 2 decimal places (a third place is an error, never rounded away)."""
+    number = _decimal(cell)
+    if number < 0:
+        raise CellError(_("The amount must not be negative."))
+    if _places(number) > 2:
+        raise CellError(_("An amount in yuan has at most 2 decimal places."))
+    if number >= Decimal("1e16"):
+        raise CellError(_("The amount is too large."))
+    return number.quantize(rules.CENT)
+
+
+def parse_percent(cell: Cell) -> Decimal:
+    """A percentage (0.8 or 0.8% meaning 0.8%) as the 6-place fraction 0.008000, exactly.
+
+    An xlsx cell formatted as a percentage already holds the fraction (Excel stores 0.8% as
+    0.008), so it is taken as a fraction.
+    """
+    if cell.percent_format:
+        return parse_fraction(Cell(cell.value))
+    value = cell.value
+    if isinstance(value, str):
+        value = value.strip().rstrip("%％").strip()
+    number = _decimal(Cell(value))
+    if not 0 <= number <= 100:
+        raise CellError(_("A percentage must be between 0 and 100."))
+    if _places(number) > 4:
+        raise CellError(_("A percentage has at most 4 decimal places."))
+    return number.scaleb(-2).quantize(rules.RATIO)
+
+
+def parse_fraction(cell: Cell) -> Decimal:
+    """A fraction with at most 6 decimal places (0.008 for 0.8%)."""
+    number = _decimal(cell)
+    if not 0 <= number <= 1:
+        raise CellError(_("A rate as a fraction must be between 0 and 1 (0.008 for 0.8%)."))
+    if _places(number) > 6:
+        raise CellError(_("A rate as a fraction has at most 6 decimal places."))
+    return number.quantize(rules.RATIO)
+
+
+def parse_int(cell: Cell) -> int:
+    number = _decimal(cell)
+    if number != number.to_integral_value() or number < 0:
+        raise CellError(_("Enter a whole number, 0 or more."))
+    return int(number)
+
+
+def parse_date(cell: Cell) -> date:
+    value = cell.value
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(cell)
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise CellError(_("“%(value)s” is not a date; write it as 2024-03-01.") % {"value": text})
+
+
+def parse_bool(cell: Cell) -> bool:
+    value = cell.value
+    if isinstance(value, bool):
+        return value
+    text = _text(cell).lower() if value is not None else ""
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise CellError(_("Write 是 or 否 (yes or no)."))
+
+
+def parse_text(cell: Cell) -> str:
+    return _text(cell)
+
+
+def parse_identifier(cell: Cell) -> str:
+    if isinstance(cell.value, float) and not cell.value.is_integer():
+        raise CellError(_("Store the identifier as text, not as a number."))
+    if isinstance(cell.value, float) and abs(cell.value) >= 1e15:
+        # Excel keeps 15 significant digits: an 18-digit number has already lost its end.
+        raise CellError(_("Store the identifier as text, not as a number: Excel has cut its last digits."))
+    return _text(cell).upper()
+
+
+def parse_currency(cell: Cell) -> str:
+    text = _text(cell).upper()
+    if not re.fullmatch(r"[A-Z]{3}", text):
+        raise CellError(_("Enter a three-letter currency code such as CNY."))
+    return text
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"[\s_\-]", "", str(text)).lower()
+
+
+def choice_parser(choices, aliases: dict[str, tuple[str, ...]]) -> Callable[[Cell], str]:
+    """A cell naming one of ``choices`` by its code, its label or one of its Chinese aliases."""
+
+    def parse(cell: Cell) -> str:
+        text = _normal(_text(cell))
+        for code, label in choices:
+            names = {code, str(label), _english(label), *aliases.get(code, ())}
+            if text in {_normal(name) for name in names}:
+                return code
+        raise CellError(_("“%(value)s” is not one of: %(choices)s.") % {
+            "value": _text(cell), "choices": "、".join(aliases.get(code, (code,))[0] for code, _label in choices),
+        })
+
+    return parse
+
+
+def _english(label) -> str:
+    """The English source text of a lazy choice label, whatever language is active."""
+    args = getattr(label, "_args", None)
+    return str(args[0]) if args else str(label)
+
+
+ID_KIND_ALIASES = {
+    "credit_code": ("统一社会信用代码", "信用代码", "社会信用代码"),
+    "id_card": ("身份证", "居民身份证", "身份证号码", "居民身份证号码"),
+}
+KIND_ALIASES = {
+    "enterprise": ("企业",),
+    "owner": ("小微企业主",),
+    "individual_business": ("个体工商户",),
+    "farmer": ("农户", "种养大户", "家庭农场", "农民合作社", "小微农业企业", "新型农业经营主体"),
+}
+SIZE_ALIASES = {"large": ("大型", "大"), "medium": ("中型", "中"), "small": ("小型", "小"), "micro": ("微型", "微")}
+PURPOSE_ALIASES = {
+    "operations": ("经营", "生产经营", "经营周转"),
+    "government_bond": ("政府债券", "政府债券发行"),
+    "government_platform": ("政府融资平台", "政府融资平台融资"),
+}
+INDUSTRY_ALIASES = {code: (name,) for code, name in rules.INDUSTRIES}
+
+
+# --- the columns ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # the English field key, accepted as a header
+    header: str  # the Chinese header of the template
+    target: str  # where the value goes, and the field name service errors use
+    parse: Callable[[Cell], Any]
+    required: bool = False
+    note: str = ""
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("agreement_code", "合作协议编号", "agreement_code", parse_text, True, "银担合作协议编号"),
+    Column("contract_no", "担保合同编号", "contract_no", parse_text, True),
+    Column("borrower_name", "融资人名称", "borrower.name", parse_text, True),
+    Column("id_kind", "证件类型", "borrower.id_kind",
+           choice_parser(Borrower.IdKind.choices, ID_KIND_ALIASES), True, "统一社会信用代码 / 身份证"),
+    Column("id_number", "证件号码", "borrower.id_number", parse_identifier, True, "18位，请以文本格式填写"),
+    Column("borrower_kind", "融资人类型", "borrower.kind",
+           choice_parser(Borrower.Kind.choices, KIND_ALIASES), True, "企业 / 小微企业主 / 个体工商户 / 农户"),
+    Column("industry", "行业", "borrower.industry", choice_parser(rules.INDUSTRIES, INDUSTRY_ALIASES),
+           note="、".join(name for _code, name in rules.INDUSTRIES)),
+    Column("employees", "从业人员(人)", "borrower.employees", parse_int),
+    Column("revenue", "营业收入(元)", "borrower.revenue", parse_money),
+    Column("total_assets", "资产总额(元)", "borrower.total_assets", parse_money),
+    Column("size_entered", "企业规模(填报)", "borrower.size_entered",
+           choice_parser(Borrower.Size.choices, SIZE_ALIASES), note="大型 / 中型 / 小型 / 微型；留空则按行业标准推算"),
+    Column("size_evidence", "企业规模依据", "borrower.size_evidence", parse_text, note="填报规模时必填"),
+    Column("is_agricultural", "是否三农", "borrower.is_agricultural", parse_bool, note="是 / 否"),
+    Column("is_strategic_emerging", "是否战略性新兴产业", "borrower.is_strategic_emerging", parse_bool, note="是 / 否"),
+    Column("is_government_platform", "是否政府融资平台", "borrower.is_government_platform", parse_bool, note="是 / 否"),
+    Column("loan_principal", "贷款本金(元)", "loan_principal", parse_money, True),
+    Column("amount", "担保金额(元)", "amount", parse_money, True),
+    Column("currency", "币种", "currency", parse_currency, note="留空为 CNY"),
+    Column("loan_start", "贷款起始日", "loan_start", parse_date, True, "2024-03-01"),
+    Column("loan_maturity", "贷款到期日", "loan_maturity", parse_date, True),
+    Column("start", "担保起始日", "start", parse_date, True),
+    Column("end", "担保到期日", "end", parse_date, True),
+    Column("fee_rate_percent", "担保费率(%)", "fee_rate", parse_percent, True, note="年化，百分数：0.8 表示 0.8%"),
+    Column("other_fees", "其他收费(元)", "other_fees", parse_money, note="保证金、承诺费、咨询费等；留空为 0"),
+    Column("purpose", "用途", "purpose", choice_parser(Guarantee.Purpose.choices, PURPOSE_ALIASES),
+           note="经营 / 政府债券 / 政府融资平台；留空为 经营"),
+    Column("reguaranteed", "是否再担保", "reguaranteed", parse_bool, note="是 / 否"),
+    Column("national_fund_scope", "是否纳入国家融资担保基金合作范围", "national_fund_scope", parse_bool, note="是 / 否"),
+    Column("recommended_by_bank", "是否银行推荐", "recommended_by_bank", parse_bool, note="是 / 否"),
+)
+# Accepted instead of 担保费率(%): the rate as a fraction, as the API takes it (0.008).
+FEE_FRACTION = Column("fee_rate", "担保费率(小数)", "fee_rate", parse_fraction, True,
+                      note="可代替 担保费率(%)，二者填其一：0.008 表示 0.8%")
+ALL_COLUMNS = (*COLUMNS, FEE_FRACTION)
+TEMPLATE_HEADERS = [c.header for c in COLUMNS]
+
+
+def _header_key(text: str) -> str:
+    return _normal(str(text).replace("（", "(").replace("）", ")").replace("％", "%"))
+
+
+def _header_lookup() -> dict[str, Column]:
+    lookup: dict[str, Column] = {}
+    for column in ALL_COLUMNS:
+        lookup[_header_key(column.key)] = column
+        lookup[_header_key(column.header)] = column
+    for column in ALL_COLUMNS:  # the Chinese header without its unit: 担保金额 for 担保金额(元)
+        bare = _header_key(re.sub(r"\(.*\)$", "", column.header))
+        lookup.setdefault(bare, column)
+    return lookup
+
+
+HEADER_LOOKUP = _header_lookup()
+
+
+# --- reading the file -----------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    kind: str  # "xlsx" or "csv"
+    header: list[str]
+    rows: list[tuple[int, list[Cell]]]  # (spreadsheet row number, cells)
+
+
+def _describe(kind) -> str:
+    return f"{kind.mime} (.{kind.extension})"
+
+
+def read_table(content: bytes, *, max_rows: int | None = None) -> Table:
+    """Identify the file by content and read its first sheet; ImportRefused when it cannot be used."""
+    max_rows = settings.BULK_UPLOAD_MAX_ROWS if max_rows is None else max_rows
+    if not content:
+        raise ImportRefused(_("The file is empty."))
+    if content.startswith(b"PK\x03\x04"):
+        kind = filetype.guess(content)
+        if kind is not None and kind.extension not in ("xlsx", "zip"):
+            raise ImportRefused(_("This file is a %(kind)s, not an xlsx workbook or a csv file.") % {"kind": _describe(kind)})
+        return _read_xlsx(content, max_rows)
+    if content.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportRefused(_("This is an old Excel 97–2003 (.xls) or other Office file. Save it as .xlsx and upload it again."))
+    kind = filetype.guess(content)
+    if kind is not None or b"\x00" in content[:65536]:
+        what = _describe(kind) if kind is not None else _("binary data")
+        raise ImportRefused(_("This file is not an xlsx or csv file: its content is %(kind)s. "
+                              "Upload the template filled in, as .xlsx or .csv.") % {"kind": what})
+    return _read_csv(content, max_rows)
+
+
+def _too_many(max_rows: int) -> ImportRefused:
+    return ImportRefused(_("The file has more than %(max)s rows. Split it into smaller files.") % {"max": f"{max_rows:,}"})
+
+
+def _read_xlsx(content: bytes, max_rows: int) -> Table:
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several types for a damaged or foreign zip
+        raise ImportRefused(_("The file could not be read as an xlsx workbook (%(error)s).") % {"error": type(exc).__name__}) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        rows: list[tuple[int, list[Cell]]] = []
+        header: list[str] | None = None
+        for number, row in enumerate(sheet.iter_rows(), start=1):
+            cells = [Cell(c.value, "%" in str(getattr(c, "number_format", "") or "")) for c in row]
+            if header is None:
+                header = [_text(c) if not _blank(c.value) else "" for c in cells]
+                continue
+            if all(_blank(c.value) for c in cells):
+                continue
+            rows.append((number, cells))
+            if len(rows) > max_rows:
+                raise _too_many(max_rows)
+    finally:
+        workbook.close()
+    return Table("xlsx", header or [], rows)
+
+
+def _decode(content: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportRefused(_("The csv file is neither UTF-8 nor GB18030 text. Save it as “CSV UTF-8” and upload it again."))
+
+
+def _read_csv(content: bytes, max_rows: int) -> Table:
+    text = _decode(content)
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header: list[str] | None = None
+        rows: list[tuple[int, list[Cell]]] = []
+        for number, record in enumerate(reader, start=1):
+            if header is None:
+                header = [value.strip() for value in record]
+                continue
+            if all(_blank(v) for v in record):
+                continue
+            rows.append((number, [Cell(v if v.strip() else None) for v in record]))
+            if len(rows) > max_rows:
+                raise _too_many(max_rows)
+    except csv.Error as exc:
+        raise ImportRefused(_("The csv file could not be read: %(error)s.") % {"error": exc}) from exc
+    return Table("csv", header or [], rows)
+
+
+# --- parsing the rows -----------------------------------------------------------------------
+
+
+@dataclass
+class ParsedFile:
+    rows: list[dict]
+    headers: dict[str, str] = field(default_factory=dict)  # target field -> the file's header text
+    order: dict[str, int] = field(default_factory=dict)  # header text -> column position
+
+    def column_for(self, name: str | None) -> str | None:
+        """The file's header for a service error's field (``borrower.id_number`` → 证件号码)."""
+        if not name:
+            return None
+        if name in self.headers:
+            return self.headers[name]
+        if name == "borrower":  # GU-12 names the borrower as a whole: its platform flag
+            return self.headers.get("borrower.is_government_platform", name)
+        return name
+
+
+def _map_header(header: list[str]) -> tuple[dict[int, Column], dict[str, str]]:
+    positions: dict[int, Column] = {}
+    seen: dict[str, str] = {}
+    for index, text in enumerate(header):
+        if not text:
+            continue
+        column = HEADER_LOOKUP.get(_header_key(text))
+        if column is None:
+            continue  # an extra column (a note, a sequence number) is ignored
+        if column.target in seen:
+            raise ImportRefused(_("The columns “%(a)s” and “%(b)s” give the same field; keep one.")
+                                % {"a": seen[column.target], "b": text})
+        seen[column.target] = text
+        positions[index] = column
+    missing = [c.header for c in COLUMNS if c.required and c.target not in seen]
+    if missing:
+        raise ImportRefused(_("The header row lacks the columns: %(columns)s. Download the template to see them all.")
+                            % {"columns": "、".join(missing)})
+    return positions, seen
+
+
+def parse_table(table: Table) -> ParsedFile:
+    """Turn the rows into ``guarantee_bulk_create`` rows, each cell problem a RowError."""
+    if not table.rows:
+        raise ImportRefused(_("The file has a header row but no guarantees."))
+    positions, seen = _map_header(table.header)
+    parsed = ParsedFile(rows=[], headers=seen, order={text: i for i, text in enumerate(table.header)})
+    for number, cells in table.rows:
+        values: dict[str, Any] = {}
+        errors: list[RowError] = []
+        for index, column in positions.items():
+            cell = cells[index] if index < len(cells) else Cell(None)
+            header = table.header[index]
+            if _blank(cell.value):
+                if column.required:
+                    errors.append(RowError(number, header, "INPUT", _("This cell is required.")))
+                continue
+            try:
+                values[column.target] = column.parse(cell)
+            except CellError as exc:
+                errors.append(RowError(number, header, "INPUT", str(exc)))
+        if errors:
+            parsed.rows.append({"row": number, "errors": errors})
+            continue
+        borrower = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("borrower.")}
+        data = {k: v for k, v in values.items() if not k.startswith("borrower.") and k != "agreement_code"}
+        parsed.rows.append({
+            "row": number,
+            "agreement_code": values["agreement_code"],
+            "borrower": BorrowerData(**borrower),
+            "data": GuaranteeData(**data),
+        })
+    return parsed
+
+
+def read_upload(upload) -> ParsedFile:
+    """The uploaded file (a Django UploadedFile) checked, read and parsed."""
+    limit = settings.BULK_UPLOAD_MAX_BYTES
+    if upload.size is not None and upload.size > limit:
+        raise ImportRefused(_("The file is larger than %(max)s MB.") % {"max": megabytes(limit)})
+    content = upload.read(limit + 1)
+    if len(content) > limit:
+        raise ImportRefused(_("The file is larger than %(max)s MB.") % {"max": megabytes(limit)})
+    return parse_table(read_table(content))
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:g}"
+
+
+def import_guarantees(*, user, firm, upload) -> list[Guarantee]:
+    """Read ``upload`` and create all its guarantees, or none.
+
+    Raises ImportRefused for a file that cannot be used, and BulkRejected listing every bad
+    row (each error's column is the file's header text, in the order of the file).
+    """
+    parsed = read_upload(upload)
+    try:
+        return guarantee_bulk_create(user=user, firm=firm, rows=parsed.rows)
+    except BulkRejected as exc:
+        errors = [RowError(e.row, parsed.column_for(e.column), e.rule, str(e.message)) for e in exc.errors]
+        errors.sort(key=lambda e: (e.row, parsed.order.get(e.column or "", len(parsed.order))))
+        raise BulkRejected(errors) from None
+
+
+# --- the template ---------------------------------------------------------------------------
+
+
+def template_workbook() -> bytes:
+    """The upload template: the Chinese header row, and a sheet explaining every column."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "担保业务"
+    sheet.append(TEMPLATE_HEADERS)
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="EEF1F5")
+    for cell in sheet[1]:
+        cell.font = bold
+        cell.fill = fill
+    for index, column in enumerate(COLUMNS, start=1):
+        letter = sheet.cell(row=1, column=index).column_letter
+        sheet.column_dimensions[letter].width = max(12, len(column.header) * 2 + 2)
+        if column.parse in (parse_text, parse_identifier):
+            for row in range(2, 1002):  # text format so identifiers keep every digit
+                sheet.cell(row=row, column=index).number_format = "@"
+    sheet.freeze_panes = "A2"
+    notes = workbook.create_sheet("填写说明")
+    notes.append(["列名", "English key", "必填", "说明"])
+    for cell in notes[1]:
+        cell.font = bold
+    for column in ALL_COLUMNS:
+        notes.append([column.header, column.key, "是" if column.required else "", column.note])
+    notes.append([])
+    notes.append(["担保费率(%) 与 担保费率(小数) 二选一。任何一行有误时整个文件不导入，并列出每个错误的行号、列名和原因。"])
+    notes.column_dimensions["A"].width = 34
+    notes.column_dimensions["B"].width = 24
+    notes.column_dimensions["D"].width = 60
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

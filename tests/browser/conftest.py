@@ -1,0 +1,96 @@
+"""Playwright (sync API) against pytest-django's live_server, on Debian's chromium.
+
+Never `playwright install`: the browser is /usr/bin/chromium. Screenshots go to
+test-artifacts/screenshots/ (gitignored) at 1366×768.
+"""
+from __future__ import annotations
+
+import os
+from importlib import import_module
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the test
+# itself (factories, counting rows) would otherwise be refused as "async unsafe".
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+VIEWPORT = {"width": 1366, "height": 768}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+PASSWORD = "pass-Word-123"  # tests.factories.UserFactory's password
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Browser tests run last (after pytest-django has put transactional tests after the
+    others): they are slow, and each one's flush empties the tables the data migrations fill
+    (roles, rule sets), which later tests in other folders rely on."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(autouse=True)
+def _migration_data(request):
+    """Roles and the guarantees rule set, as the data migrations add them (idempotent).
+
+    A transactional test starts from whatever the previous one left: after another
+    transactional test's flush these rows are gone, and serialized_rollback does not bring
+    them back reliably once Playwright's greenlets are in play.
+    """
+    if "live_server" not in request.fixturenames:
+        return
+    from django.apps import apps
+
+    import_module("core.migrations.0002_audit_append_only_roles_lpr").add_roles(apps, None)
+    import_module("guarantees.migrations.0002_default_rule_set").add_rule_set(apps, None)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot(page):
+    """``screenshot("name")`` saves the current page as test-artifacts/screenshots/name.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(name: str, full_page: bool = False) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def login(page, live_server):
+    """Sign in through the real login page."""
+
+    def sign_in(user) -> None:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", user.username)
+        page.fill("#id_password", PASSWORD)
+        page.click("form.stacked button[type=submit]")
+        page.wait_for_load_state("domcontentloaded")
+        assert "/accounts/login/" not in page.url, "sign-in failed"
+
+    return sign_in
