@@ -14,11 +14,13 @@ venv: $(STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@# (this machine's pip config names extra local indexes that may be absent; hide that noise only)
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt 2> >(grep -v '^WARNING: Location' >&2)
 	@rm -f $(VENV)/.installed-* && touch $@
 
 messages: venv
-	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore=.venv -v0; fi
+	@# The compiled catalogues are committed; recompile when gettext is there to pick up edits.
+	@if command -v msgfmt >/dev/null && [ -d locale ]; then $(PY) manage.py compilemessages --ignore=.venv -v0; fi
 
 migrate: venv
 	$(PY) manage.py migrate --noinput -v1
