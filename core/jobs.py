@@ -14,7 +14,6 @@ modules::
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -30,6 +29,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit
 from core.errors import Conflict, RuleViolation
 from core.models import AuditEvent, JobRun
+from core.periods import period_bounds
 
 logger = logging.getLogger(__name__)
 
@@ -39,47 +39,6 @@ STALE_AFTER = timedelta(hours=2)
 
 State = JobRun.State
 FREE_STATES = (State.SUCCEEDED, State.FAILED)
-
-
-# --- periods ------------------------------------------------------------------------------
-
-_PERIOD_PATTERNS = {
-    "quarter": re.compile(r"(\d{4})Q([1-4])"),
-    "half": re.compile(r"(\d{4})H([12])"),
-    "year": re.compile(r"(\d{4})"),
-    "day": re.compile(r"(\d{4})-(\d{2})-(\d{2})"),
-}
-
-
-def _month_end(year: int, month: int) -> date:
-    return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
-
-
-def period_bounds(period: str) -> tuple[str, date, date]:
-    """(kind, first day, last day) of "2025Q1", "2025H1", "2025" or "2025-03-04"."""
-    for kind, pattern in _PERIOD_PATTERNS.items():
-        match = pattern.fullmatch(period or "")
-        if not match:
-            continue
-        year, *rest = (int(part) for part in match.groups())
-        if kind == "quarter":
-            return kind, date(year, 3 * rest[0] - 2, 1), _month_end(year, 3 * rest[0])
-        if kind == "half":
-            return kind, date(year, 6 * rest[0] - 5, 1), _month_end(year, 6 * rest[0])
-        if kind == "year":
-            return kind, date(year, 1, 1), date(year, 12, 31)
-        try:
-            day = date(year, *rest)
-        except ValueError:
-            break
-        return kind, day, day
-    raise RuleViolation("JB-12", _("“%(period)s” is not a period.") % {"period": period}, "period")
-
-
-def previous_quarter(day: date) -> str:
-    """The quarter before ``day``'s: a quarterly close on 2025-04-23 closes "2025Q1"."""
-    quarter = (day.month - 1) // 3 + 1
-    return f"{day.year - 1}Q4" if quarter == 1 else f"{day.year}Q{quarter - 1}"
 
 
 # --- schedules and the registry -----------------------------------------------------------

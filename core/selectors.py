@@ -8,53 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet, Sum
-from django.utils import timezone
 
+from core.calendar import SHANGHAI, shanghai_today
 from core.models import AuditEvent, Organisation
+from core.periods import Quarter
 from core.scoping import has_jurisdiction, org_filter, sees_everything
-
-# --- periods (JB-2: Asia/Shanghai dates) -------------------------------------------------------
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@dataclass(frozen=True)
-class Quarter:
-    year: int
-    quarter: int
-
-    @classmethod
-    def of(cls, day: date) -> Quarter:
-        return cls(day.year, (day.month - 1) // 3 + 1)
-
-    @classmethod
-    def current(cls) -> Quarter:
-        """The quarter of today in Asia/Shanghai (JB-2), whatever the server's clock zone."""
-        return cls.of(today_shanghai())
-
-    @property
-    def start(self) -> date:
-        return date(self.year, 3 * self.quarter - 2, 1)
-
-    @property
-    def end(self) -> date:
-        if self.quarter == 4:
-            return date(self.year, 12, 31)
-        return date(self.year, 3 * self.quarter + 1, 1) - timedelta(days=1)
-
-    def __str__(self) -> str:
-        return f"{self.year}Q{self.quarter}"
-
-
-def today_shanghai() -> date:
-    """JB-2: the policy date today, whatever the server's clock zone."""
-    return timezone.localdate(timezone=SHANGHAI)
-
 
 # --- audit trail -------------------------------------------------------------------------------
 
@@ -162,7 +124,7 @@ def indicator_rows_for_user(*, user, quarter: Quarter, firms=None, today: date |
     visible = firms_for_user(user=user)
     if firms is not None:
         visible = visible.filter(pk__in=firms.values("pk"))
-    as_of = min(quarter.end, today or today_shanghai())
+    as_of = min(quarter.end, today or shanghai_today())
     return firm_indicator_rows(
         firms=visible, period_start=quarter.start, period_end=quarter.end,
         params=guarantee_params(quarter.end), today=as_of,
@@ -232,7 +194,7 @@ def _party_summary(*, user, side: str, today: date) -> PartySummary:
 def firm_summary(*, user, today: date | None = None) -> PartySummary:
     """A guarantee firm's own home page: its guarantees, this quarter's indicators, overdue
     compensations (GU-4)."""
-    today = today or today_shanghai()
+    today = today or shanghai_today()
     summary = _party_summary(user=user, side="firm", today=today)
     summary.quarter = Quarter.of(today)
     rows = indicator_rows_for_user(
@@ -244,4 +206,4 @@ def firm_summary(*, user, today: date | None = None) -> PartySummary:
 
 def bank_summary(*, user, today: date | None = None) -> PartySummary:
     """A bank's home page: the guarantees on its loans, compensations overdue to it (GU-4)."""
-    return _party_summary(user=user, side="bank", today=today or today_shanghai())
+    return _party_summary(user=user, side="bank", today=today or shanghai_today())

@@ -13,7 +13,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from core import selectors
-from core.calendar import provisional_years
+from core.calendar import provisional_years, shanghai_today
 from core.models import AuditEvent, Organisation
 
 K = Organisation.Kind
@@ -63,7 +63,7 @@ def _calendar_warning(today: date) -> dict | None:
 def home(request):
     user = request.user
     role = _home_role(user)
-    today = selectors.today_shanghai()
+    today = shanghai_today()
     context = {"role": role, "today": today}
     if role == "oversight":
         context["summary"] = selectors.oversight_summary(user=user, today=today)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from core.jobs import JobSpec, NthWorkingDay, period_bounds, previous_quarter, register
+from core.jobs import JobSpec, NthWorkingDay, register
 from core.models import Organisation
+from core.periods import period_bounds, previous_quarter
 from core.rulesets import rule_params
 from guarantees.models import FirmIndicatorSnapshot
 from guarantees.rules import GuaranteeParams

@@ -4,7 +4,6 @@ another organisation's row answers 404; writes are for the firm's own operators 
 from __future__ import annotations
 
 import io
-from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -74,10 +73,6 @@ def _require_operator_of(user, firm_id: int) -> None:
         raise PermissionDenied(_("Only the guarantee firm's own operators can do this."))
 
 
-def _today() -> date:
-    """JB-2: the policy date is the Asia/Shanghai date."""
-    return shanghai_today()
-
 
 def _error_status(exc: RuleViolation | None) -> int:
     return exc.status_code if exc is not None else 400
@@ -113,7 +108,7 @@ def guarantee_list(request):
         "sort": form.cleaned_data.get("sort") if form.is_bound else "",
     }
     if firm_operator:
-        context["net_assets_form"] = NetAssetsForm(prefix="na", initial={"as_of": _today()})
+        context["net_assets_form"] = NetAssetsForm(prefix="na", initial={"as_of": shanghai_today()})
         context["latest_net_assets"] = FirmNetAssets.objects.filter(firm_id=request.user.organisation_id).first()
     return render(request, "guarantees/guarantee_list.html", context)
 
@@ -159,7 +154,7 @@ def guarantee_export(request):
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=imports.XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="guarantees-{_today():%Y%m%d}.xlsx"'
+    response["Content-Disposition"] = f'attachment; filename="guarantees-{shanghai_today():%Y%m%d}.xlsx"'
     return response
 
 
@@ -228,7 +223,7 @@ def _compensation_context(compensation: Compensation | None) -> dict:
         "compensation": compensation,
         "parts": _party_rows(shares, compensation.parts()),
         "payable": compensation.base - compensation.part_bank,
-        "overdue": rules.is_compensation_overdue(compensation.due_on, compensation.paid_on, _today()),
+        "overdue": rules.is_compensation_overdue(compensation.due_on, compensation.paid_on, shanghai_today()),
         "actions": list(compensation.actions.select_related("created_by")),
         "recoveries": recoveries,
         "recovered": recovered,
@@ -238,7 +233,7 @@ def _compensation_context(compensation: Compensation | None) -> dict:
 def _render_guarantee_detail(request, guarantee: Guarantee, forms: dict | None = None, status: int = 200):
     compensation = Compensation.objects.filter(guarantee=guarantee).first()
     can_act = is_firm_operator(request.user) and request.user.organisation_id == guarantee.firm_id
-    today = _today()
+    today = shanghai_today()
     context = {
         "g": guarantee,
         "borrower": guarantee.borrower,
@@ -546,7 +541,7 @@ def agreement_detail(request, pk: int):
 @login_required
 def compensation_list(request):
     form = CompensationFilterForm(request.GET or None)
-    today = _today()
+    today = shanghai_today()
     queryset = selectors.compensation_list(user=request.user).order_by("-default_on", "-id")
     state = form.cleaned_data.get("state") if form.is_bound and form.is_valid() else ""
     if state == "overdue":

@@ -19,9 +19,11 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.calendar import shanghai_today
 from core.models import Organisation, Region
+from core.periods import Quarter
 from core.scoping import jurisdiction_region_path, sees_everything
-from core.selectors import Quarter, indicator_rows_for_user, is_oversight_user, today_shanghai
+from core.selectors import indicator_rows_for_user, is_oversight_user
 from guarantees import selectors
 from guarantees.selectors_indicators import FirmIndicators
 
@@ -299,7 +301,7 @@ def firm_detail(request, firm_id: int):
     firm = get_object_or_404(selectors.firms_for_user(user=user).select_related("region"), pk=firm_id)
     form, filters = _filters_from(request)
     quarter = filters["quarter"]
-    today = today_shanghai()
+    today = shanghai_today()
     as_of = min(quarter.end, today)
     rows = indicator_rows_for_user(user=user, quarter=quarter, firms=Organisation.objects.filter(pk=firm.pk),
                                    today=today)

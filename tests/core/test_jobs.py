@@ -20,8 +20,9 @@ from django.utils import timezone, translation
 import guarantees.jobs
 from core import jobs
 from core.errors import Conflict, RuleViolation
-from core.jobs import JobSpec, NthWorkingDay, beat_schedule, job_enqueue, job_run, job_tick, previous_quarter
+from core.jobs import JobSpec, NthWorkingDay, beat_schedule, job_enqueue, job_run, job_tick
 from core.models import AuditEvent, JobRun, Organisation
+from core.periods import previous_quarter
 from core.tasks import run_job_task, tick
 from guarantees.models import FirmIndicatorSnapshot
 from tests.factories import GuaranteeFactory, OrganisationFactory, UserFactory

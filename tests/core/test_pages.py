@@ -11,9 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core.audit import audit
-from core.calendar import provisional_years
+from core.calendar import provisional_years, shanghai_today
 from core.models import AuditEvent, CalendarYear, Organisation, Region
-from core.selectors import Quarter, today_shanghai
+from core.periods import Quarter
 from guarantees.models import Compensation, Guarantee
 from tests.factories import (
     AgreementFactory,
@@ -70,7 +70,7 @@ def world(tree):
     _guarantee(agreement, amount="300000", contract_no="HM-ACTIVE")
     defaulted = _guarantee(agreement, amount="500000", status=Guarantee.Status.DEFAULTED, contract_no="HM-OVERDUE",
                            start=Quarter.current().start - timedelta(days=200))
-    _compensation(defaulted, due_on=today_shanghai() - timedelta(days=3))
+    _compensation(defaulted, due_on=shanghai_today() - timedelta(days=3))
     return {
         **tree, "bank": bank, "other_bank": other_bank, "firm": firm,
         "authority": UserFactory(organisation__kind=K.AUTHORITY, organisation__region=tree["province"],
@@ -117,7 +117,7 @@ def test_home_figure_links_open_the_same_firms_on_the_dashboard(client, world):
 
 
 def test_home_calendar_warning_until_the_holidays_are_entered(client, world):
-    today = today_shanghai()
+    today = shanghai_today()
     missing = provisional_years(range(today.year - 1, today.year + 2))
     _response, content = _home(client, world["authority"])
     if missing:  # chinese-calendar 1.11 knows up to 2026, so next year is missing in 2026
@@ -194,7 +194,7 @@ def _more_firms(tree, n):
         firm = OrganisationFactory(kind=K.GUARANTEE_FIRM, region=tree["county"])
         agreement = AgreementFactory(firm=firm, bank=bank, compliant=bool(i % 2))
         g = _guarantee(agreement, fee_rate="0.011", status=Guarantee.Status.DEFAULTED)
-        _compensation(g, due_on=today_shanghai() - timedelta(days=1))
+        _compensation(g, due_on=shanghai_today() - timedelta(days=1))
 
 
 def _count_home_queries(client, user) -> int:
@@ -212,7 +212,7 @@ def test_home_queries_do_not_grow_with_the_data(client, world):
     agreement = world["firm"].firm_agreements.get(code="HM-1")
     for i in range(15):  # more overdue compensations than the page lists
         g = _guarantee(agreement, status=Guarantee.Status.DEFAULTED, contract_no=f"HM-X{i}")
-        _compensation(g, due_on=today_shanghai() - timedelta(days=5))
+        _compensation(g, due_on=shanghai_today() - timedelta(days=5))
     assert [_count_home_queries(client, u) for u in users] == before
 
 
@@ -289,7 +289,7 @@ def test_audit_filters(client, world, events):
     assert _ids(_audit(client, user, action="update")) == {events["changed"].pk}
     assert _ids(_audit(client, user, actor=world["firm_user"].username)) == {events["created"].pk, events["changed"].pk}
     assert _ids(_audit(client, user, actor="bank sys")) == {events["by_bank"].pk}
-    today = today_shanghai()
+    today = shanghai_today()
     assert len(_ids(_audit(client, user, date_from=today.isoformat(), date_to=today.isoformat()))) == 3
     assert _ids(_audit(client, user, date_from=(today + timedelta(days=1)).isoformat())) == set()
     assert _ids(_audit(client, user, date_to=(today - timedelta(days=1)).isoformat())) == set()

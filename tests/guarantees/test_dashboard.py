@@ -194,7 +194,7 @@ def test_empty_figures_sort_last_both_ways(client, world):
 
 
 def test_default_period_is_the_current_quarter_in_shanghai(client, world):
-    from core.selectors import Quarter
+    from core.periods import Quarter
 
     client.force_login(world["authority"])
     response = client.get(reverse("indicators:dashboard"))
