@@ -11,9 +11,9 @@ from datetime import date
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from core.models import Organisation
+from core.models import AuditEvent, Organisation
 from core.scoping import org_filter, sees_everything, visible_organisations
-from guarantees.models import Agreement, Borrower, Compensation, Guarantee
+from guarantees.models import Agreement, Borrower, Compensation, FirmNetAssets, Guarantee
 
 
 def _party_q(user, prefix: str = "") -> Q:
@@ -71,6 +71,32 @@ def compensation_get_for_user(*, user, compensation_id: int) -> Compensation:
 def overdue_compensations(*, user, today: date) -> QuerySet[Compensation]:
     """GU-4: unpaid compensations past their due date."""
     return compensation_list(user=user).filter(paid_on__isnull=True, due_on__lt=today)
+
+
+def banks_in_agreements(*, user) -> QuerySet[Organisation]:
+    """Banks named by the agreements the user can see (filter choices)."""
+    return Organisation.objects.filter(
+        kind=Organisation.Kind.BANK, pk__in=agreement_list(user=user).values("bank")
+    ).order_by("name")
+
+
+def partner_bank_choices() -> QuerySet[Organisation]:
+    """Banks a firm can sign an agreement with. Interpretation: any active bank in the system."""
+    return Organisation.objects.filter(kind=Organisation.Kind.BANK, is_active=True).order_by("name")
+
+
+def latest_net_assets(*, user) -> FirmNetAssets | None:
+    """The newest net-assets report of the user's own firm (GU-8)."""
+    return FirmNetAssets.objects.filter(firm_id=user.organisation_id).first()
+
+
+def audit_history(*objects) -> QuerySet[AuditEvent]:
+    """The audit rows of rows already fetched through a scoped selector, newest first."""
+    q = Q(pk__in=[])
+    for obj in objects:
+        if obj is not None:
+            q |= Q(object_type=obj._meta.label_lower, object_id=str(obj.pk))
+    return AuditEvent.objects.filter(q).select_related("actor").order_by("-at", "-id")
 
 
 def firms_for_user(*, user) -> QuerySet[Organisation]:

@@ -114,6 +114,8 @@ def agreement_update(*, user, agreement: Agreement, **changes: Any) -> Agreement
     shares = changes.pop("shares", None)
     for name, value in changes.items():
         setattr(agreement, name, value)
+    if Agreement.objects.filter(firm=agreement.firm, code=agreement.code).exclude(pk=agreement.pk).exists():
+        raise RuleViolation("INPUT", _("An agreement with this number already exists."), "code")
     _check_agreement_parties(agreement.firm, agreement.bank, agreement.signed_on, agreement.expires_on)
     rules.compensation_due_on(agreement.signed_on, agreement.grace_days)
     _apply_split(agreement, shares if shares is not None else agreement.shares())
@@ -221,7 +223,7 @@ class GuaranteeData:
     recommended_by_bank: bool = False
 
 
-def _check_guarantee_input(data: GuaranteeData, agreement: Agreement) -> None:
+def _guarantee_input_problems(data: GuaranteeData, agreement: Agreement) -> list[Problem]:
     problems = []
     if data.amount <= 0:
         problems.append(Problem("INPUT", _("The guaranteed amount must be more than 0."), "amount"))
@@ -238,8 +240,18 @@ def _check_guarantee_input(data: GuaranteeData, agreement: Agreement) -> None:
             % {"from": agreement.signed_on, "to": agreement.expires_on},
             "start",
         ))
-    if problems:
-        raise RuleViolation.many(problems)
+    if Guarantee.objects.filter(firm=agreement.firm, contract_no=data.contract_no).exists():
+        problems.append(Problem("INPUT", _("A guarantee with this contract number already exists."), "contract_no"))
+    return problems
+
+
+def _problems_of(check, *args, **kwargs) -> list[Problem]:
+    """Run a check that raises, and hand back its problems so a form can show them all at once."""
+    try:
+        check(*args, **kwargs)
+    except RuleViolation as exc:
+        return exc.problems
+    return []
 
 
 def _single_borrower_amount(borrower: Borrower, firm: Organisation, amount: Decimal) -> Decimal:
@@ -260,10 +272,12 @@ def guarantee_create(
     require_member(user, firm, *FIRM_ROLES)
     borrower_row = borrower if isinstance(borrower, Borrower) else None
     platform = borrower_row.is_government_platform if borrower_row else borrower.is_government_platform
-    rules.check_forbidden_business(purpose=data.purpose, borrower_is_government_platform=platform)
-    _check_guarantee_input(data, agreement)
-    if Guarantee.objects.filter(firm=firm, contract_no=data.contract_no).exists():
-        raise RuleViolation("INPUT", _("A guarantee with this contract number already exists."), "contract_no")
+    problems = _problems_of(rules.check_forbidden_business, purpose=data.purpose, borrower_is_government_platform=platform)
+    problems += _guarantee_input_problems(data, agreement)
+    if borrower_row is None:
+        problems += _problems_of(_check_borrower, borrower)
+    if problems:
+        raise RuleViolation.many(problems)
     if borrower_row is None:
         borrower_row = borrower_upsert(user=user, owner=firm, data=borrower)
     # Lock the borrower so two guarantees recorded at once both see each other in 单户担保金额.

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,7 +23,7 @@ from openpyxl import Workbook
 
 from core.calendar import shanghai_today
 from core.errors import RuleViolation
-from core.models import AuditEvent, Organisation
+from core.models import Organisation
 from core.views_helpers import add_rule_violation, problem_message
 from guarantees import imports, rules, selectors, services
 from guarantees.forms import (
@@ -41,7 +41,7 @@ from guarantees.forms import (
     ReleaseForm,
     WriteOffForm,
 )
-from guarantees.models import Agreement, Compensation, FirmNetAssets, Guarantee
+from guarantees.models import Agreement, Compensation, Guarantee
 
 PAGE_SIZE = 50
 S = Guarantee.Status
@@ -81,15 +81,8 @@ def _error_status(exc: RuleViolation | None) -> int:
 # --- guarantee list and export -----------------------------------------------------------
 
 
-def _banks_for(user):
-    """Banks to filter by: those of the agreements the user can see."""
-    return Organisation.objects.filter(
-        kind=Organisation.Kind.BANK, pk__in=selectors.agreement_list(user=user).values("bank")
-    ).order_by("name")
-
-
 def _filtered_guarantees(request) -> tuple[GuaranteeFilterForm, QuerySet[Guarantee]]:
-    form = GuaranteeFilterForm(request.GET or None, banks=_banks_for(request.user))
+    form = GuaranteeFilterForm(request.GET or None, banks=selectors.banks_in_agreements(user=request.user))
     return form, form.filter(selectors.guarantee_list(user=request.user))
 
 
@@ -109,7 +102,7 @@ def guarantee_list(request):
     }
     if firm_operator:
         context["net_assets_form"] = NetAssetsForm(prefix="na", initial={"as_of": shanghai_today()})
-        context["latest_net_assets"] = FirmNetAssets.objects.filter(firm_id=request.user.organisation_id).first()
+        context["latest_net_assets"] = selectors.latest_net_assets(user=request.user)
     return render(request, "guarantees/guarantee_list.html", context)
 
 
@@ -197,13 +190,6 @@ def guarantee_create(request):
 # --- guarantee detail and its status actions ---------------------------------------------
 
 
-def _audit_events(guarantee: Guarantee, compensation: Compensation | None):
-    q = Q(object_type="guarantees.guarantee", object_id=str(guarantee.pk))
-    if compensation is not None:
-        q |= Q(object_type="guarantees.compensation", object_id=str(compensation.pk))
-    return AuditEvent.objects.filter(q).select_related("actor").order_by("-at", "-id")
-
-
 def _party_rows(shares: dict, parts: dict | None = None) -> list[dict]:
     return [
         {"party": rules.PARTY_LABELS[party], "share": shares.get(party), "part": (parts or {}).get(party)}
@@ -241,7 +227,7 @@ def _render_guarantee_detail(request, guarantee: Guarantee, forms: dict | None =
         "agreement": guarantee.agreement,
         "split": _party_rows(guarantee.agreement.shares()),
         "can_act": can_act,
-        "audit_events": _audit_events(guarantee, compensation),
+        "audit_events": selectors.audit_history(guarantee, compensation),
         **_compensation_context(compensation),
     }
     if can_act:
@@ -457,17 +443,12 @@ def agreement_list(request):
     })
 
 
-def _partner_banks():
-    """Banks a firm can sign with. Interpretation: any active bank in the system."""
-    return Organisation.objects.filter(kind=Organisation.Kind.BANK, is_active=True).order_by("name")
-
-
 @login_required
 def agreement_create(request):
     firm = _require_firm_operator(request.user)
     status = 200
     if request.method == "POST":
-        form = AgreementForm(request.POST, banks=_partner_banks())
+        form = AgreementForm(request.POST, banks=selectors.partner_bank_choices())
         if form.is_valid():
             try:
                 agreement = services.agreement_create(
@@ -483,7 +464,7 @@ def agreement_create(request):
         else:
             status = 400
     else:
-        form = AgreementForm(banks=_partner_banks(), initial={"batch_mode": Agreement.BatchMode.NONE, "grace_days": 30})
+        form = AgreementForm(banks=selectors.partner_bank_choices(), initial={"batch_mode": Agreement.BatchMode.NONE, "grace_days": 30})
     return render(request, "guarantees/agreement_form.html", {"form": form, "agreement": None}, status=status)
 
 
@@ -522,9 +503,7 @@ def _agreement_saved_messages(request, agreement: Agreement, text: str) -> None:
 def agreement_detail(request, pk: int):
     agreement = selectors.agreement_get_for_user(user=request.user, agreement_id=pk)
     guarantees = selectors.guarantee_list(user=request.user).filter(agreement=agreement).order_by("-start", "-id")
-    audit_events = AuditEvent.objects.filter(
-        object_type="guarantees.agreement", object_id=str(agreement.pk)
-    ).select_related("actor").order_by("-at", "-id")
+    audit_events = selectors.audit_history(agreement)
     return render(request, "guarantees/agreement_detail.html", {
         "agreement": agreement,
         "split": _party_rows(agreement.shares()),

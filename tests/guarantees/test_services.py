@@ -256,6 +256,15 @@ def test_gu12_forbidden_business_is_refused_and_nothing_saved(user, agreement, p
     assert not Guarantee.objects.exists() and not Borrower.objects.exists() and not AuditEvent.objects.exists()
 
 
+def test_gu12_and_input_problems_are_reported_together_so_a_form_shows_them_at_once(user, agreement):
+    borrower = BorrowerDataFactory(id_number="91110000ABCDEFGHJ0")
+    with pytest.raises(RuleViolation) as exc:
+        create(user, agreement, borrower=borrower, purpose="government_bond", amount=D("2000000.00"),
+               loan_principal=D("1000000.00"))
+    assert set(fields_of(exc)) >= {"purpose", "amount", "borrower.id_number"}
+    assert not Guarantee.objects.exists() and not Borrower.objects.exists()
+
+
 def test_gu11_enterprise_size_derived_from_figures(user, agreement):
     borrower = BorrowerDataFactory(size_entered="", size_evidence="", industry="retail", employees=40,
                                    revenue=D("6000000.00"))
