@@ -319,7 +319,8 @@ class BulkRejected(RuleViolation):
         self.errors = errors
         super().__init__(
             errors[0].rule, errors[0].message, errors[0].column,
-            problems=[Problem(e.rule, f"{_('Row')} {e.row}: {e.message}", e.column) for e in errors],
+            problems=[Problem(e.rule, _("Row %(row)s: %(message)s") % {"row": e.row, "message": e.message}, e.column)
+                      for e in errors],
         )
 
 

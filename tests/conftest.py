@@ -59,6 +59,13 @@ def _clear_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _english_by_default(settings):
+    """Tests assert the English source strings; the Chinese catalogue (the product's default)
+    is proven complete and rendered by tests/core/test_translations.py."""
+    settings.LANGUAGE_CODE = "en"
+
+
 @pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"

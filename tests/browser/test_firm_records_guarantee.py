@@ -65,7 +65,8 @@ def test_firm_operator_records_a_guarantee_and_a_bad_input_saves_nothing(live_se
     page.wait_for_selector("#form-errors")
     error = page.locator(".field:has(input[name=amount]) .errorlist")
     assert error.is_visible()
-    assert "cannot exceed the loan principal" in error.inner_text()
+    # The browser asks for Chinese (zh-CN), so the rule message comes in Chinese.
+    assert "担保金额不得超过贷款本金" in error.inner_text()
     # What was typed is still there.
     assert page.input_value("input[name=amount]") == "1500000"
     assert page.input_value("input[name=contract_no]") == "DB-BROWSER-0002"
