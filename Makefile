@@ -33,6 +33,7 @@ run: venv messages demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: venv messages
+	@$(PY) -m core.testenv
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 serve: venv messages

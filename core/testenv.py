@@ -50,3 +50,21 @@ def database_url() -> str | None:
 
 def redis_url() -> str | None:
     return resolve("Redis", "REDIS_URL", DEFAULT_REDIS_URL, 6379)
+
+
+def main() -> int:
+    """`make test` calls this first: one clear line per service, and exit 1 in CI if one is missing."""
+    import sys
+
+    try:
+        db, redis = database_url(), redis_url()
+    except MissingService as exc:
+        print(f"make test: {exc}", file=sys.stderr)
+        return 1
+    print(f"make test: database {db or 'SQLite fallback (PostgreSQL not reachable)'}; "
+          f"Redis {redis or 'none (eager Celery, local-memory cache)'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -18,3 +18,10 @@ def test_without_ci_an_unreachable_service_falls_back(monkeypatch):
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
     assert testenv.redis_url() is None
+
+
+def test_main_exits_non_zero_with_one_clear_line_in_ci(monkeypatch, capsys):
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    assert testenv.main() == 1
+    assert "needs Redis" in capsys.readouterr().err
