@@ -138,11 +138,8 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
         return False
 
 
-@admin.register(Role)
-class RoleAdmin(admin.ModelAdmin):
-    """The role codes are fixed (migration 0002); roles are granted on the user's page."""
-
-    list_display = ("code", "__str__")
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows nobody edits here: fixed codes, or the append-only audit trail."""
 
     def has_add_permission(self, request):
         return False
@@ -152,6 +149,14 @@ class RoleAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Role)
+class RoleAdmin(ReadOnlyAdmin):
+    """The role codes are fixed (migration 0002); roles are granted on the user's page."""
+
+    list_display = ("code", "__str__")
+
 
 
 class ApiTokenAdminForm(forms.ModelForm):
@@ -216,7 +221,7 @@ class ApiTokenAdmin(AuditedModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only: the trail is append-only (the model and, on PostgreSQL, a trigger refuse changes)."""
 
     list_display = ("at", "actor_label", "action", "object_type", "object_id", "organisation", "summary")
@@ -225,14 +230,6 @@ class AuditEventAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     list_select_related = ("organisation",)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # -- Rule sets, calendar, rates ---------------------------------------------------------------
