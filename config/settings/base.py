@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "axes",
     "core",
     "guarantees",
+    "riskpool",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,421 @@
+"""The loan risk compensation pool (spec: riskpool.md). Scheme S reimburses member banks for
+non-performing SME loans; Scheme M reimburses guarantee firms for their payouts."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.fields import MoneyField, RatioField
+
+
+class Pool(models.Model):
+    """A compensation fund with its ledger. ``balance`` is the sum of the ledger, kept on the row
+    so a payout can lock one row (select_for_update) and never spend the same yuan twice (RP-1)."""
+
+    class Scheme(models.TextChoices):
+        S = "S", _("Scheme S: banks reimbursed for non-performing loans")
+        M = "M", _("Scheme M: guarantee firms reimbursed for payouts")
+
+    name = models.CharField(_("name"), max_length=200)
+    scheme = models.CharField(_("scheme"), max_length=1, choices=Scheme.choices)
+    size = MoneyField(_("size"))  # RP-1, RP-M2
+    authority = models.ForeignKey("core.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name=_("authority"))
+    reviewer = models.ForeignKey("core.Organisation", on_delete=models.PROTECT, related_name="+", null=True, blank=True, verbose_name=_("reviewer"))
+    treasurer = models.ForeignKey("core.Organisation", on_delete=models.PROTECT, related_name="+", null=True, blank=True, verbose_name=_("treasurer"))
+    balance = MoneyField(_("balance"), default=Decimal("0"), editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("pool")
+        verbose_name_plural = _("pools")
+        constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="pool_balance_not_negative")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LedgerEntry(models.Model):
+    """Every movement of pool money (RP-1). Positive in, negative out; never changed."""
+
+    class Kind(models.TextChoices):
+        BUDGET = "budget", _("Budget allocation")
+        PAYOUT = "payout", _("Payout")
+        RETURN_UPGRADE = "return_upgrade", _("Return after upgrade")
+        RETURN_RECOVERY = "return_recovery", _("Return of a recovery")
+        CLAWBACK = "clawback", _("Claw-back")
+        CLAWBACK_INTEREST = "clawback_interest", _("Claw-back interest")
+        INTEREST = "interest", _("Interest earned")
+
+    pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="ledger")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    amount = MoneyField(_("amount"))
+    balance_after = MoneyField(_("balance after"))
+    claim = models.ForeignKey("riskpool.Claim", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries")
+    m_claim = models.ForeignKey("riskpool.MClaim", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries")
+    booked_on = models.DateField(_("booked on"))
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="ledger_amount_not_zero"),
+            models.CheckConstraint(condition=Q(balance_after__gte=0), name="ledger_balance_not_negative"),
+        ]
+        indexes = [models.Index(fields=["pool", "kind", "booked_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.booked_on} {self.get_kind_display()} {self.amount}"
+
+
+class Member(models.Model):
+    """加盟银行 of a Scheme S pool, or a guarantee firm of a Scheme M pool."""
+
+    pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="members")
+    organisation = models.ForeignKey("core.Organisation", on_delete=models.PROTECT, related_name="pool_memberships")
+    joined_on = models.DateField(_("joined on"))
+    revoked_on = models.DateField(_("membership revoked on"), null=True, blank=True)  # RP-22
+    may_reapply_on = models.DateField(_("may apply again on"), null=True, blank=True)
+    dishonest = models.BooleanField(_("on the serious-dishonesty list"), default=False)  # RP-24
+    # RP-15, recomputed by JB-4 and after every classification change.
+    npl_ratio = RatioField(_("NPL ratio"), null=True, blank=True)
+    npl_principal = MoneyField(_("non-performing principal"), default=Decimal("0"))
+    entered_principal = MoneyField(_("entered principal"), default=Decimal("0"))
+    npl_checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        constraints = [models.UniqueConstraint(fields=["pool", "organisation"], name="member_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} @ {self.pool}"
+
+
+class LoanProject(models.Model):
+    """贷款项目: one loan a member bank entered. Its library is a state, not a copy (spec)."""
+
+    class LoanKind(models.TextChoices):
+        ENTERPRISE = "enterprise", _("Enterprise loan")
+        OWNER = "owner", _("Small-micro enterprise owner loan")
+        INDIVIDUAL_BUSINESS = "individual_business", _("Individual business loan")
+
+    class Library(models.TextChoices):
+        LOAN = "loan", _("Loan library")  # 贷款项目库
+        COMPENSATION = "compensation", _("Compensation library")  # 风险补偿项目库
+        SETTLEMENT = "settlement", _("Settlement library")  # 清偿项目库
+        CLOSED = "closed", _("Closed")
+
+    class Classification(models.TextChoices):
+        NORMAL = "normal", _("Normal")  # 正常
+        SPECIAL_MENTION = "special_mention", _("Special mention")  # 关注
+        SUBSTANDARD = "substandard", _("Substandard")  # 次级
+        DOUBTFUL = "doubtful", _("Doubtful")  # 可疑
+        LOSS = "loss", _("Loss")  # 损失
+
+    class Purpose(models.TextChoices):
+        OPERATIONS = "operations", _("Own production and operation")
+        RELENDING = "relending", _("Re-lending")  # 转贷
+        ENTRUSTED = "entrusted", _("Entrusted loan")  # 委托贷款
+        M_AND_A = "m_and_a", _("Merger and acquisition")  # 并购贷款
+        PROHIBITED = "prohibited", _("Prohibited or restricted project")
+        PRIVATE_LENDING = "private_lending", _("Private lending")
+        CAPITAL_MARKET = "capital_market", _("Capital-market investment")
+        CONSUMPTION = "consumption", _("Personal consumption")
+
+    class ClosedReason(models.TextChoices):
+        REPAID = "repaid", _("Repaid at maturity")
+        AUTO = "auto", _("Closed automatically 6 months after maturity")  # RP-18
+        SETTLED = "settled", _("Disposal complete")
+        WRITE_OFF = "write_off", _("Write-off closure")
+
+    pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="projects")
+    bank = models.ForeignKey("core.Organisation", on_delete=models.PROTECT, related_name="loan_projects", verbose_name=_("bank"))
+    borrower = models.ForeignKey("guarantees.Borrower", on_delete=models.PROTECT, related_name="loan_projects", verbose_name=_("borrower"))
+    loan_no = models.CharField(_("loan note number"), max_length=60)  # 借据号
+    loan_kind = models.CharField(_("loan kind"), max_length=20, choices=LoanKind.choices)
+    principal = MoneyField(_("principal"))
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    principal_yuan = MoneyField(_("principal in yuan"))  # RP-5
+    fx_kind = models.CharField(_("exchange rate used"), max_length=20, blank=True)
+    disbursed_on = models.DateField(_("disbursed on"))
+    maturity_on = models.DateField(_("maturity"))
+    annual_rate = RatioField(_("annual interest rate"))
+    guarantee_method = models.CharField(_("guarantee method"), max_length=20)
+    other_balance = MoneyField(_("other working-capital balance at disbursement"))  # RP-4
+    features = models.JSONField(_("loan features"), default=list, blank=True)  # RP-10
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices, default=Purpose.OPERATIONS)
+    covered_by_other_scheme = models.BooleanField(_("insured, guaranteed or otherwise compensated"), default=False)  # RP-7
+    entered_on = models.DateField(_("entered on"))
+    library = models.CharField(_("library"), max_length=12, choices=Library.choices, default=Library.LOAN)
+    classification = models.CharField(_("classification"), max_length=16, choices=Classification.choices, default=Classification.NORMAL)
+    classified_on = models.DateField(_("classified on"))
+    # RP-6: an NPL classification dated before entry means the project is never compensated.
+    npl_before_entry = models.BooleanField(default=False, editable=False)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    closed_reason = models.CharField(_("closed because"), max_length=10, choices=ClosedReason.choices, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    NPL_CLASSES = (Classification.SUBSTANDARD, Classification.DOUBTFUL, Classification.LOSS)
+
+    class Meta:
+        ordering = ["-disbursed_on", "-id"]
+        verbose_name = _("loan project")
+        verbose_name_plural = _("loan projects")
+        constraints = [
+            models.UniqueConstraint(fields=["bank", "loan_no"], name="project_unique_loan_no_per_bank"),
+            models.CheckConstraint(condition=Q(principal__gt=0, principal_yuan__gt=0), name="project_principal_positive"),
+            models.CheckConstraint(condition=Q(maturity_on__gte=models.F("disbursed_on")), name="project_dates_ordered"),
+        ]
+        indexes = [
+            models.Index(fields=["pool", "bank", "disbursed_on"]),
+            models.Index(fields=["bank", "library", "classification"]),
+            models.Index(fields=["library", "maturity_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_no} {self.borrower}"
+
+    @property
+    def is_npl(self) -> bool:
+        return self.classification in self.NPL_CLASSES
+
+
+class Classification(models.Model):
+    """Each five-category classification change of a project, dated (RP-14, RP-15, RP-16 8a)."""
+
+    project = models.ForeignKey(LoanProject, on_delete=models.CASCADE, related_name="classifications")
+    on = models.DateField(_("date"))
+    old = models.CharField(_("from"), max_length=16, choices=LoanProject.Classification.choices)
+    new = models.CharField(_("to"), max_length=16, choices=LoanProject.Classification.choices)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-on", "-id"]
+        verbose_name = _("classification change")
+        verbose_name_plural = _("classification changes")
+
+    def __str__(self) -> str:
+        return f"{self.on} {self.old} → {self.new}"
+
+
+class FundingPlan(models.Model):
+    """资助计划: the authority's batch of claims to be paid (RP-16 step 4)."""
+
+    pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="funding_plans")
+    number = models.CharField(_("plan number"), max_length=60)
+    issued_on = models.DateField(_("issued on"))
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-issued_on", "-id"]
+        verbose_name = _("funding plan")
+        verbose_name_plural = _("funding plans")
+        constraints = [models.UniqueConstraint(fields=["pool", "number"], name="plan_unique_number")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Claim(models.Model):
+    """风险补偿申请 of one loan project, through the workflow of RP-16."""
+
+    project = models.ForeignKey(LoanProject, on_delete=models.PROTECT, related_name="claims")
+    state = models.CharField(_("state"), max_length=24, db_index=True)
+    submitted_on = models.DateField(_("submitted on"))
+    npl_on = models.DateField(_("classified non-performing on"))
+    outstanding_principal = MoneyField(_("outstanding principal at the NPL date"))
+    credit_report_on = models.DateField(_("credit report date"))
+    ratio = RatioField(_("compensation ratio"))
+    amount = MoneyField(_("compensation amount"))
+    reasons = models.JSONField(_("rule results"), default=list, encoder=DjangoJSONEncoder)
+    held_reason = models.CharField(_("held because"), max_length=255, blank=True)  # RP-15
+    re_review_used = models.BooleanField(default=False)  # RP-16 step 2: once only
+    decision_note = models.TextField(_("reviewer's reasons"), blank=True)
+    # Deadlines of the step that is due next, computed by the services from riskpool.rules.
+    next_due_on = models.DateField(_("next step due"), null=True, blank=True, db_index=True)
+    next_due_provisional = models.BooleanField(default=False)
+    notice_start = models.DateField(_("notice from"), null=True, blank=True)
+    notice_end = models.DateField(_("notice until"), null=True, blank=True)
+    funding_plan = models.ForeignKey(FundingPlan, null=True, blank=True, on_delete=models.PROTECT, related_name="claims")
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    paid_amount = MoneyField(_("paid"), default=Decimal("0"))
+    returned_amount = MoneyField(_("returned"), default=Decimal("0"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-submitted_on", "-id"]
+        verbose_name = _("claim")
+        verbose_name_plural = _("claims")
+        constraints = [
+            models.CheckConstraint(condition=Q(returned_amount__lte=models.F("paid_amount")), name="claim_returns_within_paid"),
+            # One claim per project (RP-21: duplicate claims are a violation); a withdrawn claim, or
+            # one whose loan was upgraded back to the loan library (8a), makes room for a new one.
+            models.UniqueConstraint(
+                fields=["project"], condition=~Q(state__in=["withdrawn", "upgraded"]), name="claim_one_per_project"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} {self.state}"
+
+
+class ClaimStep(models.Model):
+    """Each state change of a claim: who, when, from, to, why."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="steps")
+    old = models.CharField(max_length=24, blank=True)
+    new = models.CharField(max_length=24)
+    on = models.DateField(_("date"))
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("claim step")
+        verbose_name_plural = _("claim steps")
+
+    def __str__(self) -> str:
+        return f"{self.on} {self.old} → {self.new}"
+
+
+class ClaimDocument(models.Model):
+    class Kind(models.TextChoices):
+        CREDIT_REPORT = "credit_report", _("Credit report")  # RP-4, RP-14
+        CLAIM_FORM = "claim_form", _("Claim form")
+        ACCOUNT_CONFIRMATION = "account_confirmation", _("Account confirmation")  # RP-16 step 5
+        RECEIPT = "receipt", _("Receipt")
+        ID_COPY = "id_copy", _("ID copy")
+        AUTHORISATION = "authorisation", _("Authorisation")
+        OTHER = "other", _("Other")
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to="claims/%Y/%m/")
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "id"]
+        verbose_name = _("claim document")
+        verbose_name_plural = _("claim documents")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.file.name}"
+
+
+class Objection(models.Model):
+    """异议 filed by anyone during a claim's public notice (RP-16 step 3)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        UPHELD = "upheld", _("Upheld")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="objections")
+    filed_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(_("name"), max_length=100)
+    contact = models.CharField(_("contact"), max_length=100)
+    text = models.TextField(_("objection"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decision_note = models.TextField(_("decision"), blank=True)
+
+    class Meta:
+        ordering = ["-filed_at"]
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
+
+    def __str__(self) -> str:
+        return f"{self.claim} {self.status}"
+
+
+class RecoveryReport(models.Model):
+    """清收 on a compensated project and the return it owes the pool (RP-16 8b, RP-17)."""
+
+    class Method(models.TextChoices):
+        COLLECTION = "collection", _("Collection")
+        PACKAGE_SALE = "package_sale", _("Package sale")
+        TRANSFER = "transfer", _("Transfer")
+        SECURITISATION = "securitisation", _("Securitisation")
+        REALISED_ASSETS = "realised_assets", _("Realised assets")
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="recoveries")
+    received_on = models.DateField(_("received on"))
+    gross = MoneyField(_("gross recovery"))
+    method = models.CharField(_("method"), max_length=16, choices=Method.choices)
+    return_amount = MoneyField(_("amount to return"))
+    report_due_on = models.DateField(_("report due"))
+    returned_on = models.DateField(_("returned on"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_on", "-id"]
+        verbose_name = _("recovery report")
+        verbose_name_plural = _("recovery reports")
+        constraints = [models.CheckConstraint(condition=Q(gross__gt=0, return_amount__gte=0), name="recovery_report_amounts")]
+
+    def __str__(self) -> str:
+        return f"{self.received_on} {self.gross}"
+
+
+class Product(models.Model):
+    """A Scheme M product sub-fund (RP-M2); products sharing ``subfund`` share one size."""
+
+    pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="products")
+    code = models.CharField(_("code"), max_length=30)
+    name = models.CharField(_("name"), max_length=100)
+    subfund = models.CharField(_("sub-fund"), max_length=30)
+    size = MoneyField(_("sub-fund size"))
+    suspended = models.BooleanField(_("new business suspended"), default=False)  # RP-M3, JB-4
+    suspension_reasons = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        constraints = [models.UniqueConstraint(fields=["pool", "code"], name="product_unique_code")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MClaim(models.Model):
+    """A guarantee firm's claim on a Scheme M product for a compensation it paid (RP-M1 … RP-M5)."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="claims")
+    firm = models.ForeignKey("core.Organisation", on_delete=models.PROTECT, related_name="m_claims")
+    compensation = models.OneToOneField("guarantees.Compensation", on_delete=models.PROTECT, related_name="m_claim")
+    state = models.CharField(_("state"), max_length=16, db_index=True)
+    submitted_on = models.DateField(_("submitted on"))
+    payout = MoneyField(_("actual compensation payout"))
+    ratio = RatioField(_("ratio"))
+    amount = MoneyField(_("reimbursement"))
+    reasons = models.JSONField(default=list, encoder=DjangoJSONEncoder)
+    paid_on = models.DateField(null=True, blank=True)
+    returned_amount = MoneyField(default=Decimal("0"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-submitted_on", "-id"]
+        verbose_name = _("Scheme M claim")
+        verbose_name_plural = _("Scheme M claims")
+
+    def __str__(self) -> str:
+        return f"{self.firm} {self.compensation_id} {self.state}"
