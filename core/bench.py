@@ -14,6 +14,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
@@ -35,7 +36,7 @@ def percentile(values: list[float], pct: float) -> float:
 @dataclass
 class CapturedQuery:
     sql: str
-    ms: float
+    ms: Decimal
 
 
 @dataclass
@@ -67,8 +68,7 @@ def capture(func: Callable[[], object], using: str = DEFAULT_DB_ALIAS) -> tuple[
     """Call ``func`` once and return its result and the queries it ran (SQL as sent, time)."""
     with CaptureQueriesContext(connections[using]) as ctx:
         result = func()
-    # Query times are seconds as floats from Django; not money (noqa: money).
-    return result, [CapturedQuery(q["sql"], float(q["time"]) * 1000) for q in ctx.captured_queries]
+    return result, [CapturedQuery(q["sql"], Decimal(q["time"]) * 1000) for q in ctx.captured_queries]
 
 
 def time_calls(func: Callable[[], object], repeat: int) -> list[float]:
