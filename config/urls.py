@@ -8,6 +8,7 @@ urlpatterns = [
     path("guarantees/", include("guarantees.urls")),
     path("indicators/", include("guarantees.urls_dashboard")),
     path("api/guarantees/", include("guarantees.api_urls")),
+    path("api/riskpool/", include("riskpool.api_urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
