@@ -2,18 +2,41 @@
 with an audit row. The policy decisions are in riskpool.rules; this module applies them."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+import filetype
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.audit import audit
-from core.errors import Conflict, RuleViolation
-from core.models import AuditEvent
+from core import calendar as core_calendar
+from core.audit import audit, snapshot
+from core.calendar import shanghai_today
+from core.errors import Conflict, Problem, RuleViolation
+from core.models import AuditEvent, LprRate, Organisation, RuleSet
+from core.rates import lpr_on, to_yuan
+from core.rulesets import rule_params
 from core.services import require_member
 from guarantees.rules import money
-from riskpool.models import LedgerEntry, Pool
+from guarantees.services import BorrowerData, BulkRejected, RowError, borrower_upsert
+from riskpool import rules
+from riskpool.models import (
+    Claim,
+    ClaimDocument,
+    ClaimStep,
+    Classification,
+    FundingPlan,
+    LedgerEntry,
+    LoanProject,
+    Member,
+    Objection,
+    Pool,
+    RecoveryReport,
+)
 
 INFLOWS = {
     LedgerEntry.Kind.BUDGET, LedgerEntry.Kind.RETURN_UPGRADE, LedgerEntry.Kind.RETURN_RECOVERY,
@@ -88,3 +111,636 @@ def pool_budget_add(*, user, pool: Pool, amount, booked_on: date, idempotency_ke
     require_member(user, pool.authority, "authority_admin")
     return ledger_post(user=user, pool=pool, kind=LedgerEntry.Kind.BUDGET, amount=amount, booked_on=booked_on,
                        idempotency_key=idempotency_key, note=note)
+
+
+# --- members (RP-22, RP-24) ----------------------------------------------------------------
+
+AUTHORITY_ROLES = ("authority_admin", "authority_reviewer")
+BANK_ROLES = ("bank_operator",)
+REVIEWER_ROLES = ("pool_reviewer",)
+TREASURER_ROLES = ("pool_treasurer",)
+PAYMENT_DOCUMENTS = (
+    ClaimDocument.Kind.ACCOUNT_CONFIRMATION, ClaimDocument.Kind.RECEIPT,
+    ClaimDocument.Kind.ID_COPY, ClaimDocument.Kind.AUTHORISATION,
+)
+ALLOWED_CONTENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+LP = LoanProject
+
+
+def scheme_s_params(on: date) -> rules.SchemeSParams:
+    """The Scheme S rule set in force on ``on`` (RP-19 picks the date)."""
+    return rules.SchemeSParams.from_mapping(rule_params(RuleSet.Scheme.RISKPOOL_S, on))
+
+
+def _member_of(pool: Pool, bank) -> Member:
+    member = Member.objects.filter(pool=pool, organisation=bank).first()
+    if member is None:
+        raise RuleViolation("MEMBER", _("%(bank)s is not a member bank of this pool.") % {"bank": bank})
+    return member
+
+
+@transaction.atomic
+def member_add(*, user, pool: Pool, bank: Organisation, joined_on: date) -> Member:
+    """加盟银行: the authority admits a bank that signed the cooperation agreement."""
+    require_member(user, pool.authority, *AUTHORITY_ROLES)
+    if bank.kind != Organisation.Kind.BANK:
+        raise RuleViolation("MEMBER", _("Only a bank can join a Scheme S pool."), "bank")
+    if Member.objects.filter(pool=pool, organisation=bank).exists():
+        raise Conflict("MEMBER", _("%(bank)s is already a member of this pool.") % {"bank": bank}, "bank")
+    member = Member.objects.create(pool=pool, organisation=bank, joined_on=joined_on)
+    audit(actor=user, action=AuditEvent.Action.CREATE, instance=member, organisation=pool.authority,
+          summary=f"member {bank}")
+    return member
+
+
+@transaction.atomic
+def member_set_dishonest(*, user, member: Member, flag: bool) -> Member:
+    """RP-24: put a bank on, or take it off, the serious-dishonesty list."""
+    require_member(user, member.pool.authority, *AUTHORITY_ROLES)
+    before = snapshot(member)
+    member.dishonest = bool(flag)
+    member.save(update_fields=["dishonest"])
+    audit(actor=user, action=AuditEvent.Action.UPDATE, instance=member, organisation=member.pool.authority,
+          before=before, summary=f"RP-24 dishonest={member.dishonest}")
+    return member
+
+
+def member_refresh_npl(member: Member, *, on: date | None = None) -> Member:
+    """RP-15: the bank's NPL figures in one aggregate query: principal (yuan) of its projects in
+    the pool now substandard, doubtful or loss and not closed by write-off ÷ principal of all its
+    projects in the pool."""
+    npl_q = Q(classification__in=LP.NPL_CLASSES) & ~Q(closed_reason=LP.ClosedReason.WRITE_OFF)
+    sums = LoanProject.objects.filter(pool_id=member.pool_id, bank_id=member.organisation_id).aggregate(
+        npl=Sum("principal_yuan", filter=npl_q, default=Decimal("0")),
+        entered=Sum("principal_yuan", default=Decimal("0")),
+    )
+    member.npl_principal = sums["npl"]
+    member.entered_principal = sums["entered"]
+    member.npl_ratio = rules.npl_ratio(sums["npl"], sums["entered"])
+    member.npl_checked_at = timezone.now()
+    member.save(update_fields=["npl_principal", "entered_principal", "npl_ratio", "npl_checked_at"])
+    return member
+
+
+def _gate_open(member: Member, on: date) -> bool:
+    return rules.npl_gate_open(member.npl_ratio, scheme_s_params(on))
+
+
+def _gate_reason(member: Member, on: date) -> str:
+    params = scheme_s_params(on)
+    return _("RP-15: the bank's NPL ratio is %(ratio)s%%, above the limit of %(limit)s%%; the claim is held until "
+             "it is at most the limit.") % {"ratio": _percent(member.npl_ratio), "limit": _percent(params.npl_gate)}
+
+
+def _percent(fraction: Decimal) -> str:
+    return f"{(fraction * 100).quantize(Decimal('0.0001')).normalize():f}"
+
+
+# --- loan projects (RP-5, RP-6, RP-22, RP-25) ----------------------------------------------
+
+
+@dataclass
+class ProjectData:
+    loan_no: str
+    loan_kind: str
+    principal: Decimal
+    disbursed_on: date
+    maturity_on: date
+    annual_rate: Decimal
+    other_balance: Decimal
+    guarantee_method: str = "credit"
+    currency: str = "CNY"
+    features: list = field(default_factory=list)
+    purpose: str = LP.Purpose.OPERATIONS
+    covered_by_other_scheme: bool = False
+    entered_on: date | None = None
+
+
+def _project_problems(data: ProjectData) -> list[Problem]:
+    problems = []
+    if not data.loan_no.strip():
+        problems.append(Problem("INPUT", _("Enter the loan note number."), "loan_no"))
+    if data.loan_kind not in LP.LoanKind.values:
+        problems.append(Problem("RP-3", _("Unknown loan kind."), "loan_kind"))
+    if data.purpose not in LP.Purpose.values:
+        problems.append(Problem("RP-7", _("Unknown purpose."), "purpose"))
+    if data.maturity_on <= data.disbursed_on:
+        problems.append(Problem("RP-7", _("The maturity date must be after the disbursement date."), "maturity_on"))
+    for name, value in (("principal", data.principal), ("other_balance", data.other_balance)):
+        try:
+            amount = money(value, rule="RP-4", field=name)
+        except RuleViolation as exc:
+            problems.extend(exc.problems)
+            continue
+        if amount < 0 or (name == "principal" and amount == 0):
+            problems.append(Problem("RP-4", _("This amount must be more than 0."), name))
+    return problems
+
+
+@transaction.atomic
+def project_register(*, user, pool: Pool, borrower: BorrowerData, data: ProjectData) -> LoanProject:
+    """贷款项目入库: a member bank enters one loan. RP-5 converts a foreign principal at the
+    disbursement date's rate; RP-6 refuses an entry after the 15th working day of the next
+    quarter, naming the deadline; RP-22 refuses a bank whose membership is revoked."""
+    bank = user.organisation
+    if bank is None:
+        raise PermissionDenied(_("Only a member bank's operator can enter loans."))
+    require_member(user, bank, *BANK_ROLES)
+    member = _member_of(pool, bank)
+    entered_on = data.entered_on or shanghai_today()
+    if member.revoked_on is not None and member.revoked_on <= entered_on:
+        raise RuleViolation("RP-22", _("The bank's membership was revoked on %(date)s; it cannot enter loans.")
+                            % {"date": member.revoked_on.isoformat()})
+    problems = _project_problems(data)
+    if problems:
+        raise RuleViolation.many(problems)
+    params = scheme_s_params(rules.entry_rule_date(data.disbursed_on))
+    deadline = rules.entry_deadline(data.disbursed_on, calendar=core_calendar, params=params)
+    if not rules.entered_in_time(data.disbursed_on, entered_on, deadline.date):
+        raise RuleViolation(
+            "RP-6",
+            _("A loan disbursed on %(disbursed)s may be entered from that day until %(deadline)s; %(entered)s is "
+              "outside that window.")
+            % {"disbursed": data.disbursed_on.isoformat(), "deadline": deadline.date.isoformat(),
+               "entered": entered_on.isoformat()},
+            "entered_on",
+        )
+    if LoanProject.objects.filter(bank=bank, loan_no=data.loan_no).exists():
+        raise Conflict("RP-21", _("Loan note %(no)s is already entered.") % {"no": data.loan_no}, "loan_no")
+    principal = money(data.principal, rule="RP-5", field="principal")
+    principal_yuan, fx_kind = to_yuan(principal, data.currency, data.disbursed_on)
+    owner = borrower_upsert(user=user, owner=bank, data=borrower)
+    project = LoanProject.objects.create(
+        pool=pool, bank=bank, borrower=owner, loan_no=data.loan_no, loan_kind=data.loan_kind,
+        principal=principal, currency=data.currency.upper(), principal_yuan=principal_yuan, fx_kind=fx_kind,
+        disbursed_on=data.disbursed_on, maturity_on=data.maturity_on, annual_rate=data.annual_rate,
+        guarantee_method=data.guarantee_method, other_balance=money(data.other_balance, rule="RP-4", field="other_balance"),
+        features=list(data.features), purpose=data.purpose, covered_by_other_scheme=data.covered_by_other_scheme,
+        entered_on=entered_on, classified_on=entered_on, created_by=user,
+    )
+    audit(actor=user, action=AuditEvent.Action.CREATE, instance=project, organisation=bank,
+          summary=f"loan project {project.loan_no}")
+    member_refresh_npl(member)
+    return project
+
+
+@transaction.atomic
+def project_bulk_register(*, user, pool: Pool, rows: list[dict]) -> list[LoanProject]:
+    """All rows or none. Each row: ``{"row": n, "borrower": BorrowerData, "data": ProjectData}`` or
+    ``{"row": n, "errors": [RowError…]}`` from the file parser; every error is listed."""
+    errors: list[RowError] = []
+    created = []
+    for row in rows:
+        if row.get("errors"):
+            errors.extend(row["errors"])
+            continue
+        try:
+            with transaction.atomic():
+                created.append(project_register(user=user, pool=pool, borrower=row["borrower"], data=row["data"]))
+        except RuleViolation as exc:
+            errors.extend(RowError(row["row"], p.field, p.rule, p.message) for p in exc.problems)
+    if errors:
+        raise BulkRejected(errors)
+    return created
+
+
+def _latest_npl_on(project: LoanProject) -> date | None:
+    """The date of the project's latest move into a non-performing class (RP-14)."""
+    return (
+        Classification.objects.filter(project=project, new__in=LP.NPL_CLASSES)
+        .exclude(old__in=LP.NPL_CLASSES)
+        .order_by("-on", "-id")
+        .values_list("on", flat=True)
+        .first()
+    )
+
+
+@transaction.atomic
+def project_classify(*, user, project: LoanProject, new: str, on: date) -> LoanProject:
+    """五级分类: record a classification change (RP-14's NPL date, RP-16 8a's upgrade). An NPL
+    class dated before entry marks the project never compensated (RP-6). The bank's NPL ratio is
+    recomputed (RP-15) and its held claims are released when the gate reopens."""
+    require_member(user, project.bank, *BANK_ROLES)
+    if new not in LP.Classification.values:
+        raise RuleViolation("INPUT", _("Unknown classification."), "new")
+    project = LoanProject.objects.select_for_update().get(pk=project.pk)
+    if project.library == LP.Library.CLOSED:
+        raise Conflict("RP-16", _("A closed project cannot be reclassified."))
+    if on < project.disbursed_on:
+        raise RuleViolation("INPUT", _("A loan cannot be classified before it is disbursed."), "on")
+    old = project.classification
+    before = snapshot(project)
+    Classification.objects.create(project=project, on=on, old=old, new=new, recorded_by=user)
+    project.classification = new
+    project.classified_on = on
+    if new in LP.NPL_CLASSES and rules.npl_before_entry(project.entered_on, on):
+        project.npl_before_entry = True
+    project.save(update_fields=["classification", "classified_on", "npl_before_entry"])
+    audit(actor=user, action=AuditEvent.Action.UPDATE, instance=project, organisation=project.bank,
+          before=before, summary=f"classified {old} → {new} on {on}")
+    member = _member_of(project.pool, project.bank)
+    member_refresh_npl(member, on=on)
+    if _gate_open(member, on):
+        _release_held(member, on=on, user=user)
+    return project
+
+
+def _release_held(member: Member, *, on: date, user) -> None:
+    """RP-15: the gate is open again: held claims go back to the reviewer; the 30 days run anew."""
+    held = Claim.objects.filter(project__pool_id=member.pool_id, project__bank_id=member.organisation_id,
+                                state="held_npl_gate").order_by("submitted_on", "id")
+    for claim in held:
+        _move(claim, "submitted", user=user, on=on, note=_("RP-15: the NPL gate is open again."), held_reason="")
+
+
+# --- claims: the RP-16 workflow ------------------------------------------------------------
+
+
+def _claim_params(claim: Claim) -> rules.SchemeSParams:
+    return scheme_s_params(rules.ratio_rule_date(claim.npl_on))
+
+
+def _move(claim: Claim, new: str, *, user, on: date, note: str = "", since: date | None = None, **changes) -> Claim:
+    """The one way a claim's state changes (RP-16): allowed by the map, a conditional UPDATE on the
+    old state (a concurrent step makes it a Conflict), a ClaimStep row, the next deadline, an
+    audit row."""
+    old = claim.state
+    rules.check_transition(old, new, bank_re_reviews=int(claim.re_review_used))
+    due = rules.next_step_due(new, since or on, calendar=core_calendar, params=_claim_params(claim))
+    changes.setdefault("next_due_on", due.due if due else None)
+    changes.setdefault("next_due_provisional", due.provisional if due else False)
+    before = snapshot(claim)
+    updated = Claim.objects.filter(pk=claim.pk, state=old).update(state=new, **changes)
+    if updated != 1:
+        raise Conflict("RP-16", _("Someone else changed this claim just now; reload and try again."))
+    claim.state = new
+    for name, value in changes.items():
+        setattr(claim, name, value)
+    ClaimStep.objects.create(claim=claim, old=old, new=new, on=on, by=user if getattr(user, "pk", None) else None,
+                             note=note)
+    audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=claim, organisation=claim.project.bank,
+          before=before, summary=f"claim {old} → {new}")
+    return claim
+
+
+def _locked(claim: Claim) -> Claim:
+    return Claim.objects.select_for_update(of=("self",)).select_related("project__pool", "project__bank").get(pk=claim.pk)
+
+
+def _require_state(claim: Claim, *states: str) -> None:
+    if claim.state not in states:
+        raise Conflict("RP-16", _("This step is not possible while the claim is %(state)s.") % {"state": claim.state})
+
+
+def _check_file(kind: str, upload) -> tuple[str, int]:
+    """Documents are checked by content (magic bytes), not by name: PDF, JPEG or PNG, ≤ 10 MB."""
+    if kind not in ClaimDocument.Kind.values:
+        raise RuleViolation("INPUT", _("Unknown document kind."), "kind")
+    size = upload.size
+    if size > MAX_DOCUMENT_BYTES:
+        raise RuleViolation("INPUT", _("%(name)s is larger than 10 MB.") % {"name": upload.name}, "file")
+    upload.seek(0)
+    head = upload.read(2048)
+    upload.seek(0)
+    guessed = filetype.guess(head)
+    mime = guessed.mime if guessed else None
+    if mime not in ALLOWED_CONTENT_TYPES:
+        raise RuleViolation("INPUT", _("%(name)s is not a PDF, JPEG or PNG file.") % {"name": upload.name}, "file")
+    return mime, size
+
+
+def _store_documents(claim: Claim, files, user) -> list[ClaimDocument]:
+    stored = []
+    for kind, upload in files:
+        content_type, size = _check_file(kind, upload)
+        doc = ClaimDocument(claim=claim, kind=kind, content_type=content_type, size=size, uploaded_by=user)
+        doc.file.save(upload.name.rsplit("/", 1)[-1], upload, save=False)
+        doc.save()
+        audit(actor=user, action=AuditEvent.Action.CREATE, instance=doc, organisation=claim.project.bank,
+              after={"claim_id": claim.pk, "kind": kind, "file": doc.file.name, "content_type": content_type,
+                     "size": size},
+              summary=f"document {kind}")
+        stored.append(doc)
+    return stored
+
+
+@transaction.atomic
+def claim_submit(*, user, project: LoanProject, submitted_on: date, outstanding_principal, credit_report_on: date,
+                 documents=()) -> Claim:
+    """提交: the bank claims on a non-performing project. RP-24 refuses a dishonest bank; the quote
+    (RP-3 … RP-14) refuses with every failing rule; an eligible claim is held while the bank's NPL
+    ratio is above 3% (RP-15)."""
+    require_member(user, project.bank, *BANK_ROLES)
+    project = LoanProject.objects.select_for_update().select_related("borrower", "pool").get(pk=project.pk)
+    member = _member_of(project.pool, project.bank)
+    rules.check_may_submit(member.dishonest)
+    npl_on = _latest_npl_on(project)
+    if not project.is_npl or npl_on is None:
+        raise RuleViolation("RP-14", _("The loan is not classified non-performing; there is nothing to claim."))
+    if project.claims.exclude(state__in=["withdrawn", "upgraded"]).exists():
+        raise Conflict("RP-21", _("This loan already has a claim."))
+    params = scheme_s_params(rules.ratio_rule_date(npl_on))
+    lpr = {
+        rules.LPR_ONE_YEAR: lpr_on(project.disbursed_on, LprRate.Term.ONE_YEAR),
+        rules.LPR_FIVE_YEARS: lpr_on(project.disbursed_on, LprRate.Term.FIVE_YEARS_PLUS),
+    }
+    qualifications = tuple(
+        rules.Qualification(q.code, q.valid_from, q.valid_to) for q in project.borrower.qualifications.all()
+    )
+    data = rules.QuoteInput(
+        loan_kind=project.loan_kind, principal=project.principal, disbursed_on=project.disbursed_on,
+        maturity_on=project.maturity_on, annual_rate=project.annual_rate, other_balance=project.other_balance,
+        npl_on=npl_on, outstanding_principal=money(outstanding_principal, rule="RP-13", field="outstanding_principal"),
+        currency=project.currency, qualifications=qualifications, features=tuple(project.features),
+        purpose=project.purpose, covered_by_other_scheme=project.covered_by_other_scheme,
+        entered_on=project.entered_on, submitted_on=submitted_on, credit_report_on=credit_report_on,
+    )
+    rate = None if project.currency == "CNY" else project.principal_yuan / project.principal
+    result = rules.quote(data, params=params, lpr_percent=lpr, calendar=core_calendar, rate_to_yuan=rate)
+    if not result.eligible:
+        failing = [Problem(r.rule, r.message) for r in result.reasons if r.outcome == rules.FAIL]
+        raise RuleViolation.many(failing or [Problem("RP-8", _("No compensation ratio applies."))])
+    claim = Claim.objects.create(
+        project=project, state="submitted", submitted_on=submitted_on, npl_on=npl_on,
+        outstanding_principal=data.outstanding_principal, credit_report_on=credit_report_on, ratio=result.ratio,
+        amount=result.amount, reasons=[r.as_dict() for r in result.reasons], created_by=user,
+    )
+    due = rules.next_step_due("submitted", submitted_on, calendar=core_calendar, params=params)
+    Claim.objects.filter(pk=claim.pk).update(next_due_on=due.due, next_due_provisional=due.provisional)
+    claim.next_due_on, claim.next_due_provisional = due.due, due.provisional
+    ClaimStep.objects.create(claim=claim, old="", new="submitted", on=submitted_on, by=user)
+    audit(actor=user, action=AuditEvent.Action.CREATE, instance=claim, organisation=project.bank,
+          summary=f"claim on {project.loan_no}: {claim.amount}")
+    _store_documents(claim, documents, user)
+    member_refresh_npl(member, on=submitted_on)
+    if not _gate_open(member, submitted_on):
+        reason = _gate_reason(member, submitted_on)
+        _move(claim, "held_npl_gate", user=user, on=submitted_on, note=reason, held_reason=reason[:255])
+    return claim
+
+
+@transaction.atomic
+def claim_review(*, user, claim: Claim, approve: bool, note: str = "", on: date | None = None) -> Claim:
+    """审核 / 复核 (RP-16 steps 1-2): the pool's reviewer approves, or rejects with reasons."""
+    claim = _locked(claim)
+    require_member(user, claim.project.pool.reviewer, *REVIEWER_ROLES)
+    _require_state(claim, "submitted", "re_review")
+    on = on or shanghai_today()
+    if not approve and not note.strip():
+        raise RuleViolation("RP-16", _("A rejection needs the reasons."), "note")
+    return _move(claim, "approved" if approve else "rejected", user=user, on=on, note=note, decision_note=note)
+
+
+@transaction.atomic
+def claim_request_re_review(*, user, claim: Claim, on: date | None = None, note: str = "") -> Claim:
+    """复核 (RP-16 step 2): the bank may ask once for a rejected claim to be decided again."""
+    claim = _locked(claim)
+    require_member(user, claim.project.bank, *BANK_ROLES)
+    on = on or shanghai_today()
+    return _move(claim, "re_review", user=user, on=on, note=note, re_review_used=True)
+
+
+@transaction.atomic
+def claim_notice_start(*, user, claims, on: date) -> list[Claim]:
+    """公示 (RP-16 step 3): approved claims go on the public notice for at least 7 working days."""
+    moved = []
+    for claim in claims:
+        claim = _locked(claim)
+        require_member(user, claim.project.pool.reviewer, *REVIEWER_ROLES)
+        end = rules.notice_end(on, calendar=core_calendar, params=_claim_params(claim))
+        moved.append(_move(claim, "on_notice", user=user, on=on, notice_start=on, notice_end=end.date,
+                           next_due_on=end.date, next_due_provisional=end.provisional))
+    return moved
+
+
+@transaction.atomic
+def objection_file(*, claim: Claim, name: str, contact: str, text: str, on: date | None = None) -> Objection:
+    """异议: anyone may object while the claim is on notice, up to and including its last day."""
+    claim = _locked(claim)
+    on = on or shanghai_today()
+    if claim.state != "on_notice" or claim.notice_end is None or not (claim.notice_start <= on <= claim.notice_end):
+        raise Conflict("RP-16", _("Objections are accepted only while the claim is on public notice."))
+    if not (name.strip() and contact.strip() and text.strip()):
+        raise RuleViolation("INPUT", _("Give your name, a contact and the objection."))
+    objection = Objection.objects.create(claim=claim, name=name[:100], contact=contact[:100], text=text)
+    audit(actor="public", action=AuditEvent.Action.CREATE, instance=objection, organisation=claim.project.pool.reviewer,
+          summary="objection")
+    return objection
+
+
+@transaction.atomic
+def objection_decide(*, user, objection: Objection, upheld: bool, note: str = "", on: date | None = None) -> Objection:
+    """RP-16 step 3: an upheld objection sends the claim to re-review (not counted as the bank's
+    one request); a dismissed one lets the notice run out."""
+    claim = _locked(objection.claim)
+    require_member(user, claim.project.pool.reviewer, *REVIEWER_ROLES)
+    on = on or shanghai_today()
+    status = Objection.Status.UPHELD if upheld else Objection.Status.DISMISSED
+    updated = Objection.objects.filter(pk=objection.pk, status=Objection.Status.PENDING).update(
+        status=status, decided_by=user, decision_note=note)
+    if updated != 1:
+        raise Conflict("RP-16", _("This objection has already been decided."))
+    objection.refresh_from_db()
+    audit(actor=user, action=AuditEvent.Action.UPDATE, instance=objection, organisation=claim.project.pool.reviewer,
+          summary=f"objection {status}")
+    if upheld:
+        _move(claim, "objection_upheld", user=user, on=on, note=note)
+        _move(claim, "re_review", user=user, on=on, note=note)
+    return objection
+
+
+@transaction.atomic
+def claim_notice_close(*, user, claim: Claim, on: date) -> Claim:
+    """RP-16 step 3: after the notice's last day, with no pending or upheld objection."""
+    claim = _locked(claim)
+    require_member(user, claim.project.pool.reviewer, *REVIEWER_ROLES)
+    _require_state(claim, "on_notice")
+    if on <= claim.notice_end:
+        raise Conflict("RP-16", _("The notice runs until %(date)s.") % {"date": claim.notice_end.isoformat()})
+    if claim.objections.exclude(status=Objection.Status.DISMISSED).exists():
+        raise Conflict("RP-16", _("An objection is still pending or was upheld."))
+    return _move(claim, "notice_passed", user=user, on=on)
+
+
+@transaction.atomic
+def funding_plan_issue(*, user, pool: Pool, number: str, claims, on: date) -> FundingPlan:
+    """资助计划下达 (RP-16 step 4): the authority's batch of claims past their notice."""
+    require_member(user, pool.authority, *AUTHORITY_ROLES)
+    if FundingPlan.objects.filter(pool=pool, number=number).exists():
+        raise Conflict("RP-16", _("Plan number %(no)s is already used.") % {"no": number}, "number")
+    plan = FundingPlan.objects.create(pool=pool, number=number, issued_on=on, issued_by=user)
+    audit(actor=user, action=AuditEvent.Action.CREATE, instance=plan, organisation=pool.authority,
+          summary=f"funding plan {number}")
+    for claim in claims:
+        claim = _locked(claim)
+        if claim.project.pool_id != pool.pk:
+            raise RuleViolation("RP-16", _("A claim of another pool cannot be in this plan."), "claims")
+        _move(claim, "in_funding_plan", user=user, on=on, funding_plan=plan)
+    return plan
+
+
+@transaction.atomic
+def claim_documents_upload(*, user, claim: Claim, files, on: date | None = None) -> Claim:
+    """RP-16 step 5: the bank uploads the payment documents (``files``: (kind, file) pairs); when
+    all four are there the treasurer owes the payment within 10 days."""
+    claim = _locked(claim)
+    require_member(user, claim.project.bank, *BANK_ROLES)
+    _require_state(claim, "in_funding_plan")
+    on = on or shanghai_today()
+    _store_documents(claim, files, user)
+    present = set(claim.documents.values_list("kind", flat=True))
+    if all(kind in present for kind in PAYMENT_DOCUMENTS):
+        _move(claim, "documents_uploaded", user=user, on=on)
+    return claim
+
+
+@transaction.atomic
+def claim_pay(*, user, claim: Claim, on: date, idempotency_key: str) -> Claim:
+    """拨付 (RP-16 step 6): a ledger payout of the claim's amount. A repeated request pays once;
+    a short balance refuses (RP-1) and the claim stays with its documents, waiting for money."""
+    claim = _locked(claim)
+    require_member(user, claim.project.pool.treasurer, *TREASURER_ROLES)
+    if claim.state != "documents_uploaded" and LedgerEntry.objects.filter(
+        idempotency_key=idempotency_key, claim=claim, kind=LedgerEntry.Kind.PAYOUT
+    ).exists():
+        return claim
+    _require_state(claim, "documents_uploaded")
+    ledger_post(user=user, pool=claim.project.pool, kind=LedgerEntry.Kind.PAYOUT, amount=claim.amount, booked_on=on,
+                claim=claim, idempotency_key=idempotency_key, note=f"claim {claim.pk}")
+    return _move(claim, "paid", user=user, on=on, paid_on=on, paid_amount=claim.amount)
+
+
+def _set_library(project: LoanProject, library: str, *, user, **extra) -> None:
+    before = snapshot(project)
+    LoanProject.objects.filter(pk=project.pk).update(library=library, **extra)
+    project.refresh_from_db()
+    audit(actor=user, action=AuditEvent.Action.UPDATE, instance=project, organisation=project.bank, before=before,
+          summary=f"library → {library}")
+
+
+@transaction.atomic
+def claim_to_compensation_library(*, user, claim: Claim, on: date) -> Claim:
+    """RP-16 step 7: the bank moves the paid project to the compensation library."""
+    claim = _locked(claim)
+    require_member(user, claim.project.bank, *BANK_ROLES)
+    _move(claim, "in_compensation_library", user=user, on=on)
+    _set_library(claim.project, LP.Library.COMPENSATION, user=user)
+    return claim
+
+
+def _return(claim: Claim, kind: str, amount: Decimal, *, user, on: date, key: str | None) -> None:
+    if amount > 0:
+        ledger_post(user=user, pool=claim.project.pool, kind=kind, amount=amount, booked_on=on, claim=claim,
+                    idempotency_key=key, note=f"claim {claim.pk}")
+
+
+@transaction.atomic
+def claim_upgrade(*, user, claim: Claim, on: date, idempotency_key: str | None = None) -> Claim:
+    """上调 (RP-16 8a): the loan is normal or special-mention again; the compensation not yet
+    returned goes back to the pool and the project to the loan library."""
+    claim = _locked(claim)
+    require_member(user, claim.project.bank, *BANK_ROLES)
+    _require_state(claim, "in_compensation_library", "recovering")
+    if claim.project.is_npl:
+        raise RuleViolation("RP-16", _("Reclassify the loan as normal or special mention first."))
+    amount = rules.upgrade_return(claim.paid_amount, claim.returned_amount)
+    _return(claim, LedgerEntry.Kind.RETURN_UPGRADE, amount, user=user, on=on, key=idempotency_key)
+    _move(claim, "upgraded", user=user, on=on, returned_amount=claim.returned_amount + amount)
+    _set_library(claim.project, LP.Library.LOAN, user=user)
+    return claim
+
+
+@transaction.atomic
+def recovery_report(*, user, claim: Claim, received_on: date, gross, method: str, on: date | None = None,
+                    idempotency_key: str | None = None) -> RecoveryReport:
+    """清收 (RP-16 8b, RP-17): the bank reports a gross recovery and returns gross × ratio, never
+    more in total than was paid."""
+    claim = _locked(claim)
+    require_member(user, claim.project.bank, *BANK_ROLES)
+    _require_state(claim, "in_compensation_library", "recovering")
+    if method not in RecoveryReport.Method.values:
+        raise RuleViolation("INPUT", _("Unknown recovery method."), "method")
+    on = on or shanghai_today()
+    gross = money(gross, rule="RP-17", field="gross")
+    if gross <= 0:
+        raise RuleViolation("RP-17", _("This amount must be more than 0."), "gross")
+    amount = rules.recovery_return(gross, claim.ratio, claim.paid_amount, claim.returned_amount)
+    due = rules.recovery_report_due(received_on, calendar=core_calendar, params=_claim_params(claim))
+    report = RecoveryReport.objects.create(
+        claim=claim, received_on=received_on, gross=gross, method=method, return_amount=amount,
+        report_due_on=due.date, returned_on=on if amount > 0 else None, created_by=user,
+    )
+    audit(actor=user, action=AuditEvent.Action.CREATE, instance=report, organisation=claim.project.bank,
+          summary=f"recovery {gross}, return {amount}")
+    _return(claim, LedgerEntry.Kind.RETURN_RECOVERY, amount, user=user, on=on, key=idempotency_key)
+    returned = claim.returned_amount + amount
+    if claim.state == "in_compensation_library":
+        _move(claim, "recovering", user=user, on=on, returned_amount=returned)
+    else:
+        if Claim.objects.filter(pk=claim.pk, state="recovering").update(returned_amount=returned) != 1:
+            raise Conflict("RP-16", _("Someone else changed this claim just now; reload and try again."))
+        claim.returned_amount = returned
+    return report
+
+
+@transaction.atomic
+def claim_settle(*, user, claim: Claim, on: date) -> Claim:
+    """RP-16 8b: disposal complete: the project moves to the settlement library."""
+    claim = _locked(claim)
+    require_member(user, claim.project.bank, *BANK_ROLES)
+    _move(claim, "settled", user=user, on=on)
+    _set_library(claim.project, LP.Library.SETTLEMENT, user=user)
+    return claim
+
+
+@transaction.atomic
+def claim_closure_request(*, user, claim: Claim, on: date, note: str = "") -> Claim:
+    """核销结项 (RP-16 8c): after write-off or loss confirmation the bank applies to close."""
+    claim = _locked(claim)
+    require_member(user, claim.project.bank, *BANK_ROLES)
+    _require_state(claim, "in_compensation_library", "recovering", "closure_reviewed", "closure_rechecked")
+    if claim.state in ("closure_reviewed", "closure_rechecked"):
+        raise Conflict("RP-16", _("The closure is already being checked."))
+    return _move(claim, "closure_requested", user=user, on=on, note=note)
+
+
+@transaction.atomic
+def claim_closure_review(*, user, claim: Claim, approve: bool, on: date, note: str = "") -> Claim:
+    """RP-16 8c: the reviewer checks the closure within 30 days, or sends it back."""
+    claim = _locked(claim)
+    require_member(user, claim.project.pool.reviewer, *REVIEWER_ROLES)
+    _require_state(claim, "closure_requested")
+    return _move(claim, "closure_reviewed" if approve else "in_compensation_library", user=user, on=on, note=note)
+
+
+@transaction.atomic
+def claim_closure_recheck(*, user, claim: Claim, approve: bool, on: date, note: str = "") -> Claim:
+    """RP-16 8c: the treasurer re-checks, or sends it back one level."""
+    claim = _locked(claim)
+    require_member(user, claim.project.pool.treasurer, *TREASURER_ROLES)
+    _require_state(claim, "closure_reviewed")
+    return _move(claim, "closure_rechecked" if approve else "closure_requested", user=user, on=on, note=note)
+
+
+@transaction.atomic
+def claim_close(*, user, claim: Claim, on: date, approve: bool = True, note: str = "") -> Claim:
+    """结项: the authority closes a settled claim (8b) or approves a re-checked write-off (8c)."""
+    claim = _locked(claim)
+    require_member(user, claim.project.pool.authority, *AUTHORITY_ROLES)
+    _require_state(claim, "settled", "closure_rechecked")
+    if not approve:
+        return _move(claim, "closure_requested", user=user, on=on, note=note)
+    reason = LP.ClosedReason.SETTLED if claim.state == "settled" else LP.ClosedReason.WRITE_OFF
+    _move(claim, "closed", user=user, on=on, note=note)
+    _set_library(claim.project, LP.Library.CLOSED, user=user, closed_on=on, closed_reason=reason)
+    member_refresh_npl(_member_of(claim.project.pool, claim.project.bank), on=on)
+    return claim
+
+
+@transaction.atomic
+def claim_withdraw(*, user, claim: Claim, on: date, note: str = "") -> Claim:
+    """The bank withdraws a claim before it is approved."""
+    claim = _locked(claim)
+    require_member(user, claim.project.bank, *BANK_ROLES)
+    return _move(claim, "withdrawn", user=user, on=on, note=note, held_reason="")

@@ -262,3 +262,39 @@ class PoolFactory(factory.django.DjangoModelFactory):
     authority = factory.SubFactory(OrganisationFactory, kind=Organisation.Kind.AUTHORITY)
     reviewer = factory.SubFactory(OrganisationFactory, kind=Organisation.Kind.POOL_REVIEWER)
     treasurer = factory.SubFactory(OrganisationFactory, kind=Organisation.Kind.POOL_TREASURER)
+
+
+# --- riskpool: members and loan projects (added with the riskpool service tests) -------------
+
+
+class MemberFactory(factory.django.DjangoModelFactory):
+    """A member bank of a Scheme S pool."""
+
+    class Meta:
+        model = "riskpool.Member"
+
+    pool = factory.SubFactory(PoolFactory)
+    organisation = factory.SubFactory(OrganisationFactory, kind=Organisation.Kind.BANK)
+    joined_on = date(2024, 1, 1)
+
+
+class LoanProjectFactory(factory.django.DjangoModelFactory):
+    """A normal loan project as stored (to exercise RP-5 / RP-6, enter through riskpool.services)."""
+
+    class Meta:
+        model = "riskpool.LoanProject"
+
+    pool = factory.SubFactory(PoolFactory)
+    bank = factory.SubFactory(OrganisationFactory, kind=Organisation.Kind.BANK)
+    borrower = factory.SubFactory(BorrowerFactory, owner=factory.SelfAttribute("..bank"))
+    loan_no = factory.Sequence(lambda n: f"JJ-F{n:06d}")
+    loan_kind = "enterprise"
+    principal = Decimal("1000000.00")
+    principal_yuan = factory.SelfAttribute("principal")
+    disbursed_on = date(2024, 4, 1)
+    maturity_on = date(2025, 4, 1)
+    annual_rate = Decimal("0.040000")
+    guarantee_method = "credit"
+    other_balance = Decimal("0.00")
+    entered_on = date(2024, 4, 10)
+    classified_on = factory.SelfAttribute("entered_on")
