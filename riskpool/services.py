@@ -9,7 +9,7 @@ from decimal import Decimal
 import filetype
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -166,21 +166,73 @@ def member_set_dishonest(*, user, member: Member, flag: bool) -> Member:
     return member
 
 
-def member_refresh_npl(member: Member, *, on: date | None = None) -> Member:
-    """RP-15: the bank's NPL figures in one aggregate query: principal (yuan) of its projects in
-    the pool now substandard, doubtful or loss and not closed by write-off ÷ principal of all its
-    projects in the pool."""
+NPL_CHUNK = 1000  # JB-15: members per set-based pass
+
+
+def members_refresh_npl(members) -> list[Member]:
+    """RP-15, set-based (JB-15): the NPL figures of many members in one GROUP BY query and one
+    bulk UPDATE: principal (yuan) of each bank's projects in the pool now substandard, doubtful or
+    loss and not closed by write-off ÷ principal of all its projects in the pool. Members with
+    no project get 0, 0 and no ratio."""
+    members = list(members)
+    if not members:
+        return members
     npl_q = Q(classification__in=LP.NPL_CLASSES) & ~Q(closed_reason=LP.ClosedReason.WRITE_OFF)
-    sums = LoanProject.objects.filter(pool_id=member.pool_id, bank_id=member.organisation_id).aggregate(
-        npl=Sum("principal_yuan", filter=npl_q, default=Decimal("0")),
-        entered=Sum("principal_yuan", default=Decimal("0")),
+    rows = (
+        LoanProject.objects.filter(pool_id__in={m.pool_id for m in members},
+                                   bank_id__in={m.organisation_id for m in members})
+        .values("pool_id", "bank_id")
+        .annotate(npl=Sum("principal_yuan", filter=npl_q, default=Decimal("0")),
+                  entered=Sum("principal_yuan", default=Decimal("0")))
+        .order_by()
     )
-    member.npl_principal = sums["npl"]
-    member.entered_principal = sums["entered"]
-    member.npl_ratio = rules.npl_ratio(sums["npl"], sums["entered"])
-    member.npl_checked_at = timezone.now()
-    member.save(update_fields=["npl_principal", "entered_principal", "npl_ratio", "npl_checked_at"])
+    sums = {(row["pool_id"], row["bank_id"]): (row["npl"], row["entered"]) for row in rows}
+    now = timezone.now()
+    for member in members:
+        npl, entered = sums.get((member.pool_id, member.organisation_id), (Decimal("0"), Decimal("0")))
+        member.npl_principal = npl
+        member.entered_principal = entered
+        member.npl_ratio = rules.npl_ratio(npl, entered)
+        member.npl_checked_at = now
+    Member.objects.bulk_update(members, ["npl_principal", "entered_principal", "npl_ratio", "npl_checked_at"],
+                               batch_size=NPL_CHUNK)
+    return members
+
+
+def member_refresh_npl(member: Member, *, on: date | None = None) -> Member:
+    """RP-15: one bank's NPL figures (``members_refresh_npl`` for a single member)."""
+    members_refresh_npl([member])
     return member
+
+
+def npl_gates_refresh(*, on: date, user, progress=None) -> dict:
+    """JB-4, Scheme S part (RP-15): every Scheme S member's NPL figures, set-based in chunks of
+    ``NPL_CHUNK`` (a constant number of queries per chunk, whatever the number of members);
+    then the held claims of every bank whose gate is open on ``on`` go back to the reviewer.
+    Running it again the same day gives the same figures and releases nothing twice."""
+    members = Member.objects.filter(pool__scheme=Pool.Scheme.S).order_by("pk")
+    total = members.count()
+    done, last = 0, 0
+    if progress:
+        progress(0, total)
+    while True:
+        chunk = list(members.filter(pk__gt=last)[:NPL_CHUNK])
+        if not chunk:
+            break
+        members_refresh_npl(chunk)
+        done += len(chunk)
+        last = chunk[-1].pk
+        if progress:
+            progress(done, total)
+    params = scheme_s_params(on)
+    held = Claim.objects.filter(project__pool_id=OuterRef("pool_id"), project__bank_id=OuterRef("organisation_id"),
+                                state="held_npl_gate")
+    shut = members.filter(npl_ratio__gt=params.npl_gate).count()
+    released = 0
+    for member in members.filter(Exists(held)).select_related("pool"):
+        if rules.npl_gate_open(member.npl_ratio, params):
+            released += _release_held(member, on=on, user=user)
+    return {"members": total, "gates_shut": shut, "claims_released": released}
 
 
 def _gate_open(member: Member, on: date) -> bool:
@@ -346,12 +398,15 @@ def project_classify(*, user, project: LoanProject, new: str, on: date) -> LoanP
     return project
 
 
-def _release_held(member: Member, *, on: date, user) -> None:
+def _release_held(member: Member, *, on: date, user) -> int:
     """RP-15: the gate is open again: held claims go back to the reviewer; the 30 days run anew."""
     held = Claim.objects.filter(project__pool_id=member.pool_id, project__bank_id=member.organisation_id,
                                 state="held_npl_gate").order_by("submitted_on", "id")
+    count = 0
     for claim in held:
         _move(claim, "submitted", user=user, on=on, note=_("RP-15: the NPL gate is open again."), held_reason="")
+        count += 1
+    return count
 
 
 # --- claims: the RP-16 workflow ------------------------------------------------------------

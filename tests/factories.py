@@ -298,3 +298,88 @@ class LoanProjectFactory(factory.django.DjangoModelFactory):
     other_balance = Decimal("0.00")
     entered_on = date(2024, 4, 10)
     classified_on = factory.SelfAttribute("entered_on")
+
+
+# --- riskpool: claims and API payloads (added with the riskpool API tests) -------------------
+
+
+class ClaimFactory(factory.django.DjangoModelFactory):
+    """A claim row as stored, submitted on an NPL project (to exercise the rules, submit through
+    riskpool.services.claim_submit)."""
+
+    class Meta:
+        model = "riskpool.Claim"
+
+    project = factory.SubFactory(LoanProjectFactory, classification="substandard")
+    state = "submitted"
+    submitted_on = date(2025, 4, 1)
+    npl_on = date(2025, 3, 3)
+    outstanding_principal = Decimal("800000.00")
+    credit_report_on = date(2025, 3, 25)
+    ratio = Decimal("0.400000")
+    amount = Decimal("320000.00")
+    next_due_on = date(2025, 5, 1)
+
+
+_project_payload_serial = itertools.count(1)
+
+
+def riskpool_project_payload(**overrides) -> dict:
+    """One loan as ``POST /api/riskpool/projects/`` takes it (without ``pool``): the spec's worked
+    example, 3,000,000 disbursed 2024-05-10, other balance 1,500,000, pure credit."""
+    n = next(_project_payload_serial)
+    payload = {
+        "borrower": {
+            "name": f"资金池借款企业{n}有限公司", "id_kind": "credit_code", "id_number": make_credit_code(),
+            "kind": "enterprise", "size_entered": "small", "size_evidence": "2024 年度财务报表",
+        },
+        "loan_no": f"JJ-API-{n:06d}",
+        "loan_kind": "enterprise",
+        "principal": "3000000.00",
+        "disbursed_on": "2024-05-10",
+        "maturity_on": "2025-05-09",
+        "annual_rate": "0.0420",
+        "other_balance": "1500000.00",
+        "features": ["pure_credit"],
+    }
+    payload.update(overrides)
+    return payload
+
+
+# --- riskpool: Scheme M and held claims (added with the Scheme M and JB-4 tests) -------------
+
+
+class SchemeMPoolFactory(PoolFactory):
+    """A Scheme M pool (马政办〔2024〕6号), first-phase size 65,000,000 (RP-M2)."""
+
+    name = factory.Sequence(lambda n: f"金融发展风险补偿资金{n}")
+    scheme = "M"
+    size = Decimal("65000000.00")
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    """A Scheme M product with its own sub-fund (create the defaults with services_m.product_setup)."""
+
+    class Meta:
+        model = "riskpool.Product"
+
+    pool = factory.SubFactory(SchemeMPoolFactory)
+    code = factory.Sequence(lambda n: f"product{n}")
+    name = factory.Sequence(lambda n: f"产品{n}")
+    subfund = factory.SelfAttribute("code")
+    size = Decimal("10000000.00")
+
+
+class FirmYearProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "guarantees.FirmYearProfile"
+
+    firm = factory.SubFactory(OrganisationFactory, kind=Organisation.Kind.GUARANTEE_FIRM)
+    year = 2025
+    in_new_gov_bank_system = True
+
+
+def paid_compensation(firm, *, paid_amount=Decimal("1000000.00"), paid_on=date(2025, 2, 1), **kwargs):
+    """A compensation the guarantee firm ``firm`` has paid to the bank."""
+    return CompensationFactory(guarantee__agreement__firm=firm, paid_on=paid_on, paid_amount=paid_amount, **kwargs)
+

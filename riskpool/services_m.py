@@ -1,0 +1,396 @@
+"""Writes of Scheme M (马政办〔2024〕6号, the guarantee compensation fund): product sub-funds
+(RP-M2), claims of guarantee firms for what they paid out (RP-M1, RP-M4), payouts within the
+sub-fund (RP-M2), returns of recoveries (RP-M5) and product suspension (RP-M3).
+
+One keyword-only function per business action, each in a transaction with an audit row; the
+policy arithmetic is in riskpool.rules, money moves only through riskpool.services.ledger_post.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import OuterRef, Subquery, Sum
+from django.utils.translation import gettext as _
+
+from core.audit import audit, snapshot
+from core.calendar import shanghai_today
+from core.errors import Conflict, Problem, RuleViolation
+from core.models import AuditEvent, Organisation, RuleSet
+from core.rulesets import rule_params
+from core.services import require_member
+from guarantees.models import Compensation, FirmIndicatorSnapshot, FirmYearProfile
+from guarantees.rules import money
+from riskpool import rules
+from riskpool.models import LedgerEntry, MClaim, Pool, Product
+from riskpool.services import AUTHORITY_ROLES, REVIEWER_ROLES, TREASURER_ROLES, ledger_post
+
+FIRM_ROLES = ("firm_operator",)
+PRODUCT_NAMES = {  # RP-M2 (第三条)
+    "sci_tech": "科信贷",
+    "export": "出口贷",
+    "tax_source": "税源贷",
+    "fixed_asset_investment": "固定资产投资贷",
+}
+# The Scheme M claim workflow: the pool's reviewer decides, the treasurer pays.
+M_TRANSITIONS = {
+    "submitted": ("approved", "rejected"),
+    "approved": ("paid",),
+    "rejected": (),
+    "paid": (),
+}
+PRODUCT_CHUNK = 1000  # JB-15
+
+
+def scheme_m_params(on: date) -> rules.SchemeMParams:
+    """The Scheme M rule set in force on ``on``."""
+    return rules.SchemeMParams.from_mapping(rule_params(RuleSet.Scheme.RISKPOOL_M, on))
+
+
+def _require_scheme_m(pool: Pool) -> None:
+    if pool.scheme != Pool.Scheme.M:
+        raise RuleViolation("RP-M2", _("Products and Scheme M claims belong to a Scheme M pool."), "pool")
+
+
+# --- RP-M2 products ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def product_setup(*, user, pool: Pool, on: date | None = None) -> list[Product]:
+    """RP-M2 (第三条, 第四条): the authority creates the pool's products from the rule set in force
+    on ``on``: 科信贷 35,000,000; 出口贷 10,000,000; 税源贷 and 固定资产投资贷 sharing one
+    20,000,000 sub-fund (both rows carry the sub-fund's code and its whole size). Products that
+    already exist are kept as they are, so running it again adds only what is missing."""
+    require_member(user, pool.authority, *AUTHORITY_ROLES)
+    _require_scheme_m(pool)
+    params = scheme_m_params(on or shanghai_today())
+    existing = {p.code: p for p in Product.objects.filter(pool=pool)}
+    products = []
+    for fund in params.sub_funds:
+        for code in fund.products:
+            product = existing.get(code)
+            if product is None:
+                product = Product.objects.create(
+                    pool=pool, code=code, name=PRODUCT_NAMES.get(code, code), subfund=fund.code, size=fund.size,
+                )
+                audit(actor=user, action=AuditEvent.Action.CREATE, instance=product, organisation=pool.authority,
+                      summary=f"RP-M2 product {code} in sub-fund {fund.code} of {fund.size}")
+            products.append(product)
+    return products
+
+
+# --- RP-M3 suspension ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProductFigures:
+    """The inputs of RP-M3 for one product."""
+
+    npl_rate: Decimal | None
+    firm_compensation_rate: Decimal | None
+    cumulative_reimbursed: Decimal
+
+
+def product_risk_figures(products: list[Product], *, on: date) -> dict[int, ProductFigures]:
+    """RP-M3's three figures for many products in three set-based queries (JB-15).
+
+    **Interpretation** (第十条 "专项产品贷款不良率、担保代偿率超过4%", "补偿金额达到该产品资金规模的70%"),
+    the closest definitions the stored data allows:
+
+    - *product NPL rate*: not computable: loans and guarantees are not tagged with a Scheme M
+      product (there is no ``guarantees.Guarantee.product``), so there is no denominator of the
+      product's loans. It is None, which trips nothing (``rules.product_suspended``).
+    - *firm compensation rate*: the GU-9 代偿率 of each guarantee firm that has a claim in the
+      product, from its latest quarterly snapshot (``FirmIndicatorSnapshot``, JB-5) dated on or
+      before ``on``, over the firm's whole business (the snapshot is not per product); the
+      product takes the highest of those rates. Product.suspended is one flag per product, so
+      one firm above 4% suspends the product for all (a per-firm suspension needs a
+      (product, firm) table).
+    - *cumulative reimbursements*: the amounts of the sub-fund's claims paid on or before ``on``,
+      gross of returns; for 税源贷 and 固定资产投资贷 that is their shared sub-fund, compared with
+      the sub-fund's size (the rules' own Interpretation).
+    """
+    ids = [p.pk for p in products]
+    paid = (
+        MClaim.objects.filter(product__pool_id__in={p.pool_id for p in products},
+                              product__subfund__in={p.subfund for p in products},
+                              paid_on__isnull=False, paid_on__lte=on)
+        .values("product__pool_id", "product__subfund")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    reimbursed = {(row["product__pool_id"], row["product__subfund"]): row["total"] for row in paid}
+    pairs = list(MClaim.objects.filter(product_id__in=ids).values_list("product_id", "firm_id").distinct())
+    latest = FirmIndicatorSnapshot.objects.filter(firm_id=OuterRef("pk"), as_of__lte=on).order_by("-as_of")
+    firm_rates = dict(
+        Organisation.objects.filter(pk__in={firm_id for _p, firm_id in pairs})
+        .annotate(rate=Subquery(latest.values("compensation_rate")[:1]))
+        .values_list("pk", "rate")
+    )
+    product_rates: dict[int, Decimal] = {}
+    for product_id, firm_id in pairs:
+        rate = firm_rates.get(firm_id)
+        if rate is not None and (product_id not in product_rates or rate > product_rates[product_id]):
+            product_rates[product_id] = rate
+    return {
+        p.pk: ProductFigures(
+            npl_rate=None,
+            firm_compensation_rate=product_rates.get(p.pk),
+            cumulative_reimbursed=reimbursed.get((p.pool_id, p.subfund)) or Decimal("0"),
+        )
+        for p in products
+    }
+
+
+def products_refresh_suspension(products, *, on: date, user="system (RP-M3)") -> list[Product]:
+    """RP-M3 (第十条) for many products, set-based: the figures of ``product_risk_figures``, the
+    decision of ``rules.product_suspended``, one bulk UPDATE; a change of state is audited."""
+    products = list(products)
+    if not products:
+        return products
+    params = scheme_m_params(on)
+    figures = product_risk_figures(products, on=on)
+    changed = []
+    for product in products:
+        f = figures[product.pk]
+        result = rules.product_suspended(f.npl_rate, f.firm_compensation_rate, f.cumulative_reimbursed,
+                                         product.size, params)
+        if result.suspended != product.suspended:
+            changed.append(product)
+        product.suspended = result.suspended
+        product.suspension_reasons = [r.as_dict() for r in result.reasons]
+    Product.objects.bulk_update(products, ["suspended", "suspension_reasons"], batch_size=PRODUCT_CHUNK)
+    for product in changed:
+        audit(actor=user, action=AuditEvent.Action.UPDATE, instance=product, organisation=None,
+              summary=f"RP-M3 suspended={product.suspended}")
+    return products
+
+
+@transaction.atomic
+def product_refresh_suspension(product: Product, *, on: date | None = None) -> Product:
+    """RP-M3 for one product (``products_refresh_suspension`` of one)."""
+    products_refresh_suspension([product], on=on or shanghai_today())
+    return product
+
+
+def products_refresh_all(*, on: date, progress=None) -> dict:
+    """JB-4, Scheme M part: every Scheme M product's suspension state, in chunks of
+    ``PRODUCT_CHUNK``."""
+    qs = Product.objects.filter(pool__scheme=Pool.Scheme.M).order_by("pk")
+    total = qs.count()
+    done = suspended = last = 0
+    if progress:
+        progress(0, total)
+    while True:
+        chunk = list(qs.filter(pk__gt=last)[:PRODUCT_CHUNK])
+        if not chunk:
+            break
+        products_refresh_suspension(chunk, on=on, user="system (JB-4)")
+        done += len(chunk)
+        suspended += sum(p.suspended for p in chunk)
+        last = chunk[-1].pk
+        if progress:
+            progress(done, total)
+    return {"products": total, "products_suspended": suspended}
+
+
+# --- claims (RP-M1, RP-M4) -----------------------------------------------------------------
+
+
+def _move(m_claim: MClaim, new: str, *, user, **changes) -> MClaim:
+    """The one way a Scheme M claim's state changes: allowed by ``M_TRANSITIONS``, a conditional
+    UPDATE on the old state (a concurrent step is a Conflict), an audit row."""
+    old = m_claim.state
+    if new not in M_TRANSITIONS.get(old, ()):
+        raise Conflict("RP-M", _("This step is not possible while the claim is %(state)s.") % {"state": old})
+    before = snapshot(m_claim)
+    if MClaim.objects.filter(pk=m_claim.pk, state=old).update(state=new, **changes) != 1:
+        raise Conflict("RP-M", _("Someone else changed this claim just now; reload and try again."))
+    m_claim.state = new
+    for name, value in changes.items():
+        setattr(m_claim, name, value)
+    audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=m_claim, organisation=m_claim.firm,
+          before=before, summary=f"Scheme M claim {old} → {new}")
+    return m_claim
+
+
+def _locked(m_claim: MClaim) -> MClaim:
+    return (
+        MClaim.objects.select_for_update(of=("self",))
+        .select_related("product__pool", "firm", "compensation")
+        .get(pk=m_claim.pk)
+    )
+
+
+@transaction.atomic
+def m_claim_submit(*, user, product: Product, compensation: Compensation, submitted_on: date,
+                   exclusions: dict) -> MClaim:
+    """The guarantee firm claims on a product for a compensation (代偿) it paid.
+
+    Refused: a compensation not paid yet; a second claim for it; a suspended product (RP-M3, no
+    new business); any RP-M4 exclusion (第十二条), every one that applies listed. The ratio is
+    RP-M1's (40% in the provincial new government-bank-guarantee system in the payout's year
+    according to the firm's FirmYearProfile, otherwise 20%, also when that year has no profile),
+    under the rule set in force on the payout date; the amount is ratio × the payout, in cents.
+    """
+    compensation = Compensation.objects.select_related("guarantee__firm").get(pk=compensation.pk)
+    firm = compensation.guarantee.firm
+    require_member(user, firm, *FIRM_ROLES)
+    product = Product.objects.select_related("pool").get(pk=product.pk)
+    _require_scheme_m(product.pool)
+    if compensation.paid_on is None or not compensation.paid_amount:
+        raise RuleViolation("RP-M1", _("The compensation has not been paid; only an actual payout is reimbursed."),
+                            "compensation")
+    if MClaim.objects.filter(compensation=compensation).exists():
+        raise Conflict("RP-M1", _("This compensation already has a claim."), "compensation")
+    problems = []
+    if product.suspended:
+        problems.append(Problem("RP-M3", _("New business in %(product)s is suspended: %(why)s") % {
+            "product": product.name,
+            "why": " ".join(r["message"] for r in product.suspension_reasons if r.get("outcome") == rules.FAIL),
+        }, "product"))
+    problems.extend(Problem(r.rule, r.message, "exclusions") for r in rules.m_exclusions(exclusions))
+    if problems:
+        raise RuleViolation.many(problems)
+    params = scheme_m_params(compensation.paid_on)
+    year = compensation.paid_on.year
+    profile = FirmYearProfile.objects.filter(firm=firm, year=year).first()
+    in_system = bool(profile and profile.in_new_gov_bank_system)
+    ratio = rules.m_ratio(in_system, params)
+    amount = rules.m_reimbursement(compensation.paid_amount, in_system, params)
+    if profile is None:
+        why = _("The firm has no profile for %(year)d, so it is taken as outside the provincial new "
+                "government-bank-guarantee system.") % {"year": year}
+    elif in_system:
+        why = _("The firm is in the provincial new government-bank-guarantee system in %(year)d.") % {"year": year}
+    else:
+        why = _("The firm is not in the provincial new government-bank-guarantee system in %(year)d.") % {"year": year}
+    reasons = [
+        rules.Reason("RP-M1", rules.INFO, why).as_dict(),
+        rules.Reason("RP-M1", rules.PASS, _("%(ratio)s of the payout of %(payout)s yuan is %(amount)s yuan.") % {
+            "ratio": f"{(ratio * 100).normalize():f}%", "payout": compensation.paid_amount, "amount": amount,
+        }).as_dict(),
+        rules.Reason("RP-M4", rules.PASS, _("No exclusion applies.")).as_dict(),
+    ]
+    m_claim = MClaim.objects.create(
+        product=product, firm=firm, compensation=compensation, state="submitted", submitted_on=submitted_on,
+        payout=compensation.paid_amount, ratio=ratio, amount=amount, reasons=reasons,
+    )
+    audit(actor=user, action=AuditEvent.Action.CREATE, instance=m_claim, organisation=firm,
+          summary=f"Scheme M claim on {product.code}: {amount}")
+    return m_claim
+
+
+@transaction.atomic
+def m_claim_approve(*, user, m_claim: MClaim, note: str = "") -> MClaim:
+    """The pool's reviewer approves a submitted Scheme M claim."""
+    m_claim = _locked(m_claim)
+    require_member(user, m_claim.product.pool.reviewer, *REVIEWER_ROLES)
+    return _move(m_claim, "approved", user=user)
+
+
+@transaction.atomic
+def m_claim_reject(*, user, m_claim: MClaim, note: str) -> MClaim:
+    """The pool's reviewer rejects a submitted Scheme M claim, with the reasons (kept in the
+    claim's reasons list, there being no decision-note field)."""
+    m_claim = _locked(m_claim)
+    require_member(user, m_claim.product.pool.reviewer, *REVIEWER_ROLES)
+    if not note.strip():
+        raise RuleViolation("RP-M", _("A rejection needs the reasons."), "note")
+    reasons = [*m_claim.reasons, rules.Reason("RP-M", rules.FAIL, note).as_dict()]
+    return _move(m_claim, "rejected", user=user, reasons=reasons)
+
+
+def _sub_fund_paid(product: Product) -> Decimal:
+    return MClaim.objects.filter(
+        product__pool_id=product.pool_id, product__subfund=product.subfund, paid_on__isnull=False
+    ).aggregate(total=Sum("amount", default=Decimal("0")))["total"]
+
+
+@transaction.atomic
+def m_claim_pay(*, user, m_claim: MClaim, on: date, idempotency_key: str) -> MClaim:
+    """The treasurer pays an approved claim: a ledger payout out of the product's sub-fund
+    (RP-M2). The sub-fund's cumulative reimbursements never exceed its size (税源贷 and
+    固定资产投资贷 count together); the pool lock makes concurrent payouts check one after the
+    other. A repeated request with the same key pays once. The products of the sub-fund are
+    then checked again for RP-M3's 70% trigger."""
+    m_claim = _locked(m_claim)
+    product = m_claim.product
+    pool = product.pool
+    require_member(user, pool.treasurer, *TREASURER_ROLES)
+    if m_claim.state == "paid" and LedgerEntry.objects.filter(
+        idempotency_key=idempotency_key, m_claim=m_claim, kind=LedgerEntry.Kind.PAYOUT
+    ).exists():
+        return m_claim
+    if m_claim.state != "approved":
+        raise Conflict("RP-M", _("This step is not possible while the claim is %(state)s.") % {"state": m_claim.state})
+    Pool.objects.select_for_update().filter(pk=pool.pk).first()  # serialise payouts of the pool
+    paid = _sub_fund_paid(product)
+    if paid + m_claim.amount > product.size:
+        raise RuleViolation(
+            "RP-M2",
+            _("The %(subfund)s sub-fund of %(size)s yuan has paid %(paid)s yuan; %(amount)s yuan more would exceed "
+              "it.") % {"subfund": product.subfund, "size": product.size, "paid": paid, "amount": m_claim.amount},
+            "amount",
+        )
+    ledger_post(user=user, pool=pool, kind=LedgerEntry.Kind.PAYOUT, amount=m_claim.amount, booked_on=on,
+                m_claim=m_claim, idempotency_key=idempotency_key, note=f"Scheme M claim {m_claim.pk}")
+    _move(m_claim, "paid", user=user, paid_on=on)
+    products_refresh_suspension(Product.objects.filter(pool_id=pool.pk, subfund=product.subfund), on=on, user=user)
+    return m_claim
+
+
+# --- RP-M5 returns -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MReturn:
+    """What a recovery returns to the pool, and by when (RP-M5)."""
+
+    m_claim: MClaim
+    amount: Decimal
+    due_on: date
+
+
+@transaction.atomic
+def m_return_record(*, user, m_claim: MClaim, received_on: date, recovery, costs,
+                    idempotency_key: str | None = None, on: date | None = None) -> MReturn:
+    """RP-M5 (第十三条, 第十四条): the firm records money recovered on a reimbursed compensation,
+    also after write-off, and returns (recovery − litigation, arbitration and enforcement costs)
+    × the claim's ratio, never more in total than was reimbursed; due within 30 days of receipt.
+    A return above 0 is a ledger RETURN_RECOVERY entry."""
+    m_claim = _locked(m_claim)
+    require_member(user, m_claim.firm, *FIRM_ROLES)
+    if m_claim.state != "paid":
+        raise Conflict("RP-M5", _("Only a reimbursed claim returns recoveries."))
+    if idempotency_key:
+        entry = LedgerEntry.objects.filter(idempotency_key=idempotency_key, m_claim=m_claim).first()
+        if entry is not None:  # the same request again: already booked once
+            return MReturn(m_claim=m_claim, amount=abs(entry.amount), due_on=rules.m_return_due(
+                received_on, scheme_m_params(received_on)))
+    recovery = money(recovery, rule="RP-M5", field="recovery")
+    costs = money(costs, rule="RP-M5", field="costs")
+    if recovery <= 0:
+        raise RuleViolation("RP-M5", _("This amount must be more than 0."), "recovery")
+    if costs < 0:
+        raise RuleViolation("RP-M5", _("This amount cannot be negative."), "costs")
+    on = on or shanghai_today()
+    params = scheme_m_params(received_on)
+    amount = rules.m_return(recovery, costs, m_claim.ratio, m_claim.amount, m_claim.returned_amount)
+    due_on = rules.m_return_due(received_on, params)
+    if amount > 0:
+        ledger_post(user=user, pool=m_claim.product.pool, kind=LedgerEntry.Kind.RETURN_RECOVERY, amount=amount,
+                    booked_on=on, m_claim=m_claim, idempotency_key=idempotency_key,
+                    note=f"Scheme M claim {m_claim.pk} recovery")
+        before = snapshot(m_claim)
+        returned = m_claim.returned_amount + amount
+        if MClaim.objects.filter(pk=m_claim.pk, returned_amount=m_claim.returned_amount).update(
+            returned_amount=returned
+        ) != 1:
+            raise Conflict("RP-M5", _("Someone else changed this claim just now; reload and try again."))
+        m_claim.returned_amount = returned
+        audit(actor=user, action=AuditEvent.Action.UPDATE, instance=m_claim, organisation=m_claim.firm,
+              before=before, summary=f"RP-M5 recovery {recovery}, costs {costs}, return {amount} due {due_on}")
+    return MReturn(m_claim=m_claim, amount=amount, due_on=due_on)
