@@ -6,6 +6,8 @@ urlpatterns = [
     path("", include("core.urls")),
     path("jobs/", include("core.urls_jobs")),
     path("guarantees/", include("guarantees.urls")),
+    path("riskpool/", include("riskpool.urls")),
+    path("notice/", include("riskpool.urls_public")),
     path("indicators/", include("guarantees.urls_dashboard")),
     path("api/guarantees/", include("guarantees.api_urls")),
     path("api/riskpool/", include("riskpool.api_urls")),

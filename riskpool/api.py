@@ -1,25 +1,45 @@
-"""REST endpoints of the risk pool: the two previews of issue 3, thin. They run the same rule
-functions as the real flow (``rules.quote``, ``rules.evaluate_banks``) on the rule set, LPR and
-exchange rates the flow would use, and return the rules' ``as_dict()``. ``RuleViolation``
-becomes 400 in the one error shape (``core.api.errors``).
+"""REST endpoints of the risk pool (issue 3), thin.
+
+The two previews run the same rule functions as the real flow (``rules.quote``,
+``rules.evaluate_banks``) on the rule set, LPR and exchange rates the flow would use, and return
+the rules' ``as_dict()``.
+
+The bank systems' endpoints (loan projects, classification changes, claims, documents,
+recoveries, closure) parse with serializers and call the same services and selectors as the web
+pages. Every row is looked up through a selector, so another organisation's row answers 404; the
+bank is always the user's organisation; dates of the bank's own acts are today's (Asia/Shanghai),
+so RP-6 and RP-14 cannot be dodged by a date in the body. The reviewer's, treasurer's and
+authority's steps (review, notice, funding plan, payment, closure checks) stay on the web pages
+for now. ``RuleViolation`` becomes 400, ``Conflict`` 409 and ``PermissionDenied`` 403 in the one
+error shape (``core.api.errors``).
 """
 from __future__ import annotations
 
 from decimal import Decimal
 
+from django.http import Http404
+from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework.permissions import IsAuthenticated
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import calendar as working_days
+from core.api.errors import errors_response, flatten_errors
 from core.errors import Problem, RuleViolation
+from core.models import Organisation
 from core.rates import lpr_on, to_yuan
 from core.rulesets import rule_params
 from guarantees.serializers import ErrorSerializer
-from riskpool import rules
+from guarantees.services import BulkRejected, RowError
+from riskpool import rules, selectors, services
 from riskpool import serializers as s
+from riskpool.filters import ClaimFilter, LoanProjectFilter
+from riskpool.models import Claim, LoanProject, Pool
 
 SCHEME_S = "riskpool_s"  # core.models.RuleSet.Scheme value of Scheme S (migration 0002)
 
@@ -32,10 +52,19 @@ _ERRORS = {
     401: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not signed in and no valid API token.")),
     403: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not allowed.")),
 }
+_ROW_ERRORS = {
+    **_ERRORS,
+    404: OpenApiResponse(ErrorSerializer, description=gettext_lazy("No such row, or not one you may see.")),
+    409: OpenApiResponse(ErrorSerializer, description=gettext_lazy("The row's state does not allow this step (now).")),
+}
 
 
 def _responses(ok: dict) -> dict:
     return {**ok, **_ERRORS}
+
+
+def _row_responses(ok: dict, *codes: int) -> dict:
+    return {**ok, **{code: _ROW_ERRORS[code] for code in (401, 403, *codes)}}
 
 
 def scheme_s_params(on) -> rules.SchemeSParams:
@@ -207,3 +236,238 @@ class BankEvaluationPreviewView(APIView):
             raise RuleViolation.many(problems)
         params = scheme_s_params(working_days.shanghai_today())
         return Response({"banks": [grade.as_dict() for grade in rules.evaluate_banks(rows, params)]})
+
+
+# --- bank systems: loan projects and claims -------------------------------------------------
+
+# Organisations that take part in a Scheme S pool; anyone else (a guarantee firm) is refused.
+POOL_PARTIES = (
+    Organisation.Kind.BANK, Organisation.Kind.POOL_REVIEWER, Organisation.Kind.POOL_TREASURER,
+    Organisation.Kind.AUTHORITY,
+)
+
+
+class IsPoolParty(BasePermission):
+    """A signed-in person of a bank, the pool's reviewer or treasurer, or an authority (or a
+    superuser). Which rows they see is the selectors' business; what they may do, the services'."""
+
+    message = gettext_lazy("Only banks and the risk pool's reviewer, treasurer and authority use these endpoints.")
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if user.is_superuser:
+            return True
+        org = user.organisation
+        return org is not None and org.kind in POOL_PARTIES
+
+
+def _id(value) -> int:
+    """A URL or body id as an int; anything else is simply not found."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
+def _parsed(serializer_class, request, **kwargs):
+    serializer = serializer_class(data=request.data, context={"request": request}, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer
+
+
+def _member_pool(user, pool_id) -> Pool:
+    """Only a bank operator (or a superuser) enters loans: anyone else is refused (403) before
+    the pool is looked at; a pool the bank is not a member of answers 404."""
+    if not user.has_role(*services.BANK_ROLES):
+        raise exceptions.PermissionDenied(_t("Only a member bank's operator can enter loans."))
+    return selectors.pool_get_for_bank(user=user, pool_id=_id(pool_id))
+
+
+def _today():
+    return working_days.shanghai_today()
+
+
+@extend_schema_view(
+    list=extend_schema(responses=_row_responses({200: s.LoanProjectSerializer(many=True)}, 400)),
+    retrieve=extend_schema(responses=_row_responses({200: s.LoanProjectDetailSerializer}, 404)),
+    create=extend_schema(request=s.LoanProjectCreateSerializer,
+                         responses=_row_responses({201: s.LoanProjectDetailSerializer}, 400, 404, 409)),
+)
+class LoanProjectViewSet(viewsets.GenericViewSet):
+    """贷款项目: the loans a member bank entered (RP-5, RP-6, RP-22), their library and five-category
+    classification (RP-14, RP-15)."""
+
+    queryset = LoanProject.objects.none()
+    serializer_class = s.LoanProjectSerializer
+    filterset_class = LoanProjectFilter
+    permission_classes = [IsPoolParty]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return LoanProject.objects.none()
+        return selectors.project_list(user=self.request.user)
+
+    def _get(self, pk) -> LoanProject:
+        return selectors.project_get_for_user(user=self.request.user, project_id=_id(pk))
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(s.LoanProjectSerializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(s.LoanProjectDetailSerializer(self._get(pk)).data)
+
+    def create(self, request):
+        """贷款项目入库: enter one loan of your bank, today. RP-6 refuses an entry after the 15th
+        working day of the quarter after disbursement, naming the deadline."""
+        serializer = _parsed(s.LoanProjectCreateSerializer, request)
+        pool = _member_pool(request.user, serializer.validated_data["pool"])
+        borrower, data = serializer.service_arguments()
+        project = services.project_register(user=request.user, pool=pool, borrower=borrower, data=data)
+        return Response(s.LoanProjectDetailSerializer(project).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.LoanProjectBulkSerializer,
+                   responses=_row_responses({201: s.LoanProjectSerializer(many=True)}, 400, 404))
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        """Enter many loans, all or none. Every error of every item is listed, each with the
+        item's position as ``row`` (from 1), its field and rule id."""
+        envelope = _parsed(s.LoanProjectBulkSerializer, request).validated_data
+        pool = _member_pool(request.user, envelope["pool"])
+        rows = []
+        for row, item in enumerate(envelope["projects"], start=1):
+            serializer = s.LoanProjectInputSerializer(data=item, context={"request": request})
+            if not serializer.is_valid():
+                errors = [RowError(row, field, None, message) for field, message in flatten_errors(serializer.errors)]
+                rows.append({"row": row, "errors": errors})
+                continue
+            borrower, data = serializer.service_arguments()
+            rows.append({"row": row, "borrower": borrower, "data": data})
+        try:
+            created = services.project_bulk_register(user=request.user, pool=pool, rows=rows)
+        except BulkRejected as exc:
+            return errors_response([
+                {"rule": e.rule, "field": e.column, "message": str(e.message), "row": e.row} for e in exc.errors
+            ])
+        return Response(s.LoanProjectSerializer(created, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ClassifySerializer, responses=_row_responses({200: s.LoanProjectDetailSerializer}, 400, 404, 409))
+    @action(detail=True, methods=["post"])
+    def classify(self, request, pk=None):
+        """五级分类: record a classification change. The NPL date starts RP-14's 3 months; an NPL
+        class dated before entry means never compensated (RP-6); the bank's NPL ratio is
+        recomputed (RP-15) and held claims released when it is back under the gate."""
+        project = self._get(pk)
+        data = _parsed(s.ClassifySerializer, request).validated_data
+        project = services.project_classify(user=request.user, project=project, **data)
+        return Response(s.LoanProjectDetailSerializer(project).data)
+
+
+@extend_schema_view(
+    list=extend_schema(responses=_row_responses({200: s.ClaimSerializer(many=True)}, 400)),
+    retrieve=extend_schema(responses=_row_responses({200: s.ClaimDetailSerializer}, 404)),
+    create=extend_schema(request=s.ClaimCreateSerializer,
+                         responses=_row_responses({201: s.ClaimDetailSerializer}, 400, 404, 409)),
+)
+class ClaimViewSet(viewsets.GenericViewSet):
+    """风险补偿申请 through the RP-16 workflow: the bank's steps. The reviewer's, treasurer's and
+    authority's steps are on the web pages."""
+
+    queryset = Claim.objects.none()
+    serializer_class = s.ClaimSerializer
+    filterset_class = ClaimFilter
+    permission_classes = [IsPoolParty]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Claim.objects.none()
+        return selectors.claim_list(user=self.request.user)
+
+    def _get(self, pk) -> Claim:
+        return selectors.claim_get_for_user(user=self.request.user, claim_id=_id(pk))
+
+    def _detail(self, claim: Claim, code=status.HTTP_200_OK) -> Response:
+        return Response(s.ClaimDetailSerializer(self._get(claim.pk)).data, status=code)
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(s.ClaimSerializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        """The claim with each rule's result, its steps, documents, recoveries and the deadline
+        of the step due next (``next_due_on``)."""
+        return self._detail(self._get(pk))
+
+    def create(self, request):
+        """提交: claim on one of your non-performing loans, today. Refused (400) with every
+        failing rule (RP-3 … RP-14, RP-24); held while the bank's NPL ratio is above 3% (RP-15).
+        Add documents afterwards only where a step asks for them (RP-16 step 5)."""
+        data = dict(_parsed(s.ClaimCreateSerializer, request).validated_data)
+        project = selectors.project_get_for_user(user=request.user, project_id=_id(data.pop("project")))
+        claim = services.claim_submit(user=request.user, project=project, submitted_on=_today(), **data)
+        return self._detail(claim, status.HTTP_201_CREATED)
+
+    @extend_schema(request={"multipart/form-data": s.ClaimDocumentUploadSerializer},
+                   responses=_row_responses({201: s.ClaimDetailSerializer}, 400, 404, 409))
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def documents(self, request, pk=None):
+        """拨款资料 (RP-16 step 5): one payment document per request (multipart: ``kind``,
+        ``file``). Its type is judged by content, not name: PDF, JPEG or PNG, at most 10 MB.
+        With all four the treasurer owes the payment."""
+        claim = self._get(pk)
+        data = _parsed(s.ClaimDocumentUploadSerializer, request).validated_data
+        claim = services.claim_documents_upload(user=request.user, claim=claim, files=[(data["kind"], data["file"])],
+                                                on=_today())
+        return self._detail(claim, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ClaimNoteSerializer, responses=_row_responses({200: s.ClaimDetailSerializer}, 400, 404, 409))
+    @action(detail=True, methods=["post"], url_path="re-review", url_name="re-review")
+    def re_review(self, request, pk=None):
+        """复核 (RP-16 step 2): ask once for a rejected claim to be decided again."""
+        claim = self._get(pk)
+        note = _parsed(s.ClaimNoteSerializer, request).validated_data["note"]
+        return self._detail(services.claim_request_re_review(user=request.user, claim=claim, on=_today(), note=note))
+
+    @extend_schema(request=s.ClaimNoteSerializer, responses=_row_responses({200: s.ClaimDetailSerializer}, 400, 404, 409))
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """Withdraw the claim before it is approved."""
+        claim = self._get(pk)
+        note = _parsed(s.ClaimNoteSerializer, request).validated_data["note"]
+        return self._detail(services.claim_withdraw(user=request.user, claim=claim, on=_today(), note=note))
+
+    @extend_schema(request=None, responses=_row_responses({200: s.ClaimDetailSerializer}, 404, 409))
+    @action(detail=True, methods=["post"], url_path="to-compensation-library", url_name="to-compensation-library")
+    def to_compensation_library(self, request, pk=None):
+        """RP-16 step 7: move the paid project to the compensation library."""
+        claim = self._get(pk)
+        return self._detail(services.claim_to_compensation_library(user=request.user, claim=claim, on=_today()))
+
+    @extend_schema(request=s.IdempotencySerializer, responses=_row_responses({200: s.ClaimDetailSerializer}, 400, 404, 409))
+    @action(detail=True, methods=["post"])
+    def upgrade(self, request, pk=None):
+        """上调 (RP-16 8a): the loan was reclassified normal or special mention; what is not yet
+        returned goes back to the pool and the project to the loan library."""
+        claim = self._get(pk)
+        key = _parsed(s.IdempotencySerializer, request).validated_data["idempotency_key"]
+        return self._detail(services.claim_upgrade(user=request.user, claim=claim, on=_today(), idempotency_key=key))
+
+    @extend_schema(request=s.RecoveryReportInputSerializer, responses=_row_responses({201: s.RecoveryReportSerializer}, 400, 404, 409))
+    @action(detail=True, methods=["post"])
+    def recoveries(self, request, pk=None):
+        """清收 (RP-16 8b, RP-17): report a gross recovery; gross × ratio goes back to the pool,
+        never more in total than was paid."""
+        claim = self._get(pk)
+        data = _parsed(s.RecoveryReportInputSerializer, request).validated_data
+        report = services.recovery_report(user=request.user, claim=claim, on=_today(), **data)
+        return Response(s.RecoveryReportSerializer(report).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ClaimNoteSerializer, responses=_row_responses({200: s.ClaimDetailSerializer}, 400, 404, 409))
+    @action(detail=True, methods=["post"], url_path="closure-request", url_name="closure-request")
+    def closure_request(self, request, pk=None):
+        """核销结项 (RP-16 8c): after write-off or loss confirmation, apply to close."""
+        claim = self._get(pk)
+        note = _parsed(s.ClaimNoteSerializer, request).validated_data["note"]
+        return self._detail(services.claim_closure_request(user=request.user, claim=claim, on=_today(), note=note))

@@ -160,3 +160,12 @@ def _pool_q(user) -> Q:
         return org_filter(user, "authority")
     org = user.organisation_id
     return Q(reviewer_id=org) | Q(treasurer_id=org)
+
+
+def pool_get_for_bank(*, user, pool_id: int) -> Pool:
+    """A Scheme S pool among those the user's bank is a member of (any pool for a superuser);
+    any other answers 404 like a missing one."""
+    pools = Pool.objects.filter(scheme=Pool.Scheme.S)
+    if not user.is_superuser:
+        pools = pools.filter(members__organisation_id=user.organisation_id)
+    return get_object_or_404(pools, pk=pool_id)

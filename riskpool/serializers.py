@@ -1,5 +1,5 @@
-"""REST shapes of the risk-pool preview APIs (issue 3): the Scheme S quote and the RP-20 bank
-evaluation preview.
+"""REST shapes of the risk-pool APIs (issue 3): the Scheme S quote and the RP-20 bank
+evaluation preview, and the bank systems' loan projects, claims and their steps.
 
 No policy and no second validation here. The quote's input is parsed by
 ``rules.QuoteInput.from_mapping``, which reports every bad field at once, so its request
@@ -14,7 +14,11 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from guarantees import serializers as gs
+from guarantees.services import BorrowerData
 from riskpool import rules
+from riskpool.models import Claim, ClaimDocument, ClaimStep, Classification, LoanProject, RecoveryReport
+from riskpool.services import ProjectData
 
 _ENUM_FIELDS: dict[str, type[serializers.ChoiceField]] = {}
 
@@ -134,3 +138,199 @@ class BankGradeSerializer(serializers.Serializer):
 
 class BankEvaluationResponseSerializer(serializers.Serializer):
     banks = BankGradeSerializer(many=True)
+
+
+# --- loan projects, claims and their steps (bank systems, issue 3) ----------------------------
+# Input is only parsed here; every rule (RP-3 … RP-22) is checked by riskpool.services. The bank
+# is always the requesting user's organisation, never a field; the pool is looked up among the
+# pools the user's bank is a member of (riskpool.api). Money and ratios are decimal strings.
+
+LP = LoanProject
+
+
+class LoanProjectInputSerializer(serializers.Serializer):
+    """One loan as the bank's system sends it (services.ProjectData). The entry date is the day of
+    the request (RP-6), so it is not a field."""
+
+    borrower = gs.BorrowerInputSerializer()
+    loan_no = serializers.CharField(max_length=60, help_text=_("Loan note number (借据号), unique per bank."))
+    loan_kind = enum(LP.LoanKind.values, "RiskpoolLoanKindEnum", help_text=_("RP-3 loan kind."))
+    principal = gs.MoneyField(help_text=_("Principal in the loan's currency."))
+    currency = serializers.CharField(min_length=3, max_length=3, default="CNY",
+                                     help_text=_("ISO code; converted at the disbursement date's rate (RP-5)."))
+    disbursed_on = serializers.DateField(help_text=_("Date on the loan note (借据日期)."))
+    maturity_on = serializers.DateField()
+    annual_rate = gs.RatioField(help_text=_("Annual interest rate as a fraction (0.042 for 4.2%)."))
+    other_balance = gs.MoneyField(
+        help_text=_("RP-4: the borrower's other working-capital balance at disbursement, in yuan, excluding this loan.")
+    )
+    guarantee_method = serializers.CharField(max_length=20, default="credit")
+    features = serializers.ListField(child=enum(rules.FEATURE_LABELS, "RiskpoolFeatureEnum"), default=list,
+                                     help_text=_("RP-10 loan features."))
+    purpose = enum(LP.Purpose.values, "RiskpoolPurposeEnum", default=LP.Purpose.OPERATIONS)
+    covered_by_other_scheme = serializers.BooleanField(
+        default=False, help_text=_("Insured, guaranteed, re-guaranteed or under another compensation policy (RP-7).")
+    )
+
+    def service_arguments(self) -> tuple[BorrowerData, ProjectData]:
+        data = dict(self.validated_data)
+        data.pop("pool", None)
+        borrower = BorrowerData(**data.pop("borrower"))
+        data["currency"] = data["currency"].upper()
+        return borrower, ProjectData(**data)
+
+
+class LoanProjectCreateSerializer(LoanProjectInputSerializer):
+    pool = serializers.IntegerField(help_text=_("Id of a Scheme S pool your bank is a member of."))
+
+
+@extend_schema_field(LoanProjectInputSerializer)
+class LoanProjectItemField(serializers.JSONField):
+    """One loan as sent; parsed row by row so every row's errors carry its number."""
+
+
+class LoanProjectBulkSerializer(serializers.Serializer):
+    pool = serializers.IntegerField(help_text=_("Id of a Scheme S pool your bank is a member of."))
+    projects = serializers.ListField(child=LoanProjectItemField(), min_length=1, max_length=1000,
+                                     help_text=_("All saved or none; errors carry the item's position as row (from 1)."))
+
+
+class ClassificationSerializer(serializers.ModelSerializer):
+    old = enum(LP.Classification.values, "RiskpoolClassificationEnum", read_only=True)
+    new = enum(LP.Classification.values, "RiskpoolClassificationEnum", read_only=True)
+
+    class Meta:
+        model = Classification
+        fields = ["id", "on", "old", "new", "recorded_at"]
+        read_only_fields = fields
+
+
+class LoanProjectSerializer(serializers.ModelSerializer):
+    pool_name = serializers.CharField(source="pool.name", read_only=True)
+    bank_name = serializers.CharField(source="bank.name", read_only=True)
+    borrower = gs.BorrowerSerializer(read_only=True)
+    loan_kind = enum(LP.LoanKind.values, "RiskpoolLoanKindEnum", read_only=True)
+    purpose = enum(LP.Purpose.values, "RiskpoolPurposeEnum", read_only=True)
+    library = enum(LP.Library.values, "RiskpoolLibraryEnum", read_only=True)
+    classification = enum(LP.Classification.values, "RiskpoolClassificationEnum", read_only=True)
+    closed_reason = enum(["", *LP.ClosedReason.values], "RiskpoolClosedReasonEnum", allow_blank=True, read_only=True)
+    features = serializers.ListField(child=enum(rules.FEATURE_LABELS, "RiskpoolFeatureEnum"), read_only=True)
+
+    class Meta:
+        model = LoanProject
+        fields = [
+            "id", "pool", "pool_name", "bank", "bank_name", "borrower", "loan_no", "loan_kind", "principal", "currency",
+            "principal_yuan", "fx_kind", "disbursed_on", "maturity_on", "annual_rate", "guarantee_method",
+            "other_balance", "features", "purpose", "covered_by_other_scheme", "entered_on", "library",
+            "classification", "classified_on", "npl_before_entry", "closed_on", "closed_reason", "created_at",
+        ]
+        read_only_fields = fields
+
+
+class LoanProjectDetailSerializer(LoanProjectSerializer):
+    classifications = ClassificationSerializer(many=True, read_only=True, help_text=_("Newest first."))
+
+    class Meta(LoanProjectSerializer.Meta):
+        fields = [*LoanProjectSerializer.Meta.fields, "classifications"]
+        read_only_fields = fields
+
+
+class ClassifySerializer(serializers.Serializer):
+    new = enum(LP.Classification.values, "RiskpoolClassificationEnum", help_text=_("The five-category class (五级分类)."))
+    on = serializers.DateField(help_text=_("Date of the classification; an NPL date starts RP-14's 3 months."))
+
+
+class ClaimCreateSerializer(serializers.Serializer):
+    """The claim is submitted today (RP-14 counts from the NPL date to today)."""
+
+    project = serializers.IntegerField(help_text=_("Id of one of your non-performing loan projects."))
+    outstanding_principal = gs.MoneyField(help_text=_("Outstanding principal at the NPL date (RP-13)."))
+    credit_report_on = serializers.DateField(help_text=_("Date of the borrower's credit report (RP-4)."))
+
+
+class ClaimStepSerializer(serializers.ModelSerializer):
+    old = serializers.CharField(read_only=True, help_text=_("The state before; blank for the first step."))
+    new = enum(rules.CLAIM_STATES, "RiskpoolClaimStateEnum", read_only=True)
+
+    class Meta:
+        model = ClaimStep
+        fields = ["id", "old", "new", "on", "at", "note"]
+        read_only_fields = fields
+
+
+class ClaimDocumentSerializer(serializers.ModelSerializer):
+    kind = enum(ClaimDocument.Kind.values, "RiskpoolDocumentKindEnum", read_only=True)
+    name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ClaimDocument
+        fields = ["id", "kind", "name", "content_type", "size", "uploaded_at"]
+        read_only_fields = fields
+
+    def get_name(self, document: ClaimDocument) -> str:
+        return document.file.name.rsplit("/", 1)[-1]
+
+
+class RecoveryReportSerializer(serializers.ModelSerializer):
+    method = enum(RecoveryReport.Method.values, "RiskpoolRecoveryMethodEnum", read_only=True)
+
+    class Meta:
+        model = RecoveryReport
+        fields = ["id", "claim", "received_on", "gross", "method", "return_amount", "report_due_on", "returned_on",
+                  "created_at"]
+        read_only_fields = fields
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    project_loan_no = serializers.CharField(source="project.loan_no", read_only=True)
+    pool = serializers.IntegerField(source="project.pool_id", read_only=True)
+    bank = serializers.IntegerField(source="project.bank_id", read_only=True)
+    bank_name = serializers.CharField(source="project.bank.name", read_only=True)
+    borrower_name = serializers.CharField(source="project.borrower.name", read_only=True)
+    state = enum(rules.CLAIM_STATES, "RiskpoolClaimStateEnum", read_only=True)
+
+    class Meta:
+        model = Claim
+        fields = [
+            "id", "project", "project_loan_no", "pool", "bank", "bank_name", "borrower_name", "state", "submitted_on",
+            "npl_on", "outstanding_principal", "credit_report_on", "ratio", "amount", "held_reason", "re_review_used",
+            "next_due_on", "next_due_provisional", "notice_start", "notice_end", "paid_on", "paid_amount",
+            "returned_amount", "created_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {"next_due_on": {"help_text": _("Deadline of the step due next (RP-16); null when none.")}}
+
+
+class ClaimDetailSerializer(ClaimSerializer):
+    reasons = ReasonSerializer(many=True, read_only=True, help_text=_("Each rule's result at submission (RP-3 … RP-14)."))
+    steps = ClaimStepSerializer(many=True, read_only=True)
+    documents = ClaimDocumentSerializer(many=True, read_only=True)
+    recoveries = RecoveryReportSerializer(many=True, read_only=True)
+
+    class Meta(ClaimSerializer.Meta):
+        fields = [*ClaimSerializer.Meta.fields, "decision_note", "reasons", "steps", "documents", "recoveries"]
+        read_only_fields = fields
+
+
+class ClaimDocumentUploadSerializer(serializers.Serializer):
+    """multipart/form-data; the file's type is judged by its content (PDF, JPEG or PNG, ≤ 10 MB)."""
+
+    kind = enum(ClaimDocument.Kind.values, "RiskpoolDocumentKindEnum")
+    file = serializers.FileField()
+
+
+class ClaimNoteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class IdempotencySerializer(serializers.Serializer):
+    idempotency_key = serializers.CharField(
+        required=False, allow_null=True, default=None, max_length=100,
+        help_text=_("Send the same key again to repeat a request safely: the money moves once (RP-1)."),
+    )
+
+
+class RecoveryReportInputSerializer(IdempotencySerializer):
+    received_on = serializers.DateField()
+    gross = gs.MoneyField(help_text=_("Gross recovery in yuan; gross × ratio goes back to the pool (RP-17)."))
+    method = enum(RecoveryReport.Method.values, "RiskpoolRecoveryMethodEnum")

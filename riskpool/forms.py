@@ -1,0 +1,201 @@
+"""Browser forms of the risk compensation pool (Scheme S). They parse and convert input; every
+policy check is the services' (a RuleViolation comes back onto the form through
+core.views_helpers.add_rule_violation)."""
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from guarantees.forms import MoneyInput, PercentField, blank_choice, date_field
+from guarantees.models import Borrower
+from guarantees.services import BorrowerData
+from riskpool.models import ClaimDocument, LoanProject, RecoveryReport
+from riskpool.services import PAYMENT_DOCUMENTS, ProjectData
+
+LP = LoanProject
+
+
+class ProjectFilterForm(forms.Form):
+    library = forms.ChoiceField(label=_("Library"), choices=blank_choice(LP.Library.choices, _("All")), required=False)
+    classification = forms.ChoiceField(
+        label=_("Classification"), choices=blank_choice(LP.Classification.choices, _("All")), required=False
+    )
+
+    def filter(self, queryset):
+        if self.is_bound and self.is_valid():
+            if self.cleaned_data["library"]:
+                queryset = queryset.filter(library=self.cleaned_data["library"])
+            if self.cleaned_data["classification"]:
+                queryset = queryset.filter(classification=self.cleaned_data["classification"])
+        return queryset
+
+    @property
+    def active(self) -> bool:
+        return self.is_bound and any(self.data.get(name) for name in ("library", "classification"))
+
+
+class ProjectForm(forms.Form):
+    """贷款项目入库: the borrower and the loan, entered in one step (RP-3 … RP-7)."""
+
+    pool = forms.ModelChoiceField(label=_("Pool"), queryset=None, empty_label=None)
+    borrower_name = forms.CharField(label=_("Borrower name"), max_length=200)
+    id_kind = forms.ChoiceField(label=_("Identifier kind"), choices=Borrower.IdKind.choices)
+    id_number = forms.CharField(label=_("Identifier"), max_length=18,
+                                help_text=_("Unified social credit code or resident identity number, 18 characters."))
+    borrower_kind = forms.ChoiceField(label=_("Borrower kind"), choices=Borrower.Kind.choices)
+    size_entered = forms.ChoiceField(label=_("Enterprise size"), choices=blank_choice(Borrower.Size.choices),
+                                     required=False)
+    size_evidence = forms.CharField(label=_("Evidence for the size"), max_length=255, required=False)
+    loan_no = forms.CharField(label=_("Loan note number"), max_length=60)
+    loan_kind = forms.ChoiceField(label=_("Loan kind"), choices=LP.LoanKind.choices)
+    principal = MoneyInput(label=_("Principal"))
+    currency = forms.CharField(label=_("Currency"), max_length=3, initial="CNY")
+    disbursed_on = date_field(_("Disbursed on"))
+    maturity_on = date_field(_("Maturity"))
+    annual_rate = PercentField(label=_("Annual interest rate (%)"))
+    other_balance = MoneyInput(label=_("Other working-capital balance at disbursement (yuan)"),
+                               help_text=_("RP-4: the borrower's other loans, excluding this one."))
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=LP.Purpose.choices, initial=LP.Purpose.OPERATIONS)
+    features = forms.MultipleChoiceField(
+        label=_("Loan features (RP-10)"), required=False, widget=forms.CheckboxSelectMultiple,
+        choices=[("first_loan", _("First loan")), ("gov_procurement", _("Government procurement")),
+                 ("renewal_without_repayment", _("Renewal without repayment")), ("green", _("Green loan")),
+                 ("pure_credit", _("Pure credit")), ("ip_pledge", _("IP pledge")),
+                 ("receivables_pledge", _("Receivables pledge")), ("inventory_pledge", _("Inventory pledge"))],
+    )
+    covered_by_other_scheme = forms.BooleanField(
+        label=_("Insured, guaranteed or otherwise compensated (RP-7)"), required=False)
+    entered_on = date_field(_("Entered on"), required=False,
+                            help_text=_("Leave empty for today. RP-6: until the 15th working day of the next quarter."))
+
+    BORROWER_FIELDS = ("borrower_name", "id_kind", "id_number", "borrower_kind", "size_entered", "size_evidence")
+    FIELD_MAP = {"name": "borrower_name", "kind": "borrower_kind", "borrower.name": "borrower_name",
+                 "borrower.kind": "borrower_kind", "currency": "currency"}
+
+    def __init__(self, *args, pools, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pool"].queryset = pools
+
+    def borrower_fields(self):
+        return [self[name] for name in self.BORROWER_FIELDS]
+
+    def project_fields(self):
+        return [self[name] for name in self.fields if name not in self.BORROWER_FIELDS and name != "pool"]
+
+    def borrower_data(self) -> BorrowerData:
+        d = self.cleaned_data
+        return BorrowerData(name=d["borrower_name"].strip(), id_kind=d["id_kind"], id_number=d["id_number"].strip(),
+                            kind=d["borrower_kind"], size_entered=d["size_entered"], size_evidence=d["size_evidence"])
+
+    def project_data(self) -> ProjectData:
+        d = self.cleaned_data
+        return ProjectData(
+            loan_no=d["loan_no"].strip(), loan_kind=d["loan_kind"], principal=d["principal"],
+            disbursed_on=d["disbursed_on"], maturity_on=d["maturity_on"], annual_rate=d["annual_rate"],
+            other_balance=d["other_balance"], currency=d["currency"].strip().upper() or "CNY",
+            features=list(d["features"]), purpose=d["purpose"], covered_by_other_scheme=d["covered_by_other_scheme"],
+            entered_on=d["entered_on"],
+        )
+
+
+class ClassifyForm(forms.Form):
+    new = forms.ChoiceField(label=_("New classification"), choices=LP.Classification.choices)
+    on = date_field(_("Date"))
+
+
+class ClaimForm(forms.Form):
+    """提交: a claim on a non-performing project (RP-13, RP-14)."""
+
+    outstanding_principal = MoneyInput(label=_("Outstanding principal at the NPL date (yuan)"))
+    credit_report_on = date_field(_("Credit report date"))
+    submitted_on = date_field(_("Submitted on"), required=False, help_text=_("Leave empty for today."))
+    credit_report = forms.FileField(label=_("Credit report (PDF)"), required=False)
+
+
+class DocumentsForm(forms.Form):
+    """RP-16 step 5: the payment documents; any of the four may be sent, the rest later."""
+
+    account_confirmation = forms.FileField(label=ClaimDocument.Kind.ACCOUNT_CONFIRMATION.label, required=False)
+    receipt = forms.FileField(label=ClaimDocument.Kind.RECEIPT.label, required=False)
+    id_copy = forms.FileField(label=ClaimDocument.Kind.ID_COPY.label, required=False)
+    authorisation = forms.FileField(label=ClaimDocument.Kind.AUTHORISATION.label, required=False)
+
+    def files_list(self) -> list:
+        return [(str(kind), self.cleaned_data[str(kind)]) for kind in PAYMENT_DOCUMENTS if self.cleaned_data.get(str(kind))]
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not self.files_list():
+            raise forms.ValidationError(_("Choose at least one file."))
+        return data
+
+
+class DateNoteForm(forms.Form):
+    """A step with a date and an optional note (withdraw, move to the compensation library, …)."""
+
+    on = date_field(_("Date"))
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DecisionForm(DateNoteForm):
+    """A yes/no decision with reasons (review, closure checks, objections, final approval)."""
+
+    approve = forms.TypedChoiceField(
+        label=_("Decision"), choices=[("yes", _("Approve")), ("no", _("Reject"))],
+        coerce=lambda v: v == "yes", widget=forms.RadioSelect,
+    )
+
+
+class RecoveryForm(forms.Form):
+    received_on = date_field(_("Received on"))
+    gross = MoneyInput(label=_("Gross recovery (yuan)"))
+    method = forms.ChoiceField(label=_("Method"), choices=RecoveryReport.Method.choices)
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
+
+
+class PayForm(forms.Form):
+    """拨付: the idempotency key is made when the page renders, so a double submit pays once."""
+
+    on = date_field(_("Paid on"))
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
+
+
+class BudgetForm(forms.Form):
+    amount = MoneyInput(label=_("Amount (yuan)"))
+    booked_on = date_field(_("Booked on"))
+    note = forms.CharField(label=_("Note"), max_length=255, required=False)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
+
+
+class FundingPlanForm(forms.Form):
+    number = forms.CharField(label=_("Plan number"), max_length=60)
+    on = date_field(_("Issued on"))
+    claims = forms.ModelMultipleChoiceField(label=_("Claims past their notice"), queryset=None,
+                                            widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, claims, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["claims"].queryset = claims
+        self.fields["claims"].label_from_instance = lambda c: f"{c.project.loan_no} · {c.project.borrower.name} · {c.amount}"
+
+
+class NoticeStartForm(forms.Form):
+    on = date_field(_("Notice starts on"))
+    claims = forms.ModelMultipleChoiceField(label=_("Approved claims"), queryset=None,
+                                            widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, claims, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["claims"].queryset = claims
+        self.fields["claims"].label_from_instance = lambda c: f"{c.project.loan_no} · {c.project.borrower.name} · {c.amount}"
+
+
+class ObjectionForm(forms.Form):
+    name = forms.CharField(label=_("Your name"), max_length=100)
+    contact = forms.CharField(label=_("Contact (phone or e-mail)"), max_length=100)
+    text = forms.CharField(label=_("Objection"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)

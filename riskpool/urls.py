@@ -1,0 +1,24 @@
+"""Browser pages of the risk compensation pool, Scheme S (included at /riskpool/)."""
+from django.urls import path
+
+from riskpool import views
+
+app_name = "riskpool"
+
+urlpatterns = [
+    path("projects/", views.project_list, name="project-list"),
+    path("projects/new/", views.project_create, name="project-create"),
+    path("projects/<int:pk>/", views.project_detail, name="project-detail"),
+    path("projects/<int:pk>/classify/", views.project_classify, name="project-classify"),
+    path("projects/<int:pk>/claim/", views.claim_create, name="claim-create"),
+    path("claims/<int:pk>/", views.claim_detail, name="claim-detail"),
+    path("claims/<int:pk>/<slug:action>/", views.claim_action, name="claim-action"),
+    path("review/", views.review_queue, name="review-queue"),
+    path("review/notice/", views.notice_start, name="notice-start"),
+    path("objections/<int:pk>/decide/", views.objection_decide, name="objection-decide"),
+    path("treasurer/", views.treasurer_desk, name="treasurer-desk"),
+    path("pools/", views.pool_list, name="pool-list"),
+    path("pools/<int:pk>/", views.pool_detail, name="pool-detail"),
+    path("pools/<int:pk>/funding-plan/", views.funding_plan_issue, name="funding-plan"),
+    path("pools/<int:pk>/budget/", views.pool_budget, name="pool-budget"),
+]

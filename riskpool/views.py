@@ -1,0 +1,724 @@
+"""Browser pages of the risk compensation pool, Scheme S (spec riskpool.md, RP-16): thin views
+that parse input, call a selector or a service, and render. Every object comes through a scoped
+selector, so another bank's row answers 404 (RP-25); a page of another role answers 403.
+
+Irreversible steps (pay, reject, close the notice, close a claim, add budget) go through a
+confirmation page: the first POST validates and shows what will happen, the second (with
+``confirmed=1``) does it. A payment carries an idempotency key made when the page rendered, so
+a double submit pays once (RP-1)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from core.calendar import shanghai_today
+from core.errors import RuleViolation
+from core.models import Organisation
+from core.views_helpers import add_rule_violation
+from riskpool import selectors, services
+from riskpool.forms import (
+    BudgetForm,
+    ClaimForm,
+    ClassifyForm,
+    DateNoteForm,
+    DecisionForm,
+    DocumentsForm,
+    FundingPlanForm,
+    NoticeStartForm,
+    ObjectionForm,
+    PayForm,
+    ProjectFilterForm,
+    ProjectForm,
+    RecoveryForm,
+    new_key,
+)
+from riskpool.models import Claim, ClaimDocument, Member, Objection, Pool
+
+PAGE_SIZE = 50
+K = Organisation.Kind
+
+STATE_LABELS = {
+    "submitted": gettext_lazy("Submitted, awaiting review"),
+    "held_npl_gate": gettext_lazy("Held: the bank's NPL ratio is above the limit"),
+    "approved": gettext_lazy("Approved, waiting for the public notice"),
+    "rejected": gettext_lazy("Rejected"),
+    "re_review": gettext_lazy("In re-review"),
+    "on_notice": gettext_lazy("On public notice"),
+    "objection_upheld": gettext_lazy("Objection upheld"),
+    "notice_passed": gettext_lazy("Notice passed, waiting for a funding plan"),
+    "in_funding_plan": gettext_lazy("In a funding plan: payment documents due"),
+    "documents_uploaded": gettext_lazy("Documents uploaded: payment due"),
+    "paid": gettext_lazy("Paid"),
+    "in_compensation_library": gettext_lazy("In the compensation library"),
+    "upgraded": gettext_lazy("Upgraded, compensation returned"),
+    "recovering": gettext_lazy("Recovering"),
+    "settled": gettext_lazy("Settled"),
+    "closure_requested": gettext_lazy("Closure requested"),
+    "closure_reviewed": gettext_lazy("Closure checked by the reviewer"),
+    "closure_rechecked": gettext_lazy("Closure re-checked by the treasurer"),
+    "closed": gettext_lazy("Closed"),
+    "withdrawn": gettext_lazy("Withdrawn"),
+}
+OUTCOME_LABELS = {
+    "pass": gettext_lazy("met"), "fail": gettext_lazy("not met"), "info": gettext_lazy("note"),
+    "not_checked": gettext_lazy("not checked"),
+}
+OWNER_LABELS = {
+    "bank": gettext_lazy("the bank"), "reviewer": gettext_lazy("the pool reviewer"),
+    "treasurer": gettext_lazy("the treasurer"), "authority": gettext_lazy("the authority"),
+    "public": gettext_lazy("the public may object until then"),
+}
+# Who owes the next step in each state, for the claim's page (the selectors' map, plus the
+# states whose step has no deadline of its own).
+NEXT_OWNER = {**selectors.STATE_OWNERS, "on_notice": "public", "approved": "reviewer", "held_npl_gate": "bank",
+              "notice_passed": "authority", "closure_reviewed": "treasurer", "closure_rechecked": "authority",
+              "settled": "authority", "rejected": "bank"}
+
+
+# --- who may do what ----------------------------------------------------------------------
+
+
+def _kind(user):
+    return user.organisation.kind if user.is_authenticated and user.organisation_id else None
+
+
+def is_bank_operator(user) -> bool:
+    return _kind(user) == K.BANK and user.has_role(*services.BANK_ROLES)
+
+
+def is_reviewer(user) -> bool:
+    return _kind(user) == K.POOL_REVIEWER and user.has_role(*services.REVIEWER_ROLES)
+
+
+def is_treasurer(user) -> bool:
+    return _kind(user) == K.POOL_TREASURER and user.has_role(*services.TREASURER_ROLES)
+
+
+def is_authority(user) -> bool:
+    return _kind(user) == K.AUTHORITY and user.has_role(*services.AUTHORITY_ROLES)
+
+
+def is_pool_party(user) -> bool:
+    return is_bank_operator(user) or is_reviewer(user) or is_treasurer(user) or is_authority(user)
+
+
+def _require(check: Callable, user) -> None:
+    if not (user.is_superuser or check(user)):
+        raise PermissionDenied(_("Your role does not allow this page."))
+
+
+def _status(exc: RuleViolation | None) -> int:
+    return exc.status_code if exc is not None else 400
+
+
+def state_label(state: str) -> str:
+    return STATE_LABELS.get(state, state)
+
+
+# --- loan projects ------------------------------------------------------------------------
+
+
+def _bank_members(user):
+    """The bank's own memberships, with its NPL ratio against the gate (RP-15)."""
+    if not is_bank_operator(user):
+        return []
+    gate = services.scheme_s_params(shanghai_today()).npl_gate
+    return [
+        {"member": m, "limit": gate, "over": m.npl_ratio is not None and m.npl_ratio > gate}
+        for m in Member.objects.filter(organisation_id=user.organisation_id).select_related("pool")
+    ]
+
+
+@login_required
+def project_list(request):
+    _require(is_pool_party, request.user)
+    form = ProjectFilterForm(request.GET or None)
+    queryset = form.filter(selectors.project_list(user=request.user)).order_by("-disbursed_on", "-id")
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "riskpool/project_list.html", {
+        "filter_form": form, "page": page, "projects": page.object_list,
+        "bank_operator": is_bank_operator(request.user), "members": _bank_members(request.user),
+    })
+
+
+def _member_pools(user):
+    return Pool.objects.filter(members__organisation_id=user.organisation_id, scheme=Pool.Scheme.S).order_by("name")
+
+
+@login_required
+def project_create(request):
+    _require(is_bank_operator, request.user)
+    pools = _member_pools(request.user)
+    status = 200
+    if request.method == "POST":
+        form = ProjectForm(request.POST, pools=pools)
+        if form.is_valid():
+            try:
+                project = services.project_register(user=request.user, pool=form.cleaned_data["pool"],
+                                                    borrower=form.borrower_data(), data=form.project_data())
+            except RuleViolation as exc:
+                add_rule_violation(form, exc, field_map=ProjectForm.FIELD_MAP)
+                status = _status(exc)
+            else:
+                messages.success(request, _("Loan %(no)s entered in the loan library.") % {"no": project.loan_no})
+                return redirect("riskpool:project-detail", pk=project.pk)
+        else:
+            status = 400
+    else:
+        form = ProjectForm(pools=pools, initial={"pool": pools.first(), "currency": "CNY", "id_kind": "credit_code"})
+    return render(request, "riskpool/project_form.html", {"form": form, "has_pools": pools.exists()}, status=status)
+
+
+def _render_project(request, project, classify_form=None, status=200):
+    own = is_bank_operator(request.user) and request.user.organisation_id == project.bank_id
+    claims = selectors.claim_list(user=request.user).filter(project=project).order_by("-submitted_on", "-id")
+    return render(request, "riskpool/project_detail.html", {
+        "project": project,
+        "history": project.classifications.select_related("recorded_by"),
+        "claims": [{"claim": c, "label": state_label(c.state)} for c in claims],
+        "own": own,
+        "classify_form": classify_form or (ClassifyForm(initial={"on": shanghai_today()}) if own else None),
+        "may_claim": own and project.is_npl and not any(c.state not in ("withdrawn", "upgraded") for c in claims),
+    }, status=status)
+
+
+@login_required
+def project_detail(request, pk: int):
+    project = selectors.project_get_for_user(user=request.user, project_id=pk)
+    return _render_project(request, project)
+
+
+@require_POST
+@login_required
+def project_classify(request, pk: int):
+    project = selectors.project_get_for_user(user=request.user, project_id=pk)
+    _require(is_bank_operator, request.user)
+    form = ClassifyForm(request.POST)
+    exc = None
+    if form.is_valid():
+        try:
+            services.project_classify(user=request.user, project=project, **form.cleaned_data)
+        except RuleViolation as error:
+            exc = error
+            add_rule_violation(form, error)
+        else:
+            messages.success(request, _("The classification change is recorded."))
+            return redirect("riskpool:project-detail", pk=project.pk)
+    return _render_project(request, project, classify_form=form, status=_status(exc))
+
+
+@login_required
+def claim_create(request, pk: int):
+    project = selectors.project_get_for_user(user=request.user, project_id=pk)
+    _require(is_bank_operator, request.user)
+    status = 200
+    if request.method == "POST":
+        form = ClaimForm(request.POST, request.FILES)
+        if form.is_valid():
+            d = form.cleaned_data
+            documents = [(ClaimDocument.Kind.CREDIT_REPORT, d["credit_report"])] if d["credit_report"] else []
+            try:
+                claim = services.claim_submit(
+                    user=request.user, project=project, submitted_on=d["submitted_on"] or shanghai_today(),
+                    outstanding_principal=d["outstanding_principal"], credit_report_on=d["credit_report_on"],
+                    documents=documents,
+                )
+            except RuleViolation as exc:
+                add_rule_violation(form, exc, field_map={"file": "credit_report", "kind": "credit_report"})
+                status = _status(exc)
+            else:
+                messages.success(request, _("The claim is submitted."))
+                return redirect("riskpool:claim-detail", pk=claim.pk)
+        else:
+            status = 400
+    else:
+        form = ClaimForm()
+    return render(request, "riskpool/claim_form.html", {"form": form, "project": project}, status=status)
+
+
+# --- the claim and its RP-16 steps --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Action:
+    """One RP-16 step offered on the claim's page."""
+
+    title: str
+    form: type
+    allowed: Callable  # (user, claim) -> bool: the right person in the right state
+    call: Callable  # (user, claim, cleaned_data, form) -> None
+    success: str
+    confirm: Callable | None = None  # (cleaned_data) -> bool: this submission needs a confirmation
+    danger: bool = False
+    files: bool = False
+
+
+def _own_bank(user, claim) -> bool:
+    return is_bank_operator(user) and user.organisation_id == claim.project.bank_id
+
+
+def _pool_role(check, attr):
+    return lambda user, claim: check(user) and user.organisation_id == getattr(claim.project.pool, attr)
+
+
+def _bank_in(*states):
+    return lambda user, claim: _own_bank(user, claim) and claim.state in states
+
+
+def _role_in(check, attr, *states):
+    role = _pool_role(check, attr)
+    return lambda user, claim: role(user, claim) and claim.state in states
+
+
+def _authority_of(user, claim) -> bool:
+    return is_authority(user) and (user.organisation_id == claim.project.pool.authority_id)
+
+
+def _notice_over(user, claim) -> bool:
+    return (_role_in(is_reviewer, "reviewer_id", "on_notice")(user, claim) and claim.notice_end is not None
+            and shanghai_today() > claim.notice_end)
+
+
+ACTIONS: dict[str, Action] = {
+    "documents": Action(
+        gettext_lazy("Upload the payment documents (RP-16 step 5)"), DocumentsForm, _bank_in("in_funding_plan"),
+        lambda u, c, d, f: services.claim_documents_upload(user=u, claim=c, files=f.files_list()),
+        gettext_lazy("The documents are uploaded."), files=True,
+    ),
+    "re-review": Action(
+        gettext_lazy("Ask for a re-review (once)"), DateNoteForm,
+        lambda u, c: _bank_in("rejected")(u, c) and not c.re_review_used,
+        lambda u, c, d, f: services.claim_request_re_review(user=u, claim=c, on=d["on"], note=d["note"]),
+        gettext_lazy("The re-review is requested."),
+    ),
+    "withdraw": Action(
+        gettext_lazy("Withdraw the claim"), DateNoteForm, _bank_in("submitted", "held_npl_gate", "rejected", "re_review"),
+        lambda u, c, d, f: services.claim_withdraw(user=u, claim=c, on=d["on"], note=d["note"]),
+        gettext_lazy("The claim is withdrawn."), confirm=lambda d: True, danger=True,
+    ),
+    "to-library": Action(
+        gettext_lazy("Move to the compensation library (RP-16 step 7)"), DateNoteForm, _bank_in("paid"),
+        lambda u, c, d, f: services.claim_to_compensation_library(user=u, claim=c, on=d["on"]),
+        gettext_lazy("The project is in the compensation library."),
+    ),
+    "upgrade": Action(
+        gettext_lazy("Report an upgrade (RP-16 8a)"), DateNoteForm, _bank_in("in_compensation_library", "recovering"),
+        lambda u, c, d, f: services.claim_upgrade(user=u, claim=c, on=d["on"]),
+        gettext_lazy("The upgrade is recorded and the compensation returned."),
+    ),
+    "recovery": Action(
+        gettext_lazy("Report a recovery (RP-17)"), RecoveryForm, _bank_in("in_compensation_library", "recovering"),
+        lambda u, c, d, f: services.recovery_report(user=u, claim=c, **d),
+        gettext_lazy("The recovery is reported."),
+    ),
+    "closure-request": Action(
+        gettext_lazy("Request write-off closure (RP-16 8c)"), DateNoteForm,
+        _bank_in("in_compensation_library", "recovering"),
+        lambda u, c, d, f: services.claim_closure_request(user=u, claim=c, on=d["on"], note=d["note"]),
+        gettext_lazy("The closure is requested."),
+    ),
+    "review": Action(
+        gettext_lazy("Decide the claim (RP-16 steps 1-2)"), DecisionForm,
+        _role_in(is_reviewer, "reviewer_id", "submitted", "re_review"),
+        lambda u, c, d, f: services.claim_review(user=u, claim=c, approve=d["approve"], note=d["note"], on=d["on"]),
+        gettext_lazy("The decision is recorded."), confirm=lambda d: not d["approve"],
+    ),
+    "notice-close": Action(
+        gettext_lazy("Close the notice"), DateNoteForm, _notice_over,
+        lambda u, c, d, f: services.claim_notice_close(user=u, claim=c, on=d["on"]),
+        gettext_lazy("The notice is closed."), confirm=lambda d: True,
+    ),
+    "closure-review": Action(
+        gettext_lazy("Check the closure (RP-16 8c)"), DecisionForm,
+        _role_in(is_reviewer, "reviewer_id", "closure_requested"),
+        lambda u, c, d, f: services.claim_closure_review(user=u, claim=c, approve=d["approve"], on=d["on"],
+                                                         note=d["note"]),
+        gettext_lazy("The closure check is recorded."),
+    ),
+    "pay": Action(
+        gettext_lazy("Pay the claim (RP-16 step 6)"), PayForm,
+        _role_in(is_treasurer, "treasurer_id", "documents_uploaded", "paid"),
+        lambda u, c, d, f: services.claim_pay(user=u, claim=c, on=d["on"], idempotency_key=d["idempotency_key"]),
+        gettext_lazy("The claim is paid."), confirm=lambda d: True, danger=True,
+    ),
+    "closure-recheck": Action(
+        gettext_lazy("Re-check the closure (RP-16 8c)"), DecisionForm,
+        _role_in(is_treasurer, "treasurer_id", "closure_reviewed"),
+        lambda u, c, d, f: services.claim_closure_recheck(user=u, claim=c, approve=d["approve"], on=d["on"],
+                                                          note=d["note"]),
+        gettext_lazy("The closure re-check is recorded."),
+    ),
+    "close": Action(
+        gettext_lazy("Approve the closure (结项)"), DecisionForm,
+        lambda u, c: _authority_of(u, c) and c.state in ("settled", "closure_rechecked"),
+        lambda u, c, d, f: services.claim_close(user=u, claim=c, on=d["on"], approve=d["approve"], note=d["note"]),
+        gettext_lazy("The closure decision is recorded."), confirm=lambda d: d["approve"],
+    ),
+}
+SHOWN_IN = {"pay": ("documents_uploaded",)}  # a paid claim accepts a repeated pay but shows no form
+
+
+def _initial_for(key: str) -> dict:
+    initial = {"on": shanghai_today(), "received_on": shanghai_today()}
+    if key == "pay":
+        initial["idempotency_key"] = new_key()
+    return initial
+
+
+def _actions_for(user, claim, bound: dict | None = None) -> list[dict]:
+    rows = []
+    for key, action in ACTIONS.items():
+        if key in SHOWN_IN and claim.state not in SHOWN_IN[key]:
+            continue
+        if not (user.is_superuser or action.allowed(user, claim)):
+            continue
+        form = (bound or {}).get(key) or action.form(prefix=key, initial=_initial_for(key))
+        rows.append({"key": key, "action": action, "form": form})
+    return rows
+
+
+def _deadline(claim) -> dict | None:
+    owner = NEXT_OWNER.get(claim.state)
+    due = claim.notice_end if claim.state == "on_notice" else claim.next_due_on
+    if owner is None:
+        return None
+    return {"owner": OWNER_LABELS[owner], "due": due, "provisional": claim.next_due_provisional,
+            "overdue": due is not None and due < shanghai_today() and claim.state != "on_notice"}
+
+
+def _render_claim(request, claim, bound: dict | None = None, status: int = 200):
+    member = Member.objects.filter(pool_id=claim.project.pool_id, organisation_id=claim.project.bank_id).first()
+    gate = services.scheme_s_params(shanghai_today()).npl_gate
+    sees_objections = is_reviewer(request.user) or is_authority(request.user) or request.user.is_superuser
+    actions = _actions_for(request.user, claim, bound)
+    shown = {row["key"] for row in actions}
+    step_errors = [e for key, form in (bound or {}).items() if key not in shown
+                   for errors in form.errors.values() for e in errors]
+    return render(request, "riskpool/claim_detail.html", {
+        "claim": claim, "project": claim.project, "state_label": state_label(claim.state),
+        "reasons": [{**r, "outcome_label": OUTCOME_LABELS.get(r.get("outcome"), r.get("outcome"))}
+                    for r in claim.reasons or []],
+        "steps": [{"step": s, "old": state_label(s.old) if s.old else "", "new": state_label(s.new)}
+                  for s in claim.steps.select_related("by")],
+        "documents": claim.documents.all(), "recoveries": claim.recoveries.all(),
+        "objections": claim.objections.all() if sees_objections else None,
+        "deadline": _deadline(claim), "member": member, "limit": gate,
+        "over_limit": member is not None and member.npl_ratio is not None and member.npl_ratio > gate,
+        "actions": actions, "step_errors": step_errors,
+    }, status=status)
+
+
+@login_required
+def claim_detail(request, pk: int):
+    claim = selectors.claim_get_for_user(user=request.user, claim_id=pk)
+    return _render_claim(request, claim)
+
+
+@require_POST
+@login_required
+def claim_action(request, pk: int, action: str):
+    claim = selectors.claim_get_for_user(user=request.user, claim_id=pk)
+    step = ACTIONS.get(action)
+    if step is None:
+        raise Http404
+    if not (request.user.is_superuser or _role_of_action(action, request.user, claim)):
+        raise PermissionDenied(_("Your role does not allow this step."))
+    # The right person in a state where the step is not offered gets the service's 409 message.
+    form = step.form(request.POST, request.FILES if step.files else None, prefix=action)
+    exc = None
+    if form.is_valid():
+        data = form.cleaned_data
+        if step.confirm and step.confirm(data) and request.POST.get("confirmed") != "1":
+            return render(request, "riskpool/confirm.html", {
+                "claim": claim, "action": step, "key": action, "form": form,
+                "hidden": [(k, v) for k, vs in request.POST.lists() if k != "csrfmiddlewaretoken" for v in vs],
+                "state_label": state_label(claim.state),
+            })
+        try:
+            step.call(request.user, claim, data, form)
+        except RuleViolation as error:
+            exc = error
+            add_rule_violation(form, error, field_map={"note": "note", "file": None, "kind": None})
+        else:
+            messages.success(request, step.success)
+            return redirect("riskpool:claim-detail", pk=claim.pk)
+    claim = selectors.claim_get_for_user(user=request.user, claim_id=pk)
+    return _render_claim(request, claim, {action: form}, status=_status(exc))
+
+
+# Which role each step belongs to, whatever the state (403 for anyone else; 409 for the right
+# person in the wrong state, from the service).
+ACTION_ROLES = {
+    "documents": "bank", "re-review": "bank", "withdraw": "bank", "to-library": "bank", "upgrade": "bank",
+    "recovery": "bank", "closure-request": "bank", "review": "reviewer", "notice-close": "reviewer",
+    "closure-review": "reviewer", "pay": "treasurer", "closure-recheck": "treasurer", "close": "authority",
+}
+
+
+def _role_of_action(action: str, user, claim) -> bool:
+    role = ACTION_ROLES[action]
+    pool = claim.project.pool
+    return {
+        "bank": lambda: _own_bank(user, claim),
+        "reviewer": lambda: is_reviewer(user) and user.organisation_id == pool.reviewer_id,
+        "treasurer": lambda: is_treasurer(user) and user.organisation_id == pool.treasurer_id,
+        "authority": lambda: is_authority(user) and user.organisation_id == pool.authority_id,
+    }[role]()
+
+
+
+# --- the pool reviewer ---------------------------------------------------------------------
+
+
+def _claim_rows(claims) -> list[dict]:
+    return [{"claim": c, "label": state_label(c.state), "fails": [r for r in c.reasons or [] if r.get("outcome") == "fail"]}
+            for c in claims]
+
+
+def _render_queue(request, notice_form=None, objection_forms=None, status=200):
+    user = request.user
+    queue = selectors.claim_queue_for_reviewer(user=user)
+    page = Paginator(queue, PAGE_SIZE).get_page(request.GET.get("page"))
+    mine = selectors.claim_list(user=user).filter(project__pool__reviewer_id=user.organisation_id)
+    approved = mine.filter(state="approved").order_by("submitted_on", "id")
+    on_notice = list(mine.filter(state="on_notice").order_by("notice_end", "id").prefetch_related("objections"))
+    today = shanghai_today()
+    objection_forms = objection_forms or {}
+    notice_rows = [
+        {"claim": c, "over": c.notice_end is not None and today > c.notice_end,
+         "objections": [{"o": o, "form": objection_forms.get(o.pk) or DecisionForm(prefix=f"o{o.pk}", initial={"on": today})}
+                        for o in c.objections.all()]}
+        for c in on_notice
+    ]
+    return render(request, "riskpool/review_queue.html", {
+        "page": page, "rows": _claim_rows(page.object_list),
+        "notice_form": notice_form or (NoticeStartForm(claims=approved, initial={"on": today}) if approved.exists() else None),
+        "notice_rows": notice_rows, "today": today,
+    }, status=status)
+
+
+@login_required
+def review_queue(request):
+    _require(is_reviewer, request.user)
+    return _render_queue(request)
+
+
+@require_POST
+@login_required
+def notice_start(request):
+    """公示 (RP-16 step 3): the checked approved claims go on the public notice."""
+    _require(is_reviewer, request.user)
+    approved = selectors.claim_list(user=request.user).filter(
+        state="approved", project__pool__reviewer_id=request.user.organisation_id)
+    form = NoticeStartForm(request.POST, claims=approved)
+    exc = None
+    if form.is_valid():
+        try:
+            moved = services.claim_notice_start(user=request.user, claims=list(form.cleaned_data["claims"]),
+                                                on=form.cleaned_data["on"])
+        except RuleViolation as error:
+            exc = error
+            add_rule_violation(form, error)
+        else:
+            messages.success(request, _("%(n)d claims are on the public notice.") % {"n": len(moved)})
+            return redirect("riskpool:review-queue")
+    return _render_queue(request, notice_form=form, status=_status(exc))
+
+
+@require_POST
+@login_required
+def objection_decide(request, pk: int):
+    """RP-16 step 3: uphold (back to re-review) or dismiss an objection."""
+    _require(is_reviewer, request.user)
+    objection = get_object_or_404(
+        Objection.objects.select_related("claim"), pk=pk,
+        claim__in=selectors.claim_list(user=request.user).filter(project__pool__reviewer_id=request.user.organisation_id),
+    )
+    form = DecisionForm(request.POST, prefix=f"o{objection.pk}")
+    exc = None
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.objection_decide(user=request.user, objection=objection, upheld=d["approve"], note=d["note"],
+                                      on=d["on"])
+        except RuleViolation as error:
+            exc = error
+            add_rule_violation(form, error)
+        else:
+            messages.success(request, _("The objection is decided."))
+            return redirect("riskpool:review-queue")
+    return _render_queue(request, objection_forms={objection.pk: form}, status=_status(exc))
+
+
+# --- the treasurer -------------------------------------------------------------------------
+
+
+@login_required
+def treasurer_desk(request):
+    """Claims whose documents are complete (pay) and closures to re-check."""
+    _require(is_treasurer, request.user)
+    mine = selectors.claim_list(user=request.user).filter(project__pool__treasurer_id=request.user.organisation_id)
+    today = shanghai_today()
+    to_pay = [{"claim": c, "form": PayForm(prefix="pay", initial={"on": today, "idempotency_key": new_key()}),
+               "documents": list(c.documents.all())}
+              for c in mine.filter(state="documents_uploaded").order_by("next_due_on", "id").prefetch_related("documents")]
+    rechecks = mine.filter(state="closure_reviewed").order_by("next_due_on", "id")
+    return render(request, "riskpool/treasurer.html", {"to_pay": to_pay, "rechecks": rechecks})
+
+
+# --- the authority's pool page ------------------------------------------------------------
+
+
+def _overseen_pools(user):
+    if user.is_superuser:
+        return Pool.objects.filter(scheme=Pool.Scheme.S)
+    return Pool.objects.filter(selectors._pool_q(user), scheme=Pool.Scheme.S)
+
+
+@login_required
+def pool_list(request):
+    _require(lambda u: is_authority(u) or is_reviewer(u) or is_treasurer(u), request.user)
+    return render(request, "riskpool/pool_list.html", {"pools": _overseen_pools(request.user).order_by("name")})
+
+
+def _pool_for(user, pk: int) -> tuple[Pool, dict]:
+    pool = get_object_or_404(Pool, pk=pk, scheme=Pool.Scheme.S)
+    return pool, selectors.pool_summary(user=user, pool=pool)  # 404 for anyone not overseeing it
+
+
+def _render_pool(request, pool, summary, plan_form=None, budget_form=None, status=200):
+    user = request.user
+    authority = user.is_superuser or (is_authority(user) and user.organisation_id == pool.authority_id)
+    claims = selectors.claim_list(user=user).filter(project__pool=pool)
+    passed = claims.filter(state="notice_passed").order_by("notice_end", "id")
+    today = shanghai_today()
+    return render(request, "riskpool/pool_detail.html", {
+        "pool": pool, "summary": summary, "authority": authority,
+        "by_state": [(state_label(s), n) for s, n in summary["claims_by_state"].items()],
+        "plan_form": (plan_form or FundingPlanForm(claims=passed, initial={"on": today})) if authority else None,
+        "has_passed": passed.exists(),
+        "to_close": claims.filter(state__in=("settled", "closure_rechecked")).order_by("id") if authority else [],
+        "budget_form": (budget_form or BudgetForm(initial={"booked_on": today, "idempotency_key": new_key()}))
+        if authority else None,
+    }, status=status)
+
+
+@login_required
+def pool_detail(request, pk: int):
+    _require(lambda u: is_authority(u) or is_reviewer(u) or is_treasurer(u), request.user)
+    pool, summary = _pool_for(request.user, pk)
+    return _render_pool(request, pool, summary)
+
+
+@require_POST
+@login_required
+def funding_plan_issue(request, pk: int):
+    """资助计划下达 (RP-16 step 4): a batch of claims whose notice passed."""
+    pool, summary = _pool_for(request.user, pk)
+    _require(is_authority, request.user)
+    passed = selectors.claim_list(user=request.user).filter(project__pool=pool, state="notice_passed")
+    form = FundingPlanForm(request.POST, claims=passed)
+    exc = None
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            plan = services.funding_plan_issue(user=request.user, pool=pool, number=d["number"].strip(),
+                                               claims=list(d["claims"]), on=d["on"])
+        except RuleViolation as error:
+            exc = error
+            add_rule_violation(form, error)
+        else:
+            messages.success(request, _("Funding plan %(no)s issued.") % {"no": plan.number})
+            return redirect("riskpool:pool-detail", pk=pool.pk)
+    return _render_pool(request, pool, summary, plan_form=form, status=_status(exc))
+
+
+@require_POST
+@login_required
+def pool_budget(request, pk: int):
+    """A budget allocation into the pool, after a confirmation; the key makes a double submit book once."""
+    pool, summary = _pool_for(request.user, pk)
+    _require(is_authority, request.user)
+    form = BudgetForm(request.POST)
+    exc = None
+    if form.is_valid():
+        d = form.cleaned_data
+        if request.POST.get("confirmed") != "1":
+            return render(request, "riskpool/confirm_budget.html", {
+                "pool": pool, "data": d,
+                "hidden": [(k, v) for k, vs in request.POST.lists() if k != "csrfmiddlewaretoken" for v in vs],
+            })
+        try:
+            services.pool_budget_add(user=request.user, pool=pool, amount=d["amount"], booked_on=d["booked_on"],
+                                     idempotency_key=d["idempotency_key"], note=d["note"])
+        except RuleViolation as error:
+            exc = error
+            add_rule_violation(form, error)
+        else:
+            messages.success(request, _("The budget is added to the pool."))
+            return redirect("riskpool:pool-detail", pk=pool.pk)
+    return _render_pool(request, pool, summary, budget_form=form, status=_status(exc))
+
+
+# --- the public notice (公示, RP-25): no login -----------------------------------------------
+
+OBJECTION_LIMIT = 5  # per client IP per hour
+OBJECTION_WINDOW = 3600
+
+
+def _render_notice(request, forms=None, status=200, error=None):
+    rows = selectors.public_notice_rows()
+    forms = forms or {}
+    for row in rows:
+        row["form"] = forms.get(row["id"]) or ObjectionForm(prefix=f"c{row['id']}")
+    return render(request, "riskpool/notice.html", {"rows": rows, "limit_error": error}, status=status)
+
+
+def notice_list(request):
+    return _render_notice(request)
+
+
+def _over_limit(request) -> bool:
+    """Counts every objection post of the client's IP in a one-hour window (Django's cache)."""
+    key = f"riskpool:objection:{request.META.get('REMOTE_ADDR', '')}"
+    cache.add(key, 0, OBJECTION_WINDOW)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, OBJECTION_WINDOW)
+        count = 1
+    return count > OBJECTION_LIMIT
+
+
+@require_POST
+def objection_file(request, pk: int):
+    if _over_limit(request):
+        return _render_notice(request, status=429, error=_(
+            "You have sent %(n)d objections in the last hour, the most we accept from one address. "
+            "Please try again later.") % {"n": OBJECTION_LIMIT})
+    if pk not in {row["id"] for row in selectors.public_notice_rows()}:
+        raise Http404
+    claim = Claim.objects.get(pk=pk)
+    form = ObjectionForm(request.POST, prefix=f"c{pk}")
+    exc = None
+    if form.is_valid():
+        try:
+            services.objection_file(claim=claim, **form.cleaned_data)
+        except RuleViolation as error:
+            exc = error
+            add_rule_violation(form, error)
+        else:
+            messages.success(request, _("Your objection is received; the pool reviewer will decide it."))
+            return redirect("notice:notice-list")
+    return _render_notice(request, forms={pk: form}, status=_status(exc))

@@ -1,0 +1,349 @@
+"""Browser pages of the risk compensation pool, Scheme S (riskpool/views.py): each page for its
+role, refused for everyone else (another bank's user gets 404 on our rows, RP-25), the entry
+form (RP-6), the reviewer's decision, the treasurer's idempotent payment (RP-1), the public
+notice's masking (RP-25) and its objection rate limit."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from core.calendar import shanghai_today
+from riskpool import urls as riskpool_urls
+from riskpool import urls_public
+from riskpool.models import Claim, LedgerEntry, LoanProject, Objection
+from tests.factories import BorrowerDataFactory, PoolFactory, UserFactory, bank_user, firm_user, make_credit_code
+from tests.riskpool.test_services import World
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def world():
+    return World()
+
+
+@pytest.fixture
+def claim(world):
+    return world.claim()
+
+
+@pytest.fixture
+def people(world):
+    """alice: our bank; bob: another member bank; charlie: a guarantee firm; dave: another pool's
+    authority; plus the pool's reviewer, treasurer and authority."""
+    other_pool = PoolFactory()
+    bob = bank_user()
+    from riskpool import services
+
+    services.member_add(user=world.authority, pool=world.pool, bank=bob.organisation, joined_on=date(2024, 1, 1))
+    return {
+        "alice": world.bank_user, "bob": bob, "charlie": firm_user(),
+        "dave": UserFactory(organisation=other_pool.authority, roles=["authority_admin"]),
+        "reviewer": world.reviewer, "treasurer": world.treasurer, "authority": world.authority,
+        "other_reviewer": UserFactory(organisation=other_pool.reviewer, roles=["pool_reviewer"]),
+    }
+
+
+def reload(obj):
+    obj.refresh_from_db()
+    return obj
+
+
+# --- every URL: who gets the page, who is refused -------------------------------------------
+
+# (url name, args key, method) → {person: expected status}; people not listed are not tried.
+PAGES = {
+    "riskpool:project-list": (None, "get", {"alice": 200, "reviewer": 200, "treasurer": 200, "authority": 200,
+                                            "charlie": 403}),
+    "riskpool:project-create": (None, "get", {"alice": 200, "reviewer": 403, "authority": 403, "charlie": 403}),
+    "riskpool:project-detail": ("project", "get", {"alice": 200, "reviewer": 200, "authority": 200, "bob": 404,
+                                                  "charlie": 404, "dave": 404}),
+    "riskpool:project-classify": ("project", "post", {"bob": 404, "charlie": 404, "reviewer": 403}),
+    "riskpool:claim-create": ("project", "get", {"alice": 200, "bob": 404, "reviewer": 403, "charlie": 404}),
+    "riskpool:claim-detail": ("claim", "get", {"alice": 200, "reviewer": 200, "treasurer": 200, "authority": 200,
+                                              "bob": 404, "charlie": 404, "dave": 404}),
+    "riskpool:claim-action": ("claim-action", "post", {"bob": 404, "charlie": 404, "treasurer": 403,
+                                                       "authority": 403, "other_reviewer": 404}),
+    "riskpool:review-queue": (None, "get", {"reviewer": 200, "alice": 403, "treasurer": 403, "authority": 403}),
+    "riskpool:notice-start": (None, "post", {"alice": 403, "treasurer": 403, "charlie": 403}),
+    "riskpool:objection-decide": ("objection", "post", {"alice": 403, "treasurer": 403, "other_reviewer": 404}),
+    "riskpool:treasurer-desk": (None, "get", {"treasurer": 200, "alice": 403, "reviewer": 403}),
+    "riskpool:pool-list": (None, "get", {"authority": 200, "reviewer": 200, "treasurer": 200, "alice": 403,
+                                         "charlie": 403}),
+    "riskpool:pool-detail": ("pool", "get", {"authority": 200, "reviewer": 200, "treasurer": 200, "alice": 403,
+                                            "dave": 404}),
+    "riskpool:funding-plan": ("pool", "post", {"alice": 404, "reviewer": 403, "dave": 404}),
+    "riskpool:pool-budget": ("pool", "post", {"reviewer": 403, "treasurer": 403, "dave": 404}),
+    "notice:notice-list": (None, "get", {"anonymous": 200, "alice": 200}),
+    "notice:objection": ("claim", "post", {"anonymous": 404}),  # not on notice: no objection
+}
+
+
+def test_every_url_name_is_in_the_access_table():
+    names = {f"riskpool:{p.name}" for p in riskpool_urls.urlpatterns} | {f"notice:{p.name}" for p in urls_public.urlpatterns}
+    assert names == set(PAGES)
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_each_page_for_its_role_and_refused_for_others(client, world, claim, people, name):
+    objection = Objection.objects.create(claim=claim, name="x", contact="y", text="z")
+    args_key, method, expected = PAGES[name]
+    args = {
+        None: [], "project": [claim.project_id], "claim": [claim.pk], "pool": [world.pool.pk],
+        "objection": [objection.pk], "claim-action": [claim.pk, "review"],
+    }[args_key]
+    url = reverse(name, args=args)
+    for person, status in expected.items():
+        client.logout()
+        if person != "anonymous":
+            client.force_login(people[person])
+        response = getattr(client, method)(url)
+        assert response.status_code == status, (name, person, response.status_code)
+
+
+@pytest.mark.parametrize("action", [
+    "documents", "re-review", "withdraw", "to-library", "upgrade", "recovery", "closure-request", "review",
+    "notice-close", "closure-review", "pay", "closure-recheck", "close",
+])
+def test_every_claim_step_is_refused_to_another_bank_and_a_firm(client, claim, people, action):
+    for person, status in (("bob", 404), ("charlie", 404)):
+        client.force_login(people[person])
+        assert client.post(reverse("riskpool:claim-action", args=[claim.pk, action])).status_code == status
+
+
+def test_pages_need_login(client, claim):
+    response = client.get(reverse("riskpool:claim-detail", args=[claim.pk]))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+# --- the bank's pages --------------------------------------------------------------------------
+
+
+def project_post(world, **overrides) -> dict:
+    data = {
+        "pool": str(world.pool.pk), "borrower_name": "顺达小微制造有限公司", "id_kind": "credit_code",
+        "id_number": make_credit_code(), "borrower_kind": "enterprise", "size_entered": "small",
+        "size_evidence": "2024 年度财务报表", "loan_no": "JJ-FORM-0001", "loan_kind": "enterprise",
+        "principal": "3000000", "currency": "CNY", "disbursed_on": "2024-05-10", "maturity_on": "2025-05-09",
+        "annual_rate": "4.2", "other_balance": "1500000", "purpose": "operations", "features": ["pure_credit"],
+        "entered_on": "2024-06-01",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_register_form_happy_path(client, world):
+    client.force_login(world.bank_user)
+    response = client.post(reverse("riskpool:project-create"), project_post(world))
+    project = LoanProject.objects.get(loan_no="JJ-FORM-0001")
+    assert response.status_code == 302 and response["Location"] == reverse("riskpool:project-detail", args=[project.pk])
+    assert project.bank == world.bank and project.principal_yuan == D("3000000.00")
+    assert project.annual_rate == D("0.042000") and project.features == ["pure_credit"]
+    assert "JJ-FORM-0001" in client.get(response["Location"]).content.decode()
+
+
+def test_rp6_late_entry_shows_the_deadline_and_saves_nothing(client, world):
+    client.force_login(world.bank_user)
+    response = client.post(reverse("riskpool:project-create"), project_post(world, entered_on="2024-07-22"))
+    assert response.status_code == 400
+    errors = [str(e) for e in response.context["form"].errors["entered_on"]]
+    assert any("RP-6" in e and "2024-07-19" in e for e in errors)
+    page = response.content.decode()
+    assert "2024-07-19" in page and 'value="JJ-FORM-0001"' in page  # what was typed is kept
+    assert not LoanProject.objects.filter(loan_no="JJ-FORM-0001").exists()
+
+
+def test_claim_detail_shows_rules_steps_deadline_and_npl_ratio(client, world, claim):
+    client.force_login(world.bank_user)
+    page = client.get(reverse("riskpool:claim-detail", args=[claim.pk])).content.decode()
+    assert "RP-8" in page and 'id="steps"' in page and "2025-05-01" in page  # 30 days to decide
+    assert "the pool reviewer" in page and 'id="bank-npl"' in page and "3%" in page
+    assert 'id="withdraw-form"' in page and 'id="review-form"' not in page
+
+
+def test_claim_submit_form(client, world):
+    project = world.register()
+    world.npl(project)
+    client.force_login(world.bank_user)
+    response = client.post(reverse("riskpool:claim-create", args=[project.pk]), {
+        "outstanding_principal": "2400000", "credit_report_on": "2025-03-25", "submitted_on": "2025-04-01"})
+    claim = Claim.objects.get(project=project)
+    assert response.status_code == 302 and claim.amount == D("1200000.00")
+
+
+def test_project_list_filters_by_library(client, world):
+    project = world.register()
+    client.force_login(world.bank_user)
+    page = client.get(reverse("riskpool:project-list"), {"library": "compensation"}).content.decode()
+    assert project.loan_no not in page
+    page = client.get(reverse("riskpool:project-list"), {"library": "loan"}).content.decode()
+    assert project.loan_no in page and 'id="npl-ratio"' in page
+
+
+# --- the reviewer ------------------------------------------------------------------------------
+
+
+def test_reviewer_approves(client, world, claim):
+    client.force_login(world.reviewer)
+    response = client.post(reverse("riskpool:claim-action", args=[claim.pk, "review"]),
+                           {"review-approve": "yes", "review-on": "2025-04-10", "review-note": "符合条件"})
+    assert response.status_code == 302 and reload(claim).state == "approved"
+
+
+def test_reviewer_rejects_after_confirming_with_reasons(client, world, claim):
+    client.force_login(world.reviewer)
+    url = reverse("riskpool:claim-action", args=[claim.pk, "review"])
+    response = client.post(url, {"review-approve": "no", "review-on": "2025-04-10", "review-note": ""})
+    assert response.status_code == 200 and 'id="confirm-form"' in response.content.decode()
+    response = client.post(url, {"review-approve": "no", "review-on": "2025-04-10", "review-note": "", "confirmed": "1"})
+    assert response.status_code == 400 and "A rejection needs the reasons." in response.content.decode()
+    assert reload(claim).state == "submitted"
+    post = {"review-approve": "no", "review-on": "2025-04-10", "review-note": "贷款用途不符"}
+    assert client.post(url, post).status_code == 200 and reload(claim).state == "submitted"  # confirm first
+    assert client.post(url, {**post, "confirmed": "1"}).status_code == 302
+    claim = reload(claim)
+    assert claim.state == "rejected" and claim.decision_note == "贷款用途不符"
+
+
+def test_wrong_state_step_is_409_with_the_reason(client, world, claim):
+    client.force_login(world.treasurer)
+    response = client.post(reverse("riskpool:claim-action", args=[claim.pk, "pay"]),
+                           {"pay-on": "2025-04-28", "pay-idempotency_key": "k1", "confirmed": "1"})
+    assert response.status_code == 409 and reload(claim).state == "submitted"
+
+
+def test_reviewer_starts_the_notice(client, world, claim):
+    from riskpool import services
+
+    services.claim_review(user=world.reviewer, claim=claim, approve=True, note="ok", on=date(2025, 4, 10))
+    client.force_login(world.reviewer)
+    assert 'id="notice-start-form"' in client.get(reverse("riskpool:review-queue")).content.decode()
+    response = client.post(reverse("riskpool:notice-start"), {"claims": [claim.pk], "on": "2025-04-14"})
+    assert response.status_code == 302 and reload(claim).state == "on_notice"
+
+
+# --- the treasurer ----------------------------------------------------------------------------
+
+
+def test_treasurer_pays_once_on_double_submit(client, world, claim):
+    world.budget()
+    world.to_documents(claim)
+    client.force_login(world.treasurer)
+    page = client.get(reverse("riskpool:treasurer-desk")).content.decode()
+    assert 'name="pay-idempotency_key"' in page
+    url = reverse("riskpool:claim-action", args=[claim.pk, "pay"])
+    post = {"pay-on": "2025-04-28", "pay-idempotency_key": "render-key-1"}
+    confirm = client.post(url, post)
+    assert confirm.status_code == 200 and 'value="render-key-1"' in confirm.content.decode()
+    assert reload(claim).state == "documents_uploaded"
+    first = client.post(url, {**post, "confirmed": "1"})
+    second = client.post(url, {**post, "confirmed": "1"})
+    assert first.status_code == 302 and second.status_code == 302
+    assert LedgerEntry.objects.filter(claim=claim, kind=LedgerEntry.Kind.PAYOUT).count() == 1
+    assert reload(claim).state == "paid" and reload(world.pool).balance == D("3800000.00")
+
+
+# --- the authority ----------------------------------------------------------------------------
+
+
+def test_authority_adds_budget_after_confirming_once(client, world):
+    client.force_login(world.authority)
+    url = reverse("riskpool:pool-budget", args=[world.pool.pk])
+    post = {"amount": "1000000", "booked_on": "2025-01-02", "note": "", "idempotency_key": "budget-1"}
+    assert client.post(url, post).status_code == 200 and reload(world.pool).balance == D("0")
+    assert client.post(url, {**post, "confirmed": "1"}).status_code == 302
+    assert client.post(url, {**post, "confirmed": "1"}).status_code == 302
+    assert reload(world.pool).balance == D("1000000.00")
+    page = client.get(reverse("riskpool:pool-detail", args=[world.pool.pk])).content.decode()
+    assert "1,000,000.00" in page and 'id="bank-npl"' in page
+
+
+def test_authority_issues_a_funding_plan(client, world, claim):
+    from riskpool import services
+
+    claim = world.to_notice(claim)
+    services.claim_notice_close(user=world.reviewer, claim=claim, on=date(2025, 4, 24))
+    client.force_login(world.authority)
+    response = client.post(reverse("riskpool:funding-plan", args=[world.pool.pk]),
+                           {"number": "ZZ-1", "on": "2025-04-25", "claims": [claim.pk]})
+    assert response.status_code == 302 and reload(claim).state == "in_funding_plan"
+
+
+# --- the public notice (RP-25) ----------------------------------------------------------------
+
+
+def test_public_notice_shows_the_masked_code_only(client, world, claim):
+    world.to_notice(claim)
+    code = claim.project.borrower.id_number
+    page = client.get(reverse("notice:notice-list")).content.decode()
+    assert code[:4] + "*" * 10 + code[-4:] in page
+    assert code not in page and claim.project.loan_no not in page
+    assert claim.project.borrower.name in page and "1,200,000.00" in page and "50%" in page
+
+
+def test_objection_rate_limit_answers_429_on_the_sixth_post(client, world, claim, settings):
+    # A private cache: the shared Redis of the development machine is flushed by other test runs.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rl"}}
+    world.to_notice(claim, on=shanghai_today())
+    url = reverse("notice:objection", args=[claim.pk])
+    post = {f"c{claim.pk}-name": "张三", f"c{claim.pk}-contact": "13800000000", f"c{claim.pk}-text": "该企业并非小微企业"}
+    for _ in range(5):
+        assert client.post(url, post).status_code == 302
+    response = client.post(url, post)
+    assert response.status_code == 429 and 'id="limit-error"' in response.content.decode()
+    assert Objection.objects.filter(claim=claim).count() == 5
+
+
+# --- constant query counts ----------------------------------------------------------------------
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_project_list_query_count_is_constant(client, world):
+    client.force_login(world.bank_user)
+    url = reverse("riskpool:project-list")
+    for n in range(2):
+        _register(world, f"JJ-Q-{n}")
+    few = _queries(client, url)
+    for n in range(2, 8):
+        _register(world, f"JJ-Q-{n}")
+    assert _queries(client, url) == few
+
+
+def test_reviewer_queue_query_count_is_constant(client, world):
+    client.force_login(world.reviewer)
+    url = reverse("riskpool:review-queue")
+    _claim(world, "JJ-R-0")
+    few = _queries(client, url)
+    for n in range(1, 5):
+        _claim(world, f"JJ-R-{n}")
+    assert Claim.objects.count() == 5
+    assert _queries(client, url) == few
+
+
+def _register(world, loan_no):
+    from riskpool import services
+    from tests.riskpool.test_services import example_data
+
+    return services.project_register(user=world.bank_user, pool=world.pool, borrower=BorrowerDataFactory(),
+                                     data=example_data(loan_no=loan_no))
+
+
+def _claim(world, loan_no):
+    project = world.register(loan_no=loan_no)
+    world.npl(project)
+    return world.submit(project)
