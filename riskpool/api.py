@@ -32,16 +32,13 @@ from core import calendar as working_days
 from core.api.errors import errors_response, flatten_errors
 from core.errors import Problem, RuleViolation
 from core.models import Organisation
-from core.rates import lpr_on, to_yuan
-from core.rulesets import rule_params
+from core.rates import to_yuan
 from guarantees.serializers import ErrorSerializer
 from guarantees.services import BulkRejected, RowError
 from riskpool import rules, selectors, services
 from riskpool import serializers as s
 from riskpool.filters import ClaimFilter, LoanProjectFilter
 from riskpool.models import Claim, LoanProject, Pool
-
-SCHEME_S = "riskpool_s"  # core.models.RuleSet.Scheme value of Scheme S (migration 0002)
 
 # to_yuan rounds to cents; converting this many units keeps the rate's every digit (rates have
 # 6 places and are quoted per 1, 10, 100 … units), so the quote's cents equal to_yuan's.
@@ -65,25 +62,6 @@ def _responses(ok: dict) -> dict:
 
 def _row_responses(ok: dict, *codes: int) -> dict:
     return {**ok, **{code: _ROW_ERRORS[code] for code in (401, 403, *codes)}}
-
-
-def scheme_s_params(on) -> rules.SchemeSParams:
-    """The Scheme S rule set in force on ``on`` (a gap is a 400 naming RULESET)."""
-    return rules.SchemeSParams.from_mapping(rule_params(SCHEME_S, on))
-
-
-def lpr_rates(on) -> dict[str, Decimal]:
-    """RP-7: the 1-year and 5-year LPR in force on ``on``. A term without a rate is left out
-    (the quote then names RP-7 only if the loan needs that term); none at all is a 400."""
-    rates, missing = {}, []
-    for term in (rules.LPR_ONE_YEAR, rules.LPR_FIVE_YEARS):
-        try:
-            rates[term] = lpr_on(on, term)
-        except RuleViolation as error:
-            missing.append(error)
-    if not rates:
-        raise missing[0]
-    return rates
 
 
 def rate_to_yuan(currency: str, on) -> Decimal | None:
@@ -185,11 +163,11 @@ class QuoteView(APIView):
         The ratios come from the rule set in force on ``npl_on`` (RP-19); the LPR (RP-7) and
         exchange rate (RP-5) are those of ``disbursed_on``."""
         data = rules.QuoteInput.from_mapping(request.data)
-        params = scheme_s_params(rules.ratio_rule_date(data.npl_on))
+        params = services.scheme_s_params(rules.ratio_rule_date(data.npl_on))
         result = rules.quote(
             data,
             params=params,
-            lpr_percent=lpr_rates(data.disbursed_on),
+            lpr_percent=services.lpr_rates(data.disbursed_on),
             calendar=working_days,
             rate_to_yuan=rate_to_yuan(data.currency, data.disbursed_on),
         )
@@ -234,7 +212,7 @@ class BankEvaluationPreviewView(APIView):
                 )
         if problems:
             raise RuleViolation.many(problems)
-        params = scheme_s_params(working_days.shanghai_today())
+        params = services.scheme_s_params(working_days.shanghai_today())
         return Response({"banks": [grade.as_dict() for grade in rules.evaluate_banks(rows, params)]})
 
 

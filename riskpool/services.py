@@ -17,7 +17,7 @@ from core import calendar as core_calendar
 from core.audit import audit, snapshot
 from core.calendar import shanghai_today
 from core.errors import Conflict, Problem, RuleViolation
-from core.models import AuditEvent, LprRate, Organisation, RuleSet
+from core.models import AuditEvent, Organisation, RuleSet
 from core.rates import lpr_on, to_yuan
 from core.rulesets import rule_params
 from core.services import require_member
@@ -131,6 +131,20 @@ LP = LoanProject
 def scheme_s_params(on: date) -> rules.SchemeSParams:
     """The Scheme S rule set in force on ``on`` (RP-19 picks the date)."""
     return rules.SchemeSParams.from_mapping(rule_params(RuleSet.Scheme.RISKPOOL_S, on))
+
+
+def lpr_rates(on) -> dict[str, Decimal]:
+    """RP-7: the 1-year and 5-year LPR in force on ``on``. A term without a rate is left out
+    (the quote then names RP-7 only if the loan needs that term); none at all is a 400."""
+    rates, missing = {}, []
+    for term in (rules.LPR_ONE_YEAR, rules.LPR_FIVE_YEARS):
+        try:
+            rates[term] = lpr_on(on, term)
+        except RuleViolation as error:
+            missing.append(error)
+    if not rates:
+        raise missing[0]
+    return rates
 
 
 def _member_of(pool: Pool, bank) -> Member:
@@ -496,10 +510,7 @@ def claim_submit(*, user, project: LoanProject, submitted_on: date, outstanding_
     if project.claims.exclude(state__in=["withdrawn", "upgraded"]).exists():
         raise Conflict("RP-21", _("This loan already has a claim."))
     params = scheme_s_params(rules.ratio_rule_date(npl_on))
-    lpr = {
-        rules.LPR_ONE_YEAR: lpr_on(project.disbursed_on, LprRate.Term.ONE_YEAR),
-        rules.LPR_FIVE_YEARS: lpr_on(project.disbursed_on, LprRate.Term.FIVE_YEARS_PLUS),
-    }
+    lpr = lpr_rates(project.disbursed_on)
     qualifications = tuple(
         rules.Qualification(q.code, q.valid_from, q.valid_to) for q in project.borrower.qualifications.all()
     )
