@@ -97,9 +97,12 @@ class LoginSpec:
 LOGINS = [
     LoginSpec("authority_admin", "authority_admin", "authority", "李静", ("home", "home page, dashboard, audit trail, admin")),
     LoginSpec("authority_reviewer", "authority_reviewer", "authority", "王磊", ("indicators:dashboard", "firm indicators")),
-    LoginSpec("pool_reviewer", "pool_reviewer", "pool_reviewer", "赵敏", ("home", "home page")),
-    LoginSpec("pool_treasurer", "pool_treasurer", "pool_treasurer", "孙悦", ("home", "home page")),
-    LoginSpec("bank_operator", "bank_operator", "bank_psbc", "周强", ("home", "guarantees on the bank's loans")),
+    LoginSpec("pool_reviewer", "pool_reviewer", "pool_reviewer", "赵敏",
+              ("riskpool:review-queue", "risk pool claims to review, public notices, objections")),
+    LoginSpec("pool_treasurer", "pool_treasurer", "pool_treasurer", "孙悦",
+              ("riskpool:treasurer-desk", "risk pool claims to pay, closures to re-check")),
+    LoginSpec("bank_operator", "bank_operator", "bank_psbc", "周强",
+              ("riskpool:project-list", "the bank's pool loan projects and claims; its guarantees")),
     LoginSpec("firm_operator", "firm_operator", "firm_dxal", "吴芳", ("home", "the firm's guarantees and indicators")),
     LoginSpec("firm_operator", "firm_operator_huma", "firm_huma", "郑伟", ("home", "呼玛县 firm")),
     LoginSpec("firm_operator", "firm_operator_binxian", "firm_binxian", "冯丽", ("home", "宾县 firm")),
@@ -617,8 +620,13 @@ def build_demo() -> DemoResult:
         agreements = _agreements(orgs, users)
         _firm_figures(orgs, users)
         result.created_guarantees = _apply(plans, orgs, users, agreements)
+        from riskpool.demo import build_riskpool_demo
+
+        pool = build_riskpool_demo(orgs, users)  # the risk compensation pools, after the guarantees
     _snapshots(result)
+    result.notes.extend(pool.notes)
     for spec in LOGINS:
         result.logins.append((spec.role, spec.username, _url(spec.opens[0]), spec.opens[1]))
+    result.logins.extend(pool.logins)
     result.logins.append(("superuser", "admin", _url("admin:index"), "Django admin, every page"))
     return result
