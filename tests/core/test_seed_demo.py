@@ -1,23 +1,34 @@
 """``manage.py seed_demo``: idempotent, 200 guarantees through the services, valid credit codes,
-and every demo login can sign in."""
+every demo login can sign in, and the risk pools with a claim in every RP-16 state."""
 from __future__ import annotations
 
+from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.db.models import Sum
 from django.urls import reverse
 
 from core import demo
 from core.models import Organisation, Region, User
 from core.validators import credit_code_problem
 from guarantees.models import Agreement, Guarantee
+from riskpool import demo as pool_demo
+from riskpool.models import Claim, LedgerEntry, LoanProject, Objection, Pool, Product, RecoveryReport
 
 pytestmark = pytest.mark.django_db
 
+CLAIM_STATES = {
+    "submitted", "held_npl_gate", "approved", "rejected", "re_review", "on_notice", "notice_passed",
+    "in_funding_plan", "documents_uploaded", "paid", "in_compensation_library", "recovering", "closure_requested",
+}
 
 
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path  # the claims' documents
 
 def _seed() -> str:
     out = StringIO()
@@ -28,7 +39,7 @@ def _seed() -> str:
 def _counts() -> dict[str, int]:
     return {
         model._meta.label: model._default_manager.count()
-        for app in ("core", "guarantees", "auth")
+        for app in ("core", "guarantees", "auth", "riskpool")
         for model in apps.get_app_config(app).get_models()
     }
 
@@ -87,3 +98,54 @@ def test_every_demo_login_can_sign_in_and_is_printed(client):
     assert User.objects.get(username="admin").is_superuser
     for spec in demo.LOGINS:
         assert User.objects.get(username=spec.username).has_role(spec.role)
+    for login, *_rest in pool_demo.BANKS.values():
+        assert login in output
+        response = client.post(reverse("login"), {"username": login, "password": demo.DEMO_PASSWORD})
+        assert response.status_code == 302, login
+        assert User.objects.get(username=login).has_role("bank_operator")
+        assert client.get(reverse("riskpool:project-list")).status_code == 200, login
+        client.post(reverse("logout"))
+
+
+def test_seed_demo_builds_the_risk_pools_with_a_claim_in_every_state():
+    _seed()
+    pool = Pool.objects.get(name=pool_demo.S_POOL_NAME, scheme="S")
+    assert pool.size == 5_000_000_000 and pool.authority.kind == "authority"
+    assert (pool.reviewer.kind, pool.treasurer.kind) == ("pool_reviewer", "pool_treasurer")
+    assert pool.members.count() == 4 and set(pool.members.values_list("organisation__kind", flat=True)) == {"bank"}
+    assert LoanProject.objects.filter(pool=pool).count() == 60
+    assert LedgerEntry.objects.filter(pool=pool, kind="budget").get().amount == 200_000_000
+    states = set(Claim.objects.filter(project__pool=pool).values_list("state", flat=True))
+    assert CLAIM_STATES <= states
+    assert Objection.objects.filter(claim__state="on_notice", status="pending").exists()
+    recovering = Claim.objects.get(project__pool=pool, state="recovering")
+    assert RecoveryReport.objects.filter(claim=recovering, return_amount__gt=0).exists()
+    assert LedgerEntry.objects.filter(claim=recovering, kind="return_recovery").exists()
+    held = Claim.objects.get(project__pool=pool, state="held_npl_gate")
+    assert "RP-15" in held.held_reason
+    assert pool.members.get(organisation=held.project.bank).npl_ratio > Decimal("0.03")
+    # Every other claim was decided while its bank was at or under the 3% gate.
+    for claim in Claim.objects.filter(project__pool=pool).exclude(pk=held.pk):
+        assert not claim.steps.filter(new="held_npl_gate").exists()
+    # Entered inside RP-6's window and priced within RP-7's LPR + 200bp (claims would be refused otherwise).
+    assert not LoanProject.objects.filter(pool=pool, npl_before_entry=True).exists()
+    assert LoanProject.objects.filter(pool=pool, classification__in=LoanProject.NPL_CLASSES).count() >= 13
+    m_pool = Pool.objects.get(name=pool_demo.M_POOL_NAME, scheme="M")
+    assert set(Product.objects.filter(pool=m_pool).values_list("code", flat=True)) == {
+        "sci_tech", "export", "tax_source", "fixed_asset_investment"}
+
+
+def test_seed_demo_second_run_adds_no_pool_business_and_the_balance_is_the_ledger():
+    _seed()
+    before = (LoanProject.objects.count(), Claim.objects.count(), LedgerEntry.objects.count(),
+              list(Claim.objects.order_by("pk").values_list("pk", "state", "amount", "paid_amount", "returned_amount")))
+    output = _seed()
+    assert "Risk pool: 0 loan projects and 0 claims created this run" in output
+    assert (LoanProject.objects.count(), Claim.objects.count(), LedgerEntry.objects.count(),
+            list(Claim.objects.order_by("pk").values_list("pk", "state", "amount", "paid_amount",
+                                                          "returned_amount"))) == before
+    for pool in Pool.objects.all():
+        assert pool.balance == (pool.ledger.aggregate(total=Sum("amount"))["total"] or 0)
+    pool = Pool.objects.get(name=pool_demo.S_POOL_NAME)
+    last = pool.ledger.order_by("-id").first()
+    assert last.balance_after == pool.balance
