@@ -18,7 +18,7 @@ from core.models import Organisation, RuleSet
 from core.rulesets import rule_params
 from core.scoping import has_jurisdiction, org_filter, sees_everything
 from riskpool import rules
-from riskpool.models import Claim, LedgerEntry, LoanProject, Member, Pool
+from riskpool.models import Claim, LedgerEntry, LoanProject, Member, Objection, Pool
 
 # Who owes the next step in each state with a deadline (RP-16), for the overdue lists.
 STATE_OWNERS = {
@@ -169,3 +169,35 @@ def pool_get_for_bank(*, user, pool_id: int) -> Pool:
     if not user.is_superuser:
         pools = pools.filter(members__organisation_id=user.organisation_id)
     return get_object_or_404(pools, pk=pool_id)
+
+
+def pools_overseen(*, user) -> QuerySet[Pool]:
+    """Scheme S pools the user oversees: as their authority (by jurisdiction), reviewer or treasurer."""
+    pools = Pool.objects.filter(scheme=Pool.Scheme.S)
+    return pools if sees_everything(user) else pools.filter(_pool_q(user))
+
+
+def pools_of_bank(*, user) -> QuerySet[Pool]:
+    """Scheme S pools the user's bank is a member of (choices for its forms)."""
+    return Pool.objects.filter(members__organisation_id=user.organisation_id, scheme=Pool.Scheme.S).order_by("name")
+
+
+def memberships_of_bank(*, user) -> QuerySet[Member]:
+    """The user's bank's memberships, with their NPL figures (RP-15)."""
+    return Member.objects.filter(organisation_id=user.organisation_id).select_related("pool")
+
+
+def member_of_claim(claim: Claim) -> Member | None:
+    """The membership of the bank behind a claim already fetched through a scoped selector."""
+    return Member.objects.filter(pool_id=claim.project.pool_id, organisation_id=claim.project.bank_id).first()
+
+
+def objection_get_for_reviewer(*, user, objection_id: int) -> Objection:
+    """An objection on a claim of a pool the user's organisation reviews; anything else is 404."""
+    claims = claim_list(user=user).filter(project__pool__reviewer_id=user.organisation_id)
+    return get_object_or_404(Objection.objects.select_related("claim"), pk=objection_id, claim__in=claims)
+
+
+def claim_on_notice(*, claim_id: int) -> Claim:
+    """A claim on public notice (the only ones the public may object to); anything else is 404."""
+    return get_object_or_404(Claim, pk=claim_id, state="on_notice")

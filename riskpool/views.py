@@ -43,7 +43,7 @@ from riskpool.forms import (
     RecoveryForm,
     new_key,
 )
-from riskpool.models import Claim, ClaimDocument, Member, Objection, Pool
+from riskpool.models import ClaimDocument, Pool
 
 PAGE_SIZE = 50
 K = Organisation.Kind
@@ -136,7 +136,7 @@ def _bank_members(user):
     gate = services.scheme_s_params(shanghai_today()).npl_gate
     return [
         {"member": m, "limit": gate, "over": m.npl_ratio is not None and m.npl_ratio > gate}
-        for m in Member.objects.filter(organisation_id=user.organisation_id).select_related("pool")
+        for m in selectors.memberships_of_bank(user=user)
     ]
 
 
@@ -153,7 +153,7 @@ def project_list(request):
 
 
 def _member_pools(user):
-    return Pool.objects.filter(members__organisation_id=user.organisation_id, scheme=Pool.Scheme.S).order_by("name")
+    return selectors.pools_of_bank(user=user)
 
 
 @login_required
@@ -398,7 +398,7 @@ def _deadline(claim) -> dict | None:
 
 
 def _render_claim(request, claim, bound: dict | None = None, status: int = 200):
-    member = Member.objects.filter(pool_id=claim.project.pool_id, organisation_id=claim.project.bank_id).first()
+    member = selectors.member_of_claim(claim)
     gate = services.scheme_s_params(shanghai_today()).npl_gate
     sees_objections = is_reviewer(request.user) or is_authority(request.user) or request.user.is_superuser
     actions = _actions_for(request.user, claim, bound)
@@ -541,10 +541,7 @@ def notice_start(request):
 def objection_decide(request, pk: int):
     """RP-16 step 3: uphold (back to re-review) or dismiss an objection."""
     _require(is_reviewer, request.user)
-    objection = get_object_or_404(
-        Objection.objects.select_related("claim"), pk=pk,
-        claim__in=selectors.claim_list(user=request.user).filter(project__pool__reviewer_id=request.user.organisation_id),
-    )
+    objection = selectors.objection_get_for_reviewer(user=request.user, objection_id=pk)
     form = DecisionForm(request.POST, prefix=f"o{objection.pk}")
     exc = None
     if form.is_valid():
@@ -581,9 +578,7 @@ def treasurer_desk(request):
 
 
 def _overseen_pools(user):
-    if user.is_superuser:
-        return Pool.objects.filter(scheme=Pool.Scheme.S)
-    return Pool.objects.filter(selectors._pool_q(user), scheme=Pool.Scheme.S)
+    return selectors.pools_overseen(user=user)
 
 
 @login_required
@@ -707,9 +702,7 @@ def objection_file(request, pk: int):
         return _render_notice(request, status=429, error=_(
             "You have sent %(n)d objections in the last hour, the most we accept from one address. "
             "Please try again later.") % {"n": OBJECTION_LIMIT})
-    if pk not in {row["id"] for row in selectors.public_notice_rows()}:
-        raise Http404
-    claim = Claim.objects.get(pk=pk)
+    claim = selectors.claim_on_notice(claim_id=pk)
     form = ObjectionForm(request.POST, prefix=f"c{pk}")
     exc = None
     if form.is_valid():
