@@ -72,21 +72,54 @@ class NthWorkingDay:
 
 
 @dataclass(frozen=True)
+class NthWorkingDayOfHalf(NthWorkingDay):
+    """Working day ``n`` of every half-year (of January and July), at ``hour:minute`` Asia/Shanghai;
+    ticks daily like NthWorkingDay."""
+
+    def is_due(self, day: date) -> bool:
+        from core.calendar import nth_working_day_of_month
+
+        return day.month in (1, 7) and day == nth_working_day_of_month(day.year, day.month, self.n)
+
+    def __str__(self) -> str:
+        return _("Every half-year, on working day %(n)d of January and July, at %(time)s") % {
+            "n": self.n,
+            "time": f"{self.hour:02d}:{self.minute:02d}",
+        }
+
+
+@dataclass(frozen=True)
 class JobSpec:
     """One batch job. ``run(run: JobRun, period: str, progress) -> dict`` (or its dotted path)
     writes the period's results, replacing its own earlier ones (JB-12); ``progress(done,
-    total)`` reports how far it is. ``when`` describes a plain crontab schedule in words."""
+    total)`` reports how far it is. ``when`` describes a plain crontab schedule in words.
+
+    Other apps may add parts to the same job (``register_part``): ``func`` runs ``run`` and then
+    every part, in registration order, in the one transaction of the run, and merges their counts
+    into the run's one JobRun."""
 
     id: str
     name: str
-    schedule: crontab | NthWorkingDay
+    schedule: crontab | NthWorkingDay  # NthWorkingDayOfHalf is an NthWorkingDay
     period_for: Callable[[date], str]
     run: Callable[..., dict] | str | None = None
     when: str = ""
 
     @property
     def func(self) -> Callable[..., dict]:
-        return import_string(self.run) if isinstance(self.run, str) else self.run
+        main = import_string(self.run) if isinstance(self.run, str) else self.run
+        parts = _PARTS.get(self.id)
+        if not parts:
+            return main
+
+        def run_all(run, period, progress) -> dict:
+            counts = dict(main(run, period, progress) or {}) if main is not None else {}
+            for part in parts:
+                func = import_string(part) if isinstance(part, str) else part
+                counts.update(func(run, period, progress) or {})
+            return counts
+
+        return run_all
 
     @property
     def schedule_text(self) -> str:
@@ -115,6 +148,7 @@ class JobSpec:
 
 
 _REGISTRY: dict[str, JobSpec] = {}
+_PARTS: dict[str, list[Callable[..., dict] | str]] = {}
 _discovered = False
 
 
@@ -128,6 +162,20 @@ def register(spec: JobSpec):
         return func
 
     return decorator
+
+
+def register_part(job_id: str, func: Callable[..., dict] | str | None = None):
+    """Add another app's part to job ``job_id`` (registered by its owner with ``register``); used
+    as a decorator when ``func`` is not given. The part has the signature of a job's ``run`` and
+    runs after it, under the same JobRun and transaction; its counts are merged into the run's."""
+
+    def decorator(part):
+        parts = _PARTS.setdefault(job_id, [])
+        if part not in parts:
+            parts.append(part)
+        return part
+
+    return decorator(func) if func is not None else decorator
 
 
 def _discover() -> None:

@@ -419,3 +419,67 @@ class MClaim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.firm} {self.compensation_id} {self.state}"
+
+
+class BankEvaluation(models.Model):
+    """年度考核 (RP-20, RP-22) of one member bank for one year, written by JB-7 and replaced, never
+    added to, when the year is evaluated again (JB-12)."""
+
+    class Grade(models.TextChoices):
+        EXCELLENT = "excellent", _("Excellent")  # 优秀
+        GOOD = "good", _("Good")  # 良好
+        QUALIFIED = "qualified", _("Qualified")  # 合格
+        UNQUALIFIED = "unqualified", _("Unqualified")  # 不合格
+
+    pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="bank_evaluations", verbose_name=_("pool"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("member"))
+    amount = MoneyField(_("amount lent in the year"))  # A
+    borrowers = models.PositiveIntegerField(_("borrowers in the year"))  # N
+    prev_amount = MoneyField(_("amount lent in the previous year"), null=True, blank=True)
+    prev_borrowers = models.PositiveIntegerField(_("borrowers in the previous year"), null=True, blank=True)
+    growth = RatioField(_("growth of the amount lent"), null=True, blank=True)  # G
+    rank_amount = models.PositiveIntegerField(_("rank on the amount lent"))
+    rank_borrowers = models.PositiveIntegerField(_("rank on borrowers"))
+    rank_growth = models.PositiveIntegerField(_("rank on growth"), null=True, blank=True)
+    violation = models.BooleanField(_("violation recorded in the year"), default=False)  # RP-21
+    grade = models.CharField(_("grade"), max_length=12, choices=Grade.choices)
+    job_run = models.ForeignKey("core.JobRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                verbose_name=_("job run"))
+
+    class Meta:
+        ordering = ["pool", "-year", "rank_amount", "member"]
+        verbose_name = _("annual bank evaluation")
+        verbose_name_plural = _("annual bank evaluations")
+        constraints = [models.UniqueConstraint(fields=["pool", "year", "member"], name="bank_evaluation_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.member} {self.grade}"
+
+
+class HalfYearReport(models.Model):
+    """半年度统计报告 (RP-23) of one member bank for one half-year ("2025H1"), written by JB-6 and
+    replaced when the half-year is reported again (JB-12)."""
+
+    pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="half_year_reports", verbose_name=_("pool"))
+    period = models.CharField(_("half-year"), max_length=6)
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="half_year_reports",
+                               verbose_name=_("member"))
+    claims_submitted = models.PositiveIntegerField(_("claims submitted"), default=0)
+    claims_approved = models.PositiveIntegerField(_("claims approved"), default=0)
+    claims_paid = models.PositiveIntegerField(_("claims paid"), default=0)
+    paid_amount = MoneyField(_("compensation paid"), default=Decimal("0"))
+    returned_amount = MoneyField(_("money returned"), default=Decimal("0"))
+    recoveries_gross = MoneyField(_("gross recoveries"), default=Decimal("0"))
+    closures = models.PositiveIntegerField(_("projects closed"), default=0)
+    job_run = models.ForeignKey("core.JobRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                verbose_name=_("job run"))
+
+    class Meta:
+        ordering = ["pool", "-period", "member"]
+        verbose_name = _("half-year report")
+        verbose_name_plural = _("half-year reports")
+        constraints = [models.UniqueConstraint(fields=["pool", "period", "member"], name="half_year_report_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.member}"

@@ -1,0 +1,300 @@
+"""Set-based batch work of the risk pool's periodic jobs (JB-5 riskpool part, JB-6, JB-7).
+
+JB-15: every figure is aggregated in the database (GROUP BY), a constant number of queries
+whatever the number of member banks or projects; rows are written with bulk operations in
+batches of ``CHUNK``. JB-12: each function replaces its own rows for the period (delete, then
+insert) and is run by core.jobs.job_run inside the run's one transaction (JB-14).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+
+from core.audit import snapshot
+from core.models import AuditEvent
+from riskpool import rules
+from riskpool.models import (
+    BankEvaluation,
+    Claim,
+    ClaimStep,
+    HalfYearReport,
+    LedgerEntry,
+    LoanProject,
+    Member,
+    Pool,
+    RecoveryReport,
+)
+from riskpool.services import scheme_s_params
+
+CHUNK = 1000  # JB-15: rows per bulk write
+ZERO = Decimal("0")
+LP = LoanProject
+S = Pool.Scheme.S
+# Claims that no longer stand for the project: they make room for a new claim (Claim's
+# claim_one_per_project). Every other state, rejected included, is a live claim (RP-18).
+DEAD_CLAIM_STATES = ("withdrawn", "upgraded")
+# RP-23 "money returned": every inflow that gives back compensation paid out (RP-16 8a, RP-17, RP-21).
+RETURN_KINDS = (
+    LedgerEntry.Kind.RETURN_UPGRADE,
+    LedgerEntry.Kind.RETURN_RECOVERY,
+    LedgerEntry.Kind.CLAWBACK,
+    LedgerEntry.Kind.CLAWBACK_INTEREST,
+)
+
+
+# --- JB-7: annual bank evaluation (RP-20) and revocation (RP-22) ----------------------------
+
+
+def _evaluated_members(year: int) -> list[Member]:
+    """Scheme S members that belonged to their pool during ``year``: joined by its end and not
+    revoked before it began (a bank revoked by this year's own evaluation, in the next February,
+    stays in)."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    return list(
+        Member.objects.filter(pool__scheme=S, joined_on__lte=end)
+        .filter(Q(revoked_on__isnull=True) | Q(revoked_on__gte=start))
+        .select_related("pool")
+        .order_by("pool_id", "pk")
+    )
+
+
+def _bank_figures(year: int, pool_ids) -> dict[tuple[int, int], dict]:
+    """RP-20 A and N of ``year`` and of the year before, per (pool, bank), in one GROUP BY over
+    the loan projects disbursed in the two years (whatever library they are in now)."""
+    start = date(year, 1, 1)
+    in_year, in_prev = Q(disbursed_on__gte=start), Q(disbursed_on__lt=start)
+    rows = (
+        LoanProject.objects.filter(pool_id__in=pool_ids, disbursed_on__gte=date(year - 1, 1, 1),
+                                   disbursed_on__lte=date(year, 12, 31))
+        .values("pool_id", "bank_id")
+        .annotate(
+            amount=Sum("principal_yuan", filter=in_year, default=ZERO),
+            borrowers=Count("borrower_id", filter=in_year, distinct=True),
+            prev_amount=Sum("principal_yuan", filter=in_prev, default=ZERO),
+            prev_borrowers=Count("borrower_id", filter=in_prev, distinct=True),
+        )
+        .order_by()
+    )
+    return {(row["pool_id"], row["bank_id"]): row for row in rows}
+
+
+def bank_year_rows(members: list[Member], year: int) -> list[rules.BankYear]:
+    """The RP-20 input of ``rules.evaluate_banks`` for ``members`` (one query). A bank that was
+    not yet a member in the previous year has no previous figures (None), so no growth;
+    violations are not recorded anywhere yet (RP-21 has no model), so ``violation`` is False."""
+    figures = _bank_figures(year, {m.pool_id for m in members})
+    prev_end = date(year - 1, 12, 31)
+    rows = []
+    for member in members:
+        row = figures.get((member.pool_id, member.organisation_id), {})
+        was_member = member.joined_on <= prev_end
+        rows.append(
+            rules.BankYear(
+                id=str(member.pk),
+                amount=row.get("amount", ZERO),
+                borrowers=row.get("borrowers", 0),
+                prev_amount=row.get("prev_amount", ZERO) if was_member else None,
+                prev_borrowers=row.get("prev_borrowers", 0) if was_member else None,
+                violation=False,
+            )
+        )
+    return rows
+
+
+def _earlier_grades(member_ids, year: int, years: int) -> dict[int, dict[int, str]]:
+    """Grades of ``member_ids`` in the ``years - 1`` years before ``year`` (one query)."""
+    grades: dict[int, dict[int, str]] = {}
+    if years < 2 or not member_ids:
+        return grades
+    rows = BankEvaluation.objects.filter(
+        member_id__in=member_ids, year__gte=year - years + 1, year__lt=year
+    ).values_list("member_id", "year", "grade")
+    for member_id, y, grade in rows:
+        grades.setdefault(member_id, {})[y] = grade
+    return grades
+
+
+def banks_evaluate(*, year: int, on: date, run=None, actor: str, progress=None) -> dict:
+    """JB-7 for ``year`` run on ``on``: every Scheme S pool's member banks graded by
+    ``rules.evaluate_banks`` (the function of the preview API, with the rule set in force on
+    ``on`` as there) and stored as BankEvaluation, replacing the year's earlier rows; then RP-22:
+    a bank unqualified this year and the years before (``rules.revoked``) has its membership
+    revoked on ``on`` and may apply again on ``rules.may_reapply_on(on)``, audited. A bank
+    already revoked by an earlier run for this year keeps its dates."""
+    params = scheme_s_params(on)
+    members = _evaluated_members(year)
+    rows = bank_year_rows(members, year)
+    by_pool: dict[int, list[tuple[Member, rules.BankYear]]] = {}
+    for member, row in zip(members, rows, strict=True):
+        by_pool.setdefault(member.pool_id, []).append((member, row))
+    if progress:
+        progress(0, len(members))
+    replaced, _by_model = BankEvaluation.objects.filter(year=year, pool__scheme=S).delete()
+    evaluations, grade_of = [], {}
+    for pairs in by_pool.values():
+        grades = rules.evaluate_banks([row for _m, row in pairs], params)
+        for (member, row), result in zip(pairs, grades, strict=True):
+            grade_of[member.pk] = result.grade
+            evaluations.append(
+                BankEvaluation(
+                    pool_id=member.pool_id, year=year, member=member, amount=row.amount, borrowers=row.borrowers,
+                    prev_amount=row.prev_amount, prev_borrowers=row.prev_borrowers, growth=result.growth,
+                    rank_amount=result.amount_rank, rank_borrowers=result.borrowers_rank,
+                    rank_growth=result.growth_rank, violation=row.violation, grade=result.grade, job_run=run,
+                )
+            )
+    BankEvaluation.objects.bulk_create(evaluations, batch_size=CHUNK)
+    revoked = _revoke(members, grade_of, year=year, on=on, params=params, actor=actor)
+    if progress:
+        progress(len(members), len(members))
+    counts = Counter(grade_of.values())
+    return {
+        "pools": len(by_pool),
+        "banks_evaluated": len(evaluations),
+        **{grade: counts.get(grade, 0) for grade in rules.GRADES},
+        "revoked": revoked,
+        "replaced": replaced,
+    }
+
+
+def _revoke(members: list[Member], grade_of: dict[int, str], *, year: int, on: date,
+            params: rules.SchemeSParams, actor: str) -> int:
+    """RP-22 for the year's unqualified banks: one query for their earlier grades, one bulk
+    UPDATE and one bulk INSERT of audit events."""
+    years = params.revocation_unqualified_years
+    unqualified = [m for m in members if grade_of.get(m.pk) == "unqualified"]
+    earlier = _earlier_grades([m.pk for m in unqualified], year, years)
+    year_end = date(year, 12, 31)
+    changed, events = [], []
+    for member in unqualified:
+        if member.revoked_on is not None and member.revoked_on > year_end:
+            continue  # revoked already for this year's evaluation (JB-12: a re-run changes nothing)
+        history = [earlier.get(member.pk, {}).get(y) for y in range(year - years + 1, year)] + ["unqualified"]
+        if not rules.revoked(history, params):
+            continue
+        before = snapshot(member)
+        member.revoked_on = on
+        member.may_reapply_on = rules.may_reapply_on(on, params)
+        changed.append(member)
+        events.append(
+            AuditEvent(
+                actor=None, actor_label=actor[:150], organisation_id=member.pool.authority_id,
+                action=AuditEvent.Action.UPDATE, object_type=Member._meta.label_lower, object_id=str(member.pk),
+                summary=f"RP-22 revoked: unqualified {year - years + 1}–{year}; may apply again on "
+                f"{member.may_reapply_on.isoformat()}"[:255],
+                before=before, after=snapshot(member),
+            )
+        )
+    Member.objects.bulk_update(changed, ["revoked_on", "may_reapply_on"], batch_size=CHUNK)
+    AuditEvent.objects.bulk_create(events, batch_size=CHUNK)
+    return len(changed)
+
+
+# --- JB-6: half-year report (RP-23) -----------------------------------------------------------
+
+
+def _by_bank(queryset, pool: str, bank: str, **aggregates) -> dict[tuple[int, int], dict]:
+    rows = queryset.values(pool_key=F(pool), bank_key=F(bank)).annotate(**aggregates).order_by()
+    return {(row["pool_key"], row["bank_key"]): row for row in rows}
+
+
+def half_year_reports(*, period: str, start: date, end: date, run=None, progress=None) -> dict:
+    """JB-6 for the half-year ``period`` (``start`` … ``end``): per Scheme S member bank, claims
+    submitted (submitted_on in the half), approved (claims with a step to "approved" dated in the
+    half, a re-approval counted once), paid (claims with a payout booked in the half) and the
+    compensation paid, money returned (upgrade and recovery returns, claw-backs and their
+    interest booked in the half), gross recoveries received in the half and projects closed in
+    the half; as HalfYearReport, replacing the period's earlier rows. Seven queries and the
+    batched inserts, whatever the number of banks."""
+    in_scheme = Q(project__pool__scheme=S)
+    submitted = _by_bank(Claim.objects.filter(in_scheme, submitted_on__range=(start, end)),
+                         "project__pool_id", "project__bank_id", n=Count("pk"))
+    approved = _by_bank(
+        ClaimStep.objects.filter(claim__project__pool__scheme=S, new="approved", on__range=(start, end)),
+        "claim__project__pool_id", "claim__project__bank_id", n=Count("claim_id", distinct=True),
+    )
+    payout = Q(kind=LedgerEntry.Kind.PAYOUT)
+    ledger = _by_bank(
+        LedgerEntry.objects.filter(pool__scheme=S, claim__isnull=False, booked_on__range=(start, end)),
+        "pool_id", "claim__project__bank_id",
+        paid=Count("claim_id", filter=payout, distinct=True),
+        paid_amount=Sum("amount", filter=payout, default=ZERO),
+        returned=Sum("amount", filter=Q(kind__in=RETURN_KINDS), default=ZERO),
+    )
+    recoveries = _by_bank(
+        RecoveryReport.objects.filter(claim__project__pool__scheme=S, received_on__range=(start, end)),
+        "claim__project__pool_id", "claim__project__bank_id", gross=Sum("gross", default=ZERO),
+    )
+    closures = _by_bank(
+        LoanProject.objects.filter(pool__scheme=S, library=LP.Library.CLOSED, closed_on__range=(start, end)),
+        "pool_id", "bank_id", n=Count("pk"),
+    )
+    members = list(Member.objects.filter(pool__scheme=S, joined_on__lte=end).order_by("pool_id", "pk"))
+    if progress:
+        progress(0, len(members))
+    replaced, _by_model = HalfYearReport.objects.filter(period=period).delete()
+    reports = []
+    for member in members:
+        key = (member.pool_id, member.organisation_id)
+        money = ledger.get(key, {})
+        reports.append(
+            HalfYearReport(
+                pool_id=member.pool_id, period=period, member=member,
+                claims_submitted=submitted.get(key, {}).get("n", 0),
+                claims_approved=approved.get(key, {}).get("n", 0),
+                claims_paid=money.get("paid", 0),
+                paid_amount=-money.get("paid_amount", ZERO),  # payouts are booked negative
+                returned_amount=money.get("returned", ZERO),
+                recoveries_gross=recoveries.get(key, {}).get("gross", ZERO),
+                closures=closures.get(key, {}).get("n", 0),
+                job_run=run,
+            )
+        )
+    HalfYearReport.objects.bulk_create(reports, batch_size=CHUNK)
+    if progress:
+        progress(len(members), len(members))
+    return {"reports": len(reports), "replaced_reports": replaced}
+
+
+# --- JB-5, riskpool part: automatic closure (RP-18) and entries per bank ---------------------
+
+
+def auto_close_cutoff(on: date, params: rules.SchemeSParams) -> date:
+    """The latest maturity whose ``rules.auto_close_on`` is on or before ``on``, so the closure
+    is one range condition on an indexed column; ``auto_close_on`` never decreases with the
+    maturity, so every earlier maturity is due too."""
+    day = rules.add_months(on, -params.auto_closure_months)
+    while rules.auto_close_on(day + timedelta(days=1), params) <= on:
+        day += timedelta(days=1)
+    while rules.auto_close_on(day, params) > on:
+        day -= timedelta(days=1)
+    return day
+
+
+def loans_auto_close(*, on: date) -> int:
+    """RP-18: Scheme S projects still in the loan library, not non-performing, with no live
+    claim, whose automatic-closure date has come by ``on``: closed on ``on`` because of RP-18,
+    in one UPDATE. Running it again the same day closes nothing more."""
+    cutoff = auto_close_cutoff(on, scheme_s_params(on))
+    live_claim = Claim.objects.filter(project_id=OuterRef("pk")).exclude(state__in=DEAD_CLAIM_STATES)
+    return (
+        LoanProject.objects.filter(pool__scheme=S, library=LP.Library.LOAN, maturity_on__lte=cutoff)
+        .exclude(classification__in=LP.NPL_CLASSES)
+        .exclude(Exists(live_claim))
+        .update(library=LP.Library.CLOSED, closed_on=on, closed_reason=LP.ClosedReason.AUTO)
+    )
+
+
+def entries_per_bank(*, start: date, end: date) -> dict[str, int]:
+    """RP-6 report: Scheme S projects entered from ``start`` to ``end`` per pool and bank
+    ("<pool id>/<bank id>": count), one GROUP BY."""
+    rows = (
+        LoanProject.objects.filter(pool__scheme=S, entered_on__range=(start, end))
+        .values("pool_id", "bank_id")
+        .annotate(n=Count("pk"))
+        .order_by("pool_id", "bank_id")
+    )
+    return {f"{row['pool_id']}/{row['bank_id']}": row["n"] for row in rows}
