@@ -5,7 +5,6 @@ organisation's row answers 404; ``RuleViolation`` becomes 400 (``Conflict`` 409)
 """
 from __future__ import annotations
 
-from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
@@ -15,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.errors import errors_response, flatten_errors
+from core.api.viewsets import SelectorViewSet, parsed, url_id
 from core.calendar import shanghai_today
 from core.models import Organisation
 from guarantees import rules, selectors, services
@@ -37,18 +37,6 @@ def _responses(ok: dict, *codes: int) -> dict:
     return {**ok, **{code: _ERRORS[code] for code in (401, *codes)}}
 
 
-def _id(value) -> int:
-    """A URL id as an int; anything else is simply not found."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None
-
-
-def _parsed(serializer_class, request, **kwargs):
-    serializer = serializer_class(data=request.data, context={"request": request}, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer
 
 
 # --- allocation preview -----------------------------------------------------------------------
@@ -80,7 +68,7 @@ class AllocateView(APIView):
     def post(self, request):
         """Split ``base`` among the parties. A split that breaks GU-2 is still computed (200,
         ``compliant: false``); one that cannot be computed (GU-1) answers 400."""
-        data = _parsed(s.AllocateSerializer, request).validated_data
+        data = parsed(s.AllocateSerializer, request).validated_data
         split = rules.parse_split(data["shares"])
         violations = rules.check_minimum_shares(split, services.guarantee_params(shanghai_today()))
         parts = rules.allocate(data["base"], split)
@@ -102,29 +90,22 @@ class AllocateView(APIView):
         request=s.AgreementUpdateSerializer, responses=_responses({200: s.AgreementSerializer}, 400, 403, 404)
     ),
 )
-class AgreementViewSet(viewsets.GenericViewSet):
+class AgreementViewSet(SelectorViewSet):
     """银担合作协议 with their risk-sharing splits (GU-1, GU-2)."""
 
     queryset = Agreement.objects.none()
     serializer_class = s.AgreementSerializer
     filterset_class = AgreementFilter
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Agreement.objects.none()
-        return selectors.agreement_list(user=self.request.user)
-
-    def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(s.AgreementSerializer(page, many=True).data)
+    list_selector = staticmethod(selectors.agreement_list)
+    get_selector = staticmethod(lambda user, pk: selectors.agreement_get_for_user(user=user, agreement_id=pk))
 
     def retrieve(self, request, pk=None):
-        agreement = selectors.agreement_get_for_user(user=request.user, agreement_id=_id(pk))
-        return Response(s.AgreementSerializer(agreement).data)
+        return Response(s.AgreementSerializer(self._get(pk)).data)
 
     def create(self, request):
         """Record an agreement of your own guarantee firm; a GU-2 breach is stored, flagged."""
-        data = _parsed(s.AgreementCreateSerializer, request).validated_data
+        data = parsed(s.AgreementCreateSerializer, request).validated_data
         firm = request.user.organisation
         if firm is None:
             raise exceptions.PermissionDenied(_("Only a guarantee firm's operators can record its agreements."))
@@ -132,8 +113,8 @@ class AgreementViewSet(viewsets.GenericViewSet):
         return Response(s.AgreementSerializer(agreement).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
-        agreement = selectors.agreement_get_for_user(user=request.user, agreement_id=_id(pk))
-        data = _parsed(s.AgreementUpdateSerializer, request, partial=True).validated_data
+        agreement = self._get(pk)
+        data = parsed(s.AgreementUpdateSerializer, request, partial=True).validated_data
         agreement = services.agreement_update(user=request.user, agreement=agreement, **data)
         return Response(s.AgreementSerializer(agreement).data)
 
@@ -146,31 +127,23 @@ class AgreementViewSet(viewsets.GenericViewSet):
     retrieve=extend_schema(responses=_responses({200: s.GuaranteeSerializer}, 404)),
     create=extend_schema(request=s.GuaranteeCreateSerializer, responses=_responses({201: s.GuaranteeSerializer}, 400, 403)),
 )
-class GuaranteeViewSet(viewsets.GenericViewSet):
+class GuaranteeViewSet(SelectorViewSet):
     """担保业务: guaranteed loans (GU-5 fee caps flagged, GU-12 forbidden business refused)."""
 
     queryset = Guarantee.objects.none()
     serializer_class = s.GuaranteeSerializer
     filterset_class = GuaranteeFilter
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Guarantee.objects.none()
-        return selectors.guarantee_list(user=self.request.user)
+    list_selector = staticmethod(selectors.guarantee_list)
+    get_selector = staticmethod(lambda user, pk: selectors.guarantee_get_for_user(user=user, guarantee_id=pk))
 
-    def _get(self, pk) -> Guarantee:
-        return selectors.guarantee_get_for_user(user=self.request.user, guarantee_id=_id(pk))
-
-    def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(s.GuaranteeSerializer(page, many=True).data)
 
     def retrieve(self, request, pk=None):
         return Response(s.GuaranteeSerializer(self._get(pk)).data)
 
     def create(self, request):
         """Record a guarantee under one of your agreements, with its borrower."""
-        agreement, borrower, data = _parsed(s.GuaranteeCreateSerializer, request).service_arguments()
+        agreement, borrower, data = parsed(s.GuaranteeCreateSerializer, request).service_arguments()
         guarantee = services.guarantee_create(user=request.user, agreement=agreement, borrower=borrower, data=data)
         return Response(s.GuaranteeSerializer(guarantee).data, status=status.HTTP_201_CREATED)
 
@@ -229,7 +202,7 @@ class GuaranteeViewSet(viewsets.GenericViewSet):
     def release(self, request, pk=None):
         """解保: the loan is repaid and the liability ends."""
         guarantee = self._get(pk)
-        data = _parsed(s.ReleaseSerializer, request).validated_data
+        data = parsed(s.ReleaseSerializer, request).validated_data
         guarantee = services.guarantee_release(user=request.user, guarantee=guarantee, **data)
         return Response(s.GuaranteeSerializer(guarantee).data)
 
@@ -241,7 +214,7 @@ class GuaranteeViewSet(viewsets.GenericViewSet):
     def mark_default(self, request, pk=None):
         """逾期: the loss is allocated (GU-3) and the compensation falls due after the grace period (GU-4)."""
         guarantee = self._get(pk)
-        data = _parsed(s.DefaultSerializer, request).validated_data
+        data = parsed(s.DefaultSerializer, request).validated_data
         compensation = services.guarantee_default(user=request.user, guarantee=guarantee, **data)
         return Response(s.CompensationDetailSerializer(compensation).data, status=status.HTTP_201_CREATED)
 
@@ -253,25 +226,19 @@ class GuaranteeViewSet(viewsets.GenericViewSet):
     list=extend_schema(responses=_responses({200: s.CompensationSerializer(many=True)}, 400)),
     retrieve=extend_schema(responses=_responses({200: s.CompensationDetailSerializer}, 404)),
 )
-class CompensationViewSet(viewsets.GenericViewSet):
+class CompensationViewSet(SelectorViewSet):
     """代偿 with the loss allocation (GU-3), due date (GU-4), recoveries and write-off (GU-13)."""
 
     queryset = Compensation.objects.none()
     serializer_class = s.CompensationSerializer
     filterset_class = CompensationFilter
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Compensation.objects.none()
-        return selectors.compensation_list(user=self.request.user)
+    list_selector = staticmethod(selectors.compensation_list)
+    get_selector = staticmethod(lambda user, pk: selectors.compensation_get_for_user(user=user, compensation_id=pk))
 
-    def _get(self, pk) -> Compensation:
-        return selectors.compensation_get_for_user(user=self.request.user, compensation_id=_id(pk))
 
-    def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        context = {"today": shanghai_today()}
-        return self.get_paginated_response(s.CompensationSerializer(page, many=True, context=context).data)
+    def list_context(self) -> dict:
+        return {"today": shanghai_today()}
 
     def retrieve(self, request, pk=None):
         return Response(s.CompensationDetailSerializer(self._get(pk)).data)
@@ -281,7 +248,7 @@ class CompensationViewSet(viewsets.GenericViewSet):
     def pay(self, request, pk=None):
         """代偿: the firm pays the bank all but the bank's own part."""
         compensation = self._get(pk)
-        data = _parsed(s.PaySerializer, request).validated_data
+        data = parsed(s.PaySerializer, request).validated_data
         compensation = services.compensation_pay(user=request.user, compensation=compensation, **data)
         return Response(s.CompensationDetailSerializer(compensation).data)
 
@@ -293,7 +260,7 @@ class CompensationViewSet(viewsets.GenericViewSet):
     def record_action(self, request, pk=None):
         """Record a recovery effort (needed before a write-off, GU-13)."""
         compensation = self._get(pk)
-        data = _parsed(s.RecoveryActionInputSerializer, request).validated_data
+        data = parsed(s.RecoveryActionInputSerializer, request).validated_data
         recovery_action = services.recovery_action_record(user=request.user, compensation=compensation, **data)
         return Response(s.RecoveryActionSerializer(recovery_action).data, status=status.HTTP_201_CREATED)
 
@@ -305,7 +272,7 @@ class CompensationViewSet(viewsets.GenericViewSet):
     def record_recovery(self, request, pk=None):
         """追偿回收: the net is shared back by the split, also after a write-off (GU-13)."""
         compensation = self._get(pk)
-        data = _parsed(s.RecoveryInputSerializer, request).validated_data
+        data = parsed(s.RecoveryInputSerializer, request).validated_data
         recovery = services.recovery_record(user=request.user, compensation=compensation, **data)
         return Response(s.RecoverySerializer(recovery).data, status=status.HTTP_201_CREATED)
 
@@ -314,7 +281,7 @@ class CompensationViewSet(viewsets.GenericViewSet):
     def write_off(self, request, pk=None):
         """核销: only once recovery efforts are recorded (GU-13)."""
         compensation = self._get(pk)
-        data = _parsed(s.WriteOffSerializer, request).validated_data
+        data = parsed(s.WriteOffSerializer, request).validated_data
         compensation = services.compensation_write_off(user=request.user, compensation=compensation, **data)
         return Response(s.CompensationDetailSerializer(compensation).data)
 
@@ -331,8 +298,8 @@ class FirmViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="net-assets", url_name="net-assets")
     def net_assets(self, request, pk=None):
         """净资产 at a period end, GU-8's denominator; a second report for the same date replaces it."""
-        firm = selectors.firm_get_for_user(user=request.user, firm_id=_id(pk))
-        data = _parsed(s.NetAssetsInputSerializer, request).validated_data
+        firm = selectors.firm_get_for_user(user=request.user, firm_id=url_id(pk))
+        data = parsed(s.NetAssetsInputSerializer, request).validated_data
         row = services.net_assets_record(user=request.user, firm=firm, **data)
         return Response(s.NetAssetsSerializer(row).data)
 

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.http import Http404
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, status, viewsets
+from rest_framework import exceptions, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -30,6 +29,7 @@ from rest_framework.views import APIView
 
 from core import calendar as working_days
 from core.api.errors import errors_response, flatten_errors
+from core.api.viewsets import SelectorViewSet, parsed, url_id
 from core.errors import Problem, RuleViolation
 from core.models import Organisation
 from core.rates import to_yuan
@@ -241,18 +241,6 @@ class IsPoolParty(BasePermission):
         return org is not None and org.kind in POOL_PARTIES
 
 
-def _id(value) -> int:
-    """A URL or body id as an int; anything else is simply not found."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None
-
-
-def _parsed(serializer_class, request, **kwargs):
-    serializer = serializer_class(data=request.data, context={"request": request}, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer
 
 
 def _member_pool(user, pool_id) -> Pool:
@@ -260,7 +248,7 @@ def _member_pool(user, pool_id) -> Pool:
     the pool is looked at; a pool the bank is not a member of answers 404."""
     if not user.has_role(*services.BANK_ROLES):
         raise exceptions.PermissionDenied(_t("Only a member bank's operator can enter loans."))
-    return selectors.pool_get_for_bank(user=user, pool_id=_id(pool_id))
+    return selectors.pool_get_for_bank(user=user, pool_id=url_id(pool_id))
 
 
 def _today():
@@ -273,7 +261,7 @@ def _today():
     create=extend_schema(request=s.LoanProjectCreateSerializer,
                          responses=_row_responses({201: s.LoanProjectDetailSerializer}, 400, 404, 409)),
 )
-class LoanProjectViewSet(viewsets.GenericViewSet):
+class LoanProjectViewSet(SelectorViewSet):
     """贷款项目: the loans a member bank entered (RP-5, RP-6, RP-22), their library and five-category
     classification (RP-14, RP-15)."""
 
@@ -282,17 +270,9 @@ class LoanProjectViewSet(viewsets.GenericViewSet):
     filterset_class = LoanProjectFilter
     permission_classes = [IsPoolParty]
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return LoanProject.objects.none()
-        return selectors.project_list(user=self.request.user)
+    list_selector = staticmethod(selectors.project_list)
+    get_selector = staticmethod(lambda user, pk: selectors.project_get_for_user(user=user, project_id=pk))
 
-    def _get(self, pk) -> LoanProject:
-        return selectors.project_get_for_user(user=self.request.user, project_id=_id(pk))
-
-    def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(s.LoanProjectSerializer(page, many=True).data)
 
     def retrieve(self, request, pk=None):
         return Response(s.LoanProjectDetailSerializer(self._get(pk)).data)
@@ -300,7 +280,7 @@ class LoanProjectViewSet(viewsets.GenericViewSet):
     def create(self, request):
         """贷款项目入库: enter one loan of your bank, today. RP-6 refuses an entry after the 15th
         working day of the quarter after disbursement, naming the deadline."""
-        serializer = _parsed(s.LoanProjectCreateSerializer, request)
+        serializer = parsed(s.LoanProjectCreateSerializer, request)
         pool = _member_pool(request.user, serializer.validated_data["pool"])
         borrower, data = serializer.service_arguments()
         project = services.project_register(user=request.user, pool=pool, borrower=borrower, data=data)
@@ -312,7 +292,7 @@ class LoanProjectViewSet(viewsets.GenericViewSet):
     def bulk(self, request):
         """Enter many loans, all or none. Every error of every item is listed, each with the
         item's position as ``row`` (from 1), its field and rule id."""
-        envelope = _parsed(s.LoanProjectBulkSerializer, request).validated_data
+        envelope = parsed(s.LoanProjectBulkSerializer, request).validated_data
         pool = _member_pool(request.user, envelope["pool"])
         rows = []
         for row, item in enumerate(envelope["projects"], start=1):
@@ -338,7 +318,7 @@ class LoanProjectViewSet(viewsets.GenericViewSet):
         class dated before entry means never compensated (RP-6); the bank's NPL ratio is
         recomputed (RP-15) and held claims released when it is back under the gate."""
         project = self._get(pk)
-        data = _parsed(s.ClassifySerializer, request).validated_data
+        data = parsed(s.ClassifySerializer, request).validated_data
         project = services.project_classify(user=request.user, project=project, **data)
         return Response(s.LoanProjectDetailSerializer(project).data)
 
@@ -349,7 +329,7 @@ class LoanProjectViewSet(viewsets.GenericViewSet):
     create=extend_schema(request=s.ClaimCreateSerializer,
                          responses=_row_responses({201: s.ClaimDetailSerializer}, 400, 404, 409)),
 )
-class ClaimViewSet(viewsets.GenericViewSet):
+class ClaimViewSet(SelectorViewSet):
     """风险补偿申请 through the RP-16 workflow: the bank's steps. The reviewer's, treasurer's and
     authority's steps are on the web pages."""
 
@@ -358,20 +338,12 @@ class ClaimViewSet(viewsets.GenericViewSet):
     filterset_class = ClaimFilter
     permission_classes = [IsPoolParty]
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Claim.objects.none()
-        return selectors.claim_list(user=self.request.user)
+    list_selector = staticmethod(selectors.claim_list)
+    get_selector = staticmethod(lambda user, pk: selectors.claim_get_for_user(user=user, claim_id=pk))
 
-    def _get(self, pk) -> Claim:
-        return selectors.claim_get_for_user(user=self.request.user, claim_id=_id(pk))
 
     def _detail(self, claim: Claim, code=status.HTTP_200_OK) -> Response:
         return Response(s.ClaimDetailSerializer(self._get(claim.pk)).data, status=code)
-
-    def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(s.ClaimSerializer(page, many=True).data)
 
     def retrieve(self, request, pk=None):
         """The claim with each rule's result, its steps, documents, recoveries and the deadline
@@ -382,8 +354,8 @@ class ClaimViewSet(viewsets.GenericViewSet):
         """提交: claim on one of your non-performing loans, today. Refused (400) with every
         failing rule (RP-3 … RP-14, RP-24); held while the bank's NPL ratio is above 3% (RP-15).
         Add documents afterwards only where a step asks for them (RP-16 step 5)."""
-        data = dict(_parsed(s.ClaimCreateSerializer, request).validated_data)
-        project = selectors.project_get_for_user(user=request.user, project_id=_id(data.pop("project")))
+        data = dict(parsed(s.ClaimCreateSerializer, request).validated_data)
+        project = selectors.project_get_for_user(user=request.user, project_id=url_id(data.pop("project")))
         claim = services.claim_submit(user=request.user, project=project, submitted_on=_today(), **data)
         return self._detail(claim, status.HTTP_201_CREATED)
 
@@ -395,7 +367,7 @@ class ClaimViewSet(viewsets.GenericViewSet):
         ``file``). Its type is judged by content, not name: PDF, JPEG or PNG, at most 10 MB.
         With all four the treasurer owes the payment."""
         claim = self._get(pk)
-        data = _parsed(s.ClaimDocumentUploadSerializer, request).validated_data
+        data = parsed(s.ClaimDocumentUploadSerializer, request).validated_data
         claim = services.claim_documents_upload(user=request.user, claim=claim, files=[(data["kind"], data["file"])],
                                                 on=_today())
         return self._detail(claim, status.HTTP_201_CREATED)
@@ -405,7 +377,7 @@ class ClaimViewSet(viewsets.GenericViewSet):
     def re_review(self, request, pk=None):
         """复核 (RP-16 step 2): ask once for a rejected claim to be decided again."""
         claim = self._get(pk)
-        note = _parsed(s.ClaimNoteSerializer, request).validated_data["note"]
+        note = parsed(s.ClaimNoteSerializer, request).validated_data["note"]
         return self._detail(services.claim_request_re_review(user=request.user, claim=claim, on=_today(), note=note))
 
     @extend_schema(request=s.ClaimNoteSerializer, responses=_row_responses({200: s.ClaimDetailSerializer}, 400, 404, 409))
@@ -413,7 +385,7 @@ class ClaimViewSet(viewsets.GenericViewSet):
     def withdraw(self, request, pk=None):
         """Withdraw the claim before it is approved."""
         claim = self._get(pk)
-        note = _parsed(s.ClaimNoteSerializer, request).validated_data["note"]
+        note = parsed(s.ClaimNoteSerializer, request).validated_data["note"]
         return self._detail(services.claim_withdraw(user=request.user, claim=claim, on=_today(), note=note))
 
     @extend_schema(request=None, responses=_row_responses({200: s.ClaimDetailSerializer}, 404, 409))
@@ -429,7 +401,7 @@ class ClaimViewSet(viewsets.GenericViewSet):
         """上调 (RP-16 8a): the loan was reclassified normal or special mention; what is not yet
         returned goes back to the pool and the project to the loan library."""
         claim = self._get(pk)
-        key = _parsed(s.IdempotencySerializer, request).validated_data["idempotency_key"]
+        key = parsed(s.IdempotencySerializer, request).validated_data["idempotency_key"]
         return self._detail(services.claim_upgrade(user=request.user, claim=claim, on=_today(), idempotency_key=key))
 
     @extend_schema(request=s.RecoveryReportInputSerializer, responses=_row_responses({201: s.RecoveryReportSerializer}, 400, 404, 409))
@@ -438,7 +410,7 @@ class ClaimViewSet(viewsets.GenericViewSet):
         """清收 (RP-16 8b, RP-17): report a gross recovery; gross × ratio goes back to the pool,
         never more in total than was paid."""
         claim = self._get(pk)
-        data = _parsed(s.RecoveryReportInputSerializer, request).validated_data
+        data = parsed(s.RecoveryReportInputSerializer, request).validated_data
         report = services.recovery_report(user=request.user, claim=claim, on=_today(), **data)
         return Response(s.RecoveryReportSerializer(report).data, status=status.HTTP_201_CREATED)
 
@@ -447,5 +419,5 @@ class ClaimViewSet(viewsets.GenericViewSet):
     def closure_request(self, request, pk=None):
         """核销结项 (RP-16 8c): after write-off or loss confirmation, apply to close."""
         claim = self._get(pk)
-        note = _parsed(s.ClaimNoteSerializer, request).validated_data["note"]
+        note = parsed(s.ClaimNoteSerializer, request).validated_data["note"]
         return self._detail(services.claim_closure_request(user=request.user, claim=claim, on=_today(), note=note))

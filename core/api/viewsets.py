@@ -1,0 +1,44 @@
+"""What every app's REST endpoints share: ids from URLs, parsing, and viewsets that read only
+through the app's scoped selectors (so another organisation's row is a 404 everywhere)."""
+from __future__ import annotations
+
+from django.http import Http404
+from rest_framework import viewsets
+
+
+def url_id(value) -> int:
+    """A URL or body id as an int; anything else is simply not found."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
+def parsed(serializer_class, request, **kwargs):
+    """The request body validated by ``serializer_class`` (a 400 in the project's shape if not)."""
+    serializer = serializer_class(data=request.data, context={"request": request}, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer
+
+
+class SelectorViewSet(viewsets.GenericViewSet):
+    """Lists through ``list_selector(user=…)`` and fetches one row through
+    ``get_selector(user, id)``; subclasses name the two selectors and the list serializer."""
+
+    list_selector = None  # staticmethod: (user=…) -> QuerySet scoped to the user
+    get_selector = None  # staticmethod: (user, id) -> row, 404 for a row the user may not see
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular builds the schema without a user
+            return self.queryset.none()
+        return self.list_selector(user=self.request.user)
+
+    def _get(self, pk):
+        return self.get_selector(self.request.user, url_id(pk))
+
+    def list_context(self) -> dict:
+        return {}
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer_class()(page, many=True, context=self.list_context()).data)
