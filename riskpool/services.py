@@ -17,7 +17,7 @@ from core import calendar as core_calendar
 from core.audit import audit, snapshot
 from core.calendar import shanghai_today
 from core.errors import Conflict, Problem, RuleViolation
-from core.models import AuditEvent, Organisation, RuleSet
+from core.models import AuditEvent, LprRate, Organisation, RuleSet
 from core.rates import lpr_on, to_yuan
 from core.rulesets import rule_params
 from core.services import require_member
@@ -36,6 +36,8 @@ from riskpool.models import (
     Objection,
     Pool,
     RecoveryReport,
+    SpecialListEntry,
+    Violation,
 )
 
 INFLOWS = {
@@ -494,6 +496,22 @@ def _store_documents(claim: Claim, files, user) -> list[ClaimDocument]:
     return stored
 
 
+def special_ratio(project: LoanProject, on: date) -> Decimal | None:
+    """RP-12: the ratio of the special-list entry of the project's pool valid on ``on`` for its
+    borrower (by unified social credit code) or, failing that, for the borrower's industry;
+    None when the borrower is on no valid entry. The latest entry wins."""
+    borrower = project.borrower
+    match = Q(industry=borrower.industry) if borrower.industry else Q(pk__in=[])
+    if borrower.id_kind == borrower.IdKind.CREDIT_CODE and borrower.id_number:
+        match |= Q(credit_code=borrower.id_number.upper())
+    entries = (
+        SpecialListEntry.objects.filter(match, pool_id=project.pool_id, valid_from__lte=on)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+        .order_by("industry", "-valid_from", "-id")  # "" first: a credit-code entry beats an industry one
+    )
+    return entries.values_list("ratio", flat=True).first()
+
+
 @transaction.atomic
 def claim_submit(*, user, project: LoanProject, submitted_on: date, outstanding_principal, credit_report_on: date,
                  documents=()) -> Claim:
@@ -523,7 +541,8 @@ def claim_submit(*, user, project: LoanProject, submitted_on: date, outstanding_
         entered_on=project.entered_on, submitted_on=submitted_on, credit_report_on=credit_report_on,
     )
     rate = None if project.currency == "CNY" else project.principal_yuan / project.principal
-    result = rules.quote(data, params=params, lpr_percent=lpr, calendar=core_calendar, rate_to_yuan=rate)
+    result = rules.quote(data, params=params, lpr_percent=lpr, calendar=core_calendar, rate_to_yuan=rate,
+                         special_ratio=special_ratio(project, npl_on))
     if not result.eligible:
         failing = [Problem(r.rule, r.message) for r in result.reasons if r.outcome == rules.FAIL]
         raise RuleViolation.many(failing or [Problem("RP-8", _("No compensation ratio applies."))])
@@ -810,3 +829,84 @@ def claim_withdraw(*, user, claim: Claim, on: date, note: str = "") -> Claim:
     claim = _locked(claim)
     require_member(user, claim.project.bank, *BANK_ROLES)
     return _move(claim, "withdrawn", user=user, on=on, note=note, held_reason="")
+
+
+# --- violations (RP-21) --------------------------------------------------------------------
+
+
+def lpr_segments(start: date, end: date) -> list[tuple[date, Decimal]]:
+    """RP-21: the 1-year LPR as (effective date, percent) pairs: the rate in force on ``start``
+    and every change after it up to ``end`` (two queries). No rate in force on ``start`` gives
+    an empty first part, which ``rules.clawback_interest`` refuses naming RP-21."""
+    rows = LprRate.objects.filter(term=LprRate.Term.ONE_YEAR)
+    first = rows.filter(effective_on__lte=start).order_by("-effective_on").values_list("effective_on", "rate_percent")
+    later = rows.filter(effective_on__gt=start, effective_on__lte=end).order_by("effective_on")
+    return list(first[:1]) + list(later.values_list("effective_on", "rate_percent"))
+
+
+@transaction.atomic
+def violation_record(*, user, member: Member, kind: str, recorded_on: date, description: str = "", claims=(),
+                     returned_on: date, revoke: bool = False, idempotency_key: str) -> Violation:
+    """违规处理 (RP-21, 第二十八条): the pool's authority records a violation of a member bank. For each
+    affected claim, the compensation not yet returned is clawed back (CLAWBACK) with interest for
+    the same period at the 1-year LPR from the payout to ``returned_on`` (CLAWBACK_INTEREST);
+    membership may be revoked (RP-22 gives the date the bank may apply again). A repeated
+    request with the same key returns the first violation and books nothing again."""
+    pool = member.pool
+    require_member(user, pool.authority, "authority_admin")
+    if kind not in Violation.Kind.values:
+        raise RuleViolation("RP-21", _("Unknown kind of violation."), "kind")
+    if not idempotency_key:
+        raise RuleViolation("RP-21", _("An idempotency key is required."), "idempotency_key")
+    existing = Violation.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        if existing.member_id != member.pk:
+            raise Conflict("RP-21", _("This idempotency key was already used for another violation."),
+                           "idempotency_key")
+        return existing
+    claim_ids = {claim.pk for claim in claims}
+    locked = list(
+        Claim.objects.select_for_update(of=("self",)).select_related("project").filter(pk__in=claim_ids).order_by("pk")
+    )
+    if len(locked) != len(claim_ids) or any(
+        c.project.pool_id != pool.pk or c.project.bank_id != member.organisation_id for c in locked
+    ):
+        raise RuleViolation("RP-21", _("Only claims of this bank in this pool can be part of the violation."),
+                            "claims")
+    violation = Violation.objects.create(
+        pool=pool, member=member, kind=kind, recorded_on=recorded_on, description=description,
+        revoke_membership=bool(revoke), recorded_by=user if getattr(user, "pk", None) else None,
+        idempotency_key=idempotency_key,
+    )
+    violation.claims.set(locked)
+    owed = [(c, c.paid_amount - c.returned_amount) for c in locked if c.paid_on and c.paid_amount > c.returned_amount]
+    segments = lpr_segments(min(c.paid_on for c, _p in owed), returned_on) if owed else []
+    total_principal = total_interest = Decimal("0")
+    for claim, principal in owed:
+        interest = rules.clawback_interest(principal, segments, claim.paid_on, returned_on)
+        note = f"RP-21 violation {violation.pk}, claim {claim.pk}"
+        ledger_post(user=user, pool=pool, kind=LedgerEntry.Kind.CLAWBACK, amount=principal, booked_on=returned_on,
+                    claim=claim, idempotency_key=f"{idempotency_key}:{claim.pk}:principal", note=note)
+        if interest > 0:
+            ledger_post(user=user, pool=pool, kind=LedgerEntry.Kind.CLAWBACK_INTEREST, amount=interest,
+                        booked_on=returned_on, claim=claim, idempotency_key=f"{idempotency_key}:{claim.pk}:interest",
+                        note=note)
+        before = snapshot(claim)
+        claim.returned_amount += principal
+        Claim.objects.filter(pk=claim.pk).update(returned_amount=claim.returned_amount)
+        audit(actor=user, action=AuditEvent.Action.UPDATE, instance=claim, organisation=pool.authority,
+              before=before, summary=f"RP-21 claw-back {principal} + interest {interest}")
+        total_principal += principal
+        total_interest += interest
+    violation.clawback_principal, violation.clawback_interest = total_principal, total_interest
+    violation.save(update_fields=["clawback_principal", "clawback_interest"])
+    audit(actor=user, action=AuditEvent.Action.CREATE, instance=violation, organisation=pool.authority,
+          summary=f"RP-21 {kind}: claw-back {total_principal} + interest {total_interest}")
+    if revoke and member.revoked_on is None:
+        before = snapshot(member)
+        member.revoked_on = recorded_on
+        member.may_reapply_on = rules.may_reapply_on(recorded_on, scheme_s_params(recorded_on))
+        member.save(update_fields=["revoked_on", "may_reapply_on"])
+        audit(actor=user, action=AuditEvent.Action.UPDATE, instance=member, organisation=pool.authority,
+              before=before, summary=f"RP-21 revoked on {recorded_on.isoformat()}")
+    return violation

@@ -26,6 +26,7 @@ from riskpool.models import (
     Member,
     Pool,
     RecoveryReport,
+    Violation,
 )
 from riskpool.services import scheme_s_params
 
@@ -83,9 +84,13 @@ def _bank_figures(year: int, pool_ids) -> dict[tuple[int, int], dict]:
 
 def bank_year_rows(members: list[Member], year: int) -> list[rules.BankYear]:
     """The RP-20 input of ``rules.evaluate_banks`` for ``members`` (one query). A bank that was
-    not yet a member in the previous year has no previous figures (None), so no growth;
-    violations are not recorded anywhere yet (RP-21 has no model), so ``violation`` is False."""
+    not yet a member in the previous year has no previous figures (None), so no growth; a bank
+    with a Violation (RP-21) recorded in the year has ``violation`` True (one more query)."""
     figures = _bank_figures(year, {m.pool_id for m in members})
+    violators = set(
+        Violation.objects.filter(member_id__in=[m.pk for m in members], recorded_on__year=year)
+        .values_list("member_id", flat=True).distinct()
+    )
     prev_end = date(year - 1, 12, 31)
     rows = []
     for member in members:
@@ -98,7 +103,7 @@ def bank_year_rows(members: list[Member], year: int) -> list[rules.BankYear]:
                 borrowers=row.get("borrowers", 0),
                 prev_amount=row.get("prev_amount", ZERO) if was_member else None,
                 prev_borrowers=row.get("prev_borrowers", 0) if was_member else None,
-                violation=False,
+                violation=member.pk in violators,
             )
         )
     return rows

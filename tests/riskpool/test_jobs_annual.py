@@ -17,7 +17,16 @@ from core.jobs import get_job, job_run
 from core.models import AuditEvent, JobRun, Organisation
 from guarantees.models import FirmIndicatorSnapshot
 from riskpool import rules
-from riskpool.models import BankEvaluation, ClaimStep, HalfYearReport, LedgerEntry, LoanProject, Member, RecoveryReport
+from riskpool.models import (
+    BankEvaluation,
+    ClaimStep,
+    HalfYearReport,
+    LedgerEntry,
+    LoanProject,
+    Member,
+    RecoveryReport,
+    Violation,
+)
 from riskpool.services_reports import auto_close_cutoff
 from tests.factories import ClaimFactory, LoanProjectFactory, MemberFactory, OrganisationFactory, PoolFactory
 
@@ -132,6 +141,19 @@ def test_jb7_rp20_grades_are_those_of_evaluate_banks_on_the_same_figures(banks, 
     assert run.counts["banks_evaluated"] == 5 and run.counts["unqualified"] == 1 and run.counts["good"] == 1
     # only one unqualified year so far (2024 not evaluated): nobody revoked
     assert run.counts["revoked"] == 0 and reload(x).revoked_on is None
+
+
+def test_jb7_rp20_rp21_a_violation_recorded_in_the_year_grades_the_bank_unqualified(banks, on_day):
+    y, z = banks["y"], banks["z"]
+    Violation.objects.create(pool=banks["pool"], member=y, kind="duplicate_claim", recorded_on=date(2025, 11, 3))
+    Violation.objects.create(pool=banks["pool"], member=z, kind="misuse", recorded_on=date(2024, 12, 31))  # last year
+    on_day(date(2026, 2, 20))
+    run = job_run(job_id="JB-7", period="2025", trigger=COMMAND)
+
+    stored = evaluations(2025)
+    assert (stored[y.pk].violation, stored[y.pk].grade) == (True, "unqualified")  # "good" on its figures
+    assert (stored[z.pk].violation, stored[z.pk].grade) == (False, "qualified")
+    assert run.counts["unqualified"] == 2 and run.counts["good"] == 0
 
 
 def test_jb7_rp22_unqualified_two_years_running_is_revoked_with_a_reapply_date(banks, on_day):
