@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from core.api.errors import errors_response, flatten_errors
 from core.api.viewsets import SelectorViewSet, parsed, url_id
+from core.bulk import BulkRejected, RowError
 from core.calendar import shanghai_today
 from core.models import Organisation
 from guarantees import rules, selectors, services
@@ -163,7 +164,7 @@ class GuaranteeViewSet(SelectorViewSet):
         for row, item in enumerate(items, start=1):
             serializer = s.GuaranteeCreateSerializer(data=item, context={"request": request})
             if not serializer.is_valid():
-                errors = [services.RowError(row, field, None, message) for field, message in flatten_errors(serializer.errors)]
+                errors = [RowError(row, field, None, message) for field, message in flatten_errors(serializer.errors)]
                 rows.append({"row": row, "errors": errors})
                 continue
             agreement, borrower, data = serializer.service_arguments()
@@ -173,12 +174,12 @@ class GuaranteeViewSet(SelectorViewSet):
         firm = self._bulk_firm(request.user, agreements)
         for row in rows:
             if "agreement" in row and row.pop("agreement").firm_id != firm.pk:
-                row["errors"] = [services.RowError(
+                row["errors"] = [RowError(
                     row["row"], "agreement", None, _("A bulk request records the guarantees of one firm only."),
                 )]
         try:
             created = services.guarantee_bulk_create(user=request.user, firm=firm, rows=rows)
-        except services.BulkRejected as exc:
+        except BulkRejected as exc:
             return errors_response([
                 {"rule": e.rule, "field": e.column, "message": str(e.message), "row": e.row} for e in exc.errors
             ])

@@ -26,9 +26,10 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 
+from core.bulk import BulkRejected, RowError
 from guarantees import rules
 from guarantees.models import Borrower, Guarantee
-from guarantees.services import BorrowerData, BulkRejected, GuaranteeData, RowError, guarantee_bulk_create
+from guarantees.services import BorrowerData, GuaranteeData, guarantee_bulk_create
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -12,6 +12,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from core.audit import audit, snapshot
+from core.bulk import create_all_or_none
 from core.errors import Problem, RuleViolation
 from core.models import AuditEvent, Organisation
 from core.rulesets import rule_params
@@ -301,55 +302,21 @@ def guarantee_create(
     return guarantee
 
 
-@dataclass
-class RowError:
-    row: int
-    column: str | None
-    rule: str
-    message: str
-
-    def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "rule": self.rule, "message": str(self.message)}
-
-
-class BulkRejected(RuleViolation):
-    """A bulk file with any bad row: nothing is saved, every error is listed."""
-
-    def __init__(self, errors: list[RowError]):
-        self.errors = errors
-        super().__init__(
-            errors[0].rule, errors[0].message, errors[0].column,
-            problems=[Problem(e.rule, _("Row %(row)s: %(message)s") % {"row": e.row, "message": e.message}, e.column)
-                      for e in errors],
-        )
-
-
 @transaction.atomic
 def guarantee_bulk_create(*, user, firm: Organisation, rows: list[dict]) -> list[Guarantee]:
     """Create every row or none. Each row: ``{"row": n, "agreement_code", "borrower": BorrowerData,
     "data": GuaranteeData}`` or ``{"row": n, "errors": [RowError…]}`` from the file parser."""
     require_member(user, firm, *FIRM_ROLES)
     agreements = {a.code: a for a in Agreement.objects.filter(firm=firm).select_related("firm", "bank")}
-    errors: list[RowError] = []
-    created = []
-    for row in rows:
-        if row.get("errors"):
-            errors.extend(row["errors"])
-            continue
+
+    def create(row: dict) -> Guarantee:
         agreement = agreements.get(row["agreement_code"])
         if agreement is None:
-            errors.append(RowError(row["row"], "agreement_code", "INPUT",
-                                   _("No agreement of yours has the number “%(code)s”.") % {"code": row["agreement_code"]}))
-            continue
-        try:
-            # A savepoint per row, so one bad row does not poison the others' checks.
-            with transaction.atomic():
-                created.append(guarantee_create(user=user, agreement=agreement, borrower=row["borrower"], data=row["data"]))
-        except RuleViolation as exc:
-            errors.extend(RowError(row["row"], p.field, p.rule, p.message) for p in exc.problems)
-    if errors:
-        raise BulkRejected(errors)
-    return created
+            raise RuleViolation("INPUT", _("No agreement of yours has the number “%(code)s”.")
+                                % {"code": row["agreement_code"]}, "agreement_code")
+        return guarantee_create(user=user, agreement=agreement, borrower=row["borrower"], data=row["data"])
+
+    return create_all_or_none(rows, create)
 
 
 # --- release, default, compensation (GU-3, GU-4) ----------------------------------------------

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
+from core.bulk import BulkRejected
 from core.calendar import shanghai_today
 from core.errors import RuleViolation
 from core.models import Organisation
@@ -392,7 +393,7 @@ def guarantee_import(request):
             except imports.ImportRefused as exc:
                 form.add_error("file", exc.message)
                 status = 400
-            except services.BulkRejected as exc:
+            except BulkRejected as exc:
                 errors = [e.as_dict() for e in exc.errors]
                 status = 400
             except RuleViolation as exc:

@@ -30,11 +30,11 @@ from rest_framework.views import APIView
 from core import calendar as working_days
 from core.api.errors import errors_response, flatten_errors
 from core.api.viewsets import SelectorViewSet, parsed, url_id
+from core.bulk import BulkRejected, RowError
 from core.errors import Problem, RuleViolation
 from core.models import Organisation
 from core.rates import to_yuan
 from guarantees.serializers import ErrorSerializer
-from guarantees.services import BulkRejected, RowError
 from riskpool import rules, selectors, services
 from riskpool import serializers as s
 from riskpool.filters import ClaimFilter, LoanProjectFilter

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from core import calendar as core_calendar
 from core.audit import audit, snapshot
+from core.bulk import create_all_or_none
 from core.calendar import shanghai_today
 from core.errors import Conflict, Problem, RuleViolation
 from core.models import AuditEvent, LprRate, Organisation, RuleSet
@@ -22,7 +23,7 @@ from core.rates import lpr_on, to_yuan
 from core.rulesets import rule_params
 from core.services import require_member
 from guarantees.rules import money
-from guarantees.services import BorrowerData, BulkRejected, RowError, borrower_upsert
+from guarantees.services import BorrowerData, borrower_upsert
 from riskpool import rules
 from riskpool.models import (
     Claim,
@@ -357,20 +358,9 @@ def project_register(*, user, pool: Pool, borrower: BorrowerData, data: ProjectD
 def project_bulk_register(*, user, pool: Pool, rows: list[dict]) -> list[LoanProject]:
     """All rows or none. Each row: ``{"row": n, "borrower": BorrowerData, "data": ProjectData}`` or
     ``{"row": n, "errors": [RowError…]}`` from the file parser; every error is listed."""
-    errors: list[RowError] = []
-    created = []
-    for row in rows:
-        if row.get("errors"):
-            errors.extend(row["errors"])
-            continue
-        try:
-            with transaction.atomic():
-                created.append(project_register(user=user, pool=pool, borrower=row["borrower"], data=row["data"]))
-        except RuleViolation as exc:
-            errors.extend(RowError(row["row"], p.field, p.rule, p.message) for p in exc.problems)
-    if errors:
-        raise BulkRejected(errors)
-    return created
+    return create_all_or_none(
+        rows, lambda row: project_register(user=user, pool=pool, borrower=row["borrower"], data=row["data"])
+    )
 
 
 def _latest_npl_on(project: LoanProject) -> date | None:

@@ -11,10 +11,10 @@ from django.test import override_settings
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
+from core.bulk import BulkRejected
 from guarantees import imports
 from guarantees.imports import Cell, ImportRefused
 from guarantees.models import Borrower, Guarantee
-from guarantees.services import BulkRejected
 from tests.factories import AgreementFactory, UserFactory, firm_user, make_credit_code
 
 pytestmark = pytest.mark.django_db

@@ -11,6 +11,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connections
 
+from core.bulk import BulkRejected, RowError
 from core.errors import Conflict, RuleViolation
 from core.models import AuditEvent, Role, RuleSet
 from guarantees import services
@@ -330,9 +331,9 @@ def test_bulk_create_is_all_or_nothing_and_lists_every_error(user, agreement):
         row(2, agreement, purpose="government_bond"),
         {"row": 3, "agreement_code": "NO-SUCH", "borrower": BorrowerDataFactory(), "data": GuaranteeDataFactory()},
         row(4, agreement, amount=D("2000000.00")),
-        {"row": 5, "errors": [services.RowError(5, "fee_rate", "INPUT", "not a number")]},
+        {"row": 5, "errors": [RowError(5, "fee_rate", "INPUT", "not a number")]},
     ]
-    with pytest.raises(services.BulkRejected) as exc:
+    with pytest.raises(BulkRejected) as exc:
         services.guarantee_bulk_create(user=user, firm=agreement.firm, rows=rows)
     assert [(e.row, e.rule, e.column) for e in exc.value.errors] == [
         (2, "GU-12", "purpose"), (3, "INPUT", "agreement_code"), (4, "INPUT", "amount"), (5, "INPUT", "fee_rate"),

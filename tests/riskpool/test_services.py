@@ -9,10 +9,10 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from core.bulk import BulkRejected, RowError
 from core.errors import Conflict, RuleViolation
 from core.models import AuditEvent, ExchangeRate
 from guarantees.models import BorrowerQualification
-from guarantees.services import BulkRejected, RowError
 from riskpool import services
 from riskpool.models import ClaimDocument, LedgerEntry, LoanProject, Objection
 from tests.factories import (
