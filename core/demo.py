@@ -609,6 +609,23 @@ def _url(name: str) -> str:
         return "/"
 
 
+# Each app's demo builder: build(orgs, users) -> an object with ``notes`` and ``logins`` lists.
+APP_DEMOS = [("counterguarantee.demo", "build_counterguarantee_demo"), ("evaluation.demo", "build_evaluation_demo")]
+
+
+def _app_demos() -> list[Callable]:
+    from importlib import import_module
+
+    builders = []
+    for module, name in APP_DEMOS:
+        try:
+            builders.append(getattr(import_module(module), name))
+        except ModuleNotFoundError as exc:
+            if exc.name != module:  # a real import error inside the module
+                raise
+    return builders
+
+
 def build_demo() -> DemoResult:
     """Create or complete the demo data set; returns what was done and the logins to print."""
     result = DemoResult()
@@ -623,10 +640,13 @@ def build_demo() -> DemoResult:
         from riskpool.demo import build_riskpool_demo
 
         pool = build_riskpool_demo(orgs, users)  # the risk compensation pools, after the guarantees
+        others = [build(orgs, users) for build in _app_demos()]  # counter-guarantees, evaluation
     _snapshots(result)
-    result.notes.extend(pool.notes)
+    for part in (pool, *others):
+        result.notes.extend(part.notes)
     for spec in LOGINS:
         result.logins.append((spec.role, spec.username, _url(spec.opens[0]), spec.opens[1]))
-    result.logins.extend(pool.logins)
+    for part in (pool, *others):
+        result.logins.extend(part.logins)
     result.logins.append(("superuser", "admin", _url("admin:index"), "Django admin, every page"))
     return result

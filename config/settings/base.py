@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "core",
     "guarantees",
     "riskpool",
+    "evaluation",
+    "counterguarantee",
 ]
 
 MIDDLEWARE = [
