@@ -1,5 +1,5 @@
 """Browser pages of the risk compensation pool, Scheme S (included at /riskpool/)."""
-from django.urls import path
+from django.urls import include, path
 
 from riskpool import views
 
@@ -21,4 +21,7 @@ urlpatterns = [
     path("pools/<int:pk>/", views.pool_detail, name="pool-detail"),
     path("pools/<int:pk>/funding-plan/", views.funding_plan_issue, name="funding-plan"),
     path("pools/<int:pk>/budget/", views.pool_budget, name="pool-budget"),
+    path("projects/upload/", include("riskpool.urls_imports")),
+    path("m/", include("riskpool.urls_m")),
+    path("manage/", include("riskpool.urls_manage")),
 ]
