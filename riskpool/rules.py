@@ -376,6 +376,28 @@ def payout_fits(balance: Any, amount: Any) -> bool:
     return _amount(amount, "RP-1", "amount") <= money(balance, rule="RP-1", field="balance")
 
 
+def payout_fits_queue(balance: Any, ahead: Any, amount: Any) -> bool:
+    """RP-1 "claims wait in order of approval when money is short": a claim is paid only when
+    the balance covers it after every claim approved before it and still waiting for payment
+    (``ahead``, their total) has been set aside. With money enough for all, order does not matter."""
+    return payout_fits(money(balance, rule="RP-1", field="balance") - money(ahead, rule="RP-1", field="ahead"), amount)
+
+
+def payable_in_order(balance: Any, amounts: list[Any]) -> list[bool]:
+    """RP-1 over a queue already in approval order: which claims the balance pays now. A claim
+    that does not fit stops the ones behind it (they may not jump the queue), so the answer is
+    a run of True then only False."""
+    left = money(balance, rule="RP-1", field="balance")
+    flags, blocked = [], False
+    for amount in amounts:
+        fits = not blocked and payout_fits(left, amount)
+        if fits:
+            left -= _amount(amount, "RP-1", "amount")
+        blocked = blocked or not fits
+        flags.append(fits)
+    return flags
+
+
 # --- RP-2 eligible borrower ----------------------------------------------------------------
 
 

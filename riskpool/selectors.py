@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -18,7 +18,7 @@ from core.models import Organisation, RuleSet
 from core.rulesets import rule_params
 from core.scoping import has_jurisdiction, org_filter, sees_everything
 from riskpool import rules
-from riskpool.models import Claim, LedgerEntry, LoanProject, Member, Objection, Pool
+from riskpool.models import Claim, ClaimStep, LedgerEntry, LoanProject, Member, Objection, Pool
 
 # Who owes the next step in each state with a deadline (RP-16), for the overdue lists.
 STATE_OWNERS = {
@@ -201,3 +201,46 @@ def objection_get_for_reviewer(*, user, objection_id: int) -> Objection:
 def claim_on_notice(*, claim_id: int) -> Claim:
     """A claim on public notice (the only ones the public may object to); anything else is 404."""
     return get_object_or_404(Claim, pk=claim_id, state="on_notice")
+
+
+# --- RP-1: the payment queue ---------------------------------------------------------------
+
+
+def _in_approval_order(claims: QuerySet[Claim]) -> QuerySet[Claim]:
+    approved_at = ClaimStep.objects.filter(claim=OuterRef("pk"), new="approved").order_by("-at", "-id").values("at")[:1]
+    return claims.filter(state="documents_uploaded").annotate(approved_at=Subquery(approved_at)).order_by(
+        "project__pool_id", F("approved_at").asc(nulls_last=True), "id"
+    )
+
+
+def payment_queue(pool_id: int) -> QuerySet[Claim]:
+    """The pool's claims waiting for payment (documents complete), in order of approval (RP-1):
+    the time of their latest approval step, then id."""
+    return _in_approval_order(Claim.objects.filter(project__pool_id=pool_id))
+
+
+def payment_queue_for_treasurer(*, user) -> list[dict]:
+    """The treasurer's payment queues, pool by pool in approval order, each claim with whether
+    the balance pays it now or it waits its turn (RP-1)."""
+    claims = list(
+        _in_approval_order(claim_list(user=user).filter(project__pool__treasurer_id=user.organisation_id))
+        .select_related("project__pool").prefetch_related("documents")
+    )
+    by_pool: dict[int, list[Claim]] = {}
+    for claim in claims:
+        by_pool.setdefault(claim.project.pool_id, []).append(claim)
+    rows = []
+    for items in by_pool.values():
+        flags = rules.payable_in_order(items[0].project.pool.balance, [c.amount for c in items])
+        rows.extend({"claim": c, "payable": ok, "documents": list(c.documents.all())} for c, ok in zip(items, flags))
+    return rows
+
+
+def payment_queue_ahead(claim: Claim) -> Decimal:
+    """What the claims approved before ``claim`` and still waiting for payment add up to."""
+    ahead = Decimal("0")
+    for other_id, amount in payment_queue(claim.project.pool_id).values_list("id", "amount"):
+        if other_id == claim.pk:
+            return ahead
+        ahead += amount
+    return ahead

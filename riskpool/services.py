@@ -40,6 +40,7 @@ from riskpool.models import (
     SpecialListEntry,
     Violation,
 )
+from riskpool.selectors import payment_queue_ahead
 
 INFLOWS = {
     LedgerEntry.Kind.BUDGET, LedgerEntry.Kind.RETURN_UPGRADE, LedgerEntry.Kind.RETURN_RECOVERY,
@@ -670,6 +671,21 @@ def claim_documents_upload(*, user, claim: Claim, files, on: date | None = None)
     return claim
 
 
+def _require_turn_in_queue(claim: Claim) -> None:
+    """RP-1: under the pool's row lock (held to the end of the payment's transaction, so the
+    queue cannot change underneath), the balance must cover this claim after the claims
+    approved before it. Otherwise it waits its turn and the message says how much is ahead."""
+    pool = Pool.objects.select_for_update().get(pk=claim.project.pool_id)
+    ahead = payment_queue_ahead(claim)
+    if ahead and not rules.payout_fits_queue(pool.balance, ahead, claim.amount):
+        raise RuleViolation(
+            "RP-1",
+            _("Money is short: claims approved earlier and waiting for %(ahead)s yuan are paid first; the pool's "
+              "balance is %(balance)s yuan.") % {"ahead": ahead, "balance": pool.balance},
+            "amount",
+        )
+
+
 @transaction.atomic
 def claim_pay(*, user, claim: Claim, on: date, idempotency_key: str) -> Claim:
     """拨付 (RP-16 step 6): a ledger payout of the claim's amount. A repeated request pays once;
@@ -681,6 +697,7 @@ def claim_pay(*, user, claim: Claim, on: date, idempotency_key: str) -> Claim:
     ).exists():
         return claim
     _require_state(claim, "documents_uploaded")
+    _require_turn_in_queue(claim)
     ledger_post(user=user, pool=claim.project.pool, kind=LedgerEntry.Kind.PAYOUT, amount=claim.amount, booked_on=on,
                 claim=claim, idempotency_key=idempotency_key, note=f"claim {claim.pk}")
     return _move(claim, "paid", user=user, on=on, paid_on=on, paid_amount=claim.amount)

@@ -567,9 +567,8 @@ def treasurer_desk(request):
     _require(is_treasurer, request.user)
     mine = selectors.claim_list(user=request.user).filter(project__pool__treasurer_id=request.user.organisation_id)
     today = shanghai_today()
-    to_pay = [{"claim": c, "form": PayForm(prefix="pay", initial={"on": today, "idempotency_key": new_key()}),
-               "documents": list(c.documents.all())}
-              for c in mine.filter(state="documents_uploaded").order_by("next_due_on", "id").prefetch_related("documents")]
+    to_pay = [{**row, "form": PayForm(prefix="pay", initial={"on": today, "idempotency_key": new_key()})}
+              for row in selectors.payment_queue_for_treasurer(user=request.user)]
     rechecks = mine.filter(state="closure_reviewed").order_by("next_due_on", "id")
     return render(request, "riskpool/treasurer.html", {"to_pay": to_pay, "rechecks": rechecks})
 

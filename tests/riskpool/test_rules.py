@@ -69,7 +69,9 @@ from riskpool.rules import (
     npl_gate_open,
     npl_ratio,
     payment_due,
+    payable_in_order,
     payout_fits,
+    payout_fits_queue,
     product_suspended,
     qualification_bonus,
     quote,
@@ -267,6 +269,19 @@ def test_params_m_products_in_two_sub_funds_are_refused():
 def test_rp1_payout_never_makes_the_balance_negative():
     assert payout_fits("1000.00", "1000.00")
     assert not payout_fits("1000.00", "1000.01")
+
+
+def test_rp1_queue_sets_aside_what_earlier_approvals_wait_for():
+    assert payout_fits_queue("1000.00", "400.00", "600.00")  # exactly what is left after the queue
+    assert not payout_fits_queue("1000.00", "400.01", "600.00")
+    assert payout_fits_queue("1000.00", "0", "1000.00")
+
+
+def test_rp1_payable_in_order_never_lets_a_later_claim_jump_the_queue():
+    assert payable_in_order("1000.00", ["600.00", "400.00", "1.00"]) == [True, True, False]
+    # the second does not fit, so the small third waits behind it although it would fit
+    assert payable_in_order("1000.00", ["600.00", "500.00", "100.00"]) == [True, False, False]
+    assert payable_in_order("0", []) == []
 
 
 def test_rp2_borrower_checks():

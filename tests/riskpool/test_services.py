@@ -81,8 +81,8 @@ class World:
                                      outstanding_principal=kwargs.pop("outstanding", D("2400000.00")),
                                      credit_report_on=credit_report_on, **kwargs)
 
-    def claim(self):
-        project = self.register()
+    def claim(self, loan_no="JJ-2024-0001"):
+        project = self.register(loan_no=loan_no)
         self.npl(project)
         return self.submit(project)
 
@@ -429,6 +429,37 @@ def test_rp1_short_balance_leaves_the_claim_waiting_with_its_documents(world):
     world.budget("300000.00")
     world.pay(claim)
     assert reload(claim).state == "paid" and reload(world.pool).balance == D("100000.00")
+
+
+def test_rp1_when_money_is_short_claims_are_paid_in_order_of_approval(world):
+    world.budget("2000000.00")  # room for one 1,200,000 claim, not two
+    first = world.to_documents(world.claim(), number="ZZ-1")
+    second = world.to_documents(world.claim("JJ-2024-0002"), number="ZZ-2")
+    from riskpool.selectors import payment_queue, payment_queue_for_treasurer
+
+    assert list(payment_queue(world.pool.pk).values_list("pk", flat=True)) == [first.pk, second.pk]
+    desk = payment_queue_for_treasurer(user=world.treasurer)  # the treasurer's page shows who waits
+    assert [(row["claim"].pk, row["payable"]) for row in desk] == [(first.pk, True), (second.pk, False)]
+    with pytest.raises(RuleViolation) as exc:
+        world.pay(second, key="second")
+    assert exc.value.rule == "RP-1" and "approved earlier" in exc.value.message
+    assert reload(second).state == "documents_uploaded"
+    world.pay(first, key="first")
+    assert reload(first).state == "paid"
+    with pytest.raises(RuleViolation):  # now simply short: 800,000 left
+        world.pay(second, key="second")
+    world.budget("400000.00")
+    world.pay(second, key="second")
+    assert reload(second).state == "paid" and reload(world.pool).balance == D("0.00")
+
+
+def test_rp1_with_money_for_all_a_later_claim_may_be_paid_first(world):
+    world.budget("2400000.00")  # exactly both claims
+    first = world.to_documents(world.claim(), number="ZZ-1")
+    second = world.to_documents(world.claim("JJ-2024-0002"), number="ZZ-2")
+    world.pay(second, key="second")
+    world.pay(first, key="first")
+    assert reload(world.pool).balance == D("0.00")
 
 
 def test_rp1_paying_twice_with_the_same_key_pays_once(world):
