@@ -232,7 +232,7 @@ def payment_queue_for_treasurer(*, user) -> list[dict]:
     rows = []
     for items in by_pool.values():
         flags = rules.payable_in_order(items[0].project.pool.balance, [c.amount for c in items])
-        rows.extend({"claim": c, "payable": ok, "documents": list(c.documents.all())} for c, ok in zip(items, flags))
+        rows.extend({"claim": c, "payable": ok, "documents": list(c.documents.all())} for c, ok in zip(items, flags, strict=True))
     return rows
 
 
