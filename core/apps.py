@@ -8,10 +8,11 @@ class CoreConfig(AppConfig):
     verbose_name = _("Platform")
 
     def ready(self):
-        from core import calendar
+        from core import calendar, notifications
         from core.models import CalendarDay, CalendarYear
 
         # JB-1: an authority edit of the calendar takes effect at once, not after the cache expires.
         for model in (CalendarDay, CalendarYear):
             post_save.connect(calendar.clear_cache, sender=model, dispatch_uid=f"calendar-save-{model.__name__}")
             post_delete.connect(calendar.clear_cache, sender=model, dispatch_uid=f"calendar-delete-{model.__name__}")
+        notifications._register_job()

@@ -602,6 +602,21 @@ def _snapshots(result: DemoResult) -> None:
             result.notes.append(f"JB-5 snapshot for {period} written.")
 
 
+def _deadline_scan(result: DemoResult) -> None:
+    """JB-3 for today, so every home page shows its deadlines. The demo's addresses are
+    .invalid: the e-mails go to the dummy backend instead of filling the console."""
+    from django.test.utils import override_settings
+
+    from core.calendar import shanghai_today
+    from core.jobs import job_run
+    from core.models import JobRun
+
+    today = shanghai_today().isoformat()
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+        run = job_run(job_id="JB-3", period=today, trigger=JobRun.Trigger.COMMAND)
+    result.notes.append(f"JB-3 deadline scan for {today}: {run.counts.get('obligations', 0)} obligations.")
+
+
 def _url(name: str) -> str:
     try:
         return reverse(name)
@@ -642,6 +657,7 @@ def build_demo() -> DemoResult:
         pool = build_riskpool_demo(orgs, users)  # the risk compensation pools, after the guarantees
         others = [build(orgs, users) for build in _app_demos()]  # counter-guarantees, evaluation
     _snapshots(result)
+    _deadline_scan(result)
     for part in (pool, *others):
         result.notes.extend(part.notes)
     for spec in LOGINS:

@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core import selectors
 from core.calendar import provisional_years, shanghai_today
-from core.models import AuditEvent, Organisation
+from core.models import AuditEvent, Notification, Organisation
+from core.notifications import latest_scan_day, notifications_for
 
 K = Organisation.Kind
 
@@ -90,7 +91,20 @@ def home(request):
             ("guarantees:compensation-list", _("Compensations")),
         )
     context["guarantee_list_url"] = _url("guarantees:guarantee-list")
+    context["deadlines"] = _deadline_lists(user)
     return render(request, "core/home.html", context)
+
+
+HOME_DEADLINES = 20
+
+
+def _deadline_lists(user) -> dict:
+    """JB-3: the organisation's overdue and due-soon items from the latest daily scan."""
+    notes = notifications_for(user=user)
+    overdue = notes.filter(kind=Notification.Kind.OVERDUE)
+    soon = notes.filter(kind=Notification.Kind.DUE_SOON)
+    return {"scanned_on": latest_scan_day(), "overdue": list(overdue[:HOME_DEADLINES]), "overdue_count": overdue.count(),
+            "soon": list(soon[:HOME_DEADLINES]), "soon_count": soon.count(), "limit": HOME_DEADLINES}
 
 
 # --- the audit trail ---------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from .audit import AuditEvent
 from .calendar import CalendarDay, CalendarYear
 from .jobs import JobRun
+from .notifications import Notification
 from .organisations import ApiToken, Organisation, Region, Role, User
 from .rates import ExchangeRate, LprRate
 from .rulesets import RuleSet
@@ -13,6 +14,7 @@ __all__ = [
     "ExchangeRate",
     "JobRun",
     "LprRate",
+    "Notification",
     "Organisation",
     "Region",
     "Role",

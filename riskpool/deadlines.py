@@ -1,0 +1,79 @@
+"""The risk pool's dated obligations for the daily deadline scan (JB-3, core.deadlines):
+the next RP-16 step of every open claim, owed by the reviewer, the bank or the treasurer, and
+the RP-14 claim window of every non-performing loan not yet claimed."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db.models import Exists, F, OuterRef
+from django.urls import reverse
+from django.utils.translation import gettext_noop
+
+from core import deadlines
+from riskpool import rules
+from riskpool.models import Claim, Classification, LoanProject
+from riskpool.selectors import STATE_OWNERS
+from riskpool.services import scheme_s_params
+
+OWNER_FIELD = {"reviewer": "project__pool__reviewer_id", "bank": "project__bank_id", "treasurer": "project__pool__treasurer_id"}
+STEP_MESSAGES = {
+    "submitted": gettext_noop("Decide on the claim for loan %(loan)s (%(bank)s)"),
+    "re_review": gettext_noop("Re-review the claim for loan %(loan)s (%(bank)s)"),
+    "on_notice": gettext_noop("Close the public notice of the claim for loan %(loan)s (%(bank)s)"),
+    "closure_requested": gettext_noop("Check the closure application for loan %(loan)s (%(bank)s)"),
+    "in_funding_plan": gettext_noop("Upload the payment documents for loan %(loan)s"),
+    "paid": gettext_noop("Move loan %(loan)s to the compensation library"),
+    "documents_uploaded": gettext_noop("Pay the claim for loan %(loan)s (%(bank)s)"),
+}
+ACTIVE_CLAIM_STATES_EXCLUDED = ("withdrawn", "upgraded")
+
+
+@deadlines.provider
+def claim_steps(today: date, horizon: date):
+    """RP-16: each open claim's next step, for the organisation that owes it."""
+    rows = (
+        Claim.objects.filter(state__in=list(STATE_OWNERS), next_due_on__lte=horizon)
+        .values("pk", "state", "next_due_on", "next_due_provisional", "project__loan_no", "project__bank__name",
+                *OWNER_FIELD.values())
+    )
+    for row in rows.iterator(chunk_size=2000):
+        owner = row[OWNER_FIELD[STATE_OWNERS[row["state"]]]]
+        if owner is None:
+            continue
+        yield deadlines.Obligation(
+            organisation_id=owner, rule="RP-16", key=f"riskpool.claim:{row['pk']}:{row['state']}",
+            due_on=row["next_due_on"], message=STEP_MESSAGES[row["state"]],
+            params={"loan": row["project__loan_no"], "bank": row["project__bank__name"]},
+            url=reverse("riskpool:claim-detail", args=[row["pk"]]), provisional=row["next_due_provisional"],
+        )
+
+
+@deadlines.provider
+def claim_windows(today: date, horizon: date):
+    """RP-14: a loan that became non-performing must be claimed within 3 months; the bank is told
+    while the window is still open (a window that has closed cannot be acted on any more)."""
+    months = scheme_s_params(today).claim_window_months
+    # Classification dates whose deadline can fall in [today, horizon]; a few days' slack for
+    # month-end clamping, then the exact rule decides.
+    earliest = rules.add_months(today, -months) - timedelta(days=3)
+    latest = rules.add_months(horizon, -months) + timedelta(days=3)
+    claimed = Claim.objects.filter(project=OuterRef("project")).exclude(state__in=ACTIVE_CLAIM_STATES_EXCLUDED)
+    moves = (
+        Classification.objects.filter(
+            on__range=(earliest, latest), new__in=LoanProject.NPL_CLASSES,
+            project__classification__in=LoanProject.NPL_CLASSES, project__library=LoanProject.Library.LOAN,
+            project__closed_on__isnull=True, project__npl_before_entry=False,
+        )
+        .exclude(old__in=LoanProject.NPL_CLASSES)
+        .exclude(Exists(claimed))
+        .values("project_id", "on", "project__loan_no", bank=F("project__bank_id"))
+    )
+    for row in moves:
+        due = rules.claim_deadline(row["on"], scheme_s_params(row["on"]))
+        if today <= due <= horizon:
+            yield deadlines.Obligation(
+                organisation_id=row["bank"], rule="RP-14", key=f"riskpool.window:{row['project_id']}:{row['on']}",
+                due_on=due, message=gettext_noop("Claim for non-performing loan %(loan)s by the end of its window"),
+                params={"loan": row["project__loan_no"]},
+                url=reverse("riskpool:project-detail", args=[row["project_id"]]),
+            )
