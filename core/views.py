@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import selectors
 from core.calendar import provisional_years, shanghai_today
+from core.home import panels_for
 from core.models import AuditEvent, Notification, Organisation
 from core.notifications import latest_scan_day, notifications_for
 
@@ -92,6 +93,7 @@ def home(request):
         )
     context["guarantee_list_url"] = _url("guarantees:guarantee-list")
     context["deadlines"] = _deadline_lists(user)
+    context["panels"] = panels_for(user, today)
     return render(request, "core/home.html", context)
 
 

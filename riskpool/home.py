@@ -1,0 +1,23 @@
+"""The risk pool's panel on the regulator's home page (core.home)."""
+from __future__ import annotations
+
+from datetime import date
+
+from core import home
+from core.selectors import is_oversight_user
+from riskpool import selectors
+
+
+@home.panel(order=20)
+def pool_panel(user, today: date) -> dict | None:
+    """Each overseen pool's balance and utilisation, claims waiting per step and overdue, and
+    banks above the 3% NPL gate (RP-1, RP-15, RP-16)."""
+    if not is_oversight_user(user):
+        return None
+    from riskpool.views import state_label  # the one table of state names
+
+    pools = selectors.oversight_pool_figures(user=user, today=today)
+    for figures in pools:
+        for step in figures["steps"]:
+            step["label"] = state_label(step["state"])
+    return {"template": "riskpool/_home_panel.html", "pools": pools} if pools else None
