@@ -18,6 +18,7 @@ NAVIGATION = [
     (_("Review queue"), "riskpool:review-queue", lambda u, kind: kind == K.POOL_REVIEWER),
     (_("Payments"), "riskpool:treasurer-desk", lambda u, kind: kind == K.POOL_TREASURER),
     (_("Pools"), "riskpool:pool-list", lambda u, kind: kind in {K.AUTHORITY, K.POOL_REVIEWER, K.POOL_TREASURER}),
+    (_("Pool reports"), "riskpool:report-index", lambda u, kind: kind in {K.AUTHORITY, K.POOL_REVIEWER, K.POOL_TREASURER}),
     (_("Scheme M"), "riskpool:m-home", lambda u, kind: kind in {K.GUARANTEE_FIRM, K.AUTHORITY, K.POOL_REVIEWER, K.POOL_TREASURER}),
     (_("Pool administration"), "riskpool:admin-home", lambda u, kind: kind == K.AUTHORITY),
     (_("Counter-guarantees"), "counterguarantee:home", lambda u, kind: kind in {K.GUARANTEE_FIRM, K.AUTHORITY, K.SUPERVISOR}),

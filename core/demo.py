@@ -602,6 +602,20 @@ def _snapshots(result: DemoResult) -> None:
             result.notes.append(f"JB-5 snapshot for {period} written.")
 
 
+def _pool_reports(result: DemoResult) -> None:
+    """JB-6 for the last complete half-year and JB-7 for the last year, so the pool's report
+    pages have something to show (each once: a later run of the demo leaves them as they are)."""
+    from core.jobs import job_run
+    from core.models import JobRun
+
+    half = f"{ANCHOR.year}H1" if ANCHOR.month > 6 else f"{ANCHOR.year - 1}H2"
+    for job, period in (("JB-6", half), ("JB-7", str(ANCHOR.year - 1))):
+        if JobRun.objects.filter(job=job, period=period, state=JobRun.State.SUCCEEDED).exists():
+            continue
+        job_run(job_id=job, period=period, trigger=JobRun.Trigger.COMMAND)
+        result.notes.append(f"{job} for {period} written.")
+
+
 def _deadline_scan(result: DemoResult) -> None:
     """JB-3 for today, so every home page shows its deadlines. The demo's addresses are
     .invalid: the e-mails go to the dummy backend instead of filling the console."""
@@ -657,6 +671,7 @@ def build_demo() -> DemoResult:
         pool = build_riskpool_demo(orgs, users)  # the risk compensation pools, after the guarantees
         others = [build(orgs, users) for build in _app_demos()]  # counter-guarantees, evaluation
     _snapshots(result)
+    _pool_reports(result)
     _deadline_scan(result)
     for part in (pool, *others):
         result.notes.extend(part.notes)

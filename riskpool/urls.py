@@ -24,4 +24,5 @@ urlpatterns = [
     path("projects/upload/", include("riskpool.urls_imports")),
     path("m/", include("riskpool.urls_m")),
     path("manage/", include("riskpool.urls_manage")),
+    path("reports/", include("riskpool.urls_reports")),
 ]
