@@ -1,0 +1,65 @@
+"""Line charts drawn on the server as inline SVG: no script and nothing fetched at run time, and
+each chart sits next to the table that holds the same figures (the table is the accessible
+version; the SVG carries a title and is otherwise decorative)."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+from django.utils.html import format_html, format_html_join
+
+from core.templatetags import money
+
+register = template.Library()
+WIDTH, HEIGHT, PAD_X, PAD_TOP, PAD_BOTTOM = 320, 120, 8, 12, 22
+
+
+def _scale(values: list[Decimal]) -> tuple[Decimal, Decimal]:
+    low, high = min(values), max(values)
+    if low == high:
+        return (low - 1, high + 1) if low else (Decimal("0"), Decimal("1"))
+    return min(low, Decimal("0")) if low >= 0 else low, high
+
+
+@register.simple_tag
+def line_chart(points, attribute: str, title: str, kind: str = "plain"):
+    """An SVG line of ``getattr(point, attribute)`` over ``points`` (oldest first, each with a
+    ``period``); a missing value breaks the line. The first and last labels are drawn, the last
+    value written as ``kind`` says: "wan" (万元), "percent" or "plain"."""
+    values = [(p.period, getattr(p, attribute)) for p in points]
+    known = [v for _p, v in values if v is not None]
+    if not known:
+        return format_html('<p class="empty chart-empty">{}</p>', title)
+    low, high = _scale(known)
+    span = high - low
+    step = (WIDTH - 2 * PAD_X) / max(len(values) - 1, 1)
+
+    def xy(i: int, value: Decimal) -> tuple[float, float]:
+        y = PAD_TOP + (HEIGHT - PAD_TOP - PAD_BOTTOM) * float((high - value) / span)
+        return round(PAD_X + i * step, 1), round(y, 1)
+
+    segments, current = [], []
+    for i, (_period, value) in enumerate(values):
+        if value is None:
+            if current:
+                segments.append(current)
+            current = []
+        else:
+            current.append(xy(i, value))
+    if current:
+        segments.append(current)
+    lines = format_html_join("", '<polyline fill="none" stroke="currentColor" stroke-width="2" points="{}"/>',
+                             ((" ".join(f"{x},{y}" for x, y in seg),) for seg in segments))
+    dots = format_html_join("", '<circle cx="{}" cy="{}" r="2.5"/>', (xy(i, v) for i, (_p, v) in enumerate(values) if v is not None))
+    last = known[-1]
+    label = {"wan": money.wan, "percent": money.percent}.get(kind, str)(last)
+    return format_html(
+        '<svg class="chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{t}">'
+        "<title>{t}</title>{lines}{dots}"
+        '<text x="{px}" y="{ty}" class="chart-axis">{first}</text>'
+        '<text x="{rx}" y="{ty}" text-anchor="end" class="chart-axis">{lastp} · {label}</text></svg>',
+        w=WIDTH, h=HEIGHT, t=title, lines=lines, dots=dots, px=PAD_X, rx=WIDTH - PAD_X, ty=HEIGHT - 6,
+        first=values[0][0], lastp=values[-1][0], label=label,
+    )
+
+
