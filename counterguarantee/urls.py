@@ -1,6 +1,18 @@
 """Browser pages of counterguarantee (included at /counterguarantee/)."""
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from counterguarantee import views
 
 app_name = "counterguarantee"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("guarantees/<int:guarantee_id>/plan/", views.plan_edit, name="plan-edit"),
+    path("plans/<int:pk>/", views.plan_detail, name="plan-detail"),
+    path("plans/<int:pk>/approve/", views.plan_approve, name="plan-approve"),
+    path("plans/<int:pk>/release/", views.plan_release, name="plan-release"),
+    path("measures/<int:pk>/<slug:action>/", views.measure_action, name="measure-action"),
+    path("tables/", views.tables, name="tables"),
+    path("credit-share/", views.credit_share, name="credit-share"),
+    path("failed/", views.failed, name="failed"),
+]

@@ -47,6 +47,7 @@ def _migration_data(request):
 
     import_module("core.migrations.0002_audit_append_only_roles_lpr").add_roles(apps, None)
     import_module("guarantees.migrations.0002_default_rule_set").add_rule_set(apps, None)
+    import_module("counterguarantee.migrations.0002_default_tables").add_tables(apps, None)
 
 
 @pytest.fixture(scope="session")

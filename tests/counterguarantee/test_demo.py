@@ -1,0 +1,36 @@
+"""The counter-guarantee demo: plans that pass, warn and fail, after-care, and a second run that
+creates nothing."""
+from __future__ import annotations
+
+import pytest
+
+from counterguarantee.models import Measure, Plan
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_has_passing_warning_and_failing_plans_and_is_idempotent():
+    from core import demo as core_demo
+    from core.models import Organisation, User
+    from counterguarantee.demo import build_counterguarantee_demo
+
+    core_demo.build_demo()
+    plans = list(Plan.objects.all())
+    outcomes = {(r["rule"], r["outcome"]) for p in plans for r in p.last_check["results"]}
+    assert any(p.last_check["passed"] for p in plans)
+    assert ("CG-1", "warning") in outcomes
+    assert ("CG-7", "fail") in outcomes and ("CG-9", "fail") in outcomes
+    assert Plan.objects.filter(approval_passed=False).exists()
+    assert Plan.objects.filter(status=Plan.Status.DRAFT).exists()
+    assert Plan.objects.filter(status=Plan.Status.RELEASED).exists()
+    assert Measure.objects.filter(status=Measure.Status.ENFORCED, limitation_due_on__isnull=False).exists()
+
+    count = Plan.objects.count()
+    orgs = {"firm_dxal": Organisation.objects.get(name="大兴安岭地区融资担保有限责任公司"),
+            "firm_huma": Organisation.objects.get(name="呼玛县融资担保有限公司"),
+            "firm_binxian": Organisation.objects.get(name="宾县融资担保有限公司")}
+    users = {u.username: u for u in User.objects.filter(username__in=[
+        "firm_operator", "firm_operator_huma", "firm_operator_binxian", "authority_admin"])}
+    result = build_counterguarantee_demo(orgs, users)
+    assert result.created_plans == 0 and Plan.objects.count() == count
+    assert result.logins
