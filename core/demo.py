@@ -626,6 +626,8 @@ def _deadline_scan(result: DemoResult) -> None:
     from core.models import JobRun
 
     today = shanghai_today().isoformat()
+    if JobRun.objects.filter(job="JB-3", period=today, state=JobRun.State.SUCCEEDED).exists():
+        return
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
         run = job_run(job_id="JB-3", period=today, trigger=JobRun.Trigger.COMMAND)
     result.notes.append(f"JB-3 deadline scan for {today}: {run.counts.get('obligations', 0)} obligations.")

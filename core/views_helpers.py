@@ -11,7 +11,7 @@ from core.errors import Problem, RuleViolation
 
 # Rule ids of the spec (GU-5, RP-12, …) are shown before the message; the generic
 # input/state/rule-set codes are not, they would mean nothing to the person reading.
-_RULE_ID = re.compile(r"^[A-Z]{2,}(-[A-Z]+)?-\d+$")
+_RULE_ID = re.compile(r"^[A-Z]{2,}(-[A-Z]+)?-[A-Z]?\d+$")  # GU-5, RP-12, RP-M5, CG-13
 
 
 def problem_message(problem: Problem) -> str:
@@ -56,3 +56,19 @@ def add_rule_violation(
         if target is not None and target not in form.fields:
             target = None
         form.add_error(target, problem_message(problem))
+
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500  # as the REST API's core.api.pagination.StandardPagination
+
+
+def paginate(request, queryset, per_page: int = PAGE_SIZE):
+    """The page of ``queryset`` the request asks for (``?page=``), ``per_page`` rows or as many
+    as ``?page_size=`` says (1 … 500), like the REST API's lists."""
+    from django.core.paginator import Paginator
+
+    try:
+        size = min(max(int(request.GET.get("page_size", per_page)), 1), MAX_PAGE_SIZE)
+    except (TypeError, ValueError):
+        size = per_page
+    return Paginator(queryset, size).get_page(request.GET.get("page"))

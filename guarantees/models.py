@@ -395,6 +395,11 @@ class FirmIndicatorSnapshot(models.Model):
     compensation_paid = MoneyField(_("compensation paid"))
     released_amount = MoneyField(_("released"))
     compensation_rate = RatioField(_("compensation rate"), null=True, blank=True)  # GU-9
+    # CG-14 (written by counterguarantee's JB-5 part): guarantees started in the quarter whose
+    # counter-guarantee plan is decided, and those of them with a mortgage or pledge.
+    planned_guarantees = models.PositiveIntegerField(_("guarantees with a decided plan"), default=0)
+    collateral_guarantees = models.PositiveIntegerField(_("of them with a mortgage or pledge"), default=0)
+    credit_share = RatioField(_("credit-business share"), null=True, blank=True)  # CG-14
     job_run = models.ForeignKey("core.JobRun", null=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:

@@ -4,7 +4,8 @@ user's jurisdiction, with the drill-down region → sub-region or firm.
 A region's figure for a quarter is built from its firms' snapshots in the database (one GROUP BY
 per table): leverage = Σ balance ÷ Σ net assets of the firms that reported net assets (GU-8);
 average fee rate and support share = the firms' figures weighted by the amount they wrote
-(GU-6, GU-7); compensation rate = Σ compensation paid ÷ Σ released (GU-9). The ratios go through
+(GU-6, GU-7); compensation rate = Σ compensation paid ÷ Σ released (GU-9); credit-business share = guarantees
+without mortgage or pledge ÷ guarantees with a decided plan (CG-14). The ratios go through
 the same rule functions as a single firm's."""
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
 
 from core.models import Organisation, Region
+from counterguarantee.rules import credit_shares
 from guarantees import rules
 from guarantees.models import FirmIndicatorSnapshot
 from guarantees.selectors import firms_for_user
@@ -32,6 +34,7 @@ class TrendPoint:
     avg_fee_rate: Decimal | None
     support_share: Decimal | None
     compensation_rate: Decimal | None
+    credit_share: Decimal | None
 
 
 def _weighted(field: str) -> Sum:
@@ -49,6 +52,8 @@ AGGREGATES = {
     "sum_support_written": Sum("written_amount", filter=Q(support_share__isnull=False), default=ZERO),
     "sum_compensation_paid": Sum("compensation_paid", default=ZERO),
     "sum_released": Sum("released_amount", default=ZERO),
+    "sum_planned": Sum("planned_guarantees", default=0),
+    "sum_collateral": Sum("collateral_guarantees", default=0),
 }
 
 
@@ -61,6 +66,7 @@ def _point(period: str, firms: int, sums: dict) -> TrendPoint:
         support_share=rules.support_share(min(sums["sum_support_weighted"].quantize(Decimal("0.01")), sums["sum_support_written"]),
                                           sums["sum_support_written"]),
         compensation_rate=rules.compensation_rate(sums["sum_compensation_paid"], sums["sum_released"]),
+        credit_share=credit_shares([(0, sums["sum_planned"], sums["sum_collateral"])])[0].credit_share,
     )
 
 

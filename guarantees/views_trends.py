@@ -50,10 +50,11 @@ def trends(request):
             filename=f"indicator-trends-{region.code if region else 'all'}.xlsx",
             title=_("Guarantee firm indicators by quarter: %(region)s") % {"region": title},
             headers=[_("Quarter"), _("Firms"), _("Guarantee balance (yuan)"), _("Leverage (GU-8)"),
-                     _("Average fee rate (GU-6)"), _("Support share (GU-7)"), _("Compensation rate (GU-9)")],
-            rows=([p.period, p.firms, p.balance, p.leverage, p.avg_fee_rate, p.support_share, p.compensation_rate]
-                  for p in points),
-            ratio_columns=[4, 5, 6], widths=(10, 8, 20, 14, 16, 16, 18),
+                     _("Average fee rate (GU-6)"), _("Support share (GU-7)"), _("Compensation rate (GU-9)"),
+                     _("Credit-business share (CG-14)")],
+            rows=([p.period, p.firms, p.balance, p.leverage, p.avg_fee_rate, p.support_share, p.compensation_rate,
+                   p.credit_share] for p in points),
+            ratio_columns=[4, 5, 6, 7], widths=(10, 8, 20, 14, 16, 16, 18, 18),
         )
     period = request.GET.get("period") or (points[-1].period if points else None)
     if period and period not in {p.period for p in points}:

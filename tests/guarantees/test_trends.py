@@ -70,7 +70,7 @@ def test_drill_down_province_to_cities_and_city_to_county_and_its_own_firms(land
 def test_trends_page_with_charts_table_and_drill_down(client, land):
     client.force_login(authority_user(land["province"]))
     page = client.get(URL).content.decode()
-    assert page.count("<svg") == 5 and 'id="trend-table"' in page and 'data-period="2025Q2"' in page
+    assert page.count("<svg") == 5 and "CG-14" in page and 'id="trend-table"' in page and 'data-period="2025Q2"' in page
     assert 'data-region="810100"' in page  # drill down to the cities
     page = client.get(URL, {"region": "810100", "period": "2025Q1"}).content.decode()
     assert 'data-region="810101"' in page and "甲市担保" in page and "乙市担保" not in page
