@@ -7,7 +7,6 @@ from django import forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +16,7 @@ from core.calendar import provisional_years, shanghai_today
 from core.home import panels_for
 from core.models import AuditEvent, Notification, Organisation
 from core.notifications import latest_scan_day, notifications_for
+from core.views_helpers import paginate
 
 K = Organisation.Kind
 
@@ -111,7 +111,6 @@ def _deadline_lists(user) -> dict:
 
 # --- the audit trail ---------------------------------------------------------------------------
 
-AUDIT_PAGE_SIZE = 50
 
 
 class AuditFilterForm(forms.Form):
@@ -148,7 +147,7 @@ def audit_list(request):
     if form.is_bound and form.is_valid():
         filters = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
     events = selectors.audit_events_for_user(user=user, **filters)
-    page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, events)
     rows = [
         {"event": event, "changes": selectors.audit_changes(event), "type_name": type_names.get(event.object_type)}
         for event in page.object_list

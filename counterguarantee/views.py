@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,7 +19,7 @@ from core.calendar import shanghai_today
 from core.errors import RuleViolation
 from core.models import Organisation
 from core.selectors import is_oversight_user
-from core.views_helpers import add_rule_violation, problem_message
+from core.views_helpers import add_rule_violation, paginate, problem_message
 from counterguarantee import forms as f
 from counterguarantee import rules, selectors, services
 from counterguarantee.models import Measure, Plan
@@ -82,7 +81,7 @@ def home(request):
     else:
         q = (request.GET.get("q") or "").strip()
         plans = selectors.plan_list(user=user).order_by("-updated_at", "-id")
-        context["plans"] = Paginator(plans, 50).get_page(request.GET.get("page"))
+        context["plans"] = paginate(request, plans)
         pending = selectors.guarantees_without_plan(user=user)
         if q:
             pending = pending.filter(contract_no__icontains=q) | pending.filter(borrower__name__icontains=q)
@@ -375,5 +374,5 @@ def credit_share(request):
 def failed(request):
     """Plans approved although their check failed, in the user's jurisdiction."""
     _require_oversight(request.user)
-    page = Paginator(selectors.failed_at_approval(user=request.user), 50).get_page(request.GET.get("page"))
+    page = paginate(request, selectors.failed_at_approval(user=request.user))
     return render(request, "counterguarantee/failed.html", {"page": page})

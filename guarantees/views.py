@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -25,7 +24,7 @@ from core.bulk import BulkRejected
 from core.calendar import shanghai_today
 from core.errors import RuleViolation
 from core.models import Organisation
-from core.views_helpers import add_rule_violation, problem_message
+from core.views_helpers import add_rule_violation, paginate, problem_message
 from guarantees import imports, rules, selectors, services
 from guarantees.forms import (
     AgreementFilterForm,
@@ -44,7 +43,6 @@ from guarantees.forms import (
 )
 from guarantees.models import Agreement, Compensation, Guarantee
 
-PAGE_SIZE = 50
 S = Guarantee.Status
 # Where a compensated guarantee can still be worked on (GU-13).
 RECOVERY_STATUSES = (S.COMPENSATED, S.RECOVERING, S.WRITTEN_OFF)
@@ -90,7 +88,7 @@ def _filtered_guarantees(request) -> tuple[GuaranteeFilterForm, QuerySet[Guarant
 @login_required
 def guarantee_list(request):
     form, queryset = _filtered_guarantees(request)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, queryset)
     firm_operator = is_firm_operator(request.user)
     context = {
         "filter_form": form,
@@ -437,7 +435,7 @@ def agreement_list(request):
             queryset = queryset.filter(compliant=True)
         elif form.cleaned_data["compliance"] == "breach":
             queryset = queryset.filter(compliant=False)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, queryset)
     return render(request, "guarantees/agreement_list.html", {
         "filter_form": form, "page": page, "agreements": page.object_list,
         "firm_operator": is_firm_operator(request.user),
@@ -530,7 +528,7 @@ def compensation_list(request):
         queryset = queryset.filter(paid_on__isnull=True)
     elif state == "written_off":
         queryset = queryset.filter(written_off_on__isnull=False)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, queryset)
     rows = [
         {"c": c, "overdue": rules.is_compensation_overdue(c.due_on, c.paid_on, today), "payable": c.base - c.part_bank}
         for c in page.object_list

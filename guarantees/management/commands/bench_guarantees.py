@@ -63,6 +63,7 @@ from core.models import JobRun, Organisation, Region, Role, User
 from core.periods import Quarter
 from core.selectors import indicator_rows_for_user
 from core.validators import ID_CHECK, ID_WEIGHTS, credit_code_check_character, credit_code_problem
+from core.views_helpers import PAGE_SIZE
 from guarantees import rules, selectors
 from guarantees.forms import GuaranteeFilterForm
 from guarantees.models import (
@@ -79,7 +80,6 @@ from guarantees.models import (
 )
 from guarantees.selectors_indicators import bank_partner_rows
 from guarantees.services import guarantee_params
-from guarantees.views import PAGE_SIZE
 
 BENCH_CODE = "BENCH"
 BENCH_PATH = f"/{BENCH_CODE}/"
