@@ -44,6 +44,7 @@ lint: venv
 
 bench: venv
 	$(PY) manage.py bench_guarantees
+	$(PY) manage.py bench_riskpool --generate 1000000
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .test-db.sqlite3 staticfiles .test-media

@@ -282,6 +282,7 @@ def build_riskpool_demo(orgs: dict, users: dict) -> RiskpoolResult:
                                  idempotency_key=f"demo-budget-{pool.pk}", note="年度风险补偿资金预算")
         if Product.objects.filter(pool=m_pool).count() < 4:
             services_m.product_setup(user=authority, pool=m_pool, on=ANCHOR)
+        result.notes.extend(build_scheme_m_claims(m_pool, users))
 
         existing = {(b, n): p for b, n, p in LoanProject.objects.filter(pool=pool).values_list("bank_id", "loan_no", "pk")}
         projects = {}
@@ -323,3 +324,70 @@ def build_riskpool_demo(orgs: dict, users: dict) -> RiskpoolResult:
     result.notes.append(f"Risk pool: {result.created_projects} loan projects and {result.created_claims} claims "
                         f"created this run (Scheme S pool balance {pool.balance} yuan).")
     return result
+
+
+# --- Scheme M claims (马政办〔2024〕6号) ---------------------------------------------------------
+
+M_BUDGET = Decimal("65000000.00")
+# The Scheme M claims of the demo, one per state (and a reimbursed one with a recovery return),
+# made from the demo firms' paid compensations, oldest first: (state, firm operator login).
+M_CLAIMS = [
+    ("paid_returned", "firm_operator"),
+    ("paid", "firm_operator_huma"),
+    ("approved", "firm_operator"),
+    ("rejected", "firm_operator_binxian"),
+    ("submitted", "firm_operator"),
+    ("submitted", "firm_operator_huma"),
+]
+
+
+def build_scheme_m_claims(m_pool, users) -> list[str]:
+    """The Scheme M pool's budget and claims in several states (RP-M1 … RP-M5), every step through
+    riskpool.services_m; then JB-11's report of the previous year (RP-M6). Idempotent: nothing
+    is added once the pool has a claim (the budget by its idempotency key)."""
+    from core.demo import ANCHOR
+    from core.errors import RuleViolation
+    from guarantees.models import Compensation
+    from riskpool import services, services_m
+    from riskpool.models import MClaim, Product
+
+    authority, reviewer, treasurer = users["authority_admin"], users["pool_reviewer"], users["pool_treasurer"]
+    services.pool_budget_add(user=authority, pool=m_pool, amount=M_BUDGET, booked_on=ANCHOR - timedelta(days=300),
+                             idempotency_key=f"demo-m-budget-{m_pool.pk}", note="金融发展风险补偿资金首期")
+    if MClaim.objects.filter(product__pool=m_pool).exists():
+        return []
+    products = list(Product.objects.filter(pool=m_pool).order_by("code"))
+    made = 0
+    for n, (state, login) in enumerate(M_CLAIMS):
+        user = users.get(login)
+        if user is None:
+            continue
+        compensation = (Compensation.objects.filter(guarantee__firm=user.organisation, paid_on__isnull=False,
+                                                    paid_amount__gt=0, m_claim__isnull=True)
+                        .order_by("paid_on", "pk").first())
+        if compensation is None:
+            continue
+        product = products[n % len(products)]
+        submitted = max(compensation.paid_on + timedelta(days=10), ANCHOR - timedelta(days=200 - 25 * n))
+        try:
+            m_claim = services_m.m_claim_submit(user=user, product=product, compensation=compensation,
+                                                submitted_on=submitted, exclusions={})
+            if state == "rejected":
+                services_m.m_claim_reject(user=reviewer, m_claim=m_claim, note="代偿后未及时追偿，催收记录不全。")
+            elif state != "submitted":
+                services_m.m_claim_approve(user=reviewer, m_claim=m_claim)
+            if state.startswith("paid"):
+                paid_on = min(submitted + timedelta(days=20), ANCHOR - timedelta(days=1))
+                services_m.m_claim_pay(user=treasurer, m_claim=m_claim, on=paid_on,
+                                       idempotency_key=f"demo-m-pay-{m_claim.pk}")
+                if state == "paid_returned":
+                    received = min(paid_on + timedelta(days=30), ANCHOR - timedelta(days=1))
+                    services_m.m_return_record(user=user, m_claim=m_claim, received_on=received,
+                                               recovery=(compensation.paid_amount * Decimal("0.3")).quantize(Decimal("0.01")),
+                                               costs=Decimal("8000.00"), on=min(received + timedelta(days=12), ANCHOR),
+                                               idempotency_key=f"demo-m-return-{m_claim.pk}")
+            made += 1
+        except RuleViolation:  # e.g. a product suspended by RP-M3: the demo simply has one claim fewer
+            continue
+    services_m.m_annual_report(year=ANCHOR.year - 1, pool=m_pool)
+    return [f"Scheme M: {made} claims of guarantee firms created, and the fund-use report of {ANCHOR.year - 1}."]

@@ -59,13 +59,17 @@ def refresh_npl_and_suspensions(run, period: str, progress) -> dict:
 @register_part("JB-5")
 def close_quarter_riskpool(run, period: str, progress) -> dict:
     """JB-5, riskpool part (the guarantees part registers the job): RP-18 automatic closure of
-    matured Scheme S loans on the run's date, and the projects entered in the closed quarter
-    ``period`` per pool and bank (RP-6). Runs after the guarantees part under the same JobRun
-    and transaction."""
+    matured Scheme S loans on the run's date, the projects entered in the closed quarter
+    ``period`` per pool and bank (RP-6), and the quarter's close (services_reports.quarter_close):
+    the RP-6 entry window report per bank, the RP-16 8b recovery reports missing for the quarter,
+    and each pool's paid, returned and balance. Runs after the guarantees part under the same
+    JobRun and transaction; a re-run replaces the quarter's rows (JB-12)."""
     _kind, start, end = period_bounds(period)
     closed = services_reports.loans_auto_close(on=run_day(run))
     entries = services_reports.entries_per_bank(start=start, end=end)
-    return {"loans_auto_closed": closed, "projects_entered": sum(entries.values()), "entries_by_bank": entries}
+    close = services_reports.quarter_close(period=period, start=start, end=end, entries=entries, run=run)
+    return {"loans_auto_closed": closed, "projects_entered": sum(entries.values()), "entries_by_bank": entries,
+            "recovery_reports_missing": close["recovery_reports_missing"]}
 
 
 @register(
@@ -98,3 +102,19 @@ def evaluate_banks_year(run, period: str, progress) -> dict:
     return services_reports.banks_evaluate(
         year=int(period), on=run_day(run), run=run, actor=f"system (JB-7 {period})", progress=progress
     )
+
+
+@register(
+    JobSpec(
+        id="JB-11",
+        name=_("Scheme M fund-use report"),
+        schedule=crontab(hour=3, minute=0, day_of_month=20, month_of_year=3),  # Asia/Shanghai
+        period_for=previous_year,
+        when=_("Every year on 20 March at 03:00"),
+    )
+)
+def report_scheme_m_year(run, period: str, progress) -> dict:
+    """JB-11 for the year ``period`` ("2025", on 20 March 2026): the RP-M6 fund-use report of every
+    Scheme M pool as MAnnualReport with a line per product (services_m.m_annual_report), for the
+    fund manager to submit to the finance bureau by the end of March."""
+    return services_m.m_annual_report(year=int(period), run=run, progress=progress)

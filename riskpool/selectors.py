@@ -6,19 +6,34 @@ and a get of a row they may not see answers 404, like a missing row.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncQuarter
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
-from core.calendar import shanghai_today
+from core.calendar import SHANGHAI, shanghai_today
 from core.models import Organisation, RuleSet
+from core.periods import Quarter
 from core.rulesets import rule_params
-from core.scoping import has_jurisdiction, org_filter, sees_everything
+from core.scoping import has_jurisdiction, org_filter, sees_everything, visible_organisations
 from riskpool import rules
-from riskpool.models import Claim, ClaimStep, LedgerEntry, LoanProject, Member, Objection, Pool
+from riskpool.models import (
+    BankEvaluation,
+    Claim,
+    ClaimStep,
+    LedgerEntry,
+    LoanProject,
+    Member,
+    Objection,
+    Pool,
+    SpecialListEntry,
+    Violation,
+)
 
 # Who owes the next step in each state with a deadline (RP-16), for the overdue lists.
 STATE_OWNERS = {
@@ -177,6 +192,49 @@ def pools_overseen(*, user) -> QuerySet[Pool]:
     return pools if sees_everything(user) else pools.filter(_pool_q(user))
 
 
+OPEN_STEP_STATES = ("submitted", "held_npl_gate", "re_review", "approved", "on_notice", "notice_passed",
+                    "in_funding_plan", "documents_uploaded", "paid", "closure_requested", "closure_reviewed",
+                    "closure_rechecked")
+
+
+def oversight_pool_figures(*, user, today: date) -> list[dict]:
+    """The regulator's home figures of each Scheme S pool overseen: balance, paid net of returns
+    and its share of the pool's size, claims waiting at each step with how many are overdue, and
+    the member banks above the RP-15 gate. Three queries, whatever the number of pools."""
+    pools = list(
+        pools_overseen(user=user).annotate(
+            paid=Sum("ledger__amount", filter=Q(ledger__kind=LedgerEntry.Kind.PAYOUT), default=Decimal("0")),
+            returned=Sum("ledger__amount", filter=Q(ledger__kind__in=RETURN_KINDS), default=Decimal("0")),
+        ).order_by("name")
+    )
+    if not pools:
+        return []
+    steps: dict[int, list[dict]] = {}
+    for row in (
+        Claim.objects.filter(project__pool__in=pools, state__in=OPEN_STEP_STATES)
+        .values("project__pool_id", "state")
+        .annotate(n=Count("id"), overdue=Count("id", filter=Q(next_due_on__lt=today)))
+        .order_by("project__pool_id", "state")
+    ):
+        steps.setdefault(row["project__pool_id"], []).append(row)
+    params = rules.SchemeSParams.from_mapping(rule_params(RuleSet.Scheme.RISKPOOL_S, today))
+    over_gate: dict[int, int] = {}
+    for pool_id, ratio in Member.objects.filter(pool__in=pools, npl_ratio__isnull=False).values_list("pool_id", "npl_ratio"):
+        over_gate[pool_id] = over_gate.get(pool_id, 0) + (not rules.npl_gate_open(ratio, params))
+    order = {state: i for i, state in enumerate(OPEN_STEP_STATES)}
+    figures = []
+    for pool in pools:
+        net_paid = -pool.paid - pool.returned
+        waiting = sorted(steps.get(pool.pk, []), key=lambda r: order[r["state"]])
+        figures.append({
+            "pool": pool, "balance": pool.balance, "net_paid": net_paid,
+            "utilisation": (net_paid / pool.size).quantize(Decimal("0.0001")) if pool.size else None,
+            "steps": waiting, "waiting": sum(r["n"] for r in waiting), "overdue": sum(r["overdue"] for r in waiting),
+            "banks_over_gate": over_gate.get(pool.pk, 0), "gate": params.npl_gate,
+        })
+    return figures
+
+
 def pools_of_bank(*, user) -> QuerySet[Pool]:
     """Scheme S pools the user's bank is a member of (choices for its forms)."""
     return Pool.objects.filter(members__organisation_id=user.organisation_id, scheme=Pool.Scheme.S).order_by("name")
@@ -244,3 +302,252 @@ def payment_queue_ahead(claim: Claim) -> Decimal:
             return ahead
         ahead += amount
     return ahead
+
+
+# --- the authority's pool administration (riskpool/views_manage.py) -------------------------
+# Membership (RP-15, RP-22, RP-24), violations (RP-21) and the special list (RP-12) of the
+# Scheme S pools whose authority is in the user's authority's jurisdiction. Every get answers
+# 404 for a row of a pool the user does not administer, like a missing row.
+
+
+def _administers(user, pool: Pool) -> bool:
+    """The user's authority administers ``pool``: its own, or one in its jurisdiction."""
+    if not user.is_authenticated:
+        return False
+    if sees_everything(user):
+        return True
+    org = user.organisation
+    if org is None or org.kind != Organisation.Kind.AUTHORITY or pool.scheme != Pool.Scheme.S:
+        return False
+    if pool.authority_id == org.pk:
+        return True
+    return Pool.objects.filter(org_filter(user, "authority"), pk=pool.pk).exists()
+
+
+def _require_administers(user, pool: Pool) -> None:
+    if not _administers(user, pool):
+        raise Http404
+
+
+def pools_administered(*, user) -> QuerySet[Pool]:
+    """Scheme S pools whose authority is the user's authority or in its jurisdiction (every one
+    for a superuser); none for anybody else."""
+    pools = Pool.objects.filter(scheme=Pool.Scheme.S)
+    if not user.is_authenticated:
+        return pools.none()
+    if sees_everything(user):
+        return pools
+    org = user.organisation
+    if org is None or org.kind != Organisation.Kind.AUTHORITY:
+        return pools.none()
+    return pools.filter(org_filter(user, "authority"))
+
+
+def _count_of(model, **outer) -> Subquery:
+    rows = model.objects.filter(**{k: OuterRef(v) for k, v in outer.items()}).order_by()
+    return Coalesce(Subquery(rows.values(*outer).annotate(n=Count("pk")).values("n")[:1]), 0)
+
+
+def pools_administered_overview(*, user, today: date) -> QuerySet[Pool]:
+    """The pools of ``pools_administered`` with what the index page counts (one query): member
+    banks, of them revoked (RP-22) and dishonest (RP-24), violations (RP-21) and special-list
+    entries valid on ``today`` (RP-12)."""
+    members = Member.objects.filter(pool=OuterRef("pk")).order_by().values("pool")
+    return pools_administered(user=user).annotate(
+        member_count=_count_of(Member, pool="pk"),
+        revoked_count=Coalesce(Subquery(members.filter(revoked_on__isnull=False).annotate(n=Count("pk")).values("n")[:1]), 0),
+        dishonest_count=Coalesce(Subquery(members.filter(dishonest=True).annotate(n=Count("pk")).values("n")[:1]), 0),
+        violation_count=_count_of(Violation, pool="pk"),
+        special_count=Coalesce(Subquery(
+            SpecialListEntry.objects.filter(pool=OuterRef("pk"), valid_from__lte=today)
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today)).order_by().values("pool")
+            .annotate(n=Count("pk")).values("n")[:1]), 0),
+    ).select_related("authority").order_by("name")
+
+
+def pool_get_for_authority(*, user, pool_id: int) -> Pool:
+    """A Scheme S pool the user administers; any other answers 404 like a missing one."""
+    return get_object_or_404(pools_administered(user=user).select_related("authority"), pk=pool_id)
+
+
+def member_list_for_authority(*, user, pool: Pool) -> QuerySet[Member]:
+    """The pool's member banks by name (404 for a pool the user does not administer)."""
+    _require_administers(user, pool)
+    return Member.objects.filter(pool=pool).select_related("organisation").order_by("organisation__name", "pk")
+
+
+def member_get_for_authority(*, user, member_id: int) -> Member:
+    member = get_object_or_404(Member.objects.select_related("pool", "organisation"), pk=member_id)
+    _require_administers(user, member.pool)
+    return member
+
+
+def grade_years(*, pool: Pool, count: int = 3) -> list[int]:
+    """The latest ``count`` years with an annual evaluation (RP-20) in the pool, latest first."""
+    years = BankEvaluation.objects.filter(pool=pool).order_by("-year").values_list("year", flat=True).distinct()
+    return list(years[:count])
+
+
+def with_recent_grades(members: QuerySet[Member], years: list[int]) -> QuerySet[Member]:
+    """``members`` with ``recent_evaluations`` (those of ``years``), fetched in one more query."""
+    evaluations = BankEvaluation.objects.filter(year__in=years).order_by("-year")
+    return members.prefetch_related(Prefetch("evaluations", queryset=evaluations, to_attr="recent_evaluations"))
+
+
+@dataclass(frozen=True)
+class MemberStatus:
+    """A member bank's status (spec: active / compensation suspended by RP-15 / membership
+    revoked until a date by RP-22 / on the serious-dishonesty list by RP-24); several can hold
+    at once, and the bank is active when none does."""
+
+    npl_ratio: Decimal | None
+    limit: Decimal
+    suspended: bool  # RP-15: NPL ratio above the limit, claims held
+    revoked_on: date | None
+    may_reapply_on: date | None
+    may_readmit: bool  # RP-22: the date to apply again has come
+    dishonest: bool  # RP-24
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_on is not None
+
+    @property
+    def active(self) -> bool:
+        return not (self.suspended or self.revoked or self.dishonest)
+
+
+def member_status(member: Member, *, params: rules.SchemeSParams, today: date) -> MemberStatus:
+    """The status of a member row already fetched, under the Scheme S rule set ``params`` in
+    force ``today`` (RP-15's limit, RP-22's two years)."""
+    may = member.may_reapply_on
+    if member.revoked_on is not None and may is None:
+        may = rules.may_reapply_on(member.revoked_on, params)
+    return MemberStatus(
+        npl_ratio=member.npl_ratio, limit=params.npl_gate, suspended=not rules.npl_gate_open(member.npl_ratio, params),
+        revoked_on=member.revoked_on, may_reapply_on=may if member.revoked_on else None,
+        may_readmit=member.revoked_on is not None and may <= today, dishonest=member.dishonest,
+    )
+
+
+def banks_joinable(*, user, pool: Pool) -> QuerySet[Organisation]:
+    """Active banks the user may see (its jurisdiction) that are not yet members of ``pool``."""
+    _require_administers(user, pool)
+    return (visible_organisations(user).filter(kind=Organisation.Kind.BANK, is_active=True)
+            .exclude(pool_memberships__pool=pool).order_by("name"))
+
+
+def violation_list_for_authority(*, user, pool: Pool) -> QuerySet[Violation]:
+    _require_administers(user, pool)
+    return (Violation.objects.filter(pool=pool).select_related("member__organisation", "recorded_by")
+            .annotate(claim_count=Count("claims")).order_by("-recorded_on", "-id"))
+
+
+def violation_get_for_authority(*, user, violation_id: int) -> Violation:
+    violation = get_object_or_404(Violation.objects.select_related("pool", "member__organisation", "recorded_by"),
+                                  pk=violation_id)
+    _require_administers(user, violation.pool)
+    return violation
+
+
+def violation_ledger(*, violation: Violation) -> QuerySet[LedgerEntry]:
+    """RP-21: the claw-back and interest entries ``violation_record`` booked for ``violation``."""
+    return (LedgerEntry.objects.filter(pool_id=violation.pool_id, note__startswith=f"RP-21 violation {violation.pk}, ",
+                                       kind__in=(LedgerEntry.Kind.CLAWBACK, LedgerEntry.Kind.CLAWBACK_INTEREST))
+            .select_related("claim__project__borrower").order_by("claim_id", "id"))
+
+
+def paid_claims_of_member(*, user, member: Member) -> QuerySet[Claim]:
+    """The member bank's claims in its pool that were paid (the claims a violation may name, RP-21)."""
+    _require_administers(user, member.pool)
+    return (Claim.objects.filter(project__pool_id=member.pool_id, project__bank_id=member.organisation_id,
+                                 paid_on__isnull=False)
+            .select_related("project__borrower").order_by("paid_on", "id"))
+
+
+def special_list_for_authority(*, user, pool: Pool) -> QuerySet[SpecialListEntry]:
+    _require_administers(user, pool)
+    return SpecialListEntry.objects.filter(pool=pool).order_by("-valid_from", "-id")
+
+
+def special_entry_get_for_authority(*, user, entry_id: int) -> SpecialListEntry:
+    entry = get_object_or_404(SpecialListEntry.objects.select_related("pool"), pk=entry_id)
+    _require_administers(user, entry.pool)
+    return entry
+
+
+# --- the pool page by quarter --------------------------------------------------------------
+
+QUARTER_RETURN_KINDS = (
+    LedgerEntry.Kind.RETURN_UPGRADE, LedgerEntry.Kind.RETURN_RECOVERY,
+    LedgerEntry.Kind.CLAWBACK, LedgerEntry.Kind.CLAWBACK_INTEREST,
+)
+
+
+def _oversees(user, pool: Pool) -> bool:
+    """The pool page's audience: the pool's authority (by jurisdiction), reviewer or treasurer."""
+    if not user.is_authenticated:
+        return False
+    if sees_everything(user):
+        return True
+    org = user.organisation_id
+    if org is None:
+        return False
+    if org in (pool.authority_id, pool.reviewer_id, pool.treasurer_id):
+        return True
+    return has_jurisdiction(user) and Pool.objects.filter(org_filter(user, "authority"), pk=pool.pk).exists()
+
+
+def pool_quarters(*, user, pool: Pool) -> dict:
+    """The pool by calendar quarter, from the first quarter of its life (its creation, or its
+    earliest booking or claim if earlier) to the current one: compensation paid, money returned
+    by kind (upgrade RP-16 8a, recovery RP-17, claw-back and its interest RP-21) and in total,
+    claims submitted (by submission date) and approved (claims with a step to "approved" dated
+    in the quarter, a re-approval in the same quarter counted once). Two GROUP BY queries
+    whatever the number of quarters: the ledger, and the claims (a UNION of submissions and
+    approvals). Only the pool's authority, reviewer and treasurer see it; anyone else gets 404."""
+    if not _oversees(user, pool):
+        raise Http404
+    zero = Decimal("0")
+    sums = {kind: Sum("amount", filter=Q(kind=kind), default=zero) for kind in QUARTER_RETURN_KINDS}
+    ledger = (
+        LedgerEntry.objects.filter(pool_id=pool.pk).annotate(q=TruncQuarter("booked_on")).values("q")
+        .annotate(paid=Sum("amount", filter=Q(kind=LedgerEntry.Kind.PAYOUT), default=zero), **sums).order_by()
+    )
+    submitted = (
+        Claim.objects.filter(project__pool_id=pool.pk).annotate(q=TruncQuarter("submitted_on")).values("q")
+        .annotate(submitted=Count("pk"), approved=Value(0)).order_by()
+    )
+    approved = (
+        ClaimStep.objects.filter(claim__project__pool_id=pool.pk, new="approved").annotate(q=TruncQuarter("on"))
+        .values("q").annotate(submitted=Value(0), approved=Count("claim_id", distinct=True)).order_by()
+    )
+    money_by_q = {row["q"]: row for row in ledger}
+    counts_by_q: dict[date, dict] = {}
+    for row in submitted.union(approved, all=True):
+        counts = counts_by_q.setdefault(row["q"], {"submitted": 0, "approved": 0})
+        counts["submitted"] += row["submitted"]
+        counts["approved"] += row["approved"]
+    created = timezone.localtime(pool.created_at, SHANGHAI).date() if pool.created_at else shanghai_today()
+    starts = [created, *money_by_q, *counts_by_q]
+    first, last = Quarter.of(min(starts)), Quarter.of(max([shanghai_today(), *money_by_q, *counts_by_q]))
+    rows, quarter = [], first
+    totals = {"paid": zero, "returned": {kind: zero for kind in QUARTER_RETURN_KINDS}, "returned_total": zero,
+              "submitted": 0, "approved": 0}
+    while (quarter.year, quarter.quarter) <= (last.year, last.quarter):
+        money = money_by_q.get(quarter.start, {})
+        counts = counts_by_q.get(quarter.start, {})
+        returned = {kind: money.get(kind, zero) for kind in QUARTER_RETURN_KINDS}
+        row = {"quarter": quarter, "label": str(quarter), "paid": -money.get("paid", zero), "returned": returned,
+               "returned_total": sum(returned.values(), zero), "submitted": counts.get("submitted", 0),
+               "approved": counts.get("approved", 0)}
+        rows.append(row)
+        totals["paid"] += row["paid"]
+        totals["returned_total"] += row["returned_total"]
+        totals["submitted"] += row["submitted"]
+        totals["approved"] += row["approved"]
+        for kind in QUARTER_RETURN_KINDS:
+            totals["returned"][kind] += returned[kind]
+        quarter = Quarter(quarter.year + 1, 1) if quarter.quarter == 4 else Quarter(quarter.year, quarter.quarter + 1)
+    return {"rows": rows, "totals": totals,
+            "return_kinds": [(kind, LedgerEntry.Kind(kind).label) for kind in QUARTER_RETURN_KINDS]}

@@ -5,7 +5,15 @@ from __future__ import annotations
 from django.db.models import Count, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
-from riskpool.models import BankEvaluation, HalfYearReport, Member, Pool
+from riskpool.models import (
+    BankEvaluation,
+    HalfYearReport,
+    Member,
+    MissingRecoveryReport,
+    Pool,
+    PoolQuarterSnapshot,
+    QuarterBankReport,
+)
 from riskpool.selectors import pools_overseen
 
 GRADE_ORDER = [BankEvaluation.Grade.EXCELLENT, BankEvaluation.Grade.GOOD, BankEvaluation.Grade.QUALIFIED,
@@ -18,8 +26,8 @@ def report_pool_get(*, user, pool_id: int) -> Pool:
 
 
 def report_index(*, user) -> list[dict]:
-    """Each overseen pool with the half-years and years it has reports for, newest first (two
-    queries, whatever the number of pools)."""
+    """Each overseen pool with the quarters, half-years and years it has reports for, newest first
+    (four queries, whatever the number of pools)."""
     pools = list(pools_overseen(user=user).order_by("name"))
     periods: dict[int, list[str]] = {}
     for pool_id, period in (HalfYearReport.objects.filter(pool__in=pools).values_list("pool_id", "period")
@@ -29,7 +37,12 @@ def report_index(*, user) -> list[dict]:
     for pool_id, year in (BankEvaluation.objects.filter(pool__in=pools).values_list("pool_id", "year")
                           .distinct().order_by("pool_id", "-year")):
         years.setdefault(pool_id, []).append(year)
-    return [{"pool": p, "periods": periods.get(p.pk, []), "years": years.get(p.pk, [])} for p in pools]
+    quarters: dict[int, list[str]] = {}
+    for pool_id, period in (PoolQuarterSnapshot.objects.filter(pool__in=pools).values_list("pool_id", "period")
+                            .order_by("pool_id", "-period")):
+        quarters.setdefault(pool_id, []).append(period)
+    return [{"pool": p, "periods": periods.get(p.pk, []), "years": years.get(p.pk, []), "quarters": quarters.get(p.pk, [])}
+            for p in pools]
 
 
 def half_year_rows(*, pool: Pool, period: str) -> QuerySet[HalfYearReport]:
@@ -61,3 +74,17 @@ def revoked_after(*, pool: Pool, year: int) -> QuerySet[Member]:
     following year, when JB-7 runs)."""
     return (Member.objects.filter(pool=pool, revoked_on__year=year + 1).select_related("organisation")
             .order_by("organisation__name"))
+
+
+def quarter_snapshot(*, pool: Pool, period: str) -> PoolQuarterSnapshot | None:
+    return PoolQuarterSnapshot.objects.filter(pool=pool, period=period).first()
+
+
+def quarter_bank_rows(*, pool: Pool, period: str) -> QuerySet[QuarterBankReport]:
+    return (QuarterBankReport.objects.filter(pool=pool, period=period).select_related("member__organisation")
+            .order_by("member__organisation__name"))
+
+
+def missing_recovery_rows(*, pool: Pool, period: str) -> QuerySet[MissingRecoveryReport]:
+    return (MissingRecoveryReport.objects.filter(pool=pool, period=period)
+            .select_related("member__organisation", "claim__project").order_by("member__organisation__name", "claim_id"))

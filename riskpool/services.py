@@ -22,6 +22,7 @@ from core.models import AuditEvent, LprRate, Organisation, RuleSet
 from core.rates import lpr_on, to_yuan
 from core.rulesets import rule_params
 from core.services import require_member
+from core.validators import credit_code_problem
 from guarantees.rules import money
 from guarantees.services import BorrowerData, borrower_upsert
 from riskpool import rules
@@ -173,14 +174,46 @@ def member_add(*, user, pool: Pool, bank: Organisation, joined_on: date) -> Memb
 
 
 @transaction.atomic
-def member_set_dishonest(*, user, member: Member, flag: bool) -> Member:
-    """RP-24: put a bank on, or take it off, the serious-dishonesty list."""
+def member_set_dishonest(*, user, member: Member, flag: bool, reason: str = "") -> Member:
+    """RP-24: put a bank on, or take it off, the serious-dishonesty list. ``reason`` (the
+    authority's pages require one) is kept in the audit row."""
     require_member(user, member.pool.authority, *AUTHORITY_ROLES)
     before = snapshot(member)
     member.dishonest = bool(flag)
     member.save(update_fields=["dishonest"])
+    reason = (reason or "").strip()
     audit(actor=user, action=AuditEvent.Action.UPDATE, instance=member, organisation=member.pool.authority,
-          before=before, summary=f"RP-24 dishonest={member.dishonest}")
+          before=before, after={**snapshot(member), "reason": reason} if reason else None,
+          summary=f"RP-24 dishonest={member.dishonest}" + (f": {reason}" if reason else ""))
+    return member
+
+
+@transaction.atomic
+def member_readmit(*, user, member: Member, on: date) -> Member:
+    """RP-22 (第二十四条): a bank whose membership was revoked applies again and the authority
+    admits it, from the date it may apply again (``may_reapply_on``, or two years after the
+    revocation when that date was not recorded). The revocation is cleared and the membership
+    starts anew on ``on`` (``joined_on``), so JB-7 evaluates it from that year as a new member;
+    the earlier dates stay in the audit trail."""
+    require_member(user, member.pool.authority, *AUTHORITY_ROLES)
+    member = Member.objects.select_for_update().select_related("pool", "organisation").get(pk=member.pk)
+    if member.revoked_on is None:
+        raise Conflict("RP-22", _("%(bank)s's membership is not revoked.") % {"bank": member.organisation}, "member")
+    may = member.may_reapply_on or rules.may_reapply_on(member.revoked_on, scheme_s_params(member.revoked_on))
+    if on < may:
+        raise RuleViolation(
+            "RP-22",
+            _("The membership was revoked on %(revoked)s; the bank may apply again from %(date)s, not on %(on)s.")
+            % {"revoked": member.revoked_on.isoformat(), "date": may.isoformat(), "on": on.isoformat()},
+            "on",
+        )
+    before = snapshot(member)
+    member.revoked_on = None
+    member.may_reapply_on = None
+    member.joined_on = on
+    member.save(update_fields=["revoked_on", "may_reapply_on", "joined_on"])
+    audit(actor=user, action=AuditEvent.Action.UPDATE, instance=member, organisation=member.pool.authority,
+          before=before, summary=f"RP-22 re-admitted on {on.isoformat()} (revoked on {before['revoked_on']})")
     return member
 
 
@@ -313,6 +346,13 @@ def project_register(*, user, pool: Pool, borrower: BorrowerData, data: ProjectD
     """贷款项目入库: a member bank enters one loan. RP-5 converts a foreign principal at the
     disbursement date's rate; RP-6 refuses an entry after the 15th working day of the next
     quarter, naming the deadline; RP-22 refuses a bank whose membership is revoked."""
+    project, member = _project_enter(user=user, pool=pool, borrower=borrower, data=data)
+    member_refresh_npl(member)
+    return project
+
+
+def _project_enter(*, user, pool: Pool, borrower: BorrowerData, data: ProjectData) -> tuple[LoanProject, Member]:
+    """One loan entered, without the RP-15 refresh of its bank's figures (the caller does it, once)."""
     bank = user.organisation
     if bank is None:
         raise PermissionDenied(_("Only a member bank's operator can enter loans."))
@@ -351,17 +391,24 @@ def project_register(*, user, pool: Pool, borrower: BorrowerData, data: ProjectD
     )
     audit(actor=user, action=AuditEvent.Action.CREATE, instance=project, organisation=bank,
           summary=f"loan project {project.loan_no}")
-    member_refresh_npl(member)
-    return project
+    return project, member
 
 
 @transaction.atomic
 def project_bulk_register(*, user, pool: Pool, rows: list[dict]) -> list[LoanProject]:
     """All rows or none. Each row: ``{"row": n, "borrower": BorrowerData, "data": ProjectData}`` or
-    ``{"row": n, "errors": [RowError…]}`` from the file parser; every error is listed."""
-    return create_all_or_none(
-        rows, lambda row: project_register(user=user, pool=pool, borrower=row["borrower"], data=row["data"])
-    )
+    ``{"row": n, "errors": [RowError…]}`` from the file parser; every error is listed. The bank's
+    RP-15 figures are refreshed once, after the last row (per row they cost a scan of its loans)."""
+    members: dict[int, Member] = {}
+
+    def enter(row):
+        project, member = _project_enter(user=user, pool=pool, borrower=row["borrower"], data=row["data"])
+        members[member.pk] = member
+        return project
+
+    projects = create_all_or_none(rows, enter)
+    members_refresh_npl(list(members.values()))
+    return projects
 
 
 def _latest_npl_on(project: LoanProject) -> date | None:
@@ -501,6 +548,101 @@ def special_ratio(project: LoanProject, on: date) -> Decimal | None:
         .order_by("industry", "-valid_from", "-id")  # "" first: a credit-code entry beats an industry one
     )
     return entries.values_list("ratio", flat=True).first()
+
+
+# --- the special list (RP-12): the authority's table ---------------------------------------
+
+SPECIAL_LIST_ROLES = ("authority_admin",)
+RATIO_PLACES = Decimal("0.000001")
+
+
+def _special_list_problems(*, credit_code: str, industry: str, ratio, valid_from: date, valid_to: date | None,
+                           note: str) -> list[Problem]:
+    problems = []
+    if bool(credit_code) == bool(industry):
+        problems.append(Problem("RP-12", _("Give either the borrower's unified social credit code or an industry, "
+                                           "not both and not neither."), "credit_code"))
+    elif credit_code and (problem := credit_code_problem(credit_code)):
+        problems.append(Problem("RP-12", problem, "credit_code"))
+    if len(industry) > 40:
+        problems.append(Problem("RP-12", _("An industry has at most 40 characters."), "industry"))
+    try:
+        fraction = Decimal(str(ratio))
+    except (ArithmeticError, ValueError):
+        fraction = None
+    if fraction is None or not fraction.is_finite() or not (0 < fraction <= 1):
+        problems.append(Problem("RP-12", _("The list's ratio must be more than 0% and at most 100%."), "ratio"))
+    elif fraction != fraction.quantize(RATIO_PLACES):
+        problems.append(Problem("RP-12", _("The ratio has at most six decimal places (0.0001%)."), "ratio"))
+    if valid_to is not None and valid_to < valid_from:
+        problems.append(Problem("RP-12", _("The entry cannot end before it starts."), "valid_to"))
+    if len(note) > 255:
+        problems.append(Problem("RP-12", _("The note has at most 255 characters."), "note"))
+    return problems
+
+
+def special_list_check(*, user, pool: Pool, ratio, valid_from: date, credit_code: str = "", industry: str = "",
+                       valid_to: date | None = None, note: str = "") -> dict:
+    """RP-12: the checks of ``special_list_add`` without the write, for a confirmation page.
+    Returns the cleaned values; raises like ``special_list_add``."""
+    require_member(user, pool.authority, *SPECIAL_LIST_ROLES)
+    credit_code, industry, note = (credit_code or "").strip().upper(), (industry or "").strip(), (note or "").strip()
+    problems = _special_list_problems(credit_code=credit_code, industry=industry, ratio=ratio, valid_from=valid_from,
+                                      valid_to=valid_to, note=note)
+    if problems:
+        raise RuleViolation.many(problems)
+    overlap = SpecialListEntry.objects.filter(pool=pool, credit_code=credit_code, industry=industry)
+    overlap = overlap.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from))
+    if valid_to is not None:
+        overlap = overlap.filter(valid_from__lte=valid_to)
+    clash = overlap.order_by("valid_from").first()
+    if clash is not None:
+        raise Conflict(
+            "RP-12",
+            _("%(who)s is already on the list from %(start)s to %(end)s; end that entry before this one starts.")
+            % {"who": credit_code or industry, "start": clash.valid_from.isoformat(),
+               "end": clash.valid_to.isoformat() if clash.valid_to else _("no end date")},
+            "valid_from",
+        )
+    return {"credit_code": credit_code, "industry": industry, "ratio": Decimal(str(ratio)), "valid_from": valid_from,
+            "valid_to": valid_to, "note": note}
+
+
+@transaction.atomic
+def special_list_add(*, user, pool: Pool, ratio, valid_from: date, credit_code: str = "", industry: str = "",
+                     valid_to: date | None = None, note: str = "") -> SpecialListEntry:
+    """RP-12 (第十六条(五)): the authority adds an enterprise (by unified social credit code) or an
+    industry of the list approved by the city government, with its ratio and validity. Every
+    problem is reported at once, each naming RP-12 and its field; an entry for the same
+    enterprise or industry whose validity overlaps is refused (``special_ratio`` would have to
+    choose between them): end the old one first."""
+    Pool.objects.select_for_update().filter(pk=pool.pk).first()  # one addition at a time per pool
+    values = special_list_check(user=user, pool=pool, ratio=ratio, valid_from=valid_from, credit_code=credit_code,
+                                industry=industry, valid_to=valid_to, note=note)
+    entry = SpecialListEntry.objects.create(pool=pool, **values)
+    audit(actor=user, action=AuditEvent.Action.CREATE, instance=entry, organisation=pool.authority,
+          summary=f"RP-12 special list {entry.credit_code or entry.industry} {entry.ratio}")
+    return entry
+
+
+@transaction.atomic
+def special_list_end(*, user, entry: SpecialListEntry, valid_to: date) -> SpecialListEntry:
+    """RP-12: the authority ends an entry: it is valid up to and including ``valid_to``. An entry
+    can be ended, or ended earlier, never extended; claims already submitted keep their ratio."""
+    require_member(user, entry.pool.authority, *SPECIAL_LIST_ROLES)
+    entry = SpecialListEntry.objects.select_for_update().select_related("pool").get(pk=entry.pk)
+    if valid_to < entry.valid_from:
+        raise RuleViolation("RP-12", _("The entry starts on %(date)s; it cannot end before that.")
+                            % {"date": entry.valid_from.isoformat()}, "valid_to")
+    if entry.valid_to is not None and valid_to >= entry.valid_to:
+        raise Conflict("RP-12", _("The entry already ends on %(date)s; it can only be ended earlier.")
+                       % {"date": entry.valid_to.isoformat()}, "valid_to")
+    before = snapshot(entry)
+    entry.valid_to = valid_to
+    entry.save(update_fields=["valid_to"])
+    audit(actor=user, action=AuditEvent.Action.UPDATE, instance=entry, organisation=entry.pool.authority,
+          before=before, summary=f"RP-12 special list {entry.credit_code or entry.industry} ends {valid_to.isoformat()}")
+    return entry
 
 
 @transaction.atomic
@@ -917,3 +1059,56 @@ def violation_record(*, user, member: Member, kind: str, recorded_on: date, desc
         audit(actor=user, action=AuditEvent.Action.UPDATE, instance=member, organisation=pool.authority,
               before=before, summary=f"RP-21 revoked on {recorded_on.isoformat()}")
     return violation
+
+
+@dataclass(frozen=True)
+class ClawbackLine:
+    """One affected claim of a violation about to be recorded: what ``violation_record`` will book."""
+
+    claim: Claim
+    paid_on: date | None
+    principal: Decimal  # compensation not yet returned (CLAWBACK)
+    interest: Decimal  # 同期利息 at the 1-year LPR from the payout to the return (CLAWBACK_INTEREST)
+
+
+@dataclass(frozen=True)
+class ClawbackPreview:
+    lines: list[ClawbackLine]
+    principal: Decimal
+    interest: Decimal
+    segments: list[tuple[date, Decimal]]
+    may_reapply_on: date | None  # RP-22, when membership is revoked
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal + self.interest
+
+
+def violation_preview(*, user, member: Member, claims=(), returned_on: date, recorded_on: date | None = None,
+                      revoke: bool = False) -> ClawbackPreview:
+    """RP-21: what ``violation_record`` would claw back for ``claims``, computed the same way
+    (compensation not yet returned; ``lpr_segments`` and ``rules.clawback_interest`` from the
+    payout to ``returned_on``), for the confirmation page. Writes nothing. Refused like the
+    service: another pool's authority, or a claim of another bank or pool (RP-21)."""
+    pool = member.pool
+    require_member(user, pool.authority, "authority_admin")
+    claim_ids = {claim.pk for claim in claims}
+    rows = list(Claim.objects.select_related("project").filter(pk__in=claim_ids).order_by("pk"))
+    if len(rows) != len(claim_ids) or any(
+        c.project.pool_id != pool.pk or c.project.bank_id != member.organisation_id for c in rows
+    ):
+        raise RuleViolation("RP-21", _("Only claims of this bank in this pool can be part of the violation."),
+                            "claims")
+    owed = [(c, c.paid_amount - c.returned_amount) for c in rows if c.paid_on and c.paid_amount > c.returned_amount]
+    segments = lpr_segments(min(c.paid_on for c, _p in owed), returned_on) if owed else []
+    lines = []
+    for claim in rows:
+        principal = dict((c.pk, p) for c, p in owed).get(claim.pk, Decimal("0"))
+        interest = rules.clawback_interest(principal, segments, claim.paid_on, returned_on) if principal else Decimal("0")
+        lines.append(ClawbackLine(claim=claim, paid_on=claim.paid_on, principal=principal, interest=interest))
+    reapply = None
+    if revoke and recorded_on is not None and member.revoked_on is None:
+        reapply = rules.may_reapply_on(recorded_on, scheme_s_params(recorded_on))
+    return ClawbackPreview(lines=lines, principal=sum((li.principal for li in lines), Decimal("0")),
+                           interest=sum((li.interest for li in lines), Decimal("0")), segments=segments,
+                           may_reapply_on=reapply)

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import OuterRef, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.utils.translation import gettext as _
 
 from core.audit import audit, snapshot
@@ -24,7 +24,7 @@ from core.services import require_member
 from guarantees.models import Compensation, FirmIndicatorSnapshot, FirmYearProfile
 from guarantees.rules import money
 from riskpool import rules
-from riskpool.models import LedgerEntry, MClaim, Pool, Product
+from riskpool.models import LedgerEntry, MAnnualReport, MAnnualReportLine, MClaim, Pool, Product
 from riskpool.services import AUTHORITY_ROLES, REVIEWER_ROLES, TREASURER_ROLES, ledger_post
 
 FIRM_ROLES = ("firm_operator",)
@@ -224,6 +224,75 @@ def _locked(m_claim: MClaim) -> MClaim:
     )
 
 
+def _m_ratio_and_amount(firm, compensation: Compensation) -> tuple[Decimal, Decimal, list[rules.Reason]]:
+    """RP-M1 for one paid compensation: the ratio (40% when the firm is in the provincial new
+    government-bank-guarantee system in the payout's year by its FirmYearProfile, otherwise 20%,
+    also without a profile), under the rule set in force on the payout date, the amount in
+    cents, and the two reasons in words. Shared by ``m_claim_submit`` and ``m_claim_preview``."""
+    params = scheme_m_params(compensation.paid_on)
+    year = compensation.paid_on.year
+    profile = FirmYearProfile.objects.filter(firm=firm, year=year).first()
+    in_system = bool(profile and profile.in_new_gov_bank_system)
+    ratio = rules.m_ratio(in_system, params)
+    amount = rules.m_reimbursement(compensation.paid_amount, in_system, params)
+    if profile is None:
+        why = _("The firm has no profile for %(year)d, so it is taken as outside the provincial new "
+                "government-bank-guarantee system.") % {"year": year}
+    elif in_system:
+        why = _("The firm is in the provincial new government-bank-guarantee system in %(year)d.") % {"year": year}
+    else:
+        why = _("The firm is not in the provincial new government-bank-guarantee system in %(year)d.") % {"year": year}
+    return ratio, amount, [
+        rules.Reason("RP-M1", rules.INFO, why),
+        rules.Reason("RP-M1", rules.PASS, _("%(ratio)s of the payout of %(payout)s yuan is %(amount)s yuan.") % {
+            "ratio": f"{(ratio * 100).normalize():f}%", "payout": compensation.paid_amount, "amount": amount,
+        }),
+    ]
+
+
+@dataclass(frozen=True)
+class MClaimPreview:
+    """What ``m_claim_submit`` would decide, shown before saving: the RP-M1 ratio and amount, the
+    RP-M3 suspension of the product and the RP-M4 exclusions, each in words."""
+
+    ratio: Decimal | None
+    amount: Decimal | None
+    reasons: tuple[rules.Reason, ...]
+    refused: bool
+
+
+def m_claim_preview(*, user, product: Product, compensation: Compensation, exclusions: dict) -> MClaimPreview:
+    """The quote of a Scheme M claim, saving nothing, with the same rule functions and checks as
+    ``m_claim_submit`` (a compensation not paid, or claimed already, is a refusal reason too)."""
+    compensation = Compensation.objects.select_related("guarantee__firm").get(pk=compensation.pk)
+    firm = compensation.guarantee.firm
+    require_member(user, firm, *FIRM_ROLES)
+    product = Product.objects.select_related("pool").get(pk=product.pk)
+    _require_scheme_m(product.pool)
+    reasons: list[rules.Reason] = []
+    ratio = amount = None
+    if compensation.paid_on is None or not compensation.paid_amount:
+        reasons.append(rules.Reason("RP-M1", rules.FAIL, _(
+            "The compensation has not been paid; only an actual payout is reimbursed.")))
+    else:
+        ratio, amount, ratio_reasons = _m_ratio_and_amount(firm, compensation)
+        reasons.extend(ratio_reasons)
+    if MClaim.objects.filter(compensation=compensation).exists():
+        reasons.append(rules.Reason("RP-M1", rules.FAIL, _("This compensation already has a claim.")))
+    if product.suspended:
+        reasons.append(rules.Reason("RP-M3", rules.FAIL, _("New business in %(product)s is suspended: %(why)s") % {
+            "product": product.name,
+            "why": " ".join(r["message"] for r in product.suspension_reasons if r.get("outcome") == rules.FAIL),
+        }))
+    else:
+        reasons.append(rules.Reason("RP-M3", rules.PASS, _("New business in %(product)s is not suspended.") % {
+            "product": product.name}))
+    excluded = rules.m_exclusions(exclusions)
+    reasons.extend(excluded or [rules.Reason("RP-M4", rules.PASS, _("No exclusion applies."))])
+    return MClaimPreview(ratio=ratio, amount=amount, reasons=tuple(reasons),
+                         refused=any(r.outcome == rules.FAIL for r in reasons))
+
+
 @transaction.atomic
 def m_claim_submit(*, user, product: Product, compensation: Compensation, submitted_on: date,
                    exclusions: dict) -> MClaim:
@@ -254,26 +323,9 @@ def m_claim_submit(*, user, product: Product, compensation: Compensation, submit
     problems.extend(Problem(r.rule, r.message, "exclusions") for r in rules.m_exclusions(exclusions))
     if problems:
         raise RuleViolation.many(problems)
-    params = scheme_m_params(compensation.paid_on)
-    year = compensation.paid_on.year
-    profile = FirmYearProfile.objects.filter(firm=firm, year=year).first()
-    in_system = bool(profile and profile.in_new_gov_bank_system)
-    ratio = rules.m_ratio(in_system, params)
-    amount = rules.m_reimbursement(compensation.paid_amount, in_system, params)
-    if profile is None:
-        why = _("The firm has no profile for %(year)d, so it is taken as outside the provincial new "
-                "government-bank-guarantee system.") % {"year": year}
-    elif in_system:
-        why = _("The firm is in the provincial new government-bank-guarantee system in %(year)d.") % {"year": year}
-    else:
-        why = _("The firm is not in the provincial new government-bank-guarantee system in %(year)d.") % {"year": year}
-    reasons = [
-        rules.Reason("RP-M1", rules.INFO, why).as_dict(),
-        rules.Reason("RP-M1", rules.PASS, _("%(ratio)s of the payout of %(payout)s yuan is %(amount)s yuan.") % {
-            "ratio": f"{(ratio * 100).normalize():f}%", "payout": compensation.paid_amount, "amount": amount,
-        }).as_dict(),
-        rules.Reason("RP-M4", rules.PASS, _("No exclusion applies.")).as_dict(),
-    ]
+    ratio, amount, ratio_reasons = _m_ratio_and_amount(firm, compensation)
+    reasons = [*(r.as_dict() for r in ratio_reasons),
+               rules.Reason("RP-M4", rules.PASS, _("No exclusion applies.")).as_dict()]
     m_claim = MClaim.objects.create(
         product=product, firm=firm, compensation=compensation, state="submitted", submitted_on=submitted_on,
         payout=compensation.paid_amount, ratio=ratio, amount=amount, reasons=reasons,
@@ -394,3 +446,163 @@ def m_return_record(*, user, m_claim: MClaim, received_on: date, recovery, costs
         audit(actor=user, action=AuditEvent.Action.UPDATE, instance=m_claim, organisation=m_claim.firm,
               before=before, summary=f"RP-M5 recovery {recovery}, costs {costs}, return {amount} due {due_on}")
     return MReturn(m_claim=m_claim, amount=amount, due_on=due_on)
+
+
+# --- RP-M6 annual report (JB-11) -----------------------------------------------------------
+
+_ZERO = Decimal("0")
+_IN_KINDS = (LedgerEntry.Kind.BUDGET, LedgerEntry.Kind.INTEREST)
+_RETURN_KINDS = (LedgerEntry.Kind.RETURN_UPGRADE, LedgerEntry.Kind.RETURN_RECOVERY, LedgerEntry.Kind.CLAWBACK,
+                 LedgerEntry.Kind.CLAWBACK_INTEREST)
+
+
+def _pool_money(pool_ids, start: date, end: date) -> dict[int, dict]:
+    """Each pool's ledger over the year, one GROUP BY: balance before and after, money in
+    (budget, interest), payouts (negative) and returns."""
+    in_year = Q(booked_on__gte=start)
+    rows = (
+        LedgerEntry.objects.filter(pool_id__in=pool_ids, booked_on__lte=end)
+        .values("pool_id")
+        .annotate(
+            before=Sum("amount", filter=Q(booked_on__lt=start), default=_ZERO),
+            after=Sum("amount", default=_ZERO),
+            budget=Sum("amount", filter=in_year & Q(kind__in=_IN_KINDS), default=_ZERO),
+            paid=Sum("amount", filter=in_year & Q(kind=LedgerEntry.Kind.PAYOUT), default=_ZERO),
+            returned=Sum("amount", filter=in_year & Q(kind__in=_RETURN_KINDS), default=_ZERO),
+        )
+        .order_by()
+    )
+    return {row["pool_id"]: row for row in rows}
+
+
+def _product_money(pool_ids, start: date, end: date) -> dict[int, dict]:
+    """Each product's claim money from the ledger, one GROUP BY: claims paid and reimbursed in
+    the year, returned in the year, and both to the year's end."""
+    in_year = Q(booked_on__gte=start)
+    payout, returns = Q(kind=LedgerEntry.Kind.PAYOUT), Q(kind__in=_RETURN_KINDS)
+    rows = (
+        LedgerEntry.objects.filter(pool_id__in=pool_ids, m_claim__isnull=False, booked_on__lte=end)
+        .values(product_key=F("m_claim__product_id"))
+        .annotate(
+            paid=Count("m_claim_id", filter=in_year & payout, distinct=True),
+            reimbursed=Sum("amount", filter=in_year & payout, default=_ZERO),
+            returned=Sum("amount", filter=in_year & returns, default=_ZERO),
+            reimbursed_to_date=Sum("amount", filter=payout, default=_ZERO),
+            returned_to_date=Sum("amount", filter=returns, default=_ZERO),
+        )
+        .order_by()
+    )
+    return {row["product_key"]: row for row in rows}
+
+
+def _product_claims(pool_ids, start: date, end: date) -> dict[int, dict]:
+    """Claims submitted in the year per product, their reimbursement claimed and how many of them
+    were rejected (as the claims stand now), one GROUP BY."""
+    rows = (
+        MClaim.objects.filter(product__pool_id__in=pool_ids, submitted_on__range=(start, end))
+        .values("product_id")
+        .annotate(n=Count("pk"), amount=Sum("amount", default=_ZERO), rejected=Count("pk", filter=Q(state="rejected")))
+        .order_by()
+    )
+    return {row["product_id"]: row for row in rows}
+
+
+def m_annual_report(*, year: int, pool: Pool | None = None, run=None, progress=None) -> dict:
+    """RP-M6 (第二十一条), JB-11: the fund-use report of ``year`` for every Scheme M pool (or only
+    ``pool``), as one MAnnualReport per pool with one MAnnualReportLine per product: claims
+    submitted in the year (and of them rejected), claims paid and reimbursed in the year, returns
+    (RP-M5) in the year, both to the year's end, the sub-fund's use against its size (RP-M2) and
+    whether new business was suspended at the year's end and why (RP-M3, the figures of
+    ``product_risk_figures`` on 31 December and ``rules.product_suspended``); the pool's balance
+    at the start and end of the year, money received, reimbursed and returned.
+
+    JB-15: a constant number of GROUP BY queries and bulk writes, whatever the number of claims.
+    JB-12: a re-run for the year replaces the pool's report and lines (never adds to them); a
+    report already recorded as submitted to the finance bureau is kept as it was sent."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    try:
+        params = scheme_m_params(end)  # the rule set in force at the year's end
+    except RuleViolation:  # a year before the first rule set: today's, for the 70% line and the due date
+        params = scheme_m_params(shanghai_today())
+    pools = Pool.objects.filter(scheme=Pool.Scheme.M)
+    if pool is not None:
+        _require_scheme_m(pool)
+        pools = pools.filter(pk=pool.pk)
+    pools = list(pools.order_by("pk"))
+    kept = set(MAnnualReport.objects.filter(pool__in=pools, year=year, submitted_on__isnull=False)
+               .values_list("pool_id", flat=True))
+    pools = [p for p in pools if p.pk not in kept]
+    ids = [p.pk for p in pools]
+    products = list(Product.objects.filter(pool_id__in=ids).order_by("pool_id", "code"))
+    if progress:
+        progress(0, len(products))
+    pool_money = _pool_money(ids, start, end)
+    product_money = _product_money(ids, start, end)
+    claims = _product_claims(ids, start, end)
+    figures = product_risk_figures(products, on=end) if products else {}
+    replaced, _by_model = MAnnualReport.objects.filter(pool_id__in=ids, year=year, submitted_on__isnull=True).delete()
+    due_on = rules.m_report_due(year, params)
+    lines_of: dict[int, list[MAnnualReportLine]] = {pk: [] for pk in ids}
+    for product in products:
+        money_row, claim_row, f = product_money.get(product.pk, {}), claims.get(product.pk, {}), figures[product.pk]
+        suspension = rules.product_suspended(f.npl_rate, f.firm_compensation_rate, f.cumulative_reimbursed,
+                                             product.size, params)
+        lines_of[product.pool_id].append(MAnnualReportLine(
+            product=product,
+            claims_submitted=claim_row.get("n", 0), submitted_amount=claim_row.get("amount", _ZERO),
+            claims_rejected=claim_row.get("rejected", 0), claims_paid=money_row.get("paid", 0),
+            reimbursed=-money_row.get("reimbursed", _ZERO), returned=money_row.get("returned", _ZERO),
+            reimbursed_to_date=-money_row.get("reimbursed_to_date", _ZERO),
+            returned_to_date=money_row.get("returned_to_date", _ZERO),
+            subfund_size=product.size, subfund_reimbursed=f.cumulative_reimbursed,
+            suspended=suspension.suspended, suspension_reasons=[r.as_dict() for r in suspension.reasons],
+        ))
+    reports = []
+    for p in pools:
+        row, lines = pool_money.get(p.pk, {}), lines_of[p.pk]
+        reports.append(MAnnualReport(
+            pool=p, year=year, due_on=due_on, balance_start=row.get("before", _ZERO), budget_in=row.get("budget", _ZERO),
+            reimbursed=-row.get("paid", _ZERO), returned=row.get("returned", _ZERO), balance_end=row.get("after", _ZERO),
+            claims_submitted=sum(line.claims_submitted for line in lines),
+            claims_paid=sum(line.claims_paid for line in lines),
+            products_suspended=sum(line.suspended for line in lines), job_run=run,
+        ))
+    MAnnualReport.objects.bulk_create(reports, batch_size=PRODUCT_CHUNK)
+    all_lines = []
+    for report in reports:
+        for line in lines_of[report.pool_id]:
+            line.report = report
+            all_lines.append(line)
+    MAnnualReportLine.objects.bulk_create(all_lines, batch_size=PRODUCT_CHUNK)
+    if progress:
+        progress(len(products), len(products))
+    return {"m_reports": len(reports), "m_report_lines": len(all_lines), "m_reports_kept_submitted": len(kept),
+            "m_reports_replaced": replaced}
+
+
+@transaction.atomic
+def m_annual_report_submit(*, user, report: MAnnualReport, on: date) -> MAnnualReport:
+    """RP-M6 (第二十一条): the fund manager (the pool's reviewer, 管理机构) records that the year's
+    report was sent to the finance bureau (市财政局) on ``on``; due by the end of March of the
+    next year (``rules.m_report_due``); a late submission is recorded and said to be late. Once
+    only; audited. JB-11 does not replace a submitted report."""
+    report = MAnnualReport.objects.select_for_update(of=("self",)).select_related("pool").get(pk=report.pk)
+    require_member(user, report.pool.reviewer, *REVIEWER_ROLES)
+    if report.submitted_on is not None:
+        raise Conflict("RP-M6", _("This report was already submitted on %(on)s.") % {"on": report.submitted_on})
+    if on <= date(report.year, 12, 31):
+        raise RuleViolation("RP-M6", _("The report on %(year)d can be submitted from 1 January %(next)d.") % {
+            "year": report.year, "next": report.year + 1}, "on")
+    if on > shanghai_today():
+        raise RuleViolation("RP-M6", _("The submission date cannot be in the future."), "on")
+    before = snapshot(report)
+    if MAnnualReport.objects.filter(pk=report.pk, submitted_on__isnull=True).update(
+        submitted_on=on, submitted_by=user
+    ) != 1:
+        raise Conflict("RP-M6", _("Someone else changed this report just now; reload and try again."))
+    report.submitted_on, report.submitted_by = on, user
+    late = on > report.due_on
+    audit(actor=user, action=AuditEvent.Action.UPDATE, instance=report, organisation=report.pool.reviewer,
+          before=before, summary=f"RP-M6 report {report.year} submitted to the finance bureau on {on}"
+          f"{' (late, due ' + report.due_on.isoformat() + ')' if late else ''}")
+    return report

@@ -11,8 +11,11 @@ from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db import connections
+from django.db.models import BigIntegerField, CharField, Count, DateField, Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Cast
 
+from core import calendar as core_calendar
 from core.audit import snapshot
 from core.models import AuditEvent
 from riskpool import rules
@@ -24,7 +27,10 @@ from riskpool.models import (
     LedgerEntry,
     LoanProject,
     Member,
+    MissingRecoveryReport,
     Pool,
+    PoolQuarterSnapshot,
+    QuarterBankReport,
     RecoveryReport,
     Violation,
 )
@@ -303,3 +309,126 @@ def entries_per_bank(*, start: date, end: date) -> dict[str, int]:
         .order_by("pool_id", "bank_id")
     )
     return {f"{row['pool_id']}/{row['bank_id']}": row["n"] for row in rows}
+
+
+# --- JB-5, riskpool part: the quarterly close (RP-6, RP-16 8b, pool snapshot) ---------------
+
+# RP-16 8b (**Interpretation**): a compensated claim is "in recovery" while its project is in the
+# compensation library and no settlement or closure has started: paid, moved to the library
+# (step 7), with or without recoveries reported so far.
+RECOVERY_STATES = ("in_compensation_library", "recovering")
+
+
+def _insert_select(model, columns: list[str], queryset) -> int:
+    """One ``INSERT INTO <model> (columns) SELECT …`` from ``queryset``, whose ``values()`` are
+    the annotations ``v_<column>``: the rows never travel through Python (JB-15)."""
+    connection = connections[queryset.db]
+    qn = connection.ops.quote_name
+    sql, params = queryset.query.sql_with_params()
+    names = ", ".join(qn(model._meta.get_field(c).column) for c in columns)
+    picked = ", ".join(qn(f"v_{c}") for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {qn(model._meta.db_table)} ({names}) SELECT {picked} FROM ({sql}) AS src", params)
+        return cursor.rowcount
+
+
+def recovery_claims(*, end: date):
+    """RP-16 8b: Scheme S claims in recovery at the quarter's end ``end``: paid by then, and now
+    in the compensation library or recovering (RECOVERY_STATES)."""
+    return Claim.objects.filter(project__pool__scheme=S, state__in=RECOVERY_STATES, paid_on__lte=end)
+
+
+def quarter_close(*, period: str, start: date, end: date, entries: dict[str, int] | None = None, run=None) -> dict:
+    """JB-5, riskpool part, for the closed quarter ``period`` (``start`` … ``end``), replacing the
+    quarter's earlier rows (JB-12) in the run's transaction (JB-14):
+
+    - RP-6: per member bank, the loans disbursed in the quarter (whose entry window closed on
+      the 15th working day of the next quarter: from then on project_register refuses them) and
+      the loans entered during the quarter (``entries``, from ``entries_per_bank``);
+    - RP-16 8b: per member bank, its claims in recovery at the quarter's end, the recovery
+      reports for money received in the quarter (gross, returns owed), and every claim in
+      recovery without such a report, stored as MissingRecoveryReport with the date it was due
+      (``rules.recovery_report_due``), in one INSERT … SELECT;
+    - per Scheme S pool: compensation paid and money returned in the quarter and up to its end,
+      and the ledger balance at its end (PoolQuarterSnapshot).
+
+    A constant number of queries whatever the number of banks, projects or claims (JB-15)."""
+    params = scheme_s_params(end)
+    window_closed = rules.entry_deadline(end, calendar=core_calendar, params=params).date
+    report_due = rules.recovery_report_due(end, calendar=core_calendar, params=params).date
+    run_id = run.pk if run is not None else None
+    replaced = 0
+    for model in (MissingRecoveryReport, QuarterBankReport, PoolQuarterSnapshot):
+        replaced += model.objects.filter(period=period, pool__scheme=S).delete()[0]
+
+    # RP-16 8b: the claims in recovery with no report for money received in the quarter.
+    reported = RecoveryReport.objects.filter(claim_id=OuterRef("pk"), received_on__range=(start, end))
+    member = Member.objects.filter(pool_id=OuterRef("project__pool_id"), organisation_id=OuterRef("project__bank_id"))
+    missing = (
+        recovery_claims(end=end)
+        .filter(Exists(member))
+        .exclude(Exists(reported))
+        .annotate(
+            v_pool=F("project__pool_id"), v_member=Subquery(member.values("pk")[:1]), v_claim=F("pk"),
+            v_period=Value(period, output_field=CharField()), v_due_on=Value(report_due, output_field=DateField()),
+            v_job_run=Cast(Value(run_id), output_field=BigIntegerField()),
+        )
+        .values("v_pool", "v_member", "v_claim", "v_period", "v_due_on", "v_job_run")
+        .order_by()
+    )
+    missing_rows = _insert_select(MissingRecoveryReport, ["pool", "member", "claim", "period", "due_on", "job_run"],
+                                  missing)
+
+    # Per member bank: one GROUP BY each.
+    window = _by_bank(LoanProject.objects.filter(pool__scheme=S, disbursed_on__range=(start, end)),
+                      "pool_id", "bank_id", n=Count("pk"), principal=Sum("principal_yuan", default=ZERO))
+    in_recovery = _by_bank(recovery_claims(end=end), "project__pool_id", "project__bank_id", n=Count("pk"))
+    reports = _by_bank(
+        RecoveryReport.objects.filter(claim__project__pool__scheme=S, received_on__range=(start, end)),
+        "claim__project__pool_id", "claim__project__bank_id",
+        n=Count("pk"), gross=Sum("gross", default=ZERO), due=Sum("return_amount", default=ZERO),
+    )
+    missing_by_member = dict(
+        MissingRecoveryReport.objects.filter(period=period, pool__scheme=S).values("member_id")
+        .annotate(n=Count("pk")).values_list("member_id", "n").order_by()
+    )
+    entries = entries or {}
+    members = list(Member.objects.filter(pool__scheme=S, joined_on__lte=end).order_by("pool_id", "pk"))
+    bank_reports = []
+    for m in members:
+        key = (m.pool_id, m.organisation_id)
+        bank_reports.append(QuarterBankReport(
+            pool_id=m.pool_id, period=period, member=m,
+            window_projects=window.get(key, {}).get("n", 0), window_principal=window.get(key, {}).get("principal", ZERO),
+            entered_in_quarter=entries.get(f"{m.pool_id}/{m.organisation_id}", 0),
+            recovery_claims=in_recovery.get(key, {}).get("n", 0),
+            reports_received=reports.get(key, {}).get("n", 0), recoveries_gross=reports.get(key, {}).get("gross", ZERO),
+            returns_due=reports.get(key, {}).get("due", ZERO), reports_missing=missing_by_member.get(m.pk, 0),
+            job_run=run,
+        ))
+    QuarterBankReport.objects.bulk_create(bank_reports, batch_size=CHUNK)
+
+    # Per pool: the ledger up to the quarter's end (RP-1: the balance is the sum of the entries).
+    in_quarter = Q(booked_on__gte=start)
+    payout, returns = Q(kind=LedgerEntry.Kind.PAYOUT), Q(kind__in=RETURN_KINDS)
+    money = {
+        row["pool_id"]: row
+        for row in LedgerEntry.objects.filter(pool__scheme=S, booked_on__lte=end).values("pool_id").annotate(
+            paid=Sum("amount", filter=payout & in_quarter, default=ZERO),
+            returned=Sum("amount", filter=returns & in_quarter, default=ZERO),
+            paid_total=Sum("amount", filter=payout, default=ZERO),
+            returned_total=Sum("amount", filter=returns, default=ZERO),
+            balance=Sum("amount", default=ZERO),
+        ).order_by()
+    }
+    snapshots = []
+    for pool_id in Pool.objects.filter(scheme=S).order_by("pk").values_list("pk", flat=True):
+        row = money.get(pool_id, {})
+        snapshots.append(PoolQuarterSnapshot(
+            pool_id=pool_id, period=period, paid=-row.get("paid", ZERO), returned=row.get("returned", ZERO),
+            paid_total=-row.get("paid_total", ZERO), returned_total=row.get("returned_total", ZERO),
+            balance=row.get("balance", ZERO), entry_window_closed_on=window_closed, job_run=run,
+        ))
+    PoolQuarterSnapshot.objects.bulk_create(snapshots, batch_size=CHUNK)
+    return {"quarter_bank_reports": len(bank_reports), "recovery_reports_missing": missing_rows,
+            "pool_snapshots": len(snapshots), "replaced_quarter_rows": replaced}

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views_reports.report_index, name="report-index"),
     path("<int:pk>/half-year/<str:period>/", views_reports.half_year_report, name="half-year-report"),
     path("<int:pk>/evaluation/<int:year>/", views_reports.bank_evaluation, name="bank-evaluation"),
+    path("<int:pk>/quarter/<str:period>/", views_reports.quarter_close, name="quarter-close"),
 ]

@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -25,7 +24,7 @@ from django.views.decorators.http import require_POST
 from core.calendar import shanghai_today
 from core.errors import RuleViolation
 from core.models import Organisation
-from core.views_helpers import add_rule_violation
+from core.views_helpers import add_rule_violation, paginate
 from riskpool import selectors, services
 from riskpool.forms import (
     BudgetForm,
@@ -45,7 +44,6 @@ from riskpool.forms import (
 )
 from riskpool.models import ClaimDocument, Pool
 
-PAGE_SIZE = 50
 K = Organisation.Kind
 
 STATE_LABELS = {
@@ -145,7 +143,7 @@ def project_list(request):
     _require(is_pool_party, request.user)
     form = ProjectFilterForm(request.GET or None)
     queryset = form.filter(selectors.project_list(user=request.user)).order_by("-disbursed_on", "-id")
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, queryset)
     return render(request, "riskpool/project_list.html", {
         "filter_form": form, "page": page, "projects": page.object_list,
         "bank_operator": is_bank_operator(request.user), "members": _bank_members(request.user),
@@ -489,7 +487,7 @@ def _claim_rows(claims) -> list[dict]:
 def _render_queue(request, notice_form=None, objection_forms=None, status=200):
     user = request.user
     queue = selectors.claim_queue_for_reviewer(user=user)
-    page = Paginator(queue, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, queue)
     mine = selectors.claim_list(user=user).filter(project__pool__reviewer_id=user.organisation_id)
     approved = mine.filter(state="approved").order_by("submitted_on", "id")
     on_notice = list(mine.filter(state="on_notice").order_by("notice_end", "id").prefetch_related("objections"))
@@ -600,6 +598,8 @@ def _render_pool(request, pool, summary, plan_form=None, budget_form=None, statu
     return render(request, "riskpool/pool_detail.html", {
         "pool": pool, "summary": summary, "authority": authority,
         "by_state": [(state_label(s), n) for s, n in summary["claims_by_state"].items()],
+        "quarters": selectors.pool_quarters(user=user, pool=pool),  # the table by quarter, and its xlsx
+        "administers": user.is_superuser or is_authority(user),  # the link to the pool administration
         "plan_form": (plan_form or FundingPlanForm(claims=passed, initial={"on": today})) if authority else None,
         "has_passed": passed.exists(),
         "to_close": claims.filter(state__in=("settled", "closure_rechecked")).order_by("id") if authority else [],

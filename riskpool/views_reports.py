@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from core.errors import RuleViolation
 from core.exports import xlsx_response
 from core.periods import period_bounds
+from core.views_helpers import paginate
 from riskpool import selectors_reports as selectors
 from riskpool.views import _require, is_authority, is_reviewer, is_treasurer
 
@@ -25,12 +26,12 @@ def report_index(request):
     return render(request, "riskpool/reports/index.html", {"pools": selectors.report_index(user=request.user)})
 
 
-def _half_year(period: str) -> str:
+def _period_of(kind: str, period: str) -> str:
     try:
-        kind, _start, _end = period_bounds(period)
+        found, _start, _end = period_bounds(period)
     except RuleViolation:
         raise Http404 from None
-    if kind != "half":
+    if found != kind:
         raise Http404
     return period
 
@@ -39,7 +40,7 @@ def _half_year(period: str) -> str:
 def half_year_report(request, pk: int, period: str):
     _require(_is_report_reader, request.user)
     pool = selectors.report_pool_get(user=request.user, pool_id=pk)
-    rows = selectors.half_year_rows(pool=pool, period=_half_year(period))
+    rows = selectors.half_year_rows(pool=pool, period=_period_of("half", period))
     if request.GET.get("export") == "xlsx":
         return xlsx_response(
             filename=f"half-year-report-{pool.pk}-{period}.xlsx",
@@ -74,3 +75,27 @@ def bank_evaluation(request, pk: int, year: int):
     return render(request, "riskpool/reports/bank_evaluation.html", {
         "pool": pool, "year": year, "rows": rows, "grades": selectors.grade_counts(rows),
         "revoked": selectors.revoked_after(pool=pool, year=year)})
+
+
+@login_required
+def quarter_close(request, pk: int, period: str):
+    """JB-5's close of a quarter: per bank the RP-6 entry window and the RP-16 8b recovery reports
+    (with every claim whose report is missing), and the pool's paid, returned and balance."""
+    _require(_is_report_reader, request.user)
+    pool = selectors.report_pool_get(user=request.user, pool_id=pk)
+    rows = selectors.quarter_bank_rows(pool=pool, period=_period_of("quarter", period))
+    if request.GET.get("export") == "xlsx":
+        return xlsx_response(
+            filename=f"quarter-close-{pool.pk}-{period}.xlsx",
+            title=_("Quarterly close %(period)s of %(pool)s (RP-6, RP-16)") % {"period": period, "pool": pool.name},
+            headers=[_("Bank"), _("Loans disbursed in the quarter"), _("Their principal (yuan)"),
+                     _("Loans entered in the quarter"), _("Claims in recovery"), _("Recovery reports"),
+                     _("Gross recoveries (yuan)"), _("Returns owed (yuan)"), _("Reports missing")],
+            rows=([r.member.organisation.name, r.window_projects, r.window_principal, r.entered_in_quarter,
+                   r.recovery_claims, r.reports_received, r.recoveries_gross, r.returns_due, r.reports_missing]
+                  for r in rows),
+            widths=(34, 14, 18, 14, 14, 14, 18, 18, 12),
+        )
+    return render(request, "riskpool/reports/quarter_close.html", {
+        "pool": pool, "period": period, "rows": rows, "snapshot": selectors.quarter_snapshot(pool=pool, period=period),
+        "missing": paginate(request, selectors.missing_recovery_rows(pool=pool, period=period))})

@@ -149,3 +149,43 @@ def test_seed_demo_second_run_adds_no_pool_business_and_the_balance_is_the_ledge
     pool = Pool.objects.get(name=pool_demo.S_POOL_NAME)
     last = pool.ledger.order_by("-id").first()
     assert last.balance_after == pool.balance
+
+
+def _list_urls() -> list[str]:
+    """Every GET page and endpoint without a path argument (lists, queues, dashboards, indexes)."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(patterns, prefix=""):
+        for p in patterns:
+            route = prefix + str(p.pattern)
+            if isinstance(p, URLResolver):
+                yield from walk(p.url_patterns, route)
+            elif isinstance(p, URLPattern) and "<" not in route and "(?P" not in route and "^" not in route:
+                yield "/" + route
+    skip = ("/admin", "/i18n", "/accounts/logout", "/api/schema", "/api/docs", "/static", "/media")
+    return sorted({u for u in walk(get_resolver().url_patterns) if not u.startswith(skip) and "export" not in u
+                   and not u.endswith((".xlsx", ".csv"))})
+
+
+def test_every_list_page_and_endpoint_runs_the_same_queries_whatever_the_page_size(client):
+    """Issue 6: with the demo data, each page or endpoint a demo user can open runs as many queries
+    for a page of 1 row as for a page of 200 (no N+1)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _seed()
+    logins = sorted({username for _role, username, *_rest in demo.build_demo().logins} - {"admin"})
+    checked = []
+    for username in logins:
+        client.force_login(User.objects.get(username=username))
+        for url in _list_urls():
+            if client.get(url).status_code != 200:  # not this user's page (403/404) or not a GET page
+                continue
+            counts = []
+            for size in (1, 200):
+                with CaptureQueriesContext(connection) as queries:
+                    assert client.get(url, {"page_size": size}).status_code == 200
+                counts.append(len(queries))
+            assert counts[0] == counts[1], f"{url} as {username}: {counts[0]} queries for 1 row, {counts[1]} for 200"
+            checked.append(url)
+    assert len(set(checked)) >= 20

@@ -356,8 +356,8 @@ def test_jb5_both_parts_run_under_one_jobrun_and_the_snapshots_are_written(on_da
     assert JobRun.objects.filter(job="JB-5").count() == 1 and run.state == JobRun.State.SUCCEEDED
     assert FirmIndicatorSnapshot.objects.filter(period="2025Q1", job_run=run).count() == len(firms)
     assert reload(matured).library == "closed"
-    assert run.counts == {"firms": 2, "snapshots": 2, "replaced": 0, "loans_auto_closed": 1, "projects_entered": 0,
-                          "entries_by_bank": {}}
+    assert {k: run.counts[k] for k in ("firms", "snapshots", "replaced", "loans_auto_closed", "projects_entered")} == {
+        "firms": 2, "snapshots": 2, "replaced": 0, "loans_auto_closed": 1, "projects_entered": 0}
 
 
 def test_jb5_a_failing_part_rolls_back_the_other_part(on_day, monkeypatch):

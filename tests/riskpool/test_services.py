@@ -234,6 +234,14 @@ def test_rp6_bulk_register_saves_nothing_when_any_row_is_bad_and_lists_every_err
     assert [p.loan_no for p in created] == ["B-1"]
 
 
+def test_rp15_bulk_register_refreshes_the_banks_figures_once_with_every_row(world):
+    rows = [{"row": n, "borrower": BorrowerDataFactory(), "data": example_data(loan_no=f"B-{n}")} for n in range(2, 6)]
+    services.project_bulk_register(user=world.bank_user, pool=world.pool, rows=rows)
+    world.member.refresh_from_db()
+    assert world.member.entered_principal == D("200000000.00") + 4 * D("3000000.00")
+    assert world.member.npl_ratio == D("0")
+
+
 # --- claim refusals (RP-7, RP-14, RP-24) ------------------------------------------------
 
 

@@ -8,10 +8,9 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
-from django.urls import URLPattern
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import URLPattern, reverse
 
 from core.calendar import shanghai_today
 from riskpool import urls as riskpool_urls

@@ -12,8 +12,22 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from core.models import Organisation
-from riskpool.models import BankEvaluation, HalfYearReport
-from tests.factories import MemberFactory, OrganisationFactory, PoolFactory, RegionFactory, UserFactory, bank_user
+from riskpool.models import (
+    BankEvaluation,
+    HalfYearReport,
+    MissingRecoveryReport,
+    PoolQuarterSnapshot,
+    QuarterBankReport,
+)
+from tests.factories import (
+    ClaimFactory,
+    MemberFactory,
+    OrganisationFactory,
+    PoolFactory,
+    RegionFactory,
+    UserFactory,
+    bank_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +68,8 @@ PAGES = {
     "riskpool:half-year-report": (lambda pool: [pool.pk, "2025H1"], {
         "authority": 200, "reviewer": 200, "treasurer": 200, "bank": 403, "elsewhere": 404, "other_reviewer": 404}),
     "riskpool:bank-evaluation": (lambda pool: [pool.pk, 2025], {
+        "authority": 200, "reviewer": 200, "treasurer": 200, "bank": 403, "elsewhere": 404, "other_reviewer": 404}),
+    "riskpool:quarter-close": (lambda pool: [pool.pk, "2025Q1"], {
         "authority": 200, "reviewer": 200, "treasurer": 200, "bank": 403, "elsewhere": 404, "other_reviewer": 404}),
 }
 
@@ -121,3 +137,22 @@ def test_report_pages_run_a_constant_number_of_queries(client, pool, django_asse
                 reverse("riskpool:bank-evaluation", args=[pool.pk, 2025])):
         with django_assert_max_num_queries(14):
             assert client.get(url).status_code == 200
+
+
+def test_rp6_rp16_quarter_close_page_lists_banks_missing_reports_and_the_pool_figures(client, pool):
+    member = pool.members.get(organisation__name="甲银行")
+    claim = ClaimFactory(project__pool=pool, project__bank=member.organisation, state="recovering")
+    PoolQuarterSnapshot.objects.create(pool=pool, period="2025Q1", paid=D("1200000.00"), returned=D("400000.00"),
+                                       balance=D("8800000.00"), entry_window_closed_on=date(2025, 4, 22))
+    QuarterBankReport.objects.create(pool=pool, period="2025Q1", member=member, window_projects=4,
+                                     entered_in_quarter=3, recovery_claims=2, reports_missing=1)
+    MissingRecoveryReport.objects.create(pool=pool, period="2025Q1", member=member, claim=claim, due_on=date(2025, 4, 22))
+    client.force_login(UserFactory(organisation=pool.reviewer, roles=["pool_reviewer"]))
+    assert reverse("riskpool:quarter-close", args=[pool.pk, "2025Q1"]) in client.get(
+        reverse("riskpool:report-index")).content.decode()
+    page = client.get(reverse("riskpool:quarter-close", args=[pool.pk, "2025Q1"])).content.decode()
+    assert "2025-04-22" in page and claim.project.loan_no in page and "880.00" in page  # balance in 万元
+    sheet = load_workbook(BytesIO(client.get(reverse("riskpool:quarter-close", args=[pool.pk, "2025Q1"]),
+                                             {"export": "xlsx"}).content)).active
+    assert [c.value for c in next(sheet.iter_rows(min_row=5, max_row=5))][:2] == ["甲银行", 4]
+    assert client.get(reverse("riskpool:quarter-close", args=[pool.pk, "2025H1"])).status_code == 404

@@ -1,0 +1,98 @@
+"""REST endpoints of the evaluation app: the two previews run the same rule functions as the real
+flow (rules.score, rules.rank_and_classify, rules.rank_regions, rules.decide_exemption)."""
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.errors import Problem, RuleViolation
+from evaluation import rules
+from evaluation.models import EvaluationYear
+from evaluation.selectors import params_for
+
+PREVIEW_REQUEST = {
+    "year": 2024,
+    "targets": {"leverage": "3.00", "clients": 200, "amount": "400000000.00"},
+    "firms": [{"id": "F1", "region": "福州市", "guarantee_balance": "1500000000.00", "net_assets": "300000000.00",
+               "sme_clients": 260, "sme_amount": "450000000.00", "total_amount": "500000000.00",
+               "avg_fee_rate": "0.0085"}],
+}
+
+
+class PreviewRequestSerializer(serializers.Serializer):
+    year = serializers.IntegerField(min_value=1990, max_value=2200)
+    targets = serializers.DictField()
+    firms = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=5000)
+
+
+class DecideRequestSerializer(serializers.Serializer):
+    grounds = serializers.ListField(child=serializers.CharField(), allow_empty=True)
+    staff_at_fault = serializers.BooleanField()
+
+
+def _scheme_for(year: int) -> tuple[rules.Indicator, ...]:
+    """The year's configured scheme, else the default of EV-3."""
+    row = EvaluationYear.objects.filter(year=year).values_list("scheme", flat=True).first()
+    return rules.parse_scheme(row) if row else rules.DEFAULT_SCHEME
+
+
+def preview(data: dict) -> dict:
+    """EV-3, EV-6, EV-7, EV-8 on given figures (the preview's whole computation)."""
+    targets = rules.Targets.from_mapping(data["targets"])
+    scheme = _scheme_for(data["year"])
+    problems, parsed = [], []
+    for index, firm in enumerate(data["firms"]):
+        firm_id = str(firm.get("id") or "").strip()
+        where = f"firms[{index}]"
+        if not firm_id:
+            problems.append(Problem("EV-3", "Each firm needs an id.", f"{where}.id"))
+            continue
+        try:
+            figures = rules.FirmFigures.from_mapping(firm, where=f"{where}.")
+        except RuleViolation as error:
+            problems.extend(Problem(p.rule, f"{firm_id}: {p.message}", p.field) for p in error.problems)
+            continue
+        parsed.append((firm_id, str(firm.get("region") or ""), figures))
+    if problems:
+        raise RuleViolation.many(problems)
+    scored = [(fid, region, figures, rules.score(figures, targets, scheme)) for fid, region, figures in parsed]
+    params = params_for(data["year"])
+    ranked = rules.rank_and_classify([(fid, s.total, f.leverage) for fid, _r, f, s in scored], targets.leverage,
+                                     share=params.top_share, excellent_factor=params.excellent_factor)
+    firms = [
+        {"id": fid, "leverage": str(f.leverage), "scores": {k: str(v) for k, v in s.scores.items()},
+         "total": str(s.total), "rank": r.rank, "class": r.klass}
+        for (fid, _region, f, s), r in zip(scored, ranked, strict=True)
+    ]
+    regions = [{"region": rr.region, "mean": str(rr.mean), "rank": rr.rank}
+               for rr in rules.rank_regions((region, s.total) for _fid, region, _f, s in scored if region)]
+    return {"firms": firms, "regions": regions}
+
+
+class PreviewView(APIView):
+    """Score, rank and classify given figures (EV-3, EV-6 … EV-8)."""
+
+    @extend_schema(operation_id="evaluation_preview", request=PreviewRequestSerializer,
+                   examples=[OpenApiExample("One firm", request_only=True, value=PREVIEW_REQUEST)])
+    def post(self, request):
+        """The year's configured scheme, or the default of EV-3. A firm with net assets of 0 or
+        less, or a missing figure, answers 400 naming the firm and the field."""
+        envelope = PreviewRequestSerializer(data=request.data)
+        envelope.is_valid(raise_exception=True)
+        return Response(preview(envelope.validated_data))
+
+
+class DecideView(APIView):
+    """EV-14 on given findings: the outcome and the rule behind it."""
+
+    @extend_schema(operation_id="evaluation_exemption_decide", request=DecideRequestSerializer,
+                   examples=[OpenApiExample("Collateral lost value", request_only=True,
+                                            value={"grounds": ["EV-12.6"], "staff_at_fault": False})])
+    def post(self, request):
+        """Ground codes: EV-11.1, EV-11.2, EV-12.1 … EV-12.8, EV-13.1 … EV-13.5; unknown: 400."""
+        envelope = DecideRequestSerializer(data=request.data)
+        envelope.is_valid(raise_exception=True)
+        data = envelope.validated_data
+        return Response(rules.decide_exemption(data["grounds"], staff_at_fault=data["staff_at_fault"]).as_dict())

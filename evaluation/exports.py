@@ -1,0 +1,79 @@
+"""xlsx downloads of the scoring form (EV-4) and the results (EV-6 … EV-8): the same rows as the pages."""
+from __future__ import annotations
+
+from io import BytesIO
+
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _response(workbook, filename: str) -> HttpResponse:
+    buffer = BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def scoring_form_xlsx(sub, rows: list[dict]) -> HttpResponse:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("Scoring form")[:31]
+    ws.append([_("%(year)s evaluation scoring form: %(firm)s") % {"year": sub.year.year, "firm": sub.firm.name}])
+    ws["A1"].font = Font(bold=True)
+    ws.append([_("Indicator"), _("Points"), _("Score")])
+    for row in rows:
+        ws.append([row["label"], float(row["weight"]), float(row["score"]) if row["score"] is not None else None])
+    ws.append([_("Total"), 100, float(sub.total) if sub.total is not None else None])
+    ws.append([])
+    ws.append([_("Figure"), _("Computed"), _("Declared"), _("Differs by more than 1%")])
+    for name, computed, declared, flagged in figure_rows(sub):
+        ws.append([name, computed, declared, _("yes") if flagged else ""])
+    signed = sub.form_signed_at.strftime("%Y-%m-%d %H:%M") if sub.form_signed_at else _("not signed")
+    ws.append([])
+    ws.append([_("Signed off"), signed, str(sub.form_signed_by or "")])
+    return _response(wb, f"scoring-form-{sub.year.year}-{sub.firm_id}.xlsx")
+
+
+FIGURE_LABELS = {
+    "guarantee_balance": gettext_lazy("Guarantee balance at year end (融资担保责任余额)"),
+    "net_assets": gettext_lazy("Net assets at year end (净资产)"),
+    "sme_clients": gettext_lazy("Small-micro and 三农 clients (n)"),
+    "sme_amount": gettext_lazy("Small-micro and 三农 amount (a)"),
+    "total_amount": gettext_lazy("All guaranteed amount written"),
+    "avg_fee_rate": gettext_lazy("Average fee rate of small-micro and 三农 business (f)"),
+}
+
+
+def figure_rows(sub) -> list[tuple[str, str | None, str | None, bool]]:
+    """EV-3: (label, computed, declared, differs by more than 1%) per figure."""
+    from evaluation.rules import FIGURE_FIELDS
+
+    return [(str(FIGURE_LABELS[name]), sub.computed.get(name), sub.declared.get(name), name in sub.flagged)
+            for name in FIGURE_FIELDS]
+
+
+def results_xlsx(year, results, regions) -> HttpResponse:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("Ranking")[:31]
+    ws.append([_("%(year)s evaluation results") % {"year": year.year}])
+    ws["A1"].font = Font(bold=True)
+    ws.append([_("Rank"), _("Firm"), _("City"), _("Total score"), _("Leverage"), _("Class")])
+    for r in results:
+        ws.append([r.rank, r.firm.name, r.region.name, float(r.total),
+                   float(r.leverage) if r.leverage is not None else None, str(r.get_klass_display())])
+    ws2 = wb.create_sheet(_("Regions")[:31])
+    ws2.append([_("Rank"), _("City"), _("Mean score"), _("Firms")])
+    for r in regions:
+        ws2.append([r.rank, r.region.name, float(r.mean), r.firms])
+    return _response(wb, f"evaluation-results-{year.year}.xlsx")

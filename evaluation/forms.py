@@ -1,0 +1,136 @@
+"""Forms of the evaluation pages: parse input only; the services check the rules."""
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from evaluation import rules
+from evaluation.models import Material
+
+FUNCTION_CHOICES = [
+    ("capped_ratio", _("weight × min(value ÷ target, 1)")),
+    ("capped_ratio_sum", _("sum of parts: weightᵢ × min(valueᵢ ÷ targetᵢ, 1)")),
+    ("linear_descending", _("full at or below a point, 0 at or above another, linear between")),
+    ("linear_ascending", _("0 at or below a point, full at or above another, linear between")),
+]
+SOURCE_CHOICES = [("computed", _("Computed from the recorded guarantees")), ("declared", _("Declared by the firm"))]
+
+
+class YearForm(forms.Form):
+    year = forms.IntegerField(label=_("Year evaluated"), min_value=2000, max_value=2200)
+
+
+class TargetsForm(forms.Form):
+    """EV-9: T, n_target, a_target."""
+
+    leverage = forms.DecimalField(label=_("Leverage target T"), max_digits=8, decimal_places=2, min_value=0)
+    clients = forms.IntegerField(label=_("Small-micro and 三农 clients target"), min_value=1)
+    amount = forms.DecimalField(label=_("Small-micro and 三农 amount target (yuan)"), max_digits=18, decimal_places=2,
+                                min_value=0)
+
+
+class IndicatorForm(forms.Form):
+    """One indicator of the year's scheme (EV-3): weight, scoring function and its parameters."""
+
+    code = forms.SlugField(label=_("Code"), max_length=30)
+    label = forms.CharField(label=_("Name"), max_length=60)
+    weight = forms.DecimalField(label=_("Points"), max_digits=6, decimal_places=2, min_value=0)
+    function = forms.ChoiceField(label=_("Scoring function"), choices=FUNCTION_CHOICES)
+    params = forms.CharField(label=_("Parameters (JSON)"), widget=forms.Textarea(attrs={"rows": 3, "class": "ev-json"}),
+                             help_text=_("Inputs: %(inputs)s; targets: %(targets)s.")
+                             % {"inputs": ", ".join(rules.INPUTS), "targets": ", ".join(rules.TARGET_KEYS)})
+    source = forms.ChoiceField(label=_("Source"), choices=SOURCE_CHOICES)
+
+    def clean_params(self):
+        try:
+            value = json.loads(self.cleaned_data["params"])
+        except ValueError:
+            raise forms.ValidationError(_("Enter valid JSON.")) from None
+        if not isinstance(value, dict):
+            raise forms.ValidationError(_("Enter a JSON object."))
+        return value
+
+
+IndicatorFormSet = forms.formset_factory(IndicatorForm, extra=1, can_delete=True)
+
+
+class DeclareForm(forms.Form):
+    """EV-3: the firm's own figures beside the computed ones."""
+
+    guarantee_balance = forms.DecimalField(label=_("Guarantee balance at year end"), required=False, decimal_places=2)
+    net_assets = forms.DecimalField(label=_("Net assets at year end"), required=False, decimal_places=2)
+    sme_clients = forms.IntegerField(label=_("Small-micro and 三农 clients"), required=False, min_value=0)
+    sme_amount = forms.DecimalField(label=_("Small-micro and 三农 amount"), required=False, decimal_places=2)
+    total_amount = forms.DecimalField(label=_("All guaranteed amount written"), required=False, decimal_places=2)
+    avg_fee_rate = forms.DecimalField(label=_("Average fee rate (fraction)"), required=False, decimal_places=6)
+
+
+class MaterialForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Material"))
+    file = forms.FileField(label=_("File (PDF, xlsx or docx, at most 20 MB)"))
+    auditor = forms.CharField(label=_("Accounting firm (audit report)"), required=False, max_length=200)
+    auditor_clean = forms.BooleanField(label=_("The accounting firm has no bad practice record in the last three years"),
+                                       required=False)
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(k, Material.Kind(k).label) for k in kinds]
+
+
+class OpinionForm(forms.Form):
+    opinion = forms.CharField(label=_("Opinion"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReturnForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for returning it"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SampleForm(forms.Form):
+    note = forms.CharField(label=_("Third party and scope"), required=False, max_length=500)
+
+
+GROUND_CHOICES = [(code, f"{code} {label}") for code, label in rules.GROUNDS.items()]
+
+
+class CaseForm(forms.Form):
+    guarantee = forms.ModelChoiceField(label=_("Compensated guarantee"), queryset=None)
+    staff = forms.CharField(label=_("Staff involved"), max_length=255)
+    grounds = forms.MultipleChoiceField(label=_("Grounds claimed"), choices=GROUND_CHOICES,
+                                        widget=forms.CheckboxSelectMultiple)
+    statement = forms.CharField(label=_("Statement"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    evidence_ground = forms.ChoiceField(label=_("Evidence for ground"), choices=[("", "—"), *GROUND_CHOICES],
+                                        required=False)
+    evidence_description = forms.CharField(label=_("Evidence"), required=False, max_length=255)
+    evidence_archive_ref = forms.CharField(label=_("Work archive reference"), required=False, max_length=120)
+    evidence_file = forms.FileField(label=_("Evidence file (PDF, xlsx or docx)"), required=False)
+
+    def __init__(self, *args, guarantees=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["guarantee"].queryset = guarantees
+
+
+class FindingsForm(forms.Form):
+    grounds = forms.MultipleChoiceField(label=_("Grounds found"), choices=GROUND_CHOICES, required=False,
+                                        widget=forms.CheckboxSelectMultiple)
+    staff_at_fault = forms.BooleanField(label=_("The staff involved were at fault"), required=False)
+
+
+class AppealForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for the appeal"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class InterviewForm(forms.Form):
+    scheduled_on = forms.DateField(label=_("Scheduled on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    closed_on = forms.DateField(label=_("Closed on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+
+class DistributionForm(forms.Form):
+    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=None)
+    note = forms.CharField(label=_("Note"), required=False, max_length=200)
+
+    def __init__(self, *args, organisations=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations

@@ -1,0 +1,443 @@
+"""Browser pages of the annual evaluation: thin, each parses input, calls a service or a selector
+and renders. A refused step (RuleViolation, PermissionDenied) comes back as a message on the page."""
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from core.calendar import shanghai_today
+from core.errors import RuleViolation
+from core.jobs import job_run
+from core.models import JobRun, Organisation
+from core.scoping import visible_organisations
+from core.views_helpers import add_rule_violation, problem_message
+from evaluation import exports, rules, selectors, services
+from evaluation.forms import (
+    AppealForm,
+    CaseForm,
+    DeclareForm,
+    DistributionForm,
+    FindingsForm,
+    IndicatorFormSet,
+    InterviewForm,
+    MaterialForm,
+    OpinionForm,
+    ReturnForm,
+    SampleForm,
+    TargetsForm,
+    YearForm,
+)
+from evaluation.models import (
+    CaseDecision,
+    DistributionRecipient,
+    EvaluationYear,
+    ExemptionCase,
+    Material,
+    Submission,
+)
+
+SUPERVISION_LABELS = {"yearly": gettext_lazy("Once a year"), "half_yearly": gettext_lazy("Twice a year"),
+                      "quarterly": gettext_lazy("Every quarter, with an interview")}
+
+
+def _refused(request, exc) -> None:
+    if isinstance(exc, RuleViolation):
+        for problem in exc.problems:
+            messages.error(request, problem_message(problem))
+    else:
+        messages.error(request, str(exc) or _("Your role does not allow this action."))
+
+
+def action(view):
+    """A POST-only step: run it, report a refusal as a message, and go back to ``next`` or the page."""
+
+    @wraps(view)
+    @login_required
+    @require_POST
+    def wrapper(request, *args, **kwargs):
+        try:
+            target = view(request, *args, **kwargs)
+        except (RuleViolation, PermissionDenied) as exc:
+            _refused(request, exc)
+            target = None
+        return redirect(target or request.POST.get("next") or request.META.get("HTTP_REFERER") or "evaluation:home")
+
+    return wrapper
+
+
+def _province(user) -> None:
+    if not selectors.is_province_user(user):
+        raise PermissionDenied(_("This page is for the province."))
+
+
+# --- home -------------------------------------------------------------------------------------------
+
+
+@login_required
+def home(request):
+    """A firm: its submissions and what is due; a supervisor: the submissions waiting on it; the
+    province: the years overview."""
+    user = request.user
+    role = selectors.home_role(user)
+    today = shanghai_today()
+    context = {"role": role, "today": today, "years": selectors.years()[:6], "year_form": YearForm()}
+    if role == "other" and selectors.is_recipient(user):
+        role = context["role"] = "recipient"  # EV-10: the distribution list reads the results
+    if role == "other":
+        raise PermissionDenied(_("The annual evaluation is for guarantee firms, supervisors and the authority."))
+    subs = selectors.submissions_for_user(user=user)
+    waiting = list(selectors.waiting_on(user=user))
+    for sub in waiting:
+        sub.due = selectors.due_date(sub)
+        sub.late = sub.due is not None and today > sub.due
+    context.update(waiting=waiting, submissions=list(subs[:50]) if role == "firm" else [],
+                   reminders=_reminders(user))
+    return render(request, "evaluation/home.html", context)
+
+
+def _reminders(user):
+    from evaluation.models import Reminder
+
+    if not user.organisation_id:
+        return []
+    return list(Reminder.objects.filter(organisation_id=user.organisation_id)[:10])
+
+
+# --- year set-up and overview (EV-3, EV-5, EV-9) ---------------------------------------------------
+
+
+@login_required
+def year_setup(request, year: int | None = None):
+    user = request.user
+    _province(user)
+    if year is None:
+        form = YearForm(request.GET or None)
+        if not form.is_valid():
+            messages.error(request, _("Enter the year to set up."))
+            return redirect("evaluation:home")
+        return redirect("evaluation:year-setup", year=form.cleaned_data["year"])
+    row = EvaluationYear.objects.filter(year=year).first() or EvaluationYear(year=year)
+    initial_targets = ({"leverage": row.target_leverage, "clients": row.target_clients, "amount": row.target_amount}
+                       if row.has_targets else None)
+    import json
+
+    initial_scheme = [{**i, "params": json.dumps(i["params"], ensure_ascii=False)} for i in row.scheme]
+    if request.method == "POST":
+        targets = TargetsForm(request.POST, prefix="t")
+        formset = IndicatorFormSet(request.POST, prefix="i")
+        if targets.is_valid() and formset.is_valid():
+            scheme = [{k: (str(v) if k == "weight" else v) for k, v in f.cleaned_data.items() if k != "DELETE"}
+                      for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+            try:
+                services.year_setup(user=user, year=year, scheme=scheme, targets=targets.cleaned_data)
+            except RuleViolation as exc:
+                add_rule_violation(targets, exc)
+            else:
+                messages.success(request, _("The %(year)s scheme and targets are saved.") % {"year": year})
+                return redirect("evaluation:year", year=year)
+    else:
+        targets = TargetsForm(initial=initial_targets, prefix="t")
+        formset = IndicatorFormSet(initial=initial_scheme, prefix="i")
+    return render(request, "evaluation/year_setup.html", {
+        "year": row, "targets_form": targets, "formset": formset, "deadline": rules.targets_deadline(year)})
+
+
+@login_required
+def year_detail(request, year: int):
+    """The province's (and supervisors') overview of a year: every submission with its deadline
+    and lateness (EV-5), the counts per state, and the steps that close the year."""
+    user = request.user
+    row = selectors.year_get(year)
+    if selectors.home_role(user) not in ("province", "supervisor"):
+        raise PermissionDenied
+    today = shanghai_today()
+    subs = list(selectors.submissions_for_user(user=user, year=year))
+    late = set(selectors.late_states(row, today))
+    for sub in subs:
+        sub.due = selectors.due_date(sub)
+        sub.late = sub.state in late
+    return render(request, "evaluation/year_detail.html", {
+        "year": row, "submissions": subs, "late": [s for s in subs if s.late],
+        "overview": selectors.year_overview(user=user, year=row), "dates": selectors.year_dates(row),
+        "is_province": selectors.is_province_user(user), "today": today,
+    })
+
+
+@action
+def year_close(request, year: int):
+    services.review_close(user=request.user, year=selectors.year_get(year))
+    messages.success(request, _("The review is closed; the results can now be published (JB-9)."))
+    return reverse("evaluation:year", args=[year])
+
+
+@action
+def year_publish(request, year: int):
+    """JB-9 on demand by the province: the same job as the schedule."""
+    _province(request.user)
+    row = selectors.year_get(year)
+    if row.stage == EvaluationYear.Stage.OPEN:
+        raise RuleViolation("EV-5", _("Close the review first."))
+    job_run(job_id="JB-9", period=str(year), trigger=JobRun.Trigger.PAGE, user=request.user)
+    messages.success(request, _("The results are published."))
+    return reverse("evaluation:results", args=[year])
+
+
+# --- submissions (EV-3 … EV-5) ----------------------------------------------------------------------
+
+
+def _sub(request, pk: int) -> Submission:
+    return selectors.submission_get_for_user(user=request.user, submission_id=pk)
+
+
+def _holder_kinds(user, sub: Submission) -> list[str]:
+    """The material kinds ``user`` may upload now (EV-4)."""
+    org = user.organisation_id
+    if sub.state == rules.State.DRAFT and org == sub.firm_id:
+        return list(Material.FIRM_KINDS)
+    if sub.state == rules.State.COUNTY and org == sub.county_org_id:
+        return [Material.Kind.COMPLIANCE_REPORT]
+    if sub.state == rules.State.CITY and org == sub.city_org_id:
+        return [Material.Kind.SPOT_CHECK]
+    return []
+
+
+def _holds(user, sub: Submission) -> bool:
+    if sub.year.stage != EvaluationYear.Stage.OPEN:
+        return False
+    if sub.state == rules.State.PROVINCE:
+        return selectors.is_province_user(user)
+    return Submission.objects.filter(selectors.acting_step(user), pk=sub.pk).exists() and sub.state != rules.State.ACCEPTED
+
+
+def _form_rows(sub: Submission) -> list[dict]:
+    indicators = sub.year.indicators()
+    return [{"code": i.code, "label": i.label, "weight": i.weight, "function": i.function,
+             "score": sub.scores.get(i.code)} for i in indicators]
+
+
+@login_required
+def submission_detail(request, pk: int):
+    user = request.user
+    sub = _sub(request, pk)
+    holds = _holds(user, sub)
+    is_firm = user.organisation_id == sub.firm_id
+    context = {
+        "sub": sub, "holds": holds, "is_firm": is_firm, "is_province": selectors.is_province_user(user),
+        "figures": exports.figure_rows(sub), "form_rows": _form_rows(sub), "due": selectors.due_date(sub),
+        "dates": selectors.year_dates(sub.year), "materials": sub.materials.all(), "history": sub.history.select_related("by"),
+        "steps": sub.steps(), "today": shanghai_today(),
+    }
+    kinds = _holder_kinds(user, sub) if holds else []
+    if kinds:
+        context["material_form"] = MaterialForm(kinds=kinds)
+    if holds and is_firm:
+        context["declare_form"] = DeclareForm(initial=sub.declared)
+    if holds and not is_firm:
+        context.update(opinion_form=OpinionForm(), return_form=ReturnForm())
+    if context["is_province"] and sub.state in (rules.State.PROVINCE, rules.State.ACCEPTED):
+        context["sample_form"] = SampleForm()
+    return render(request, "evaluation/submission_detail.html", context)
+
+
+@action
+def submission_step(request, pk: int, step: str):
+    user = request.user
+    sub = _sub(request, pk)
+    if step == "refresh":
+        services.submission_refresh(user=user, submission=sub)
+    elif step == "declare":
+        form = DeclareForm(request.POST)
+        if not form.is_valid():
+            raise RuleViolation("EV-3", _("Enter numbers that are 0 or more."))
+        services.submission_declare(user=user, submission=sub, declared=form.cleaned_data)
+    elif step == "upload":
+        form = MaterialForm(request.POST, request.FILES, kinds=Material.Kind.values)
+        if not form.is_valid():
+            raise RuleViolation("EV-4", _("Choose the material and its file."))
+        services.material_upload(user=user, submission=sub, kind=form.cleaned_data["kind"],
+                                 upload=form.cleaned_data["file"], auditor=form.cleaned_data["auditor"],
+                                 auditor_clean=form.cleaned_data["auditor_clean"])
+    elif step == "sign":
+        services.scoring_form_sign(user=user, submission=sub)
+    elif step == "submit":
+        services.submission_submit(user=user, submission=sub)
+    elif step == "forward":
+        services.submission_forward(user=user, submission=sub, opinion=request.POST.get("opinion", ""))
+    elif step == "return":
+        services.submission_return(user=user, submission=sub, reason=request.POST.get("reason", ""))
+    elif step == "sample":
+        services.submission_sample(user=user, submission=sub, note=request.POST.get("note", ""))
+    else:
+        raise Http404
+    messages.success(request, _("Done."))
+    return reverse("evaluation:submission", args=[pk])
+
+
+@login_required
+def scoring_form(request, pk: int, fmt: str = "html"):
+    """EV-4: the scoring form generated from the indicators, printable or as xlsx."""
+    sub = _sub(request, pk)
+    rows = _form_rows(sub)
+    if fmt == "xlsx":
+        return exports.scoring_form_xlsx(sub, rows)
+    return render(request, "evaluation/scoring_form.html", {"sub": sub, "rows": rows,
+                                                            "figures": exports.figure_rows(sub)})
+
+
+@login_required
+def material_download(request, pk: int):
+    material = Material.objects.filter(pk=pk).select_related("submission").first()
+    if material is None:
+        raise Http404
+    _sub(request, material.submission_id)  # 404 unless the submission is visible
+    return FileResponse(material.file.open("rb"), as_attachment=True, filename=material.file.name.rsplit("/", 1)[-1])
+
+
+# --- results (EV-6 … EV-8, EV-10) -------------------------------------------------------------------
+
+
+@login_required
+def results(request, year: int, fmt: str = "html"):
+    user = request.user
+    row = selectors.year_get(year)
+    rows = list(selectors.results_for_user(user=user, year=row))
+    regions = list(selectors.region_results_for_user(user=user, year=row))
+    if fmt == "xlsx":
+        return exports.results_xlsx(row, rows, regions)
+    for r in rows:
+        r.supervision = SUPERVISION_LABELS[rules.supervision_frequency(r.klass)]
+    return render(request, "evaluation/results.html", {
+        "year": row, "results": rows, "regions": regions, "printable": request.GET.get("print") == "1",
+        "is_province": selectors.is_province_user(user)})
+
+
+@login_required
+def firm_history(request, firm_id: int):
+    """The year-on-year view of one firm."""
+    firm = visible_organisations(request.user).filter(pk=firm_id, kind=Organisation.Kind.GUARANTEE_FIRM).first()
+    if firm is None:
+        raise Http404
+    return render(request, "evaluation/firm_history.html", {
+        "firm": firm, "results": selectors.firm_history(user=request.user, firm_id=firm_id)})
+
+
+@login_required
+def distribution(request):
+    user = request.user
+    _province(user)
+    form = DistributionForm(request.POST or None, organisations=Organisation.objects.filter(
+        kind__in=[Organisation.Kind.AUTHORITY, Organisation.Kind.SUPERVISOR, Organisation.Kind.REGUARANTEE_FIRM]))
+    if request.method == "POST":
+        try:
+            if "remove" in request.POST:
+                org = Organisation.objects.filter(pk=request.POST.get("remove")).first()
+                if org:
+                    services.distribution_remove(user=user, organisation=org)
+            elif form.is_valid():
+                services.distribution_add(user=user, organisation=form.cleaned_data["organisation"],
+                                          note=form.cleaned_data["note"])
+        except (RuleViolation, PermissionDenied) as exc:
+            _refused(request, exc)
+        return redirect("evaluation:distribution")
+    return render(request, "evaluation/distribution.html", {
+        "form": form, "rows": DistributionRecipient.objects.select_related("organisation")})
+
+
+@login_required
+def interviews(request):
+    user = request.user
+    if request.method == "POST":
+        interview = selectors.interviews_for_user(user=user).filter(pk=request.POST.get("interview")).first()
+        form = InterviewForm(request.POST)
+        if interview is None:
+            raise Http404
+        if form.is_valid():
+            try:
+                services.interview_update(user=user, interview=interview, **form.cleaned_data)
+                messages.success(request, _("Saved."))
+            except (RuleViolation, PermissionDenied) as exc:
+                _refused(request, exc)
+        return redirect("evaluation:interviews")
+    return render(request, "evaluation/interviews.html", {
+        "rows": selectors.interviews_for_user(user=user), "form": InterviewForm(),
+        "is_province": selectors.is_province_user(user)})
+
+
+# --- exemption cases (EV-11 … EV-14) ----------------------------------------------------------------
+
+
+@login_required
+def case_list(request):
+    return render(request, "evaluation/case_list.html", {
+        "cases": selectors.cases_for_user(user=request.user), "is_firm": selectors.is_firm_user(request.user)})
+
+
+@login_required
+def case_create(request):
+    user = request.user
+    if not selectors.is_firm_user(user):
+        raise PermissionDenied
+    form = CaseForm(request.POST or None, request.FILES or None,
+                    guarantees=selectors.compensated_guarantees(user=user))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        evidence = []
+        if data["evidence_description"]:
+            evidence.append(services.EvidenceData(data["evidence_ground"] or data["grounds"][0],
+                                                  data["evidence_description"], data["evidence_archive_ref"],
+                                                  data["evidence_file"]))
+        try:
+            case = services.case_open(user=user, guarantee=data["guarantee"], staff=data["staff"],
+                                      grounds=data["grounds"], statement=data["statement"], evidence=evidence)
+        except RuleViolation as exc:
+            add_rule_violation(form, exc)
+        else:
+            return redirect("evaluation:case", pk=case.pk)
+    return render(request, "evaluation/case_form.html", {"form": form})
+
+
+@login_required
+def case_detail(request, pk: int):
+    user = request.user
+    case = selectors.case_get_for_user(user=user, case_id=pk)
+    decisions = {d.stage: d for d in case.decisions.select_related("reviewer")}
+    reviewer = user.organisation_id and user.organisation.kind in (Organisation.Kind.SUPERVISOR,
+                                                                   Organisation.Kind.AUTHORITY)
+    stage = CaseDecision.Stage.APPEAL if case.state == ExemptionCase.State.APPEALED else CaseDecision.Stage.FIRST
+    pending = decisions.get(stage)
+    return render(request, "evaluation/case_detail.html", {
+        "case": case, "first": decisions.get("first"), "appeal": decisions.get("appeal"),
+        "evidence": case.evidence.all(), "grounds": rules.GROUNDS,
+        "can_review": reviewer and case.state in (ExemptionCase.State.OPEN, ExemptionCase.State.APPEALED),
+        "pending": pending if pending and pending.confirmed_at is None else None,
+        "findings_form": FindingsForm(), "appeal_form": AppealForm(),
+        "can_appeal": user.organisation_id == case.firm_id and case.state == ExemptionCase.State.DECIDED,
+    })
+
+
+@action
+def case_step(request, pk: int, step: str):
+    user = request.user
+    case = selectors.case_get_for_user(user=user, case_id=pk)
+    if step == "findings":
+        form = FindingsForm(request.POST)
+        form.is_valid()
+        services.case_findings_record(user=user, case=case, grounds=form.cleaned_data.get("grounds", []),
+                                      staff_at_fault=form.cleaned_data.get("staff_at_fault", False))
+    elif step == "confirm":
+        services.case_confirm(user=user, case=case)
+    elif step == "appeal":
+        services.case_appeal(user=user, case=case, reason=request.POST.get("reason", ""))
+    else:
+        raise Http404
+    messages.success(request, _("Done."))
+    return reverse("evaluation:case", args=[pk])

@@ -1,0 +1,321 @@
+"""Bulk upload of loan projects (贷款项目批量入库) from an .xlsx or .csv file.
+
+It follows the guarantees import (``guarantees.imports``) and reuses its file handling: the file
+is identified by its content (an xlsx is a zip starting with ``PK``; a csv is UTF-8 text, with or
+without BOM, or GB18030), capped in size (``BULK_UPLOAD_MAX_BYTES``) and rows
+(``BULK_UPLOAD_MAX_ROWS``), and its cells are read by the same parsers. Each row becomes the
+``{"row", "borrower", "data"}`` dict of ``services.project_bulk_register``, which enters every
+row through ``project_register`` (RP-5, RP-6 with the deadline in the message, RP-22, the
+duplicate loan note, the borrower's identity) or none. So the rules are checked in one place
+only: the REST bulk endpoint (JSON) and this file upload both end in that service.
+
+Row numbers are the spreadsheet's (the header is row 1); an error's column is the header text of
+the file. Headers are accepted in Chinese (``借据号``, as in the template) or as the English field
+key (``loan_no``). The entry date is the day of the upload (RP-6 cannot be dodged by a column).
+"""
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+
+from core.bulk import BulkRejected, RowError
+from guarantees import imports as base
+from guarantees import rules as guarantee_rules
+from guarantees.imports import (
+    INDUSTRY_ALIASES,
+    SIZE_ALIASES,
+    XLSX_CONTENT_TYPE,
+    Cell,
+    CellError,
+    Column,
+    ImportRefused,
+    ParsedFile,
+    Table,
+    choice_parser,
+    megabytes,
+    parse_bool,
+    parse_currency,
+    parse_date,
+    parse_fraction,
+    parse_identifier,
+    parse_int,
+    parse_money,
+    parse_percent,
+    parse_text,
+    read_table,
+)
+from guarantees.models import Borrower
+from guarantees.services import BorrowerData
+from riskpool import rules, services
+from riskpool.models import LoanProject, Pool
+from riskpool.services import ProjectData
+
+__all__ = ["XLSX_CONTENT_TYPE", "ImportRefused", "import_projects", "megabytes", "read_upload", "template_workbook"]
+
+LP = LoanProject
+
+ID_KIND_ALIASES = base.ID_KIND_ALIASES
+BORROWER_KIND_ALIASES = base.KIND_ALIASES
+LOAN_KIND_ALIASES = {
+    "enterprise": ("企业贷款", "中小微企业贷款", "企业"),
+    "owner": ("小微企业主贷款", "小微企业主"),
+    "individual_business": ("个体工商户贷款", "个体工商户"),
+}
+PURPOSE_ALIASES = {
+    "operations": ("生产经营", "经营", "经营周转", "流动资金"),
+    "relending": ("转贷",),
+    "entrusted": ("委托贷款",),
+    "m_and_a": ("并购贷款", "并购"),
+    "prohibited": ("禁止或限制类项目", "限制类项目"),
+    "private_lending": ("民间借贷",),
+    "capital_market": ("资本市场投资", "股票投资"),
+    "consumption": ("个人消费", "消费"),
+}
+# 担保方式: free text in the model; the template offers these (demo data uses the same codes).
+GUARANTEE_METHODS = [("credit", "credit"), ("guarantee", "guarantee"), ("co_borrower", "co_borrower"),
+                     ("mortgage", "mortgage"), ("pledge", "pledge")]
+GUARANTEE_METHOD_ALIASES = {
+    "credit": ("信用", "纯信用"),
+    "guarantee": ("保证", "担保"),
+    "co_borrower": ("共同借款人", "共同借款"),
+    "mortgage": ("抵押", "不动产抵押", "动产抵押"),
+    "pledge": ("质押", "权利质押", "动产质押"),
+}
+FEATURE_ALIASES = {
+    "first_loan": ("首笔贷款", "首贷"),
+    "gov_procurement": ("政府采购订单融资", "政采贷"),
+    "renewal_without_repayment": ("无还本续贷",),
+    "green": ("绿色信贷", "绿色贷款"),
+    "pure_credit": ("纯信用",),
+    "ip_pledge": ("知识产权质押",),
+    "receivables_pledge": ("应收账款质押",),
+    "inventory_pledge": ("存货质押",),
+}
+_feature_choice = choice_parser([(code, code) for code in rules.FEATURE_LABELS], FEATURE_ALIASES)
+
+
+def parse_features(cell: Cell) -> list[str]:
+    """RP-10 features, several in one cell separated by 、 , ; / or spaces."""
+    codes: list[str] = []
+    for part in re.split(r"[、,，;；/\s]+", base._text(cell)):
+        if part:
+            code = _feature_choice(Cell(part))
+            if code not in codes:
+                codes.append(code)
+    return codes
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("borrower_name", "借款人名称", "borrower.name", parse_text, True),
+    Column("id_kind", "证件类型", "borrower.id_kind", choice_parser(Borrower.IdKind.choices, ID_KIND_ALIASES), True,
+           "统一社会信用代码 / 身份证"),
+    Column("id_number", "证件号码", "borrower.id_number", parse_identifier, True, "18位，请以文本格式填写"),
+    Column("borrower_kind", "借款人类型", "borrower.kind", choice_parser(Borrower.Kind.choices, BORROWER_KIND_ALIASES),
+           True, "企业 / 小微企业主 / 个体工商户"),
+    Column("industry", "行业", "borrower.industry", choice_parser(guarantee_rules.INDUSTRIES, INDUSTRY_ALIASES),
+           note="、".join(name for _code, name in guarantee_rules.INDUSTRIES)),
+    Column("employees", "从业人员(人)", "borrower.employees", parse_int),
+    Column("revenue", "营业收入(元)", "borrower.revenue", parse_money),
+    Column("total_assets", "资产总额(元)", "borrower.total_assets", parse_money),
+    Column("size_entered", "企业规模(填报)", "borrower.size_entered", choice_parser(Borrower.Size.choices, SIZE_ALIASES),
+           note="大型 / 中型 / 小型 / 微型；企业借款人须填行业与指标，或填规模及依据"),
+    Column("size_evidence", "企业规模依据", "borrower.size_evidence", parse_text, note="填报规模时必填"),
+    Column("loan_no", "借据号", "loan_no", parse_text, True, "本行内唯一"),
+    Column("loan_kind", "贷款类型", "loan_kind", choice_parser(LP.LoanKind.choices, LOAN_KIND_ALIASES), True,
+           "企业贷款 / 小微企业主贷款 / 个体工商户贷款 (RP-3)"),
+    Column("principal", "贷款本金", "principal", parse_money, True, "按币种填写；外币按借据日中间价折算 (RP-5)"),
+    Column("currency", "币种", "currency", parse_currency, note="留空为 CNY"),
+    Column("disbursed_on", "借据日期", "disbursed_on", parse_date, True,
+           "2025-03-01；须在下一季度第15个工作日前入库 (RP-6)"),
+    Column("maturity_on", "到期日", "maturity_on", parse_date, True),
+    Column("annual_rate_percent", "年利率(%)", "annual_rate", parse_percent, True, "百分数：4.2 表示 4.2% (RP-7)"),
+    Column("other_balance", "其他流动资金贷款余额(元)", "other_balance", parse_money, True,
+           "放款时借款人在各银行的其他流动资金贷款余额，不含本笔 (RP-4)"),
+    Column("guarantee_method", "担保方式", "guarantee_method",
+           choice_parser(GUARANTEE_METHODS, GUARANTEE_METHOD_ALIASES), note="信用 / 保证 / 共同借款人 / 抵押 / 质押；留空为 信用"),
+    Column("features", "贷款特征", "features", parse_features,
+           note="可多选，以“、”分隔：" + "、".join(a[0] for a in FEATURE_ALIASES.values()) + " (RP-10)"),
+    Column("purpose", "贷款用途", "purpose", choice_parser(LP.Purpose.choices, PURPOSE_ALIASES),
+           note="生产经营 / 转贷 / 委托贷款 / 并购贷款 / …；留空为 生产经营 (RP-7)"),
+    Column("covered_by_other_scheme", "是否有保险、担保或其他补偿", "covered_by_other_scheme", parse_bool,
+           note="是 / 否 (RP-7)"),
+)
+# Accepted instead of 年利率(%): the rate as a fraction, as the API takes it (0.042).
+RATE_FRACTION = Column("annual_rate", "年利率(小数)", "annual_rate", parse_fraction, True,
+                       note="可代替 年利率(%)，二者填其一：0.042 表示 4.2%")
+ALL_COLUMNS = (*COLUMNS, RATE_FRACTION)
+TEMPLATE_HEADERS = [c.header for c in COLUMNS]
+
+
+def _header_lookup() -> dict[str, Column]:
+    lookup: dict[str, Column] = {}
+    for column in ALL_COLUMNS:
+        lookup[base._header_key(column.key)] = column
+        lookup[base._header_key(column.header)] = column
+    for column in ALL_COLUMNS:  # the Chinese header without its unit: 年利率 for 年利率(%)
+        lookup.setdefault(base._header_key(re.sub(r"\(.*\)$", "", column.header)), column)
+    # Common alternative names of the loan-note columns.
+    for alias, key in (("放款日期", "disbursed_on"), ("借据编号", "loan_no"), ("贷款到期日", "maturity_on"),
+                       ("借款人", "borrower_name")):
+        lookup.setdefault(base._header_key(alias), next(c for c in COLUMNS if c.key == key))
+    return lookup
+
+
+HEADER_LOOKUP = _header_lookup()
+
+
+def _map_header(header: list[str]) -> tuple[dict[int, Column], dict[str, str]]:
+    positions: dict[int, Column] = {}
+    seen: dict[str, str] = {}
+    for index, text in enumerate(header):
+        if not text:
+            continue
+        column = HEADER_LOOKUP.get(base._header_key(text))
+        if column is None:
+            continue  # an extra column (a note, a sequence number) is ignored
+        if column.target in seen:
+            raise ImportRefused(_("The columns “%(a)s” and “%(b)s” give the same field; keep one.")
+                                % {"a": seen[column.target], "b": text})
+        seen[column.target] = text
+        positions[index] = column
+    missing = [c.header for c in COLUMNS if c.required and c.target not in seen]
+    if missing:
+        raise ImportRefused(_("The header row lacks the columns: %(columns)s. Download the template to see them all.")
+                            % {"columns": "、".join(missing)})
+    return positions, seen
+
+
+def parse_table(table: Table) -> ParsedFile:
+    """Turn the rows into ``project_bulk_register`` rows, each unreadable cell a RowError."""
+    if not table.rows:
+        raise ImportRefused(_("The file has a header row but no loans."))
+    positions, seen = _map_header(table.header)
+    parsed = ParsedFile(rows=[], headers=seen, order={text: i for i, text in enumerate(table.header)})
+    for number, cells in table.rows:
+        values: dict[str, Any] = {}
+        errors: list[RowError] = []
+        for index, column in positions.items():
+            cell = cells[index] if index < len(cells) else Cell(None)
+            header = table.header[index]
+            if base._blank(cell.value):
+                if column.required:
+                    errors.append(RowError(number, header, "INPUT", _("This cell is required.")))
+                continue
+            try:
+                values[column.target] = column.parse(cell)
+            except CellError as exc:
+                errors.append(RowError(number, header, "INPUT", str(exc)))
+        if errors:
+            parsed.rows.append({"row": number, "errors": errors})
+            continue
+        borrower = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("borrower.")}
+        data = {k: v for k, v in values.items() if not k.startswith("borrower.")}
+        parsed.rows.append({"row": number, "borrower": BorrowerData(**borrower), "data": ProjectData(**data)})
+    return parsed
+
+
+def read_upload(upload) -> ParsedFile:
+    """The uploaded file (a Django UploadedFile) checked, read and parsed; ImportRefused when the
+    file as a whole cannot be used (too large, not xlsx/csv, no header, too many rows)."""
+    limit = settings.BULK_UPLOAD_MAX_BYTES
+    if upload.size is not None and upload.size > limit:
+        raise ImportRefused(_("The file is larger than %(max)s MB.") % {"max": megabytes(limit)})
+    content = upload.read(limit + 1)
+    if len(content) > limit:
+        raise ImportRefused(_("The file is larger than %(max)s MB.") % {"max": megabytes(limit)})
+    return parse_table(read_table(content))
+
+
+def _column_for(parsed: ParsedFile, name: str | None) -> str | None:
+    """The file's header for a service error's field (``borrower.id_number`` → 证件号码,
+    ``entered_on`` → the disbursement date's column, which decides the RP-6 window)."""
+    if not name:
+        return None
+    if name in parsed.headers:
+        return parsed.headers[name]
+    if f"borrower.{name}" in parsed.headers:
+        return parsed.headers[f"borrower.{name}"]
+    if name == "entered_on":
+        return parsed.headers.get("disbursed_on", name)
+    return name
+
+
+def import_projects(*, user, pool: Pool, upload) -> list[LoanProject]:
+    """Read ``upload`` and enter all its loans in ``pool`` for the user's bank, or none.
+
+    Raises ImportRefused for a file that cannot be used, and BulkRejected listing every bad row
+    (each error's column is the file's header text, in the order of the file)."""
+    parsed = read_upload(upload)
+    try:
+        return services.project_bulk_register(user=user, pool=pool, rows=parsed.rows)
+    except BulkRejected as exc:
+        errors = [RowError(e.row, _column_for(parsed, e.column), e.rule, str(e.message)) for e in exc.errors]
+        errors.sort(key=lambda e: (e.row, parsed.order.get(e.column or "", len(parsed.order))))
+        raise BulkRejected(errors) from None
+
+
+# --- the template ---------------------------------------------------------------------------
+
+
+def example_row(today: date) -> list:
+    """One loan that can be entered today (disbursed on or before today, within the quarter), as
+    the template's example; its credit code is valid (GB 32100) so the template uploads as is."""
+    from core.validators import credit_code_check_character
+
+    quarter_start = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
+    disbursed = max(today - timedelta(days=3), quarter_start)
+    first17 = "91440300MA5DEM001"
+    industries = dict(guarantee_rules.INDUSTRIES)
+    return [
+        "深圳市示例科技有限公司", "统一社会信用代码", first17 + credit_code_check_character(first17), "企业",
+        industries.get("software_it", next(iter(industries.values()))), 45, "8000000.00", "12000000.00", "", "",
+        f"JJ-{today:%Y%m%d}-0001", "企业贷款", "3000000.00", "CNY", disbursed.isoformat(),
+        (disbursed + timedelta(days=364)).isoformat(), "4.2", "1500000.00", "信用", "纯信用、首笔贷款", "生产经营", "否",
+    ]
+
+
+def template_workbook(today: date | None = None) -> bytes:
+    """The upload template: the Chinese header row, one example row, and a sheet explaining every
+    column (the English keys are accepted as headers too)."""
+    from core.calendar import shanghai_today
+
+    today = today or shanghai_today()
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "贷款项目"
+    sheet.append(TEMPLATE_HEADERS)
+    sheet.append(example_row(today))
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="EEF1F5")
+    for cell in sheet[1]:
+        cell.font = bold
+        cell.fill = fill
+    for index, column in enumerate(COLUMNS, start=1):
+        letter = sheet.cell(row=1, column=index).column_letter
+        sheet.column_dimensions[letter].width = max(12, len(column.header) * 2 + 2)
+        if column.parse in (parse_text, parse_identifier):
+            for row in range(2, 1002):  # text format so identifiers keep every digit
+                sheet.cell(row=row, column=index).number_format = "@"
+    sheet.freeze_panes = "A2"
+    notes = workbook.create_sheet("填写说明")
+    notes.append(["列名", "English key", "必填", "说明"])
+    for cell in notes[1]:
+        cell.font = bold
+    for column in ALL_COLUMNS:
+        notes.append([column.header, column.key, "是" if column.required else "", column.note])
+    notes.append([])
+    notes.append(["第2行为示例，请替换为真实数据。年利率(%) 与 年利率(小数) 二选一。入库日期为上传当日 (RP-6)。"
+                  "任何一行有误时整个文件不导入，并列出每个错误的行号、列名、规则编号和原因。"])
+    notes.column_dimensions["A"].width = 34
+    notes.column_dimensions["B"].width = 24
+    notes.column_dimensions["D"].width = 70
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

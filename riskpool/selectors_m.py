@@ -1,0 +1,156 @@
+"""Reads of Scheme M (马政办〔2024〕6号), always scoped to the requesting user.
+
+A Scheme M claim is visible to the guarantee firm that made it, and to the pool's reviewer (the
+fund manager, 管理机构), treasurer and authority (with its jurisdiction); a product, the review
+and payment queues and the RP-M6 annual reports only to the pool's reviewer, treasurer and
+authority. A get of a row the user may not see answers 404, like a missing row.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from core.scoping import has_jurisdiction, org_filter, sees_everything
+from guarantees.models import Compensation
+from riskpool import rules
+from riskpool.models import MAnnualReport, MClaim, Pool, Product
+from riskpool.services_m import product_risk_figures, scheme_m_params
+
+M = Pool.Scheme.M
+
+
+def _pool_q(user, prefix: str = "") -> Q:
+    """Pools (through ``prefix``) the user oversees: as their authority (jurisdiction), their
+    reviewer or their treasurer."""
+    if sees_everything(user):
+        return Q()
+    if not user.is_authenticated or user.organisation_id is None:
+        return Q(pk__in=[])
+    if has_jurisdiction(user):
+        return org_filter(user, f"{prefix}authority")
+    org = user.organisation_id
+    return Q(**{f"{prefix}reviewer_id": org}) | Q(**{f"{prefix}treasurer_id": org})
+
+
+def pools_overseen(*, user) -> QuerySet[Pool]:
+    return Pool.objects.filter(_pool_q(user), scheme=M).select_related("authority", "reviewer", "treasurer")
+
+
+def m_claim_list(*, user) -> QuerySet[MClaim]:
+    """The firm's own claims, or the claims of the pools the user oversees."""
+    if sees_everything(user):
+        scope = Q()
+    elif not user.is_authenticated or user.organisation_id is None:
+        scope = Q(pk__in=[])
+    else:
+        scope = Q(firm_id=user.organisation_id) | _pool_q(user, "product__pool__")
+    return (
+        MClaim.objects.filter(scope, product__pool__scheme=M)
+        .select_related("product__pool", "firm", "compensation__guarantee__borrower")
+        .order_by("-submitted_on", "-id")
+    )
+
+
+def m_claim_get_for_user(*, user, m_claim_id: int) -> MClaim:
+    return get_object_or_404(m_claim_list(user=user), pk=m_claim_id)
+
+
+def m_review_queue(*, user) -> QuerySet[MClaim]:
+    """Submitted claims of the pools the user's organisation reviews, oldest first."""
+    scope = Q() if sees_everything(user) else Q(product__pool__reviewer_id=user.organisation_id or -1)
+    return m_claim_list(user=user).filter(scope, state="submitted").order_by("submitted_on", "id")
+
+
+def m_pay_queue(*, user) -> QuerySet[MClaim]:
+    """Approved claims of the pools the user's organisation pays for, oldest first."""
+    scope = Q() if sees_everything(user) else Q(product__pool__treasurer_id=user.organisation_id or -1)
+    return m_claim_list(user=user).filter(scope, state="approved").order_by("submitted_on", "id")
+
+
+def claimable_compensations(*, user) -> QuerySet[Compensation]:
+    """The firm's paid compensations (代偿) that have no Scheme M claim yet."""
+    return (
+        Compensation.objects.filter(guarantee__firm_id=user.organisation_id, paid_on__isnull=False,
+                                    paid_amount__gt=0, m_claim__isnull=True)
+        .select_related("guarantee__borrower", "guarantee__bank")
+        .order_by("-paid_on", "-id")
+    )
+
+
+def compensation_get_for_firm(*, user, compensation_id: int) -> Compensation:
+    return get_object_or_404(Compensation.objects.select_related("guarantee__firm"), pk=compensation_id,
+                             guarantee__firm_id=user.organisation_id)
+
+
+def open_products() -> QuerySet[Product]:
+    """Every Scheme M product a firm may claim on (the services do not restrict a firm to a
+    pool), with its pool."""
+    return Product.objects.filter(pool__scheme=M).select_related("pool").order_by("pool__name", "code")
+
+
+@dataclass(frozen=True)
+class ProductRow:
+    """One product on the products page (RP-M2, RP-M3)."""
+
+    product: Product
+    subfund_reimbursed: Decimal
+    line_70: Decimal
+    usage: Decimal | None
+    npl_rate: Decimal | None
+    compensation_rate: Decimal | None
+    rate_limit: Decimal
+    suspension: rules.Suspension
+
+
+def product_rows(*, user, on: date) -> list[ProductRow]:
+    """The products of the pools the user oversees with RP-M3's figures and decision on ``on``
+    (``services_m.product_risk_figures`` and ``rules.product_suspended``, what JB-4 uses): a
+    constant number of queries whatever the number of products."""
+    products = list(Product.objects.filter(pool__in=pools_overseen(user=user)).select_related("pool")
+                    .order_by("pool__name", "code"))
+    if not products:
+        return []
+    params = scheme_m_params(on)
+    figures = product_risk_figures(products, on=on)
+    rows = []
+    for product in products:
+        f = figures[product.pk]
+        rows.append(ProductRow(
+            product=product, subfund_reimbursed=f.cumulative_reimbursed,
+            line_70=(product.size * params.suspension_usage).quantize(Decimal("0.01")),
+            usage=(f.cumulative_reimbursed / product.size) if product.size else None,
+            npl_rate=f.npl_rate, compensation_rate=f.firm_compensation_rate, rate_limit=params.suspension_rate,
+            suspension=rules.product_suspended(f.npl_rate, f.firm_compensation_rate, f.cumulative_reimbursed,
+                                               product.size, params),
+        ))
+    return rows
+
+
+def m_reports(*, user) -> QuerySet[MAnnualReport]:
+    return (
+        MAnnualReport.objects.filter(_pool_q(user, "pool__"), pool__scheme=M)
+        .select_related("pool", "submitted_by")
+        .order_by("-year", "pool__name")
+    )
+
+
+def m_report_get_for_user(*, user, report_id: int) -> MAnnualReport:
+    return get_object_or_404(m_reports(user=user), pk=report_id)
+
+
+@dataclass(frozen=True)
+class ReturnTiming:
+    """RP-M5: when a return of a recovery received on ``received_on`` is due, and how late a
+    return booked on ``booked_on`` is (0 when on time: the 30th day itself is in time)."""
+
+    due_on: date
+    late_days: int
+
+
+def return_timing(received_on: date, booked_on: date) -> ReturnTiming:
+    due = rules.m_return_due(received_on, scheme_m_params(received_on))
+    return ReturnTiming(due_on=due, late_days=max((booked_on - due).days, 0))

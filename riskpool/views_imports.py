@@ -1,0 +1,82 @@
+"""Bulk loan-project upload page (贷款项目批量入库) for a member bank's operator, and its xlsx
+template. Thin: the file is read by riskpool.imports and entered, all rows or none, by
+services.project_bulk_register; nothing here checks a rule."""
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from core.bulk import BulkRejected
+from core.errors import RuleViolation
+from core.views_helpers import add_rule_violation
+from riskpool import imports, selectors
+from riskpool.views import _require, _status, is_bank_operator
+
+
+class ProjectUploadForm(forms.Form):
+    """The pool is one of the bank's own (another bank's or an unknown pool is not a choice)."""
+
+    pool = forms.ModelChoiceField(label=gettext_lazy("Pool"), queryset=None, empty_label=None)
+    file = forms.FileField(
+        label=gettext_lazy("File (.xlsx or .csv)"),
+        help_text=gettext_lazy("One loan per row, with the template's header row. Nothing is saved if any row is wrong."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+    )
+
+    def __init__(self, *args, pools, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pool"].queryset = pools
+
+
+@login_required
+def project_upload(request):
+    _require(is_bank_operator, request.user)
+    pools = selectors.pools_of_bank(user=request.user)
+    errors, status = None, 200
+    if request.method == "POST":
+        form = ProjectUploadForm(request.POST, request.FILES, pools=pools)
+        if form.is_valid():
+            try:
+                created = imports.import_projects(user=request.user, pool=form.cleaned_data["pool"],
+                                                  upload=form.cleaned_data["file"])
+            except imports.ImportRefused as exc:
+                form.add_error("file", exc.message)
+                status = 400
+            except BulkRejected as exc:
+                errors = [e.as_dict() for e in exc.errors]
+                status = 400
+            except RuleViolation as exc:
+                add_rule_violation(form, exc)
+                status = _status(exc)
+            else:
+                messages.success(request, format_html(
+                    '{} <a href="{}">{}</a>',
+                    ngettext("%(count)d loan entered in the loan library.", "%(count)d loans entered in the loan library.",
+                             len(created)) % {"count": len(created)},
+                    reverse("riskpool:project-list"), _("See the list"),
+                ))
+                return redirect("riskpool:project-upload")
+        else:
+            status = 400
+    else:
+        form = ProjectUploadForm(pools=pools, initial={"pool": pools.first()})
+    return render(request, "riskpool/project_upload.html", {
+        "form": form, "errors": errors, "headers": imports.ALL_COLUMNS, "has_pools": pools.exists(),
+        "max_rows": settings.BULK_UPLOAD_MAX_ROWS, "max_mb": imports.megabytes(settings.BULK_UPLOAD_MAX_BYTES),
+    }, status=status)
+
+
+@login_required
+def project_upload_template(request):
+    _require(is_bank_operator, request.user)
+    response = HttpResponse(imports.template_workbook(), content_type=imports.XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="loan-projects-template.xlsx"'
+    return response

@@ -1,0 +1,161 @@
+"""The evaluation pages: every page renders for its users; another organisation's rows are 404."""
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from core.jobs import job_run
+from core.models import JobRun
+from evaluation import services
+from evaluation.models import EvaluationYear, Submission
+from tests.evaluation.factories import TARGETS, accept, build_world, compensated_guarantee, file_submission, pdf
+
+pytestmark = pytest.mark.django_db
+YEAR = 2024
+
+
+@pytest.fixture
+def world():
+    w = build_world(YEAR)
+    services.year_setup(user=w.authority, year=YEAR, targets=TARGETS)
+    job_run(job_id="JB-8", period=str(YEAR), trigger=JobRun.Trigger.COMMAND)
+    return w
+
+
+def sub_of(w, user=None):
+    return Submission.objects.get(firm=(user or w.firm_user).organisation)
+
+
+def test_home_for_each_role(client, world):
+    for user in (world.firm_user, world.county_user, world.city_user, world.authority):
+        client.force_login(user)
+        assert client.get(reverse("evaluation:home")).status_code == 200
+
+
+def test_firm_pages_and_downloads(client, world):
+    client.force_login(world.firm_user)
+    sub = sub_of(world)
+    page = client.get(reverse("evaluation:submission", args=[sub.pk]))
+    assert page.status_code == 200 and "3000000.00" in page.content.decode()
+    file_submission(world, sub)
+    assert client.get(reverse("evaluation:scoring-form", args=[sub.pk])).status_code == 200
+    xlsx = client.get(reverse("evaluation:scoring-form-xlsx", args=[sub.pk]))
+    assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+    material = sub.materials.first()
+    assert client.get(reverse("evaluation:material", args=[material.pk])).status_code == 200
+
+
+def test_another_firm_and_another_county_get_404(client, world):
+    sub = sub_of(world)
+    file_submission(world, sub)
+    material = sub.materials.first()
+    for user in (world.other_firm_user, world.other_county_user):
+        client.force_login(user)
+        assert client.get(reverse("evaluation:submission", args=[sub.pk])).status_code == 404
+        assert client.get(reverse("evaluation:material", args=[material.pk])).status_code == 404
+        response = client.post(reverse("evaluation:submission-step", args=[sub.pk, "forward"]), {"opinion": "x"})
+        assert response.status_code == 404
+
+
+def test_return_with_a_reason_through_the_page(client, world):
+    sub = file_submission(world, sub_of(world))
+    client.force_login(world.county_user)
+    client.post(reverse("evaluation:submission-step", args=[sub.pk, "return"]), {"reason": "缺少盖章"})
+    sub.refresh_from_db()
+    assert sub.state == "draft" and sub.return_reason == "缺少盖章"
+
+
+def test_upload_through_the_page_checks_content(client, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(world.firm_user)
+    sub = sub_of(world)
+    url = reverse("evaluation:submission-step", args=[sub.pk, "upload"])
+    response = client.post(url, {"kind": "statistics", "file": SimpleUploadedFile("a.pdf", b"not a pdf")}, follow=True)
+    assert "is not a PDF" in response.content.decode()
+    client.post(url, {"kind": "statistics", "file": pdf()})
+    assert sub.materials.filter(kind="statistics").exists()
+
+
+def test_province_year_pages_setup_and_results(client, world):
+    client.force_login(world.authority)
+    assert client.get(reverse("evaluation:year", args=[YEAR])).status_code == 200
+    assert client.get(reverse("evaluation:year-setup", args=[YEAR])).status_code == 200
+    assert client.get(reverse("evaluation:distribution")).status_code == 200
+    services.review_close(user=world.authority, year=EvaluationYear.objects.get(year=YEAR))
+    client.post(reverse("evaluation:year-publish", args=[YEAR]))
+    assert EvaluationYear.objects.get(year=YEAR).stage == "published"
+    assert client.get(reverse("evaluation:results", args=[YEAR])).status_code == 200
+    assert client.get(reverse("evaluation:results", args=[YEAR]) + "?print=1").status_code == 200
+    assert client.get(reverse("evaluation:results-xlsx", args=[YEAR])).status_code == 200
+    assert client.get(reverse("evaluation:firm-history", args=[world.firm.pk])).status_code == 200
+    assert client.get(reverse("evaluation:interviews")).status_code == 200
+
+
+def test_year_setup_page_saves_targets_and_scheme(client, world):
+    client.force_login(world.authority)
+    from evaluation import rules
+
+    data = {"t-leverage": "4.00", "t-clients": "300", "t-amount": "500000000.00",
+            "i-TOTAL_FORMS": "3", "i-INITIAL_FORMS": "3", "i-MIN_NUM_FORMS": "0", "i-MAX_NUM_FORMS": "1000"}
+    import json
+
+    for n, row in enumerate(rules.default_scheme_rows()):
+        for key in ("code", "label", "weight", "function", "source"):
+            data[f"i-{n}-{key}"] = row[key]
+        data[f"i-{n}-params"] = json.dumps(row["params"])
+    response = client.post(reverse("evaluation:year-setup", args=[2025]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    year = EvaluationYear.objects.get(year=2025)
+    assert year.target_clients == 300 and year.indicators() == rules.DEFAULT_SCHEME
+
+
+def test_a_supervisor_cannot_set_up_a_year(client, world):
+    client.force_login(world.city_user)
+    assert client.get(reverse("evaluation:year-setup", args=[YEAR])).status_code == 403
+
+
+def test_case_pages(client, world):
+    guarantee = compensated_guarantee(world.firm)
+    client.force_login(world.firm_user)
+    assert client.get(reverse("evaluation:case-new")).status_code == 200
+    response = client.post(reverse("evaluation:case-new"), {
+        "guarantee": guarantee.pk, "staff": "张三", "grounds": ["EV-12.6"], "evidence_ground": "EV-12.6",
+        "evidence_description": "评估报告", "evidence_archive_ref": "档案-1"})
+    assert response.status_code == 302
+    case = guarantee.exemption_cases.get()
+    client.force_login(world.county_user)
+    client.post(reverse("evaluation:case-step", args=[case.pk, "findings"]), {"grounds": ["EV-12.6"]})
+    client.post(reverse("evaluation:case-step", args=[case.pk, "confirm"]))
+    case.refresh_from_db()
+    assert case.state == "decided" and case.decisions.get().outcome == "exempt"
+    client.force_login(world.other_firm_user)
+    assert client.get(reverse("evaluation:case", args=[case.pk])).status_code == 404
+
+
+def test_ev10_distribution_list_reads_results_others_do_not(client, world):
+    from tests.factories import OrganisationFactory, UserFactory
+
+    for user in (world.firm_user, world.other_firm_user):
+        accept(world, user)
+    services.review_close(user=world.authority, year=EvaluationYear.objects.get(year=YEAR))
+    services.results_publish(year=YEAR)
+    reguarantee = OrganisationFactory(kind="reguarantee_firm", region=world.province)
+    reader = UserFactory(organisation=reguarantee)
+    client.force_login(reader)
+    assert client.get(reverse("evaluation:home")).status_code == 403
+    services.distribution_add(user=world.authority, organisation=reguarantee)
+    assert client.get(reverse("evaluation:home")).status_code == 200
+    page = client.get(reverse("evaluation:results", args=[YEAR])).content.decode()
+    assert world.firm.name in page and world.other_firm_user.organisation.name in page
+    client.force_login(world.firm_user)
+    page = client.get(reverse("evaluation:results", args=[YEAR])).content.decode()
+    assert world.firm.name in page and world.other_firm_user.organisation.name not in page
+
+
+def test_the_year_overview_is_not_for_firms(client, world):
+    client.force_login(world.firm_user)
+    assert client.get(reverse("evaluation:year", args=[YEAR])).status_code == 403
+    client.force_login(world.county_user)
+    page = client.get(reverse("evaluation:year", args=[YEAR])).content.decode()
+    assert world.firm.name in page and world.other_firm_user.organisation.name not in page
