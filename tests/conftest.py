@@ -69,4 +69,3 @@ def _english_by_default(settings):
 @pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"
-
