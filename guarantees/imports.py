@@ -417,13 +417,17 @@ class ParsedFile:
         return name
 
 
-def _map_header(header: list[str]) -> tuple[dict[int, Column], dict[str, str]]:
+def map_header(header: list[str], columns=None, lookup=None) -> tuple[dict[int, Column], dict[str, str]]:
+    """Which file column gives which field (``columns`` and their header ``lookup``, this
+    import's by default); a field given twice or a required one missing refuses the file."""
+    columns = COLUMNS if columns is None else columns
+    lookup = HEADER_LOOKUP if lookup is None else lookup
     positions: dict[int, Column] = {}
     seen: dict[str, str] = {}
     for index, text in enumerate(header):
         if not text:
             continue
-        column = HEADER_LOOKUP.get(_header_key(text))
+        column = lookup.get(_header_key(text))
         if column is None:
             continue  # an extra column (a note, a sequence number) is ignored
         if column.target in seen:
@@ -431,19 +435,16 @@ def _map_header(header: list[str]) -> tuple[dict[int, Column], dict[str, str]]:
                                 % {"a": seen[column.target], "b": text})
         seen[column.target] = text
         positions[index] = column
-    missing = [c.header for c in COLUMNS if c.required and c.target not in seen]
+    missing = [c.header for c in columns if c.required and c.target not in seen]
     if missing:
         raise ImportRefused(_("The header row lacks the columns: %(columns)s. Download the template to see them all.")
                             % {"columns": "、".join(missing)})
     return positions, seen
 
 
-def parse_table(table: Table) -> ParsedFile:
-    """Turn the rows into ``guarantee_bulk_create`` rows, each cell problem a RowError."""
-    if not table.rows:
-        raise ImportRefused(_("The file has a header row but no guarantees."))
-    positions, seen = _map_header(table.header)
-    parsed = ParsedFile(rows=[], headers=seen, order={text: i for i, text in enumerate(table.header)})
+def read_cells(table: Table, positions: dict[int, Column]):
+    """Each data row as (row number, {field: parsed value}, [RowError…]): a required cell left
+    blank or a cell its parser refuses is an error naming the file's header."""
     for number, cells in table.rows:
         values: dict[str, Any] = {}
         errors: list[RowError] = []
@@ -458,6 +459,16 @@ def parse_table(table: Table) -> ParsedFile:
                 values[column.target] = column.parse(cell)
             except CellError as exc:
                 errors.append(RowError(number, header, "INPUT", str(exc)))
+        yield number, values, errors
+
+
+def parse_table(table: Table) -> ParsedFile:
+    """Turn the rows into ``guarantee_bulk_create`` rows, each cell problem a RowError."""
+    if not table.rows:
+        raise ImportRefused(_("The file has a header row but no guarantees."))
+    positions, seen = map_header(table.header)
+    parsed = ParsedFile(rows=[], headers=seen, order={text: i for i, text in enumerate(table.header)})
+    for number, values, errors in read_cells(table, positions):
         if errors:
             parsed.rows.append({"row": number, "errors": errors})
             continue
@@ -472,15 +483,16 @@ def parse_table(table: Table) -> ParsedFile:
     return parsed
 
 
-def read_upload(upload) -> ParsedFile:
-    """The uploaded file (a Django UploadedFile) checked, read and parsed."""
+def read_upload(upload, parse=None) -> ParsedFile:
+    """The uploaded file (a Django UploadedFile) checked, read and parsed (by ``parse``, this
+    import's ``parse_table`` by default)."""
     limit = settings.BULK_UPLOAD_MAX_BYTES
     if upload.size is not None and upload.size > limit:
         raise ImportRefused(_("The file is larger than %(max)s MB.") % {"max": megabytes(limit)})
     content = upload.read(limit + 1)
     if len(content) > limit:
         raise ImportRefused(_("The file is larger than %(max)s MB.") % {"max": megabytes(limit)})
-    return parse_table(read_table(content))
+    return (parse or parse_table)(read_table(content))
 
 
 def megabytes(size: int) -> str:

@@ -18,9 +18,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import date, timedelta
-from typing import Any
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
@@ -33,7 +31,6 @@ from guarantees.imports import (
     SIZE_ALIASES,
     XLSX_CONTENT_TYPE,
     Cell,
-    CellError,
     Column,
     ImportRefused,
     ParsedFile,
@@ -49,7 +46,6 @@ from guarantees.imports import (
     parse_money,
     parse_percent,
     parse_text,
-    read_table,
 )
 from guarantees.models import Borrower
 from guarantees.services import BorrowerData
@@ -171,47 +167,13 @@ def _header_lookup() -> dict[str, Column]:
 HEADER_LOOKUP = _header_lookup()
 
 
-def _map_header(header: list[str]) -> tuple[dict[int, Column], dict[str, str]]:
-    positions: dict[int, Column] = {}
-    seen: dict[str, str] = {}
-    for index, text in enumerate(header):
-        if not text:
-            continue
-        column = HEADER_LOOKUP.get(base._header_key(text))
-        if column is None:
-            continue  # an extra column (a note, a sequence number) is ignored
-        if column.target in seen:
-            raise ImportRefused(_("The columns “%(a)s” and “%(b)s” give the same field; keep one.")
-                                % {"a": seen[column.target], "b": text})
-        seen[column.target] = text
-        positions[index] = column
-    missing = [c.header for c in COLUMNS if c.required and c.target not in seen]
-    if missing:
-        raise ImportRefused(_("The header row lacks the columns: %(columns)s. Download the template to see them all.")
-                            % {"columns": "、".join(missing)})
-    return positions, seen
-
-
 def parse_table(table: Table) -> ParsedFile:
     """Turn the rows into ``project_bulk_register`` rows, each unreadable cell a RowError."""
     if not table.rows:
         raise ImportRefused(_("The file has a header row but no loans."))
-    positions, seen = _map_header(table.header)
+    positions, seen = base.map_header(table.header, COLUMNS, HEADER_LOOKUP)
     parsed = ParsedFile(rows=[], headers=seen, order={text: i for i, text in enumerate(table.header)})
-    for number, cells in table.rows:
-        values: dict[str, Any] = {}
-        errors: list[RowError] = []
-        for index, column in positions.items():
-            cell = cells[index] if index < len(cells) else Cell(None)
-            header = table.header[index]
-            if base._blank(cell.value):
-                if column.required:
-                    errors.append(RowError(number, header, "INPUT", _("This cell is required.")))
-                continue
-            try:
-                values[column.target] = column.parse(cell)
-            except CellError as exc:
-                errors.append(RowError(number, header, "INPUT", str(exc)))
+    for number, values, errors in base.read_cells(table, positions):
         if errors:
             parsed.rows.append({"row": number, "errors": errors})
             continue
@@ -222,15 +184,9 @@ def parse_table(table: Table) -> ParsedFile:
 
 
 def read_upload(upload) -> ParsedFile:
-    """The uploaded file (a Django UploadedFile) checked, read and parsed; ImportRefused when the
-    file as a whole cannot be used (too large, not xlsx/csv, no header, too many rows)."""
-    limit = settings.BULK_UPLOAD_MAX_BYTES
-    if upload.size is not None and upload.size > limit:
-        raise ImportRefused(_("The file is larger than %(max)s MB.") % {"max": megabytes(limit)})
-    content = upload.read(limit + 1)
-    if len(content) > limit:
-        raise ImportRefused(_("The file is larger than %(max)s MB.") % {"max": megabytes(limit)})
-    return parse_table(read_table(content))
+    """The uploaded file checked (size, content), read and parsed; ImportRefused when the file as
+    a whole cannot be used (too large, not xlsx/csv, no header, too many rows)."""
+    return base.read_upload(upload, parse_table)
 
 
 def _column_for(parsed: ParsedFile, name: str | None) -> str | None:
