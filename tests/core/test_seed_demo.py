@@ -189,3 +189,16 @@ def test_every_list_page_and_endpoint_runs_the_same_queries_whatever_the_page_si
             assert counts[0] == counts[1], f"{url} as {username}: {counts[0]} queries for 1 row, {counts[1]} for 200"
             checked.append(url)
     assert len(set(checked)) >= 20
+
+
+def test_the_regulators_home_shows_each_apps_panel_and_the_deadlines(client):
+    """Issue 6 home: the pools, the evaluation year's progress, failed counter-guarantee plans and
+    the organisation's deadlines (JB-3 ran in the demo); a firm sees its deadlines, not the panels."""
+    _seed()
+    client.force_login(User.objects.get(username="authority_admin"))
+    page = client.get(reverse("home")).content.decode()
+    for marker in ('id="pool-figures"', 'id="evaluation-progress"', 'id="counterguarantee-failed"', 'id="deadlines"'):
+        assert marker in page, marker
+    client.force_login(User.objects.get(username="firm_operator"))
+    page = client.get(reverse("home")).content.decode()
+    assert 'id="deadlines"' in page and 'id="pool-figures"' not in page and 'id="evaluation-progress"' not in page

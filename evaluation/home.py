@@ -1,0 +1,25 @@
+"""The annual evaluation's panel on the regulator's home page (core.home): the open year's
+submissions by step and how many are late (EV-5)."""
+from __future__ import annotations
+
+from datetime import date
+
+from core import home
+from core.selectors import is_oversight_user
+from evaluation import selectors
+from evaluation.models import EvaluationYear, Submission
+
+
+@home.panel(order=30)
+def evaluation_panel(user, today: date) -> dict | None:
+    if not is_oversight_user(user):
+        return None
+    year = selectors.years().filter(stage=EvaluationYear.Stage.OPEN).first()
+    if year is None:
+        return None
+    overview = selectors.year_overview(user=user, year=year)
+    late = set(selectors.late_states(year, today))
+    labels = dict(Submission.State.choices)
+    steps = [{"state": state, "label": labels[state], "n": overview["counts"].get(state, 0), "late": state in late}
+             for state in labels]
+    return {"template": "evaluation/_home_panel.html", "year": year, "steps": steps, "total": overview["total"]}
