@@ -16,7 +16,7 @@ from riskpool.models import Claim, Classification, LoanProject, MissingRecoveryR
 from riskpool.selectors import STATE_OWNERS
 from riskpool.services import scheme_s_params
 
-OWNER_FIELD = {"reviewer": "project__pool__reviewer_id", "bank": "project__bank_id", "treasurer": "project__pool__treasurer_id"}
+OWNER_FIELD = {"reviewer": "pool__reviewer_id", "bank": "project__bank_id", "treasurer": "pool__treasurer_id"}
 STEP_MESSAGES = {
     "submitted": gettext_noop("Decide on the claim for loan %(loan)s (%(bank)s)"),
     "re_review": gettext_noop("Re-review the claim for loan %(loan)s (%(bank)s)"),

@@ -57,13 +57,15 @@ def _pool_party_q(user, prefix: str) -> Q:
     return Q(**{f"{prefix}pool__reviewer_id": org}) | Q(**{f"{prefix}pool__treasurer_id": org})
 
 
-def _visible_q(user, prefix: str = "") -> Q:
-    """RP-25: the bank's own rows, or a pool the user's organisation takes part in."""
+def _visible_q(user, prefix: str = "", pool_prefix: str | None = None) -> Q:
+    """RP-25: the bank's own rows, or a pool the user's organisation takes part in. ``prefix``
+    leads to the loan project's fields, ``pool_prefix`` (``prefix`` by default) to its pool."""
     if sees_everything(user):
         return Q()
     if not user.is_authenticated or user.organisation_id is None:
         return Q(pk__in=[])
-    return Q(**{f"{prefix}bank_id": user.organisation_id}) | _pool_party_q(user, prefix)
+    pool_prefix = prefix if pool_prefix is None else pool_prefix
+    return Q(**{f"{prefix}bank_id": user.organisation_id}) | _pool_party_q(user, pool_prefix)
 
 
 def project_list(*, user) -> QuerySet[LoanProject]:
@@ -75,7 +77,7 @@ def project_get_for_user(*, user, project_id: int) -> LoanProject:
 
 
 def claim_list(*, user) -> QuerySet[Claim]:
-    return Claim.objects.filter(_visible_q(user, "project__")).select_related(
+    return Claim.objects.filter(_visible_q(user, "project__", pool_prefix="")).select_related(
         "project__pool", "project__bank", "project__borrower"
     )
 
@@ -90,7 +92,7 @@ def claim_queue_for_reviewer(*, user) -> QuerySet[Claim]:
     if user.is_authenticated and sees_everything(user):
         scope = Q()
     elif user.is_authenticated and user.organisation_id:
-        scope = Q(project__pool__reviewer_id=user.organisation_id)
+        scope = Q(pool__reviewer_id=user.organisation_id)
     else:
         scope = Q(pk__in=[])
     return (
@@ -156,7 +158,7 @@ def pool_summary(*, user, pool: Pool) -> dict:
         returned=Sum("amount", filter=Q(kind__in=RETURN_KINDS), default=Decimal("0")),
     )
     by_state = dict(
-        Claim.objects.filter(project__pool=pool).values_list("state").annotate(n=Count("id")).order_by("state")
+        Claim.objects.filter(pool=pool).values_list("state").annotate(n=Count("id")).order_by("state")
     )
     params = rules.SchemeSParams.from_mapping(rule_params(RuleSet.Scheme.RISKPOOL_S, shanghai_today()))
     gate = params.npl_gate
@@ -211,12 +213,12 @@ def oversight_pool_figures(*, user, today: date) -> list[dict]:
         return []
     steps: dict[int, list[dict]] = {}
     for row in (
-        Claim.objects.filter(project__pool__in=pools, state__in=OPEN_STEP_STATES)
-        .values("project__pool_id", "state")
+        Claim.objects.filter(pool__in=pools, state__in=OPEN_STEP_STATES)
+        .values("pool_id", "state")
         .annotate(n=Count("id"), overdue=Count("id", filter=Q(next_due_on__lt=today)))
-        .order_by("project__pool_id", "state")
+        .order_by("pool_id", "state")
     ):
-        steps.setdefault(row["project__pool_id"], []).append(row)
+        steps.setdefault(row["pool_id"], []).append(row)
     params = rules.SchemeSParams.from_mapping(rule_params(RuleSet.Scheme.RISKPOOL_S, today))
     over_gate: dict[int, int] = {}
     for pool_id, ratio in Member.objects.filter(pool__in=pools, npl_ratio__isnull=False).values_list("pool_id", "npl_ratio"):
@@ -252,7 +254,7 @@ def member_of_claim(claim: Claim) -> Member | None:
 
 def objection_get_for_reviewer(*, user, objection_id: int) -> Objection:
     """An objection on a claim of a pool the user's organisation reviews; anything else is 404."""
-    claims = claim_list(user=user).filter(project__pool__reviewer_id=user.organisation_id)
+    claims = claim_list(user=user).filter(pool__reviewer_id=user.organisation_id)
     return get_object_or_404(Objection.objects.select_related("claim"), pk=objection_id, claim__in=claims)
 
 
@@ -267,21 +269,21 @@ def claim_on_notice(*, claim_id: int) -> Claim:
 def _in_approval_order(claims: QuerySet[Claim]) -> QuerySet[Claim]:
     approved_at = ClaimStep.objects.filter(claim=OuterRef("pk"), new="approved").order_by("-at", "-id").values("at")[:1]
     return claims.filter(state="documents_uploaded").annotate(approved_at=Subquery(approved_at)).order_by(
-        "project__pool_id", F("approved_at").asc(nulls_last=True), "id"
+        "pool_id", F("approved_at").asc(nulls_last=True), "id"
     )
 
 
 def payment_queue(pool_id: int) -> QuerySet[Claim]:
     """The pool's claims waiting for payment (documents complete), in order of approval (RP-1):
     the time of their latest approval step, then id."""
-    return _in_approval_order(Claim.objects.filter(project__pool_id=pool_id))
+    return _in_approval_order(Claim.objects.filter(pool_id=pool_id))
 
 
 def payment_queue_for_treasurer(*, user) -> list[dict]:
     """The treasurer's payment queues, pool by pool in approval order, each claim with whether
     the balance pays it now or it waits its turn (RP-1)."""
     claims = list(
-        _in_approval_order(claim_list(user=user).filter(project__pool__treasurer_id=user.organisation_id))
+        _in_approval_order(claim_list(user=user).filter(pool__treasurer_id=user.organisation_id))
         .select_related("project__pool").prefetch_related("documents")
     )
     by_pool: dict[int, list[Claim]] = {}
@@ -515,11 +517,11 @@ def pool_quarters(*, user, pool: Pool) -> dict:
         .annotate(paid=Sum("amount", filter=Q(kind=LedgerEntry.Kind.PAYOUT), default=zero), **sums).order_by()
     )
     submitted = (
-        Claim.objects.filter(project__pool_id=pool.pk).annotate(q=TruncQuarter("submitted_on")).values("q")
+        Claim.objects.filter(pool_id=pool.pk).annotate(q=TruncQuarter("submitted_on")).values("q")
         .annotate(submitted=Count("pk"), approved=Value(0)).order_by()
     )
     approved = (
-        ClaimStep.objects.filter(claim__project__pool_id=pool.pk, new="approved").annotate(q=TruncQuarter("on"))
+        ClaimStep.objects.filter(claim__pool_id=pool.pk, new="approved").annotate(q=TruncQuarter("on"))
         .values("q").annotate(submitted=Value(0), approved=Count("claim_id", distinct=True)).order_by()
     )
     money_by_q = {row["q"]: row for row in ledger}

@@ -42,9 +42,12 @@ from riskpool.forms import (
     RecoveryForm,
     new_key,
 )
-from riskpool.models import ClaimDocument, Pool
+from riskpool.models import Claim, ClaimDocument, Pool
 
 K = Organisation.Kind
+# Long lists of a city-size pool (approvals to put on notice, notices running, claims passed for a
+# funding plan, closures to approve) are shown and offered in batches of this size, oldest first.
+NOTICE_BATCH = 100
 
 STATE_LABELS = {
     "submitted": gettext_lazy("Submitted, awaiting review"),
@@ -488,9 +491,12 @@ def _render_queue(request, notice_form=None, objection_forms=None, status=200):
     user = request.user
     queue = selectors.claim_queue_for_reviewer(user=user)
     page = paginate(request, queue)
-    mine = selectors.claim_list(user=user).filter(project__pool__reviewer_id=user.organisation_id)
+    mine = selectors.claim_list(user=user).filter(pool__reviewer_id=user.organisation_id)
     approved = mine.filter(state="approved").order_by("submitted_on", "id")
-    on_notice = list(mine.filter(state="on_notice").order_by("notice_end", "id").prefetch_related("objections"))
+    # A batch for the notice: the oldest approvals first (a city pool can have hundreds).
+    approved = approved.filter(pk__in=list(approved.values_list("pk", flat=True)[:NOTICE_BATCH]))
+    notices = mine.filter(state="on_notice").order_by("notice_end", "id")
+    on_notice = list(notices.prefetch_related("objections")[:NOTICE_BATCH])
     today = shanghai_today()
     objection_forms = objection_forms or {}
     notice_rows = [
@@ -502,7 +508,7 @@ def _render_queue(request, notice_form=None, objection_forms=None, status=200):
     return render(request, "riskpool/review_queue.html", {
         "page": page, "rows": _claim_rows(page.object_list),
         "notice_form": notice_form or (NoticeStartForm(claims=approved, initial={"on": today}) if approved.exists() else None),
-        "notice_rows": notice_rows, "today": today,
+        "notice_rows": notice_rows, "notice_count": notices.count(), "notice_batch": NOTICE_BATCH, "today": today,
     }, status=status)
 
 
@@ -518,7 +524,7 @@ def notice_start(request):
     """公示 (RP-16 step 3): the checked approved claims go on the public notice."""
     _require(is_reviewer, request.user)
     approved = selectors.claim_list(user=request.user).filter(
-        state="approved", project__pool__reviewer_id=request.user.organisation_id)
+        state="approved", pool__reviewer_id=request.user.organisation_id)
     form = NoticeStartForm(request.POST, claims=approved)
     exc = None
     if form.is_valid():
@@ -563,12 +569,12 @@ def objection_decide(request, pk: int):
 def treasurer_desk(request):
     """Claims whose documents are complete (pay) and closures to re-check."""
     _require(is_treasurer, request.user)
-    mine = selectors.claim_list(user=request.user).filter(project__pool__treasurer_id=request.user.organisation_id)
+    mine = selectors.claim_list(user=request.user).filter(pool__treasurer_id=request.user.organisation_id)
     today = shanghai_today()
     to_pay = [{**row, "form": PayForm(prefix="pay", initial={"on": today, "idempotency_key": new_key()})}
               for row in selectors.payment_queue_for_treasurer(user=request.user)]
     rechecks = mine.filter(state="closure_reviewed").order_by("next_due_on", "id")
-    return render(request, "riskpool/treasurer.html", {"to_pay": to_pay, "rechecks": rechecks})
+    return render(request, "riskpool/treasurer.html", {"to_pay": to_pay, "rechecks": rechecks, "today": today})
 
 
 # --- the authority's pool page ------------------------------------------------------------
@@ -592,8 +598,10 @@ def _pool_for(user, pk: int) -> tuple[Pool, dict]:
 def _render_pool(request, pool, summary, plan_form=None, budget_form=None, status=200):
     user = request.user
     authority = user.is_superuser or (is_authority(user) and user.organisation_id == pool.authority_id)
-    claims = selectors.claim_list(user=user).filter(project__pool=pool)
+    claims = selectors.claim_list(user=user).filter(pool=pool)
     passed = claims.filter(state="notice_passed").order_by("notice_end", "id")
+    passed = passed.filter(pk__in=list(passed.values_list("pk", flat=True)[:NOTICE_BATCH]))  # one plan's batch
+    to_close = claims.filter(state__in=("settled", "closure_rechecked")).order_by("id") if authority else Claim.objects.none()
     today = shanghai_today()
     return render(request, "riskpool/pool_detail.html", {
         "pool": pool, "summary": summary, "authority": authority,
@@ -602,7 +610,8 @@ def _render_pool(request, pool, summary, plan_form=None, budget_form=None, statu
         "administers": user.is_superuser or is_authority(user),  # the link to the pool administration
         "plan_form": (plan_form or FundingPlanForm(claims=passed, initial={"on": today})) if authority else None,
         "has_passed": passed.exists(),
-        "to_close": claims.filter(state__in=("settled", "closure_rechecked")).order_by("id") if authority else [],
+        "to_close": to_close[:NOTICE_BATCH], "to_close_count": to_close.count() if authority else 0,
+        "batch": NOTICE_BATCH,
         "budget_form": (budget_form or BudgetForm(initial={"booked_on": today, "idempotency_key": new_key()}))
         if authority else None,
     }, status=status)
@@ -621,7 +630,7 @@ def funding_plan_issue(request, pk: int):
     """资助计划下达 (RP-16 step 4): a batch of claims whose notice passed."""
     pool, summary = _pool_for(request.user, pk)
     _require(is_authority, request.user)
-    passed = selectors.claim_list(user=request.user).filter(project__pool=pool, state="notice_passed")
+    passed = selectors.claim_list(user=request.user).filter(pool=pool, state="notice_passed")
     form = FundingPlanForm(request.POST, claims=passed)
     exc = None
     if form.is_valid():

@@ -443,7 +443,7 @@ class Command(BaseCommand):
             due_since = {"submitted": submitted, "in_funding_plan": on_of.get("in_funding_plan"),
                          "documents_uploaded": on_of.get("documents_uploaded"), "paid": paid_on}.get(state)
             claim_lines.append("\t".join((
-                str(cid), str(pid), state, day(submitted), day(npl_on), str(outstanding), day(submitted - 3),
+                str(cid), str(pid), str(pool.pk), state, day(submitted), day(npl_on), str(outstanding), day(submitted - 3),
                 str(ratio), str(amount), next_due(state, due_since) if due_since else r"\N",
                 day(notice_start) if notice_start else r"\N", day(notice_end) if notice_end else r"\N",
                 str(plan) if plan else r"\N", day(paid_on) if paid_on else r"\N", str(amount if paid_on else 0),
@@ -454,7 +454,7 @@ class Command(BaseCommand):
                 step_lines.append(f"{cid}\t{old}\t{step}\t{day(on)}")
                 old = step
         started = time.perf_counter()
-        _copy(Claim, ["id", "project", "state", "submitted_on", "npl_on", "outstanding_principal", "credit_report_on",
+        _copy(Claim, ["id", "project", "pool", "state", "submitted_on", "npl_on", "outstanding_principal", "credit_report_on",
                       "ratio", "amount", "next_due_on", "notice_start", "notice_end", "funding_plan", "paid_on",
                       "paid_amount", "returned_amount", "held_reason"], claim_lines)
         self.note(Claim, len(claim_lines), started)
