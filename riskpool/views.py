@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from core.calendar import shanghai_today
 from core.errors import RuleViolation
+from core.exports import xlsx_response
 from core.models import Organisation
 from core.views_helpers import add_rule_violation, paginate
 from riskpool import selectors, services
@@ -621,7 +622,22 @@ def _render_pool(request, pool, summary, plan_form=None, budget_form=None, statu
 def pool_detail(request, pk: int):
     _require(lambda u: is_authority(u) or is_reviewer(u) or is_treasurer(u), request.user)
     pool, summary = _pool_for(request.user, pk)
+    if request.GET.get("export") == "banks":
+        return _banks_xlsx(pool, summary)
     return _render_pool(request, pool, summary)
+
+
+def _banks_xlsx(pool, summary):
+    """The member banks' RP-15 table of the pool page, as xlsx."""
+    return xlsx_response(
+        filename=f"pool-{pool.pk}-bank-npl.xlsx",
+        title=_("Member banks' NPL ratios against the limit (RP-15): %(pool)s") % {"pool": pool.name},
+        subtitle=_("As of %(day)s") % {"day": shanghai_today().isoformat()},
+        headers=[_("Bank"), _("NPL ratio"), _("Limit"), _("Non-performing (yuan)"), _("Entered (yuan)"), _("Status")],
+        rows=([b["bank"], b["npl_ratio"], b["limit"], b["npl_principal"], b["entered_principal"],
+               _("Within the limit") if b["gate_open"] else _("Claims held")] for b in summary["banks"]),
+        ratio_columns=[1, 2], widths=(34, 12, 10, 20, 20, 14),
+    )
 
 
 @require_POST

@@ -212,3 +212,49 @@ def test_rp16_claim_to_payout_and_recovery_return_in_the_browser(live_server, pa
         ("paid", "in_compensation_library", bank.pk),
         ("in_compensation_library", "recovering", bank.pk),
     ]
+
+
+def test_bank_enters_a_loan_classifies_it_and_claims_in_the_browser(live_server, page, login, screenshot):
+    """The bank operator's own start of the flow: the loan entered through the form (inside its
+    RP-6 window), reclassified substandard, and the claim submitted with the computed ratio."""
+    from tests.factories import make_credit_code
+
+    today = shanghai_today()
+    pool, _project, people = set_up_world(today)
+    bank = people["bank"]
+    disbursed = today - timedelta(days=2)  # entered today: inside the window of its quarter (RP-6)
+
+    login(bank)
+    page.goto(f"{live_server.url}/riskpool/projects/new/")
+    page.fill("input[name=borrower_name]", "深圳市新录入科技有限公司")
+    page.select_option("select[name=id_kind]", "credit_code")
+    page.fill("input[name=id_number]", make_credit_code())
+    page.select_option("select[name=borrower_kind]", "enterprise")
+    page.select_option("select[name=size_entered]", "small")
+    page.fill("input[name=size_evidence]", "2025年审计报告")
+    page.fill("input[name=loan_no]", "JJ-FORM-0001")
+    page.select_option("select[name=loan_kind]", "enterprise")
+    page.fill("input[name=principal]", "2000000.00")
+    page.fill("input[name=disbursed_on]", disbursed.isoformat())
+    page.fill("input[name=maturity_on]", (disbursed + timedelta(days=364)).isoformat())
+    page.fill("input[name=annual_rate]", "3.9")
+    page.fill("input[name=other_balance]", "1000000.00")
+    screenshot("bank-enters-loan")
+    submit(page, "#save-project")
+    project = LoanProject.objects.get(loan_no="JJ-FORM-0001")
+    assert page.url == f"{live_server.url}/riskpool/projects/{project.pk}/"
+    assert project.entered_on == today and project.principal_yuan == D("2000000.00")
+
+    page.select_option("#classify-form select[name=new]", "substandard")
+    submit(page, "#classify-form button[type=submit]")
+    project.refresh_from_db()
+    assert project.classification == "substandard"
+
+    page.click("#new-claim")
+    page.wait_for_selector("#claim-form")
+    page.fill("input[name=outstanding_principal]", "2000000.00")
+    page.fill("input[name=credit_report_on]", today.isoformat())
+    submit(page, "#submit-claim")
+    claim = Claim.objects.get(project=project)
+    assert claim.state == "submitted" and claim.ratio == D("0.400000") and claim.amount == D("800000.00")
+    screenshot("bank-claim-submitted")
