@@ -139,3 +139,14 @@ def test_authority_tables_are_audited_and_guarded():
                  UserFactory(organisation__kind=Organisation.Kind.AUTHORITY, roles=["authority_reviewer"])):
         with pytest.raises(PermissionDenied):
             services.asset_class_save(user=user, code="x", name="x", registry="")
+
+
+def test_cg3_the_adjustment_reason_is_kept_on_the_plan_and_shown_on_its_page(client):
+    from django.urls import reverse
+
+    reason = "区域信用环境良好，实际控制人信用记录优良，适当降低抵押要求"
+    plan, user = draft_plan(credit_grounds=["CG-1.2"], adjustment_reason=reason)
+    services.plan_approve(user=user, plan=plan, on=date(2025, 1, 2))
+    assert Plan.objects.get(pk=plan.pk).adjustment_reason == reason
+    client.force_login(user)
+    assert reason in client.get(reverse("counterguarantee:plan-detail", args=[plan.pk])).content.decode()

@@ -313,3 +313,9 @@ def test_ev5_ev7_parameters_are_data_with_checked_values():
         rules.EvaluationParams.from_mapping({"county_due": "13-40"})
     with pytest.raises(RuleViolation):
         rules.EvaluationParams.from_mapping({"top_share": "0"})
+
+
+@pytest.mark.parametrize("code", ["EV-13.1", "EV-13.2", "EV-13.3", "EV-13.4", "EV-13.5"])
+def test_ev13_each_accountability_ground_rules_out_reduction_and_exemption(code):
+    decision = rules.decide_exemption([code, "EV-12.1", "EV-11.1"], staff_at_fault=False)
+    assert decision.outcome == Outcome.ACCOUNTABLE and decision.reasons[0]["rule"] == "EV-13"
