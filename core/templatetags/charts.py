@@ -21,12 +21,23 @@ def _scale(values: list[Decimal]) -> tuple[Decimal, Decimal]:
     return min(low, Decimal("0")) if low >= 0 else low, high
 
 
+def _get(point, *names):
+    """The first of ``names`` that ``point`` (an object or a dict) has."""
+    for name in names:
+        if isinstance(point, dict):
+            if name in point:
+                return point[name]
+        elif hasattr(point, name):
+            return getattr(point, name)
+    return None
+
+
 @register.simple_tag
 def line_chart(points, attribute: str, title: str, kind: str = "plain"):
-    """An SVG line of ``getattr(point, attribute)`` over ``points`` (oldest first, each with a
-    ``period``); a missing value breaks the line. The first and last labels are drawn, the last
+    """An SVG line of each point's ``attribute`` over ``points`` (objects or dicts, oldest first,
+    each with a ``period`` or ``label``); a missing value breaks the line. The first and last labels are drawn, the last
     value written as ``kind`` says: "wan" (万元), "percent" or "plain"."""
-    values = [(p.period, getattr(p, attribute)) for p in points]
+    values = [(_get(p, "period", "label"), _get(p, attribute)) for p in points]
     known = [v for _p, v in values if v is not None]
     if not known:
         return format_html('<p class="empty chart-empty">{}</p>', title)
