@@ -1,13 +1,14 @@
-"""The whole RP-16 workflow in a browser (issue 3, "Done when"): a member bank's claim, the
-reviewer's approval and public notice, the authority's funding plan, the bank's payment documents,
+"""The whole RP-16 workflow in a browser (issue 3, "Done when"; issue 6, the bank operator): the
+bank enters a loan through the form, reclassifies it non-performing and claims; the reviewer's
+approval and public notice, the authority's funding plan, the bank's payment documents,
 the treasurer's payout with its confirmation step, the move to the compensation library and a
 recovery return. Each party signs in through the login page as their own user; the ledger, the
 pool balance and the claim's step history are checked through the ORM at the end.
 
-The numbers are the spec's worked example (riskpool.md): 3,000,000 principal, other balance
-1,500,000, 国家高新技术企业 and pure credit → 50%; outstanding 2,400,000 → 1,200,000.00 paid;
-800,000 recovered → 400,000.00 returned. The dates are moved to end today, so the pages' default
-dates (today) are valid."""
+The numbers follow the spec's worked example (riskpool.md): 3,000,000 principal, other balance
+1,500,000 → 40%, pure credit +10 → 50%; outstanding 2,400,000 → 1,200,000.00 paid; 800,000
+recovered → 400,000.00 returned. The loan was disbursed two days ago and is entered, classified
+and claimed today, so the pages' default dates (today) are valid."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -18,10 +19,9 @@ import pytest
 from django.db.models import Sum
 
 from core.calendar import shanghai_today
-from guarantees.models import BorrowerQualification
 from riskpool import services
 from riskpool.models import Claim, LedgerEntry, LoanProject
-from tests.factories import BorrowerDataFactory, LoanProjectFactory, PoolFactory, UserFactory, bank_user
+from tests.factories import LoanProjectFactory, PoolFactory, UserFactory, bank_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,8 +55,8 @@ def logout(page) -> None:
 
 
 def set_up_world(today):
-    """Through the services: a pool with budget, its reviewer, treasurer and authority people, a
-    member bank with an operator, and the example loan entered and classified non-performing."""
+    """Through the services: a pool with budget, its reviewer, treasurer and authority people, and
+    a member bank with an operator."""
     pool = PoolFactory()
     authority = UserFactory(organisation=pool.authority, roles=["authority_admin"])
     reviewer = UserFactory(organisation=pool.reviewer, roles=["pool_reviewer"])
@@ -70,31 +70,50 @@ def set_up_world(today):
                        maturity_on=today + timedelta(days=65))
     services.pool_budget_add(user=authority, pool=pool, amount=BUDGET, booked_on=today - timedelta(days=200))
 
-    disbursed = today - timedelta(days=150)
-    project = services.project_register(
-        user=operator, pool=pool, borrower=BorrowerDataFactory(name="深圳顺达精密制造有限公司"),
-        data=services.ProjectData(
-            loan_no="JJ-BROWSER-0001", loan_kind="enterprise", principal=D("3000000.00"), disbursed_on=disbursed,
-            maturity_on=disbursed + timedelta(days=364), annual_rate=D("0.0420"), other_balance=D("1500000.00"),
-            features=["pure_credit"], entered_on=disbursed + timedelta(days=3),
-        ),
-    )
-    BorrowerQualification.objects.create(borrower=project.borrower, code="high_tech",
-                                         valid_from=disbursed - timedelta(days=365), valid_to=today + timedelta(days=365))
-    # Non-performing 20 days ago: inside the 3-month claim window (RP-14) of a claim made today.
-    services.project_classify(user=operator, project=project, new="substandard", on=today - timedelta(days=20))
-    return pool, project, {"authority": authority, "reviewer": reviewer, "treasurer": treasurer, "bank": operator}
+    return pool, {"authority": authority, "reviewer": reviewer, "treasurer": treasurer, "bank": operator}
+
+
+def enter_loan(page, url, screenshot) -> LoanProject:
+    """The bank's loan entry form, filled as an operator would: disbursed two days ago (inside its
+    RP-6 window when entered today), pure credit."""
+    from tests.factories import make_credit_code
+
+    disbursed = shanghai_today() - timedelta(days=2)
+    page.goto(f"{url}/riskpool/projects/new/")
+    page.fill("input[name=borrower_name]", "深圳顺达精密制造有限公司")
+    page.select_option("select[name=id_kind]", "credit_code")
+    page.fill("input[name=id_number]", make_credit_code())
+    page.select_option("select[name=borrower_kind]", "enterprise")
+    page.select_option("select[name=size_entered]", "small")
+    page.fill("input[name=size_evidence]", "2025年审计报告")
+    page.fill("input[name=loan_no]", "JJ-BROWSER-0001")
+    page.select_option("select[name=loan_kind]", "enterprise")
+    page.fill("input[name=principal]", "3000000.00")
+    page.fill("input[name=disbursed_on]", disbursed.isoformat())
+    page.fill("input[name=maturity_on]", (disbursed + timedelta(days=364)).isoformat())
+    page.fill("input[name=annual_rate]", "4.2")
+    page.fill("input[name=other_balance]", "1500000.00")
+    page.check("input[name=features][value=pure_credit]")
+    screenshot("bank-enters-loan")
+    submit(page, "#save-project")
+    project = LoanProject.objects.get(loan_no="JJ-BROWSER-0001")
+    assert page.url == f"{url}/riskpool/projects/{project.pk}/"
+    assert project.entered_on == shanghai_today() and project.principal_yuan == D("3000000.00")
+    return project
 
 
 def test_rp16_claim_to_payout_and_recovery_return_in_the_browser(live_server, page, login, screenshot):
     today = shanghai_today()
-    pool, project, people = set_up_world(today)
+    pool, people = set_up_world(today)
     bank, reviewer, treasurer, authority = (people[k] for k in ("bank", "reviewer", "treasurer", "authority"))
     url = live_server.url
 
-    # 1. The bank's operator opens the loan and submits the claim (submitted today by default).
+    # 1. The bank's operator enters the loan, reclassifies it non-performing and claims (all today).
     login(bank)
-    page.goto(f"{url}/riskpool/projects/{project.pk}/")
+    project = enter_loan(page, url, screenshot)
+    page.select_option("#classify-form select[name=new]", "substandard")
+    submit(page, "#classify-form button[type=submit]")
+    assert LoanProject.objects.get(pk=project.pk).classification == "substandard"
     page.click("#new-claim")
     page.wait_for_selector("#claim-form")
     page.fill("input[name=outstanding_principal]", str(OUTSTANDING))
@@ -213,48 +232,3 @@ def test_rp16_claim_to_payout_and_recovery_return_in_the_browser(live_server, pa
         ("in_compensation_library", "recovering", bank.pk),
     ]
 
-
-def test_bank_enters_a_loan_classifies_it_and_claims_in_the_browser(live_server, page, login, screenshot):
-    """The bank operator's own start of the flow: the loan entered through the form (inside its
-    RP-6 window), reclassified substandard, and the claim submitted with the computed ratio."""
-    from tests.factories import make_credit_code
-
-    today = shanghai_today()
-    pool, _project, people = set_up_world(today)
-    bank = people["bank"]
-    disbursed = today - timedelta(days=2)  # entered today: inside the window of its quarter (RP-6)
-
-    login(bank)
-    page.goto(f"{live_server.url}/riskpool/projects/new/")
-    page.fill("input[name=borrower_name]", "深圳市新录入科技有限公司")
-    page.select_option("select[name=id_kind]", "credit_code")
-    page.fill("input[name=id_number]", make_credit_code())
-    page.select_option("select[name=borrower_kind]", "enterprise")
-    page.select_option("select[name=size_entered]", "small")
-    page.fill("input[name=size_evidence]", "2025年审计报告")
-    page.fill("input[name=loan_no]", "JJ-FORM-0001")
-    page.select_option("select[name=loan_kind]", "enterprise")
-    page.fill("input[name=principal]", "2000000.00")
-    page.fill("input[name=disbursed_on]", disbursed.isoformat())
-    page.fill("input[name=maturity_on]", (disbursed + timedelta(days=364)).isoformat())
-    page.fill("input[name=annual_rate]", "3.9")
-    page.fill("input[name=other_balance]", "1000000.00")
-    screenshot("bank-enters-loan")
-    submit(page, "#save-project")
-    project = LoanProject.objects.get(loan_no="JJ-FORM-0001")
-    assert page.url == f"{live_server.url}/riskpool/projects/{project.pk}/"
-    assert project.entered_on == today and project.principal_yuan == D("2000000.00")
-
-    page.select_option("#classify-form select[name=new]", "substandard")
-    submit(page, "#classify-form button[type=submit]")
-    project.refresh_from_db()
-    assert project.classification == "substandard"
-
-    page.click("#new-claim")
-    page.wait_for_selector("#claim-form")
-    page.fill("input[name=outstanding_principal]", "2000000.00")
-    page.fill("input[name=credit_report_on]", today.isoformat())
-    submit(page, "#submit-claim")
-    claim = Claim.objects.get(project=project)
-    assert claim.state == "submitted" and claim.ratio == D("0.400000") and claim.amount == D("800000.00")
-    screenshot("bank-claim-submitted")
