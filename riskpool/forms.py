@@ -18,22 +18,34 @@ LP = LoanProject
 
 
 class ProjectFilterForm(forms.Form):
+    SORTS = {  # each order has an index (riskpool/models.py LoanProject.Meta)
+        "": ("-disbursed_on", "-id"), "principal": ("-principal_yuan", "-id"), "maturity": ("maturity_on", "id"),
+    }
+    q = forms.CharField(label=_("Loan note number"), required=False, max_length=60)
     library = forms.ChoiceField(label=_("Library"), choices=blank_choice(LP.Library.choices, _("All")), required=False)
     classification = forms.ChoiceField(
         label=_("Classification"), choices=blank_choice(LP.Classification.choices, _("All")), required=False
     )
+    sort = forms.ChoiceField(label=_("Order"), required=False, choices=[
+        ("", _("Newest disbursement first")), ("principal", _("Largest principal first")),
+        ("maturity", _("Earliest maturity first"))])
 
     def filter(self, queryset):
+        """The filtered and ordered list; a search on the loan note number is by its start."""
+        sort = ""
         if self.is_bound and self.is_valid():
+            if self.cleaned_data["q"]:
+                queryset = queryset.filter(loan_no__startswith=self.cleaned_data["q"].strip())
             if self.cleaned_data["library"]:
                 queryset = queryset.filter(library=self.cleaned_data["library"])
             if self.cleaned_data["classification"]:
                 queryset = queryset.filter(classification=self.cleaned_data["classification"])
-        return queryset
+            sort = self.cleaned_data["sort"]
+        return queryset.order_by(*self.SORTS[sort])
 
     @property
     def active(self) -> bool:
-        return self.is_bound and any(self.data.get(name) for name in ("library", "classification"))
+        return self.is_bound and any(self.data.get(name) for name in ("q", "library", "classification"))
 
 
 class ProjectForm(forms.Form):

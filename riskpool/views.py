@@ -146,7 +146,7 @@ def _bank_members(user):
 def project_list(request):
     _require(is_pool_party, request.user)
     form = ProjectFilterForm(request.GET or None)
-    queryset = form.filter(selectors.project_list(user=request.user)).order_by("-disbursed_on", "-id")
+    queryset = form.filter(selectors.project_list(user=request.user))
     page = paginate(request, queryset)
     return render(request, "riskpool/project_list.html", {
         "filter_form": form, "page": page, "projects": page.object_list,

@@ -16,7 +16,15 @@ from core.calendar import shanghai_today
 from riskpool import urls as riskpool_urls
 from riskpool import urls_public
 from riskpool.models import Claim, LedgerEntry, LoanProject, Objection
-from tests.factories import BorrowerDataFactory, PoolFactory, UserFactory, bank_user, firm_user, make_credit_code
+from tests.factories import (
+    BorrowerDataFactory,
+    LoanProjectFactory,
+    PoolFactory,
+    UserFactory,
+    bank_user,
+    firm_user,
+    make_credit_code,
+)
 from tests.riskpool.test_services import World
 
 pytestmark = pytest.mark.django_db
@@ -349,3 +357,23 @@ def _claim(world, loan_no):
     project = world.register(loan_no=loan_no)
     world.npl(project)
     return world.submit(project)
+
+
+def test_project_list_searches_by_loan_note_and_sorts(client):
+    operator = bank_user()
+    for loan_no, principal, maturity in (("SZ-001", "100.00", date(2026, 3, 1)), ("SZ-002", "300.00", date(2026, 1, 1)),
+                                         ("GZ-003", "200.00", date(2026, 2, 1))):
+        LoanProjectFactory(bank=operator.organisation, loan_no=loan_no, principal=D(principal), maturity_on=maturity)
+    client.force_login(operator)
+    url = reverse("riskpool:project-list")
+
+    def loan_nos(**params):
+        page = client.get(url, params).content.decode()
+        return [n for n in ("SZ-001", "SZ-002", "GZ-003") if n in page], page
+
+    assert loan_nos(q="SZ")[0] == ["SZ-001", "SZ-002"]
+    _found, page = loan_nos(sort="principal")
+    assert page.index("SZ-002") < page.index("GZ-003") < page.index("SZ-001")
+    _found, page = loan_nos(sort="maturity")
+    assert page.index("SZ-002") < page.index("GZ-003") < page.index("SZ-001")
+    assert client.get(url, {"sort": "nonsense"}).status_code == 200  # an unknown order falls back to the default
