@@ -8,6 +8,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.models import Organisation
 from guarantees.forms import MoneyInput, PercentField, blank_choice, date_field
 from guarantees.models import Borrower
 from guarantees.services import BorrowerData
@@ -26,9 +27,18 @@ class ProjectFilterForm(forms.Form):
     classification = forms.ChoiceField(
         label=_("Classification"), choices=blank_choice(LP.Classification.choices, _("All")), required=False
     )
+    bank = forms.ModelChoiceField(label=_("Bank"), queryset=Organisation.objects.none(), required=False,
+                                  empty_label=_("All"))
     sort = forms.ChoiceField(label=_("Order"), required=False, choices=[
         ("", _("Newest disbursement first")), ("principal", _("Largest principal first")),
         ("maturity", _("Earliest maturity first"))])
+
+    def __init__(self, *args, banks=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if banks is None:  # a bank's own list: no bank to choose
+            del self.fields["bank"]
+        else:
+            self.fields["bank"].queryset = banks
 
     def filter(self, queryset):
         """The filtered and ordered list; a search on the loan note number is by its start."""
@@ -40,12 +50,14 @@ class ProjectFilterForm(forms.Form):
                 queryset = queryset.filter(library=self.cleaned_data["library"])
             if self.cleaned_data["classification"]:
                 queryset = queryset.filter(classification=self.cleaned_data["classification"])
+            if self.cleaned_data.get("bank"):
+                queryset = queryset.filter(bank=self.cleaned_data["bank"])
             sort = self.cleaned_data["sort"]
         return queryset.order_by(*self.SORTS[sort])
 
     @property
     def active(self) -> bool:
-        return self.is_bound and any(self.data.get(name) for name in ("q", "library", "classification"))
+        return self.is_bound and any(self.data.get(name) for name in ("q", "library", "classification", "bank"))
 
 
 class ProjectForm(forms.Form):

@@ -163,7 +163,7 @@ def pool_summary(*, user, pool: Pool) -> dict:
     params = rules.SchemeSParams.from_mapping(rule_params(RuleSet.Scheme.RISKPOOL_S, shanghai_today()))
     gate = params.npl_gate
     banks = [
-        {"bank": m.organisation.name, "npl_ratio": m.npl_ratio, "npl_principal": m.npl_principal,
+        {"bank": m.organisation.name, "bank_id": m.organisation_id, "npl_ratio": m.npl_ratio, "npl_principal": m.npl_principal,
          "entered_principal": m.entered_principal, "limit": gate, "gate_open": rules.npl_gate_open(m.npl_ratio, params)}
         for m in Member.objects.filter(pool=pool).select_related("organisation").order_by("organisation__name")
     ]
@@ -235,6 +235,12 @@ def oversight_pool_figures(*, user, today: date) -> list[dict]:
             "banks_over_gate": over_gate.get(pool.pk, 0), "gate": params.npl_gate,
         })
     return figures
+
+
+def banks_of_overseen_pools(*, user) -> QuerySet[Organisation]:
+    """The member banks of the Scheme S pools the user oversees (the project list's bank filter)."""
+    return Organisation.objects.filter(
+        pool_memberships__pool__in=pools_overseen(user=user), kind=Organisation.Kind.BANK).distinct().order_by("name")
 
 
 def pools_of_bank(*, user) -> QuerySet[Pool]:

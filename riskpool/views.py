@@ -145,7 +145,8 @@ def _bank_members(user):
 @login_required
 def project_list(request):
     _require(is_pool_party, request.user)
-    form = ProjectFilterForm(request.GET or None)
+    banks = None if is_bank_operator(request.user) else selectors.banks_of_overseen_pools(user=request.user)
+    form = ProjectFilterForm(request.GET or None, banks=banks)
     queryset = form.filter(selectors.project_list(user=request.user))
     page = paginate(request, queryset)
     return render(request, "riskpool/project_list.html", {

@@ -55,6 +55,10 @@ def test_regulator_drills_down_from_home_to_a_bank_over_the_gate_and_exports_it(
     assert rows["超限银行"][1] == pytest.approx(0.045) and rows["超限银行"][5] == "申请暂缓处理"
     assert Member.objects.get(pk=over.pk).npl_ratio == D("0.045000")
 
+    marked.locator("a").click()  # on to the bank's loans, largest first
+    page.wait_for_selector("#project-table, .empty, table")
+    assert f"bank={over.organisation_id}" in page.url
+
     page.goto(f"{live_server.url}/indicators/trends/")
     page.wait_for_selector("h1")
     screenshot("regulator-trends")

@@ -377,3 +377,18 @@ def test_project_list_searches_by_loan_note_and_sorts(client):
     _found, page = loan_nos(sort="maturity")
     assert page.index("SZ-002") < page.index("GZ-003") < page.index("SZ-001")
     assert client.get(url, {"sort": "nonsense"}).status_code == 200  # an unknown order falls back to the default
+
+
+def test_project_list_bank_filter_for_the_pool_parties_not_for_a_bank(client):
+    from tests.factories import MemberFactory
+
+    pool = PoolFactory()
+    first, second = MemberFactory(pool=pool), MemberFactory(pool=pool)
+    LoanProjectFactory(pool=pool, bank=first.organisation, loan_no="A-1")
+    LoanProjectFactory(pool=pool, bank=second.organisation, loan_no="B-1")
+    client.force_login(UserFactory(organisation=pool.authority, roles=["authority_admin"]))
+    url = reverse("riskpool:project-list")
+    page = client.get(url, {"bank": first.organisation_id}).content.decode()
+    assert "A-1" in page and "B-1" not in page and 'name="bank"' in page
+    client.force_login(bank_user())
+    assert 'name="bank"' not in client.get(url).content.decode()
