@@ -29,8 +29,8 @@ def scoring_form_xlsx(sub, rows: list[dict]) -> HttpResponse:
     ws["A1"].font = Font(bold=True)
     ws.append([_("Indicator"), _("Points"), _("Score")])
     for row in rows:
-        ws.append([row["label"], float(row["weight"]), float(row["score"]) if row["score"] is not None else None])
-    ws.append([_("Total"), 100, float(sub.total) if sub.total is not None else None])
+        ws.append([row["label"], row["weight"], row["score"]])
+    ws.append([_("Total"), 100, sub.total])
     ws.append([])
     ws.append([_("Figure"), _("Computed"), _("Declared"), _("Differs by more than 1%")])
     for name, computed, declared, flagged in figure_rows(sub):
@@ -55,8 +55,27 @@ def figure_rows(sub) -> list[tuple[str, str | None, str | None, bool]]:
     """EV-3: (label, computed, declared, differs by more than 1%) per figure."""
     from evaluation.rules import FIGURE_FIELDS
 
-    return [(str(FIGURE_LABELS[name]), sub.computed.get(name), sub.declared.get(name), name in sub.flagged)
-            for name in FIGURE_FIELDS]
+    return [(str(FIGURE_LABELS[name]), _figure(name, sub.computed.get(name)), _figure(name, sub.declared.get(name)),
+             name in sub.flagged) for name in FIGURE_FIELDS]
+
+
+def _figure(name: str, value):
+    """A figure as people read it: amounts with thousands separators, rates as percentages."""
+    from decimal import Decimal, InvalidOperation
+
+    from core.templatetags.money import money, percent
+
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return value
+    if name.endswith("rate"):
+        return percent(number)
+    if name.endswith(("amount", "balance", "assets")):
+        return money(number)
+    return value
 
 
 def results_xlsx(year, results, regions) -> HttpResponse:
@@ -70,10 +89,9 @@ def results_xlsx(year, results, regions) -> HttpResponse:
     ws["A1"].font = Font(bold=True)
     ws.append([_("Rank"), _("Firm"), _("City"), _("Total score"), _("Leverage"), _("Class")])
     for r in results:
-        ws.append([r.rank, r.firm.name, r.region.name, float(r.total),
-                   float(r.leverage) if r.leverage is not None else None, str(r.get_klass_display())])
+        ws.append([r.rank, r.firm.name, r.region.name, r.total, r.leverage, str(r.get_klass_display())])
     ws2 = wb.create_sheet(_("Regions")[:31])
     ws2.append([_("Rank"), _("City"), _("Mean score"), _("Firms")])
     for r in regions:
-        ws2.append([r.rank, r.region.name, float(r.mean), r.firms])
+        ws2.append([r.rank, r.region.name, r.mean, r.firms])
     return _response(wb, f"evaluation-results-{year.year}.xlsx")

@@ -112,3 +112,12 @@ def test_evaluation_chain_firm_county_city_province_results(page, live_server, l
     assert [h.action for h in sub.history.all()] == ["submit", "forward", "return", "forward", "forward", "accept"]
     assert EvaluationYear.objects.get(year=YEAR).stage == "published"
     assert Result.objects.get(firm=w.firm).rank == 1
+
+    # The firm sees its materials accepted and its result.
+    logout(page)
+    login(w.firm_user)
+    page.goto(f"{live_server.url}/evaluation/submissions/{sub.pk}/")
+    current = page.locator(".ev-chain li.ev-current")
+    assert current.count() == 1 and current.inner_text() == "已接受"
+    assert page.locator("#materials, table").first.is_visible()
+    screenshot("evaluation-firm-accepted")

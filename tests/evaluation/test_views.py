@@ -36,7 +36,7 @@ def test_firm_pages_and_downloads(client, world):
     client.force_login(world.firm_user)
     sub = sub_of(world)
     page = client.get(reverse("evaluation:submission", args=[sub.pk]))
-    assert page.status_code == 200 and "3000000.00" in page.content.decode()
+    assert page.status_code == 200 and "3,000,000.00" in page.content.decode()  # the computed balance, as people read it
     file_submission(world, sub)
     assert client.get(reverse("evaluation:scoring-form", args=[sub.pk])).status_code == 200
     xlsx = client.get(reverse("evaluation:scoring-form-xlsx", args=[sub.pk]))
