@@ -6,7 +6,7 @@ from datetime import date
 
 from celery.schedules import crontab
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.calendar import SHANGHAI
@@ -29,8 +29,8 @@ class YearlyDates(NthWorkingDay):
         return (day.month, day.day) in self.dates
 
     def __str__(self) -> str:
-        days = ", ".join(f"{m}-{d}" for m, d in self.dates)
-        return _g("Every year on %(days)s at %(time)s") % {"days": days, "time": f"{self.hour:02d}:{self.minute:02d}"}
+        days = ", ".join(date(2000, m, d).strftime("%m-%d") for m, d in self.dates)
+        return gettext("Every year on %(days)s at %(time)s") % {"days": days, "time": f"{self.hour:02d}:{self.minute:02d}"}
 
 
 def previous_year(day: date) -> str:

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.utils.translation import gettext as _t
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, status
 from rest_framework.decorators import action
@@ -247,7 +246,7 @@ def _member_pool(user, pool_id) -> Pool:
     """Only a bank operator (or a superuser) enters loans: anyone else is refused (403) before
     the pool is looked at; a pool the bank is not a member of answers 404."""
     if not user.has_role(*services.BANK_ROLES):
-        raise exceptions.PermissionDenied(_t("Only a member bank's operator can enter loans."))
+        raise exceptions.PermissionDenied(gettext("Only a member bank's operator can enter loans."))
     return selectors.pool_get_for_bank(user=user, pool_id=url_id(pool_id))
 
 

@@ -278,3 +278,17 @@ def test_chinese_is_the_default_and_setlang_switches_to_english(client, settings
 
     client.post(reverse("set_language"), {"language": "zh-hans", "next": reverse("login")})
     assert "登录" in client.get(reverse("login")).content.decode()
+
+
+def test_no_translation_function_hides_behind_an_alias_makemessages_does_not_know():
+    """makemessages finds gettext, gettext_lazy, ngettext … and ``_``; a string marked with
+    another alias (``_g("…")``) is never extracted, so it would stay English unnoticed."""
+    alias = re.compile(r"from django\.utils\.translation import .*\b(\w*gettext\w*) as (?!_\b)(\w+)")
+    offenders = []
+    for path in Path(settings.BASE_DIR).glob("*/**/*.py"):
+        if any(part in MAKEMESSAGES_IGNORE or part == "migrations" for part in path.parts):
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if alias.search(line):
+                offenders.append(f"{path.relative_to(settings.BASE_DIR)}:{number}: {line.strip()}")
+    assert not offenders, "\n".join(offenders)
