@@ -56,7 +56,7 @@ def test_evaluation_chain_firm_county_city_province_results(page, live_server, l
     # The firm: computed figures shown, four materials, sign-off, submit.
     login(w.firm_user)
     open_submission(page, live_server, sub)
-    assert "3000000.00" in page.inner_text("#figures")
+    assert "3,000,000.00" in page.inner_text("#figures")
     for kind in ("scoring_form", "business_report", "statistics"):
         upload(page, kind)
     upload(page, "audit_report", auditor=True)
