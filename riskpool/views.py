@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.calendar import shanghai_today
@@ -51,26 +51,26 @@ K = Organisation.Kind
 NOTICE_BATCH = 100
 
 STATE_LABELS = {
-    "submitted": gettext_lazy("Submitted, awaiting review"),
-    "held_npl_gate": gettext_lazy("Held: the bank's NPL ratio is above the limit"),
-    "approved": gettext_lazy("Approved, waiting for the public notice"),
-    "rejected": gettext_lazy("Rejected"),
-    "re_review": gettext_lazy("In re-review"),
-    "on_notice": gettext_lazy("On public notice"),
-    "objection_upheld": gettext_lazy("Objection upheld"),
-    "notice_passed": gettext_lazy("Notice passed, waiting for a funding plan"),
-    "in_funding_plan": gettext_lazy("In a funding plan: payment documents due"),
-    "documents_uploaded": gettext_lazy("Documents uploaded: payment due"),
-    "paid": gettext_lazy("Paid"),
-    "in_compensation_library": gettext_lazy("In the compensation library"),
-    "upgraded": gettext_lazy("Upgraded, compensation returned"),
-    "recovering": gettext_lazy("Recovering"),
-    "settled": gettext_lazy("Settled"),
-    "closure_requested": gettext_lazy("Closure requested"),
-    "closure_reviewed": gettext_lazy("Closure checked by the reviewer"),
-    "closure_rechecked": gettext_lazy("Closure re-checked by the treasurer"),
-    "closed": gettext_lazy("Closed"),
-    "withdrawn": gettext_lazy("Withdrawn"),
+    "submitted": pgettext_lazy("riskpool claim", "Submitted, awaiting review"),
+    "held_npl_gate": pgettext_lazy("riskpool claim", "Held: the bank's NPL ratio is above the limit"),
+    "approved": pgettext_lazy("riskpool claim", "Approved, waiting for the public notice"),
+    "rejected": pgettext_lazy("riskpool claim", "Rejected"),
+    "re_review": pgettext_lazy("riskpool claim", "In re-review"),
+    "on_notice": pgettext_lazy("riskpool claim", "On public notice"),
+    "objection_upheld": pgettext_lazy("riskpool claim", "Objection upheld"),
+    "notice_passed": pgettext_lazy("riskpool claim", "Notice passed, waiting for a funding plan"),
+    "in_funding_plan": pgettext_lazy("riskpool claim", "In a funding plan: payment documents due"),
+    "documents_uploaded": pgettext_lazy("riskpool claim", "Documents uploaded: payment due"),
+    "paid": pgettext_lazy("riskpool claim", "Paid"),
+    "in_compensation_library": pgettext_lazy("riskpool claim", "In the compensation library"),
+    "upgraded": pgettext_lazy("riskpool claim", "Upgraded, compensation returned"),
+    "recovering": pgettext_lazy("riskpool claim", "Recovering"),
+    "settled": pgettext_lazy("riskpool claim", "Settled"),
+    "closure_requested": pgettext_lazy("riskpool claim", "Closure requested"),
+    "closure_reviewed": pgettext_lazy("riskpool claim", "Closure checked by the reviewer"),
+    "closure_rechecked": pgettext_lazy("riskpool claim", "Closure re-checked by the treasurer"),
+    "closed": pgettext_lazy("riskpool claim", "Closed"),
+    "withdrawn": pgettext_lazy("riskpool claim", "Withdrawn"),
 }
 OUTCOME_LABELS = {
     "pass": gettext_lazy("met"), "fail": gettext_lazy("not met"), "info": gettext_lazy("note"),

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,7 +13,7 @@ class Notification(models.Model):
     the same state, from notifying twice."""
 
     class Kind(models.TextChoices):
-        OVERDUE = "overdue", _("Overdue")
+        OVERDUE = "overdue", pgettext_lazy("deadline", "Overdue")
         DUE_SOON = "due_soon", _("Due within 5 working days")
 
     organisation = models.ForeignKey("core.Organisation", on_delete=models.CASCADE, related_name="notifications")
