@@ -43,11 +43,13 @@ def line_chart(points, attribute: str, title: str, kind: str = "plain"):
         return format_html('<p class="empty chart-empty">{}</p>', title)
     low, high = _scale(known)
     span = high - low
-    step = (WIDTH - 2 * PAD_X) / max(len(values) - 1, 1)
+    step = Decimal(WIDTH - 2 * PAD_X) / max(len(values) - 1, 1)
+    tenth = Decimal("0.1")
 
-    def xy(i: int, value: Decimal) -> tuple[float, float]:
-        y = PAD_TOP + (HEIGHT - PAD_TOP - PAD_BOTTOM) * float((high - value) / span)
-        return round(PAD_X + i * step, 1), round(y, 1)
+    def xy(i: int, value: Decimal) -> tuple[Decimal, Decimal]:
+        """Pixel coordinates, to a tenth (Decimal throughout: the values are money and ratios)."""
+        y = PAD_TOP + (HEIGHT - PAD_TOP - PAD_BOTTOM) * (high - Decimal(value)) / span
+        return (PAD_X + i * step).quantize(tenth), y.quantize(tenth)
 
     segments, current = [], []
     for i, (_period, value) in enumerate(values):
