@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core import views as core_views
+
 urlpatterns = [
     path("", include("core.urls")),
     path("jobs/", include("core.urls_jobs")),
@@ -16,6 +18,7 @@ urlpatterns = [
     path("api/evaluation/", include("evaluation.api_urls")),
     path("api/counterguarantee/", include("counterguarantee.api_urls")),
     path("admin/", admin.site.urls),
+    path("i18n/setlang/", core_views.language_switch, name="set_language"),  # keeps the choice on the account
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

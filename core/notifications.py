@@ -70,14 +70,17 @@ def _email_new(today: date) -> int:
     by_org: dict[int, list[Notification]] = defaultdict(list)
     for note in fresh:
         by_org[note.organisation_id].append(note)
-    people = defaultdict(list)
-    for org_id, email in User.objects.filter(organisation_id__in=by_org, is_active=True).exclude(email="").values_list(
-        "organisation_id", "email"
-    ):
-        people[org_id].append(email)
-    with translation.override(settings.LANGUAGE_CODE):
-        messages = [(_deadline_subject(notes), _deadline_body(notes), settings.DEFAULT_FROM_EMAIL, people[org_id])
-                    for org_id, notes in by_org.items() if people[org_id]]
+    # Each person in the language they chose (User.language), the site's default otherwise.
+    people: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for org_id, email, language in User.objects.filter(organisation_id__in=by_org, is_active=True).exclude(
+        email=""
+    ).values_list("organisation_id", "email", "language"):
+        people[(org_id, language or settings.LANGUAGE_CODE)].append(email)
+    messages = []
+    for (org_id, language), addresses in sorted(people.items()):
+        with translation.override(language):
+            notes = by_org[org_id]
+            messages.append((_deadline_subject(notes), _deadline_body(notes), settings.DEFAULT_FROM_EMAIL, addresses))
     Notification.objects.filter(pk__in=[n.pk for n in fresh]).update(emailed_at=timezone.now())
     if messages:
         transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=False))

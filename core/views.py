@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from core import selectors
 from core.calendar import provisional_years, shanghai_today
 from core.home import panels_for
-from core.models import AuditEvent, Notification, Organisation
+from core.models import AuditEvent, Notification, Organisation, User
 from core.notifications import latest_scan_day, notifications_for
 from core.views_helpers import paginate
 
@@ -157,3 +157,16 @@ def audit_list(request):
     return render(request, "core/audit_list.html", {
         "form": form, "page": page, "rows": rows, "query": query.urlencode(), "filtered": bool(filters),
     })
+
+
+def language_switch(request):
+    """Django's set_language, and for a signed-in person the choice kept on their account, so the
+    e-mails the system sends them (JB-3 deadlines, reminders) are in that language too."""
+    from django.utils.translation import check_for_language
+    from django.views.i18n import set_language
+
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.method == "POST" and request.user.is_authenticated and check_for_language(language):
+        User.objects.filter(pk=request.user.pk).update(language=language)
+    return response

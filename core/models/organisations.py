@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -112,6 +113,9 @@ class User(AbstractUser):
         verbose_name=_("organisation"),
     )
     roles = models.ManyToManyField(Role, blank=True, related_name="users", verbose_name=_("roles"))
+    # The language the person last chose in the switch; e-mails to them are written in it (blank:
+    # the site's default, Chinese).
+    language = models.CharField(_("language"), max_length=10, blank=True, choices=settings.LANGUAGES)
 
     class Meta:
         verbose_name = _("user")

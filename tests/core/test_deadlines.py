@@ -113,3 +113,28 @@ def test_jb3_home_page_shows_only_the_users_organisations_deadlines(client):
 def test_jb3_home_page_before_any_scan_says_so(client):
     client.force_login(UserFactory())
     assert "has not run yet" in client.get(reverse("home")).content.decode()
+
+
+def test_jb3_each_person_gets_the_email_in_the_language_they_chose(django_capture_on_commit_callbacks, settings):
+    settings.LANGUAGE_CODE = "zh-hans"  # the site's default, for whoever has not chosen
+    firm = firm_user(email="zh@firm.invalid")
+    UserFactory(organisation=firm.organisation, email="en@firm.invalid", language="en")
+    CompensationFactory(guarantee__firm=firm.organisation, due_on=date(2025, 4, 18))
+    with django_capture_on_commit_callbacks(execute=True):
+        scan()
+    by_address = {m.to[0]: m for m in mail.outbox}
+    assert set(by_address) == {"zh@firm.invalid", "en@firm.invalid"}
+    assert by_address["en@firm.invalid"].subject.startswith("Deadlines: 1 overdue")
+    assert "逾期" in by_address["zh@firm.invalid"].subject
+
+
+def test_the_language_switch_keeps_the_choice_on_the_account(client):
+    user = UserFactory()
+    client.force_login(user)
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.language == "en"
+    client.post(reverse("set_language"), {"language": "xx", "next": "/"})  # not a language: kept as it was
+    user.refresh_from_db()
+    assert user.language == "en"
