@@ -56,3 +56,11 @@ def create_all_or_none(rows: Iterable[dict], create: Callable[[dict], object]) -
     if errors:
         raise BulkRejected(errors)
     return created
+
+
+class ImportRefused(Exception):
+    """An uploaded file as a whole cannot be read (wrong type, too big, too many rows, no header)."""
+
+    def __init__(self, message: str):
+        self.message = str(message)
+        super().__init__(self.message)

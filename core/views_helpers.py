@@ -72,3 +72,21 @@ def paginate(request, queryset, per_page: int = PAGE_SIZE):
     except (TypeError, ValueError):
         size = per_page
     return Paginator(queryset, size).get_page(request.GET.get("page"))
+
+
+def run_upload(form: forms.BaseForm, run):
+    """Run ``run()``, an all-or-nothing import of the form's file, and say how it went as
+    (created, row errors, status): (what ``run`` made, None, 200); (None, every bad row, 400);
+    or (None, None, 4xx) with the file's or the rule's problem put on the form."""
+    from core.bulk import BulkRejected, ImportRefused
+
+    try:
+        return run(), None, 200
+    except ImportRefused as exc:
+        form.add_error("file", exc.message)
+        return None, None, 400
+    except BulkRejected as exc:
+        return None, [e.as_dict() for e in exc.errors], 400
+    except RuleViolation as exc:
+        add_rule_violation(form, exc)
+        return None, None, exc.status_code

@@ -26,20 +26,12 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 
-from core.bulk import BulkRejected, RowError
+from core.bulk import BulkRejected, ImportRefused, RowError
 from guarantees import rules
 from guarantees.models import Borrower, Guarantee
 from guarantees.services import BorrowerData, GuaranteeData, guarantee_bulk_create
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class ImportRefused(Exception):
-    """The file as a whole cannot be read (wrong type, too big, too many rows, no header)."""
-
-    def __init__(self, message: str):
-        self.message = str(message)
-        super().__init__(self.message)
 
 
 class CellError(ValueError):

@@ -20,11 +20,10 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
-from core.bulk import BulkRejected
 from core.calendar import shanghai_today
 from core.errors import RuleViolation
 from core.models import Organisation
-from core.views_helpers import add_rule_violation, paginate, problem_message
+from core.views_helpers import add_rule_violation, paginate, problem_message, run_upload
 from guarantees import imports, rules, selectors, services
 from guarantees.forms import (
     AgreementFilterForm,
@@ -386,18 +385,9 @@ def guarantee_import(request):
     if request.method == "POST":
         form = ImportForm(request.POST, request.FILES)
         if form.is_valid():
-            try:
-                created = imports.import_guarantees(user=request.user, firm=firm, upload=form.cleaned_data["file"])
-            except imports.ImportRefused as exc:
-                form.add_error("file", exc.message)
-                status = 400
-            except BulkRejected as exc:
-                errors = [e.as_dict() for e in exc.errors]
-                status = 400
-            except RuleViolation as exc:
-                add_rule_violation(form, exc)
-                status = _error_status(exc)
-            else:
+            created, errors, status = run_upload(form, lambda: imports.import_guarantees(
+                user=request.user, firm=firm, upload=form.cleaned_data["file"]))
+            if created is not None:
                 messages.success(request, format_html(
                     '{} <a href="{}">{}</a>',
                     ngettext("%(count)d guarantee imported.", "%(count)d guarantees imported.", len(created))

@@ -14,11 +14,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from core.bulk import BulkRejected
-from core.errors import RuleViolation
-from core.views_helpers import add_rule_violation
+from core.views_helpers import run_upload
 from riskpool import imports, selectors
-from riskpool.views import _require, _status, is_bank_operator
+from riskpool.views import _require, is_bank_operator
 
 
 class ProjectUploadForm(forms.Form):
@@ -44,19 +42,9 @@ def project_upload(request):
     if request.method == "POST":
         form = ProjectUploadForm(request.POST, request.FILES, pools=pools)
         if form.is_valid():
-            try:
-                created = imports.import_projects(user=request.user, pool=form.cleaned_data["pool"],
-                                                  upload=form.cleaned_data["file"])
-            except imports.ImportRefused as exc:
-                form.add_error("file", exc.message)
-                status = 400
-            except BulkRejected as exc:
-                errors = [e.as_dict() for e in exc.errors]
-                status = 400
-            except RuleViolation as exc:
-                add_rule_violation(form, exc)
-                status = _status(exc)
-            else:
+            created, errors, status = run_upload(form, lambda: imports.import_projects(
+                user=request.user, pool=form.cleaned_data["pool"], upload=form.cleaned_data["file"]))
+            if created is not None:
                 messages.success(request, format_html(
                     '{} <a href="{}">{}</a>',
                     ngettext("%(count)d loan entered in the loan library.", "%(count)d loans entered in the loan library.",
