@@ -7,13 +7,18 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core import services
 from core.audit import audit, snapshot
+from core.errors import RuleViolation
 from core.models import (
     ApiToken,
     AuditEvent,
@@ -94,6 +99,74 @@ class AuditedModelAdmin(AuditedAdminMixin, admin.ModelAdmin):
 # -- Organisations and people -----------------------------------------------------------------
 
 
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Reason (kept in the audit trail)"), max_length=200,
+                             widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+
+
+class ActivationActionsMixin:
+    """"Deactivate" and "Reactivate" actions, each through a confirmation page asking the reason.
+
+    They call the audited services (core.services); ``is_active`` is read-only on the change
+    form so that no other path flips it.
+    """
+
+    deactivate_service = reactivate_service = None  # set by each admin: service(actor=, <object>=, reason=)
+    deactivate_explanation = reactivate_explanation = ""
+
+    def has_activation_permission(self, request) -> bool:
+        # The services check the jurisdiction of each row again.
+        return request.user.is_superuser or request.user.has_role("authority_admin")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return (*fields, "is_active") if obj is not None else fields
+
+    @admin.action(description=gettext_lazy("Deactivate selected (lock out at once)"), permissions=["activation"])
+    def deactivate(self, request, queryset):
+        return self._activation(request, queryset, active=False)
+
+    @admin.action(description=gettext_lazy("Reactivate selected"), permissions=["activation"])
+    def reactivate(self, request, queryset):
+        return self._activation(request, queryset, active=True)
+
+    def _activation(self, request, queryset, *, active: bool):
+        action = "reactivate" if active else "deactivate"
+        todo = list(queryset.filter(is_active=not active))
+        skipped = [str(obj) for obj in queryset.filter(is_active=active)]
+        if not todo:
+            messages.warning(request, _("Nothing to do: every selected row is already in that state."))
+            return None
+        form = ReasonForm(request.POST if request.POST.get("post") == "yes" else None)
+        form.fields["reason"].required = not active
+        if form.is_bound and form.is_valid():
+            service = self.reactivate_service if active else self.deactivate_service
+            done = 0
+            for obj in todo:
+                try:
+                    service(actor=request.user, reason=form.cleaned_data["reason"], **{self.opts.model_name: obj})
+                except (RuleViolation, PermissionDenied) as error:
+                    messages.error(request, f"{obj}: {getattr(error, 'message', error)}")
+                else:
+                    done += 1
+            if done:
+                messages.success(request, (_("%(count)d reactivated.") if active else _("%(count)d deactivated."))
+                                 % {"count": done})
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Reactivate") if active else _("Deactivate"),
+            "explanation": self.reactivate_explanation if active else self.deactivate_explanation,
+            "queryset": todo,
+            "skipped": skipped,
+            "form": form,
+            "action": action,
+            "opts": self.opts,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/core/activation_confirm.html", context)
+
+
 @admin.register(Region)
 class RegionAdmin(AuditedModelAdmin):
     list_display = ("code", "name", "level", "parent")
@@ -104,11 +177,19 @@ class RegionAdmin(AuditedModelAdmin):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(AuditedModelAdmin):
+class OrganisationAdmin(ActivationActionsMixin, AuditedModelAdmin):
     list_display = ("name", "kind", "credit_code", "region", "is_active")
     list_filter = ("kind", "region", "is_active")
     search_fields = ("name", "credit_code")
     autocomplete_fields = ("region", "supervisor")
+    actions = ("deactivate", "reactivate")
+    deactivate_service = staticmethod(services.organisation_deactivate)
+    reactivate_service = staticmethod(services.organisation_reactivate)
+    deactivate_explanation = gettext_lazy(
+        "Every person of these organisations is signed out on their next request and cannot sign in; their API "
+        "tokens are refused. Nothing of theirs is deleted: their pending work stays as it is, visible to the "
+        "authority, and is theirs again when they are reactivated.")
+    reactivate_explanation = gettext_lazy("The people and API tokens of these organisations can sign in again.")
 
     def has_delete_permission(self, request, obj=None):
         # Deactivate instead: audit events point at organisations, and the append-only trigger
@@ -117,7 +198,7 @@ class OrganisationAdmin(AuditedModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
+class UserAdmin(ActivationActionsMixin, AuditedAdminMixin, DjangoUserAdmin):
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
         (gettext_lazy("Organisation and roles"), {"fields": ("organisation", "roles")}),
@@ -132,6 +213,13 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
     autocomplete_fields = ("organisation",)
     filter_horizontal = ("roles", "groups", "user_permissions")
     audit_exclude = ("password",)
+    actions = ("deactivate", "reactivate")
+    deactivate_service = staticmethod(services.user_deactivate)
+    reactivate_service = staticmethod(services.user_reactivate)
+    deactivate_explanation = gettext_lazy(
+        "These people are signed out on their next request and cannot sign in; API tokens acting as them are "
+        "refused. Everything they did stays as it is.")
+    reactivate_explanation = gettext_lazy("These people can sign in again.")
 
     def has_delete_permission(self, request, obj=None):
         # Deactivate instead (is_active): audit events name their actor (see OrganisationAdmin).

@@ -6,8 +6,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.audit import audit, snapshot
-from core.errors import Conflict
-from core.models import ApiToken, AuditEvent
+from core.errors import Conflict, RuleViolation
+from core.models import ApiToken, AuditEvent, Organisation, User
+from core.scoping import visible_organisations
 
 
 def require_member(user, organisation, *roles: str) -> None:
@@ -49,3 +50,86 @@ def api_token_issue(*, actor, user, name: str):
         audit(actor=actor, action=AuditEvent.Action.CREATE, instance=token, organisation=user.organisation,
               after=after, summary=f"API token {token}")
     return token, key
+
+
+# --- deactivation -------------------------------------------------------------------------------
+# A deactivated organisation or person is locked out at once (core.auth refuses sign-in, ends
+# sessions on their next request, and core.api.auth refuses tokens). Nothing of theirs is
+# deleted or changed: their guarantees, claims and submissions stay where they are, visible to
+# the authority, and come back to them on reactivation.
+
+
+def _require_access_admin(actor, organisation: Organisation | None) -> None:
+    """Superusers, and the authority's administrators for organisations in their jurisdiction."""
+    if actor.is_superuser:
+        return
+    allowed = (
+        actor.organisation_id is not None
+        and actor.organisation.kind == Organisation.Kind.AUTHORITY
+        and actor.has_role("authority_admin")
+        and organisation is not None
+        and visible_organisations(actor).filter(pk=organisation.pk).exists()
+    )
+    if not allowed:
+        raise PermissionDenied(_("Only the authority's administrators may deactivate or reactivate %(org)s.")
+                               % {"org": organisation or _("an account without organisation")})
+
+
+def _clean_reason(reason: str, *, required: bool) -> str:
+    reason = (reason or "").strip()
+    if required and not reason:
+        raise RuleViolation("ACCESS", _("Give the reason for the deactivation; it is kept in the audit trail."),
+                            "reason")
+    return reason
+
+
+def _set_active(*, actor, model, pk: int, active: bool, reason: str, organisation, summary: str):
+    """Flip ``is_active`` with a conditional UPDATE (a concurrent flip loses) and audit it."""
+    row = model.objects.select_for_update().get(pk=pk)
+    if row.is_active == active:
+        raise Conflict("STATE", _("%(name)s is already active.") % {"name": row} if active
+                       else _("%(name)s is already deactivated.") % {"name": row})
+    before = {"is_active": row.is_active}
+    model.objects.filter(pk=pk, is_active=not active).update(is_active=active)
+    row.is_active = active
+    audit(actor=actor, action=AuditEvent.Action.TRANSITION, instance=row, organisation=organisation,
+          before=before, after={"is_active": active, "reason": reason}, summary=summary % {"name": row, "reason": reason})
+    return row
+
+
+def organisation_deactivate(*, actor, organisation: Organisation, reason: str) -> Organisation:
+    """Lock every person and API token of ``organisation`` out, keeping all its data."""
+    reason = _clean_reason(reason, required=True)
+    _require_access_admin(actor, organisation)
+    if actor.organisation_id == organisation.pk:
+        raise RuleViolation("ACCESS", _("You cannot deactivate your own organisation."), "organisation")
+    with transaction.atomic():
+        return _set_active(actor=actor, model=Organisation, pk=organisation.pk, active=False, reason=reason,
+                           organisation=organisation, summary="Organisation deactivated: %(name)s (%(reason)s)")
+
+
+def organisation_reactivate(*, actor, organisation: Organisation, reason: str = "") -> Organisation:
+    reason = _clean_reason(reason, required=False)
+    _require_access_admin(actor, organisation)
+    with transaction.atomic():
+        return _set_active(actor=actor, model=Organisation, pk=organisation.pk, active=True, reason=reason,
+                           organisation=organisation, summary="Organisation reactivated: %(name)s (%(reason)s)")
+
+
+def user_deactivate(*, actor, user: User, reason: str) -> User:
+    """Lock one person out (sign-in, sessions, their API tokens), keeping everything they did."""
+    reason = _clean_reason(reason, required=True)
+    _require_access_admin(actor, user.organisation)
+    if actor.pk == user.pk:
+        raise RuleViolation("ACCESS", _("You cannot deactivate your own account."), "user")
+    with transaction.atomic():
+        return _set_active(actor=actor, model=User, pk=user.pk, active=False, reason=reason,
+                           organisation=user.organisation, summary="User deactivated: %(name)s (%(reason)s)")
+
+
+def user_reactivate(*, actor, user: User, reason: str = "") -> User:
+    reason = _clean_reason(reason, required=False)
+    _require_access_admin(actor, user.organisation)
+    with transaction.atomic():
+        return _set_active(actor=actor, model=User, pk=user.pk, active=True, reason=reason,
+                           organisation=user.organisation, summary="User reactivated: %(name)s (%(reason)s)")

@@ -12,6 +12,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from core import selectors
+from core.auth import LoginForm
 from core.calendar import provisional_years, shanghai_today
 from core.home import panels_for
 from core.models import AuditEvent, Notification, Organisation, User
@@ -23,6 +24,7 @@ K = Organisation.Kind
 
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
+    form_class = LoginForm
     redirect_authenticated_user = True
 
 

@@ -13,7 +13,7 @@ from tests.factories import GuaranteeFactory, UserFactory, firm_user
 
 pytestmark = pytest.mark.django_db
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = "core.auth.ActiveAccountBackend"
 
 
 @pytest.fixture

@@ -86,7 +86,7 @@ BENCH_PATH = f"/{BENCH_CODE}/"
 DIVISION = "990000"  # positions 3–8 of the benchmark credit codes: no real 行政区划 starts with 99
 AUTHORITY_USERNAME = "bench_authority"
 FIRM_USERNAME = "bench_firm"
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "core.auth.ActiveAccountBackend"
 
 SPAN_DAYS = 3 * 365  # business starts in the 3 years before today
 TERMS = (182, 365, 365, 365, 365, 730, 1095)  # days
