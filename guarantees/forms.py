@@ -126,6 +126,10 @@ class GuaranteeForm(forms.Form):
         label=_("Other fees charged to the borrower (yuan)"), required=False, initial=Decimal("0"),
         help_text=_("Deposit, commitment, consulting, registration fees … (GU-5)."),
     )
+    bank_fees = MoneyInput(
+        label=_("Fees charged by the bank (yuan)"), required=False, initial=Decimal("0"),
+        help_text=_("Any fee the lending bank charged besides interest: deposit, commitment, intermediary fees … (GU-5)."),
+    )
     purpose = forms.ChoiceField(label=_("Purpose"), choices=Guarantee.Purpose.choices, initial=Guarantee.Purpose.OPERATIONS)
     reguaranteed = forms.BooleanField(label=_("Re-guaranteed"), required=False)
     national_fund_scope = forms.BooleanField(label=_("In the national fund's scope"), required=False)
@@ -138,7 +142,7 @@ class GuaranteeForm(forms.Form):
     )
     GUARANTEE_FIELDS = (
         "contract_no", "loan_principal", "amount", "currency", "loan_start", "loan_maturity", "start", "end",
-        "fee_rate", "other_fees", "purpose", "reguaranteed", "national_fund_scope", "recommended_by_bank",
+        "fee_rate", "other_fees", "bank_fees", "purpose", "reguaranteed", "national_fund_scope", "recommended_by_bank",
     )
     # Service field names this form spells differently (see core.views_helpers).
     FIELD_MAP = {"borrower": "is_government_platform"}
@@ -176,6 +180,7 @@ class GuaranteeForm(forms.Form):
             contract_no=c["contract_no"].strip(), loan_principal=c["loan_principal"], amount=c["amount"],
             loan_start=c["loan_start"], loan_maturity=c["loan_maturity"], start=c["start"], end=c["end"],
             fee_rate=c["fee_rate"], other_fees=c["other_fees"] if c["other_fees"] is not None else Decimal("0"),
+            bank_fees=c["bank_fees"] if c["bank_fees"] is not None else Decimal("0"),
             currency=c["currency"], purpose=c["purpose"], reguaranteed=c["reguaranteed"],
             national_fund_scope=c["national_fund_scope"], recommended_by_bank=c["recommended_by_bank"],
         )

@@ -267,6 +267,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("end", "担保到期日", "end", parse_date, True),
     Column("fee_rate_percent", "担保费率(%)", "fee_rate", parse_percent, True, note="年化，百分数：0.8 表示 0.8%"),
     Column("other_fees", "其他收费(元)", "other_fees", parse_money, note="保证金、承诺费、咨询费等；留空为 0"),
+    Column("bank_fees", "银行收费(元)", "bank_fees", parse_money, note="银行除利息外收取的保证金、承诺费、中间业务费等；留空为 0"),
     Column("purpose", "用途", "purpose", choice_parser(Guarantee.Purpose.choices, PURPOSE_ALIASES),
            note="经营 / 政府债券 / 政府融资平台；留空为 经营"),
     Column("reguaranteed", "是否再担保", "reguaranteed", parse_bool, note="是 / 否"),

@@ -221,6 +221,9 @@ class Guarantee(models.Model):
     end = models.DateField(_("guarantee end"))
     fee_rate = RatioField(_("annual guarantee fee rate"))
     other_fees = MoneyField(_("other fees charged"), default=Decimal("0"))
+    # GU-5 on the bank (seed 000 (十一), 马政办 第七条): fees the lending bank charged besides interest.
+    bank_fees = MoneyField(_("fees charged by the bank"), default=Decimal("0"))
+    bank_fee_violation = models.BooleanField(_("bank fee violation (GU-5)"), default=False, editable=False)
     purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices, default=Purpose.OPERATIONS)
     reguaranteed = models.BooleanField(_("re-guaranteed"), default=False)
     national_fund_scope = models.BooleanField(_("in the national fund's scope"), default=False)
@@ -246,6 +249,7 @@ class Guarantee(models.Model):
             models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="guarantee_dates_ordered"),
             models.CheckConstraint(condition=Q(loan_maturity__gte=models.F("loan_start")), name="guarantee_loan_dates_ordered"),
             models.CheckConstraint(condition=Q(fee_rate__gte=0, other_fees__gte=0), name="guarantee_fees_not_negative"),
+            models.CheckConstraint(condition=Q(bank_fees__gte=0), name="guarantee_bank_fees_not_negative"),
         ]
         indexes = [
             models.Index(fields=["firm", "start"]),

@@ -351,6 +351,29 @@ def check_fees(
     return problems
 
 
+def check_bank_fees(*, small_micro_or_agri: bool, scheme_m_product: bool, bank_fees: Any) -> list[Problem]:
+    """GU-5 on the lending bank: besides the loan's interest and the guarantee fee, no bank may
+    charge a small-micro or 三农 borrower a deposit, commitment, consulting or any other fee
+    (seed 000 (十一) "规范银行业金融机构和政府性融资担保机构的收费行为"), and a Scheme M policy loan
+    product carries no deposit, intermediary or other fee whoever the borrower (马政办〔2024〕6号
+    第七条 "不另外收取保证金、中间业务费等其他费用"). A non-zero bank fee on such a loan is a
+    violation, returned to be stored and flagged like the firm's own fee breaches."""
+    fees = _amount(bank_fees, "GU-5", "bank_fees")
+    if fees == 0 or not (small_micro_or_agri or scheme_m_product):
+        return []
+    if scheme_m_product:
+        message = _(
+            "The bank charged %(amount)s yuan of fees on a policy loan product, which carries no deposit, "
+            "intermediary or other fee (马政办〔2024〕6号 第七条)."
+        ) % {"amount": fees}
+    else:
+        message = _(
+            "The bank charged %(amount)s yuan of fees besides interest to a small-micro or agricultural "
+            "borrower; no bank may (大金联〔2024〕1号 (十一))."
+        ) % {"amount": fees}
+    return [Problem("GU-5", message, "bank_fees")]
+
+
 # --- GU-6 … GU-9 firm indicators -----------------------------------------------------------
 
 

@@ -47,6 +47,7 @@ class FirmIndicators:
     small_share_on_target: bool
     noncompliant_agreements: int  # GU-2
     overdue_compensations: int  # GU-4
+    bank_fee_violations: int = 0  # GU-5 on the lending banks: guarantees with a forbidden bank fee
 
 
 @dataclass(frozen=True)
@@ -132,14 +133,24 @@ def firm_indicator_rows(
         .annotate(n=Count("pk"))
         .values("n")
     )
+    # GU-5 (seed 000 (十一), 马政办 第七条): like the agreements, every stored bank-fee violation of
+    # the firm's business counts, whatever the period, until it is corrected.
+    bank_fee_violations = (
+        Guarantee.objects.filter(firm=OuterRef("pk"), bank_fee_violation=True)
+        .order_by()
+        .values("firm")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     heads = (
         Organisation.objects.filter(pk__in=firm_ids)
         .annotate(
             latest_net_assets=Subquery(latest_net_assets),
             noncompliant=Coalesce(Subquery(noncompliant, output_field=IntegerField()), Value(0)),
+            bank_fees=Coalesce(Subquery(bank_fee_violations, output_field=IntegerField()), Value(0)),
         )
         .order_by("name", "pk")
-        .values_list("pk", "name", "latest_net_assets", "noncompliant")
+        .values_list("pk", "name", "latest_net_assets", "noncompliant", "bank_fees")
     )
 
     guarantee_sums = {
@@ -172,7 +183,7 @@ def firm_indicator_rows(
     }
 
     rows = []
-    for firm_id, name, net_assets, noncompliant_count in heads:
+    for firm_id, name, net_assets, noncompliant_count, bank_fee_count in heads:
         g = guarantee_sums.get(firm_id, {})
         c = compensation_sums.get(firm_id, {})
         written_amount = _money(g.get("written"))
@@ -201,6 +212,7 @@ def firm_indicator_rows(
                 small_share_on_target=rules.small_amount_share_on_target(small, params),
                 noncompliant_agreements=noncompliant_count,
                 overdue_compensations=c.get("overdue", 0),
+                bank_fee_violations=bank_fee_count,
             )
         )
     return rows

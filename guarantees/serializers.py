@@ -256,6 +256,8 @@ class GuaranteeCreateSerializer(serializers.Serializer):
     end = serializers.DateField()
     fee_rate = RatioField(help_text=_("Annualised guarantee fee rate as a fraction (0.008 for 0.8%)."))
     other_fees = MoneyField(default=Decimal("0"), help_text=_("Any other fee charged to the borrower, in yuan (GU-5)."))
+    bank_fees = MoneyField(default=Decimal("0"), help_text=_(
+        "Any fee the lending bank charged besides interest, in yuan (GU-5)."))
     purpose = choice(Guarantee.Purpose, "GuaranteePurposeEnum", default=Guarantee.Purpose.OPERATIONS)
     reguaranteed = serializers.BooleanField(default=False)
     national_fund_scope = serializers.BooleanField(default=False)
@@ -282,8 +284,9 @@ class GuaranteeSerializer(serializers.ModelSerializer):
         fields = [
             "id", "contract_no", "status", "firm", "firm_name", "bank", "bank_name", "agreement", "agreement_code",
             "borrower", "loan_principal", "amount", "currency", "loan_start", "loan_maturity", "start", "end",
-            "fee_rate", "other_fees", "purpose", "reguaranteed", "national_fund_scope", "recommended_by_bank",
-            "small_micro_or_agri", "single_borrower_amount", "fee_compliant", "problems", "closed_on",
+            "fee_rate", "other_fees", "bank_fees", "purpose", "reguaranteed", "national_fund_scope",
+            "recommended_by_bank", "small_micro_or_agri", "single_borrower_amount", "fee_compliant",
+            "bank_fee_violation", "problems", "closed_on",
             "created_at", "updated_at",
         ]
         read_only_fields = fields

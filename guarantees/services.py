@@ -217,6 +217,7 @@ class GuaranteeData:
     end: date
     fee_rate: Decimal
     other_fees: Decimal = Decimal("0")
+    bank_fees: Decimal = Decimal("0")
     currency: str = "CNY"
     purpose: str = Guarantee.Purpose.OPERATIONS
     reguaranteed: bool = False
@@ -291,9 +292,12 @@ def guarantee_create(
         small_micro_or_agri=small_agri, single_borrower_amount=single, fee_rate=data.fee_rate,
         other_fees=data.other_fees, params=guarantee_params(data.start),
     )
+    bank_problems = rules.check_bank_fees(small_micro_or_agri=small_agri, scheme_m_product=False,
+                                          bank_fees=data.bank_fees)
+    problems += bank_problems
     guarantee = Guarantee.objects.create(
         firm=firm, bank=agreement.bank, agreement=agreement, borrower=borrower_row,
-        small_micro_or_agri=small_agri, single_borrower_amount=single,
+        small_micro_or_agri=small_agri, single_borrower_amount=single, bank_fee_violation=bool(bank_problems),
         fee_compliant=not problems, problems=[p.as_dict() for p in problems], created_by=user,
         **{name: getattr(data, name) for name in GuaranteeData.__dataclass_fields__},
     )

@@ -120,6 +120,7 @@ EXPORT_COLUMNS = [
     ("end", gettext_lazy("Guarantee end")),
     ("fee_rate", gettext_lazy("Annual guarantee fee rate (%)")),
     ("other_fees", gettext_lazy("Other fees (yuan)")),
+    ("bank_fees", gettext_lazy("Bank fees (yuan)")),
     ("status", gettext_lazy("Status")),
     ("fee_compliant", gettext_lazy("Fee compliant (GU-5)")),
     ("problems", gettext_lazy("Problems")),
@@ -138,7 +139,7 @@ def guarantee_export(request):
         sheet.append([
             g.contract_no, g.borrower.name, g.borrower.id_number, g.firm.name, g.bank.name, g.agreement.code,
             g.loan_principal, g.amount, g.currency, g.loan_start, g.loan_maturity, g.start, g.end,
-            g.fee_rate.scaleb(2).normalize(), g.other_fees, g.get_status_display(),
+            g.fee_rate.scaleb(2).normalize(), g.other_fees, g.bank_fees, g.get_status_display(),
             yes if g.fee_compliant else no,
             "；".join(f"{p['rule']}: {p['message']}" for p in g.problems or []),
         ])

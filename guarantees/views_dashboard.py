@@ -51,6 +51,7 @@ OFF_CHOICES = [
     ("support", gettext_lazy("Support share under 80% (GU-7)")),
     ("agreements", gettext_lazy("With non-compliant agreements (GU-2)")),
     ("overdue", gettext_lazy("With overdue compensations (GU-4)")),
+    ("bank_fees", gettext_lazy("With bank fees charged (GU-5)")),
 ]
 
 OFF_TESTS = {
@@ -58,6 +59,7 @@ OFF_TESTS = {
     "support": lambda r: not r.support_on_target,
     "agreements": lambda r: r.noncompliant_agreements > 0,
     "overdue": lambda r: r.overdue_compensations > 0,
+    "bank_fees": lambda r: r.bank_fee_violations > 0,
 }
 
 
@@ -82,6 +84,7 @@ COLUMNS = [
     Column("comp", gettext_lazy("Compensation rate"), "compensation_rate", "ratio", "GU-9"),
     Column("agreements", gettext_lazy("Non-compliant agreements"), "noncompliant_agreements", "count", "GU-2"),
     Column("overdue", gettext_lazy("Overdue compensations"), "overdue_compensations", "count", "GU-4"),
+    Column("bank_fees", gettext_lazy("Bank fees charged"), "bank_fee_violations", "count", "GU-5"),
 ]
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 SORT_CHOICES = [(c.key, c.label) for c in COLUMNS] + [(f"-{c.key}", c.label) for c in COLUMNS]
@@ -277,7 +280,7 @@ def dashboard_export(request):
             if column.kind in NUMBER_FORMATS:
                 cell.number_format = NUMBER_FORMATS[column.kind]
     sheet.freeze_panes = "A5"
-    for letter, width in zip("ABCDEFGHIJK", (34, 14, 16, 10, 16, 12, 12, 12, 12, 12, 12), strict=True):
+    for letter, width in zip("ABCDEFGHIJKL", (34, 14, 16, 10, 16, 12, 12, 12, 12, 12, 12, 12), strict=True):
         sheet.column_dimensions[letter].width = width
 
     buffer = BytesIO()
@@ -318,7 +321,12 @@ def firm_detail(request, firm_id: int):
         .annotate(amount_due=F("base") - F("part_bank"))
         .order_by("due_on", "pk")
     )
+    bank_fee_guarantees = list(
+        selectors.guarantee_list(user=user).filter(firm=firm, bank_fee_violation=True)
+        .select_related("borrower", "bank").order_by("-start", "-pk")
+    )
     return render(request, "guarantees/dashboard_firm.html", {
+        "bank_fee_guarantees": bank_fee_guarantees,
         "firm": firm,
         "form": form,
         "quarter": quarter,

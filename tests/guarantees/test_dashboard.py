@@ -210,7 +210,7 @@ def test_export_matches_the_table(client, world):
     sheet = load_workbook(BytesIO(response.content)).active
     assert "2025Q2" in sheet["A1"].value and "2025-04-01" in sheet["A1"].value
     header = [c.value for c in sheet[4]]
-    assert header[0] == "Guarantee firm" and len(header) == 11
+    assert header[0] == "Guarantee firm" and len(header) == 12
     data = [[c.value for c in row] for row in sheet.iter_rows(min_row=5)]
     rows = table.context["rows"]
     assert [d[0] for d in data] == [r.ind.firm_name for r in rows]
