@@ -1,32 +1,18 @@
 """xlsx downloads of the scoring form (EV-4) and the results (EV-6 … EV-8): the same rows as the pages."""
 from __future__ import annotations
 
-from io import BytesIO
-
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _response(workbook, filename: str) -> HttpResponse:
-    buffer = BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+from core.exports import Workbook
 
 
 def scoring_form_xlsx(sub, rows: list[dict]) -> HttpResponse:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     wb = Workbook()
-    ws = wb.active
-    ws.title = _("Scoring form")[:31]
-    ws.append([_("%(year)s evaluation scoring form: %(firm)s") % {"year": sub.year.year, "firm": sub.firm.name}])
-    ws["A1"].font = Font(bold=True)
+    ws = wb.sheet(_("Scoring form"))
+    ws.append([_("%(year)s evaluation scoring form: %(firm)s") % {"year": sub.year.year, "firm": sub.firm.name}],
+              bold=True)
     ws.append([_("Indicator"), _("Points"), _("Score")])
     for row in rows:
         ws.append([row["label"], row["weight"], row["score"]])
@@ -38,7 +24,7 @@ def scoring_form_xlsx(sub, rows: list[dict]) -> HttpResponse:
     signed = sub.form_signed_at.strftime("%Y-%m-%d %H:%M") if sub.form_signed_at else _("not signed")
     ws.append([])
     ws.append([_("Signed off"), signed, str(sub.form_signed_by or "")])
-    return _response(wb, f"scoring-form-{sub.year.year}-{sub.firm_id}.xlsx")
+    return wb.response(f"scoring-form-{sub.year.year}-{sub.firm_id}.xlsx")
 
 
 FIGURE_LABELS = {
@@ -79,19 +65,14 @@ def _figure(name: str, value):
 
 
 def results_xlsx(year, results, regions) -> HttpResponse:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     wb = Workbook()
-    ws = wb.active
-    ws.title = _("Ranking")[:31]
-    ws.append([_("%(year)s evaluation results") % {"year": year.year}])
-    ws["A1"].font = Font(bold=True)
+    ws = wb.sheet(_("Ranking"))
+    ws.append([_("%(year)s evaluation results") % {"year": year.year}], bold=True)
     ws.append([_("Rank"), _("Firm"), _("City"), _("Total score"), _("Leverage"), _("Class")])
     for r in results:
         ws.append([r.rank, r.firm.name, r.region.name, r.total, r.leverage, str(r.get_klass_display())])
-    ws2 = wb.create_sheet(_("Regions")[:31])
+    ws2 = wb.sheet(_("Regions"))
     ws2.append([_("Rank"), _("City"), _("Mean score"), _("Firms")])
     for r in regions:
         ws2.append([r.rank, r.region.name, r.mean, r.firms])
-    return _response(wb, f"evaluation-results-{year.year}.xlsx")
+    return wb.response(f"evaluation-results-{year.year}.xlsx")

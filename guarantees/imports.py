@@ -23,10 +23,10 @@ from typing import Any
 import filetype
 from django.conf import settings
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font, PatternFill
+from openpyxl import load_workbook
 
 from core.bulk import BulkRejected, ImportRefused, RowError
+from core.exports import Workbook
 from guarantees import rules
 from guarantees.models import Borrower, Guarantee
 from guarantees.services import BorrowerData, GuaranteeData, guarantee_bulk_create
@@ -513,32 +513,18 @@ def import_guarantees(*, user, firm, upload) -> list[Guarantee]:
 def template_workbook() -> bytes:
     """The upload template: the Chinese header row, and a sheet explaining every column."""
     workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "担保业务"
-    sheet.append(TEMPLATE_HEADERS)
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="EEF1F5")
-    for cell in sheet[1]:
-        cell.font = bold
-        cell.fill = fill
-    for index, column in enumerate(COLUMNS, start=1):
-        letter = sheet.cell(row=1, column=index).column_letter
-        sheet.column_dimensions[letter].width = max(12, len(column.header) * 2 + 2)
-        if column.parse in (parse_text, parse_identifier):
-            for row in range(2, 1002):  # text format so identifiers keep every digit
-                sheet.cell(row=row, column=index).number_format = "@"
-    sheet.freeze_panes = "A2"
-    notes = workbook.create_sheet("填写说明")
-    notes.append(["列名", "English key", "必填", "说明"])
-    for cell in notes[1]:
-        cell.font = bold
+    sheet = workbook.sheet("担保业务")
+    sheet.append(TEMPLATE_HEADERS, bold=True, fill="EEF1F5")
+    for index, column in enumerate(COLUMNS):
+        sheet.widths({index: max(12, len(column.header) * 2 + 2)})
+        if column.parse in (parse_text, parse_identifier):  # text format so identifiers keep every digit
+            sheet.format_column(index, "@", first_row=2, last_row=1001)
+    sheet.freeze("A2")
+    notes = workbook.sheet("填写说明")
+    notes.append(["列名", "English key", "必填", "说明"], bold=True)
     for column in ALL_COLUMNS:
         notes.append([column.header, column.key, "是" if column.required else "", column.note])
     notes.append([])
     notes.append(["担保费率(%) 与 担保费率(小数) 二选一。任何一行有误时整个文件不导入，并列出每个错误的行号、列名和原因。"])
-    notes.column_dimensions["A"].width = 34
-    notes.column_dimensions["B"].width = 24
-    notes.column_dimensions["D"].width = 60
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    notes.widths({0: 34, 1: 24, 3: 60})
+    return workbook.to_bytes()

@@ -3,7 +3,6 @@ call a selector or a service, and render. Every object comes through a scoped se
 another organisation's row answers 404; writes are for the firm's own operators (403 else)."""
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 
 from django.conf import settings
@@ -18,10 +17,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
-from openpyxl import Workbook
 
 from core.calendar import shanghai_today
 from core.errors import RuleViolation
+from core.exports import Workbook
 from core.models import Organisation
 from core.views_helpers import add_rule_violation, paginate, problem_message, run_upload
 from guarantees import imports, rules, selectors, services
@@ -132,7 +131,7 @@ def guarantee_export(request):
     """The filtered list as xlsx (write-only workbook: rows are streamed into the file)."""
     _form, queryset = _filtered_guarantees(request)
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Guarantees"))
+    sheet = workbook.sheet(_("Guarantees"))
     sheet.append([str(label) for _key, label in EXPORT_COLUMNS])
     yes, no = _("Yes"), _("No")
     for g in queryset.iterator(chunk_size=2000):
@@ -143,11 +142,7 @@ def guarantee_export(request):
             yes if g.fee_compliant else no,
             "；".join(f"{p['rule']}: {p['message']}" for p in g.problems or []),
         ])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=imports.XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="guarantees-{shanghai_today():%Y%m%d}.xlsx"'
-    return response
+    return workbook.response(f"guarantees-{shanghai_today():%Y%m%d}.xlsx")
 
 
 # --- recording a guarantee ---------------------------------------------------------------

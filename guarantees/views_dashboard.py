@@ -8,18 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from io import BytesIO
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.calendar import shanghai_today
+from core.exports import Workbook
 from core.models import Organisation, Region
 from core.periods import Quarter
 from core.scoping import jurisdiction_region_path, sees_everything
@@ -253,43 +252,26 @@ NUMBER_FORMATS = {"wan": "#,##0.00", "ratio": "0.00%", "multiple": "0.00", "coun
 @login_required
 def dashboard_export(request):
     """The filtered table as xlsx: a title row with the period and filters, a header row, the rows."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     _require_oversight(request.user)
     form, filters = _filters_from(request)
     rows = dashboard_table(request.user, filters)
     quarter = filters["quarter"]
 
     book = Workbook()
-    sheet = book.active
-    sheet.title = str(quarter)
+    sheet = book.sheet(str(quarter))
     sheet.append([_("Guarantee firm indicators, %(period)s (%(start)s to %(end)s)") % {
-        "period": quarter, "start": quarter.start.isoformat(), "end": quarter.end.isoformat()}])
-    sheet["A1"].font = Font(bold=True, size=13)
+        "period": quarter, "start": quarter.start.isoformat(), "end": quarter.end.isoformat()}], bold=True, size=13)
     region_label = dict(form.fields["region"].choices).get(filters["region"], "") if filters["region"] else _("All")
     sheet.append([_("Region: %(region)s; shown: %(off)s") % {
         "region": str(region_label).lstrip("— "), "off": dict(OFF_CHOICES)[filters["off"]]}])
     sheet.append([])
-    sheet.append([f"{c.label} ({c.rule})" if c.rule else str(c.label) for c in COLUMNS])
-    for cell in sheet[4]:
-        cell.font = Font(bold=True)
+    sheet.append([f"{c.label} ({c.rule})" if c.rule else str(c.label) for c in COLUMNS], bold=True)
+    formats = [NUMBER_FORMATS.get(c.kind) for c in COLUMNS]
     for row in rows:
-        sheet.append([_export_value(row, c) for c in COLUMNS])
-        for cell, column in zip(sheet[sheet.max_row], COLUMNS, strict=True):
-            if column.kind in NUMBER_FORMATS:
-                cell.number_format = NUMBER_FORMATS[column.kind]
-    sheet.freeze_panes = "A5"
-    for letter, width in zip("ABCDEFGHIJKL", (34, 14, 16, 10, 16, 12, 12, 12, 12, 12, 12, 12), strict=True):
-        sheet.column_dimensions[letter].width = width
-
-    buffer = BytesIO()
-    book.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="firm-indicators-{quarter}.xlsx"'
-    return response
+        sheet.append([_export_value(row, c) for c in COLUMNS], formats=formats)
+    sheet.freeze("A5")
+    sheet.widths((34, 14, 16, 10, 16, 12, 12, 12, 12, 12, 12, 12))
+    return book.response(f"firm-indicators-{quarter}.xlsx")
 
 
 # --- one firm ----------------------------------------------------------------------------------

@@ -15,15 +15,13 @@ key (``loan_no``). The entry date is the day of the upload (RP-6 cannot be dodge
 """
 from __future__ import annotations
 
-import io
 import re
 from datetime import date, timedelta
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
 
 from core.bulk import BulkRejected, RowError
+from core.exports import Workbook
 from guarantees import imports as base
 from guarantees import rules as guarantee_rules
 from guarantees.imports import (
@@ -244,34 +242,20 @@ def template_workbook(today: date | None = None) -> bytes:
 
     today = today or shanghai_today()
     workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "贷款项目"
-    sheet.append(TEMPLATE_HEADERS)
+    sheet = workbook.sheet("贷款项目")
+    sheet.append(TEMPLATE_HEADERS, bold=True, fill="EEF1F5")
     sheet.append(example_row(today))
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="EEF1F5")
-    for cell in sheet[1]:
-        cell.font = bold
-        cell.fill = fill
-    for index, column in enumerate(COLUMNS, start=1):
-        letter = sheet.cell(row=1, column=index).column_letter
-        sheet.column_dimensions[letter].width = max(12, len(column.header) * 2 + 2)
-        if column.parse in (parse_text, parse_identifier):
-            for row in range(2, 1002):  # text format so identifiers keep every digit
-                sheet.cell(row=row, column=index).number_format = "@"
-    sheet.freeze_panes = "A2"
-    notes = workbook.create_sheet("填写说明")
-    notes.append(["列名", "English key", "必填", "说明"])
-    for cell in notes[1]:
-        cell.font = bold
+    for index, column in enumerate(COLUMNS):
+        sheet.widths({index: max(12, len(column.header) * 2 + 2)})
+        if column.parse in (parse_text, parse_identifier):  # text format so identifiers keep every digit
+            sheet.format_column(index, "@", first_row=2, last_row=1001)
+    sheet.freeze("A2")
+    notes = workbook.sheet("填写说明")
+    notes.append(["列名", "English key", "必填", "说明"], bold=True)
     for column in ALL_COLUMNS:
         notes.append([column.header, column.key, "是" if column.required else "", column.note])
     notes.append([])
     notes.append(["第2行为示例，请替换为真实数据。年利率(%) 与 年利率(小数) 二选一。入库日期为上传当日 (RP-6)。"
                   "任何一行有误时整个文件不导入，并列出每个错误的行号、列名、规则编号和原因。"])
-    notes.column_dimensions["A"].width = 34
-    notes.column_dimensions["B"].width = 24
-    notes.column_dimensions["D"].width = 70
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    notes.widths({0: 34, 1: 24, 3: 70})
+    return workbook.to_bytes()

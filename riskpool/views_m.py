@@ -13,12 +13,10 @@ Every object comes through a scoped selector (riskpool.selectors_m), so another 
 another pool's row answers 404; a page of another role answers 403."""
 from __future__ import annotations
 
-from io import BytesIO
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -27,6 +25,7 @@ from django.views.decorators.http import require_POST
 
 from core.calendar import shanghai_today
 from core.errors import RuleViolation
+from core.exports import MONEY_FORMAT, Workbook
 from core.models import Organisation
 from core.views_helpers import add_rule_violation, paginate
 from riskpool import rules, selectors_m, services_m
@@ -386,16 +385,12 @@ def _export_value(line, key):
 @login_required
 def m_report_export(request, pk: int):
     """The report as xlsx: a title, the pool's figures, then a row per product."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     _require(is_pool_party, request.user)
     report = selectors_m.m_report_get_for_user(user=request.user, report_id=pk)
     book = Workbook()
-    sheet = book.active
-    sheet.title = str(report.year)
-    sheet.append([_("%(pool)s: fund use in %(year)d (RP-M6)") % {"pool": report.pool.name, "year": report.year}])
-    sheet["A1"].font = Font(bold=True, size=13)
+    sheet = book.sheet(str(report.year))
+    sheet.append([_("%(pool)s: fund use in %(year)d (RP-M6)") % {"pool": report.pool.name, "year": report.year}],
+                 bold=True, size=13)
     submitted = report.submitted_on.isoformat() if report.submitted_on else _("not yet")
     sheet.append([_("Due to the finance bureau by %(due)s; submitted: %(on)s") % {
         "due": report.due_on.isoformat(), "on": submitted}])
@@ -405,22 +400,11 @@ def m_report_export(request, pk: int):
         (_("Reimbursed in the year"), report.reimbursed), (_("Returned in the year"), report.returned),
         (_("Balance at the end of the year"), report.balance_end),
     ):
-        sheet.append([str(label), value])
-        sheet.cell(row=sheet.max_row, column=2).number_format = "#,##0.00"
+        sheet.append([str(label), value], formats={1: MONEY_FORMAT})
     sheet.append([])
-    sheet.append([str(label) for _key, label, _fmt in EXPORT_COLUMNS])
-    for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
+    sheet.append([str(label) for _key, label, _fmt in EXPORT_COLUMNS], bold=True)
+    formats = [fmt for _key, _label, fmt in EXPORT_COLUMNS]
     for line in report.lines.select_related("product").order_by("product__code"):
-        sheet.append([_export_value(line, key) for key, _label, _fmt in EXPORT_COLUMNS])
-        for cell, (_key, _label, fmt) in zip(sheet[sheet.max_row], EXPORT_COLUMNS, strict=True):
-            if fmt:
-                cell.number_format = fmt
-    sheet.column_dimensions["A"].width = 34
-    buffer = BytesIO()
-    book.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="scheme-m-report-{report.pool_id}-{report.year}.xlsx"'
-    return response
+        sheet.append([_export_value(line, key) for key, _label, _fmt in EXPORT_COLUMNS], formats=formats)
+    sheet.widths({0: 34})
+    return book.response(f"scheme-m-report-{report.pool_id}-{report.year}.xlsx")

@@ -10,18 +10,16 @@ special list need the authority administrator role), and goes through a confirma
 first POST validates and shows what will happen, the second (with ``confirmed=1``) does it."""
 from __future__ import annotations
 
-from io import BytesIO
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core.calendar import shanghai_today
 from core.errors import RuleViolation
+from core.exports import MONEY_FORMAT, Workbook
 from core.views_helpers import add_rule_violation, paginate
 from riskpool import selectors, services
 from riskpool.forms_manage import (
@@ -469,9 +467,6 @@ def special_end(request, pk: int):
 def pool_quarters_export(request, pk: int):
     """The pool page's table by quarter (``selectors.pool_quarters``) as xlsx: a title row, a
     header row, one row per quarter and the totals; the same figures as the page."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     user = request.user
     if not (user.is_superuser or is_authority(user) or is_reviewer(user) or is_treasurer(user)):
         raise PermissionDenied(_("Your role does not allow this page."))
@@ -480,37 +475,22 @@ def pool_quarters_export(request, pk: int):
     kinds = table["return_kinds"]
 
     book = Workbook()
-    sheet = book.active
-    sheet.title = _("By quarter")
-    sheet.append([_("%(pool)s by quarter, as of %(date)s") % {"pool": pool.name, "date": shanghai_today().isoformat()}])
-    sheet["A1"].font = Font(bold=True, size=13)
+    sheet = book.sheet(_("By quarter"))
+    sheet.append([_("%(pool)s by quarter, as of %(date)s") % {"pool": pool.name, "date": shanghai_today().isoformat()}],
+                 bold=True, size=13)
     sheet.append([])
     header = [_("Quarter"), _("Paid out (yuan)"), *[f"{label} ({_('yuan')})" for _kind, label in kinds],
               _("Returned in total (yuan)"), _("Claims submitted"), _("Claims approved")]
-    sheet.append([str(h) for h in header])
-    for cell in sheet[3]:
-        cell.font = Font(bold=True)
+    sheet.append([str(h) for h in header], bold=True)
+    money_columns = {index: MONEY_FORMAT for index in range(1, len(kinds) + 3)}
 
-    def line(label, row):
+    def line(label, row, bold=False):
         sheet.append([label, row["paid"], *[row["returned"][kind] for kind, _label in kinds], row["returned_total"],
-                      row["submitted"], row["approved"]])
-        for cell in sheet[sheet.max_row][1:len(kinds) + 3]:
-            cell.number_format = "#,##0.00"
+                      row["submitted"], row["approved"]], formats=money_columns, bold=bold)
 
     for row in table["rows"]:
         line(row["label"], row)
-    line(_("Total"), table["totals"])
-    for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "B4"
-    sheet.column_dimensions["A"].width = 12
-    for index in range(2, len(header) + 1):
-        sheet.column_dimensions[sheet.cell(row=3, column=index).column_letter].width = 18
-
-    buffer = BytesIO()
-    book.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="pool-{pool.pk}-quarters-{shanghai_today():%Y%m%d}.xlsx"'
-    return response
+    line(_("Total"), table["totals"], bold=True)
+    sheet.freeze("B4")
+    sheet.widths([12, *[18] * (len(header) - 1)])
+    return book.response(f"pool-{pool.pk}-quarters-{shanghai_today():%Y%m%d}.xlsx")

@@ -159,3 +159,23 @@ def test_the_year_overview_is_not_for_firms(client, world):
     client.force_login(world.county_user)
     page = client.get(reverse("evaluation:year", args=[YEAR])).content.decode()
     assert world.firm.name in page and world.other_firm_user.organisation.name not in page
+
+
+def test_scoring_form_and_results_xlsx_write_a_firm_name_typed_as_a_formula_as_text(client, world):
+    """Issue 10 point 3."""
+    from core.models import Organisation
+    from tests.spreadsheets import HOSTILE, assert_literal
+
+    sub = sub_of(world)
+    file_submission(world, sub)
+    Organisation.objects.filter(pk=world.firm.pk).update(name=HOSTILE)
+    client.force_login(world.firm_user)
+    assert_literal(client.get(reverse("evaluation:scoring-form-xlsx", args=[sub.pk])).content)
+    from evaluation.models import Result
+
+    year = EvaluationYear.objects.get(year=YEAR)
+    EvaluationYear.objects.filter(pk=year.pk).update(stage=EvaluationYear.Stage.PUBLISHED)
+    Result.objects.create(year=year, firm=world.firm, region=world.county, total=80, rank=1, rank_from_bottom=1,
+                          klass=Result.Klass.QUALIFIED)
+    client.force_login(world.authority)
+    assert_literal(client.get(reverse("evaluation:results-xlsx", args=[YEAR])).content)

@@ -330,3 +330,11 @@ def test_constant_queries_for_3_and_30_firms(client, tree, name):
     _firms_with_business(tree, 27)
     many = _queries(client, authority, name, sort="-fee")
     assert few == many
+
+
+def test_export_writes_a_firm_name_typed_as_a_formula_as_text(client, world):
+    """Issue 10 point 3."""
+    from tests.spreadsheets import HOSTILE, assert_literal
+
+    Organisation.objects.filter(pk=world["a"].pk).update(name=HOSTILE)
+    assert_literal(_get(client, world["authority"], "indicators:dashboard-export", off="").content)

@@ -702,3 +702,16 @@ def test_wan_and_percent_filters():
     assert percent(Decimal("0")) == "0%"
     assert percent(None) == "—"
     assert plain_percent(Decimal("0.011500")) == "1.15"
+
+
+def test_export_writes_a_typed_formula_as_text(client, alice, portfolio):
+    """Issue 10 point 3: a contract number and a borrower name typed as a formula stay text."""
+    from tests.spreadsheets import HOSTILE, assert_literal
+
+    guarantee = Guarantee.objects.filter(firm=alice.organisation).first()
+    Guarantee.objects.filter(pk=guarantee.pk).update(contract_no=HOSTILE)
+    Borrower.objects.filter(pk=guarantee.borrower_id).update(name="@" + HOSTILE)
+    client.force_login(alice)
+    content = client.get(reverse("guarantees:guarantee-export")).content
+    assert_literal(content)
+    assert_literal(content, "@" + HOSTILE)

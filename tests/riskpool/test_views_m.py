@@ -411,3 +411,12 @@ def test_list_pages_take_a_constant_number_of_queries(client, world, people, per
     more(5)
     many = _count(client, reverse(f"riskpool:{name}"))
     assert many == few, (few, many)
+
+
+def test_report_export_writes_a_product_name_typed_as_a_formula_as_text(client, world, people, report):
+    """Issue 10 point 3."""
+    from riskpool.models import Product
+    from tests.spreadsheets import HOSTILE, assert_literal
+
+    Product.objects.filter(pk=report.lines.first().product_id).update(name=HOSTILE)
+    assert_literal(get(client, people["authority"], reverse("riskpool:m-report-export", args=[report.pk])).content)

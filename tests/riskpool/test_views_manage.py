@@ -517,3 +517,18 @@ def test_add_a_member_bank_of_the_jurisdiction_only(world):
     outsider = bank_user().organisation
     banks = set(selectors.banks_joinable(user=world.authority, pool=world.pool))
     assert world.candidate in banks and outsider not in banks and world.bank not in banks
+
+
+def test_quarter_export_and_bank_table_write_names_typed_as_formulas_as_text(client, world):
+    """Issue 10 point 3: the pool's name (in the title) and a member bank's name stay text."""
+    from riskpool.models import Pool
+    from tests.spreadsheets import HOSTILE, assert_literal
+
+    world.paid_claim()
+    Pool.objects.filter(pk=world.pool.pk).update(name=HOSTILE)
+    Organisation.objects.filter(pk=world.bank_user.organisation_id).update(name="+" + HOSTILE)
+    client.force_login(world.authority)
+    assert_literal(client.get(reverse("riskpool:pool-quarters-export", args=[world.pool.pk])).content)
+    banks = client.get(reverse("riskpool:pool-detail", args=[world.pool.pk]), {"export": "banks"})
+    assert banks["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert_literal(banks.content, "+" + HOSTILE)

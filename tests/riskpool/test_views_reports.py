@@ -156,3 +156,24 @@ def test_rp6_rp16_quarter_close_page_lists_banks_missing_reports_and_the_pool_fi
                                              {"export": "xlsx"}).content)).active
     assert [c.value for c in next(sheet.iter_rows(min_row=5, max_row=5))][:2] == ["甲银行", 4]
     assert client.get(reverse("riskpool:quarter-close", args=[pool.pk, "2025H1"])).status_code == 404
+
+
+@pytest.mark.parametrize("name, period", [("half-year-report", "2025H1"), ("bank-evaluation", 2025)])
+def test_report_xlsx_writes_a_bank_name_typed_as_a_formula_as_text(client, pool, name, period):
+    """Issue 10 point 3."""
+    from tests.spreadsheets import HOSTILE, assert_literal
+
+    Organisation.objects.filter(name="甲银行").update(name=HOSTILE)
+    client.force_login(UserFactory(organisation=pool.authority, roles=["authority_admin"]))
+    assert_literal(client.get(reverse(f"riskpool:{name}", args=[pool.pk, period]), {"export": "xlsx"}).content)
+
+
+def test_quarter_close_xlsx_writes_a_bank_name_typed_as_a_formula_as_text(client, pool):
+    """Issue 10 point 3."""
+    from tests.spreadsheets import HOSTILE, assert_literal
+
+    member = pool.members.get(organisation__name="甲银行")
+    QuarterBankReport.objects.create(pool=pool, period="2025Q1", member=member, window_projects=1)
+    Organisation.objects.filter(pk=member.organisation_id).update(name=HOSTILE)
+    client.force_login(UserFactory(organisation=pool.reviewer, roles=["pool_reviewer"]))
+    assert_literal(client.get(reverse("riskpool:quarter-close", args=[pool.pk, "2025Q1"]), {"export": "xlsx"}).content)
