@@ -60,13 +60,25 @@ def browser():
         browser.close()
 
 
+def _is_csp_violation(message) -> bool:
+    """Chromium reports each thing the Content-Security-Policy refused as a console error
+    ("Refused to execute inline script because it violates the following Content Security
+    Policy directive …")."""
+    return "Content Security Policy" in message.text or "Content-Security-Policy" in message.text
+
+
 @pytest.fixture
 def page(browser):
+    """A fresh page; the test fails if any page it opened broke the Content-Security-Policy, since
+    the browser then silently dropped a script or a style the page relies on."""
     context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(15000)
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(f"{page.url}: {message.text}") if _is_csp_violation(message) else None)
     yield page
     context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture

@@ -88,7 +88,7 @@ def _home(client, user):
 
 
 def _figure(content: str, name: str) -> tuple[str, int]:
-    match = re.search(rf'href="([^"]*)" data-figure="{name}">\s*<div class="value"[^>]*>(\d+)</div>', content)
+    match = re.search(rf'href="([^"]*)" data-figure="{name}">\s*<div class="value[^"]*"[^>]*>(\d+)</div>', content)
     assert match, name
     return match.group(1), int(match.group(2))
 
