@@ -24,8 +24,22 @@ if command -v psql >/dev/null && [[ "$DATABASE_URL" == postgres* ]]; then
     psql "${DATABASE_URL%/*}/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname='$DBNAME'" | grep -q 1 \
         || psql "${DATABASE_URL%/*}/postgres" -c "CREATE DATABASE \"$DBNAME\"" >/dev/null
 fi
+# Migrations run as the owner role of DATABASE_URL; the web and the workers then run as the
+# application role, which owns nothing and may only SELECT and INSERT audit rows (point 6 of the
+# security section: not even the application can rewrite or empty the audit trail).
 $PY/python manage.py migrate --noinput
 $PY/python manage.py collectstatic --noinput -v0
+if [[ "$DATABASE_URL" == postgres* ]]; then
+    export APP_DB_ROLE=${APP_DB_ROLE:-gp_app}
+    if [ -z "${APP_DB_PASSWORD:-}" ]; then
+        # Local convenience, like the secret key: a real deployment sets its own.
+        export APP_DB_PASSWORD="$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')"
+        echo "serve: no APP_DB_PASSWORD set; role $APP_DB_ROLE gets a throwaway one"
+    fi
+    DATABASE_URL=$($PY/python manage.py db_app_role --print-url)
+    export DATABASE_URL
+    echo "serve: web and workers run as database role $APP_DB_ROLE"
+fi
 
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -48,6 +48,28 @@ def pytest_report_header(config):
         f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST') or db.get('NAME')}",
         f"redis: {settings.REDIS_URL or 'none (eager Celery, local memory cache)'}",
     ]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_the_audit_truncate_trigger():
+    """A transactional test ends with Django's flush, one TRUNCATE of every table, which the audit
+    table's trigger refuses (migration 0006) as it must in production. Only that flush, of the
+    test database, runs with triggers off: session_replication_role, which takes a superuser (the
+    tests' database user). The role the application runs as is tested with the triggers on
+    (tests/core/test_audit_db_role.py)."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        with transaction.atomic(using=self.connection.alias):
+            with self.connection.cursor() as cursor:
+                cursor.execute("SET LOCAL session_replication_role = replica")
+            original(self, sql_list)
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    DatabaseOperations.execute_sql_flush = original
 
 
 @pytest.fixture(autouse=True)
