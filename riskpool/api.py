@@ -31,10 +31,9 @@ from core.api.errors import errors_response, flatten_errors
 from core.api.viewsets import SelectorViewSet, parsed, url_id
 from core.bulk import BulkRejected, RowError
 from core.errors import Problem, RuleViolation
-from core.models import Organisation
 from core.rates import to_yuan
 from guarantees.serializers import ErrorSerializer
-from riskpool import rules, selectors, services
+from riskpool import access, rules, selectors, services
 from riskpool import serializers as s
 from riskpool.filters import ClaimFilter, LoanProjectFilter
 from riskpool.models import Claim, LoanProject, Pool
@@ -217,13 +216,6 @@ class BankEvaluationPreviewView(APIView):
 
 # --- bank systems: loan projects and claims -------------------------------------------------
 
-# Organisations that take part in a Scheme S pool; anyone else (a guarantee firm) is refused.
-POOL_PARTIES = (
-    Organisation.Kind.BANK, Organisation.Kind.POOL_REVIEWER, Organisation.Kind.POOL_TREASURER,
-    Organisation.Kind.AUTHORITY,
-)
-
-
 class IsPoolParty(BasePermission):
     """A signed-in person of a bank, the pool's reviewer or treasurer, or an authority (or a
     superuser). Which rows they see is the selectors' business; what they may do, the services'."""
@@ -237,7 +229,7 @@ class IsPoolParty(BasePermission):
         if user.is_superuser:
             return True
         org = user.organisation
-        return org is not None and org.kind in POOL_PARTIES
+        return org is not None and org.kind in access.S_PARTY_KINDS
 
 
 

@@ -1,7 +1,8 @@
 """Reads of the risk compensation pool, always scoped to the requesting user (RP-25).
 
 A loan project and its claims are visible to the bank that entered it, the pool's reviewer and
-treasurer organisations, and the authority (with its jurisdiction); anyone else sees nothing,
+treasurer organisations, and its authority (riskpool.access decides who; a supervisor is not a
+party); anyone else sees nothing,
 and a get of a row they may not see answers 404, like a missing row.
 """
 from __future__ import annotations
@@ -20,8 +21,8 @@ from core.calendar import SHANGHAI, shanghai_today
 from core.models import Organisation, RuleSet
 from core.periods import Quarter
 from core.rulesets import rule_params
-from core.scoping import has_jurisdiction, org_filter, sees_everything, visible_organisations
-from riskpool import rules
+from core.scoping import sees_everything, visible_organisations
+from riskpool import access, rules
 from riskpool.models import (
     BankEvaluation,
     Claim,
@@ -49,27 +50,8 @@ REVIEW_QUEUE_STATES = ("submitted", "re_review", "held_npl_gate", "closure_reque
 RETURN_KINDS = (LedgerEntry.Kind.RETURN_UPGRADE, LedgerEntry.Kind.RETURN_RECOVERY)
 
 
-def _pool_party_q(user, prefix: str) -> Q:
-    """Rows whose pool (``prefix`` + pool) the user oversees as authority, reviewer or treasurer."""
-    if has_jurisdiction(user):
-        return org_filter(user, f"{prefix}pool__authority")
-    org = user.organisation_id
-    return Q(**{f"{prefix}pool__reviewer_id": org}) | Q(**{f"{prefix}pool__treasurer_id": org})
-
-
-def _visible_q(user, prefix: str = "", pool_prefix: str | None = None) -> Q:
-    """RP-25: the bank's own rows, or a pool the user's organisation takes part in. ``prefix``
-    leads to the loan project's fields, ``pool_prefix`` (``prefix`` by default) to its pool."""
-    if sees_everything(user):
-        return Q()
-    if not user.is_authenticated or user.organisation_id is None:
-        return Q(pk__in=[])
-    pool_prefix = prefix if pool_prefix is None else pool_prefix
-    return Q(**{f"{prefix}bank_id": user.organisation_id}) | _pool_party_q(user, pool_prefix)
-
-
 def project_list(*, user) -> QuerySet[LoanProject]:
-    return LoanProject.objects.filter(_visible_q(user)).select_related("pool", "bank", "borrower")
+    return LoanProject.objects.filter(access.project_q(user)).select_related("pool", "bank", "borrower")
 
 
 def project_get_for_user(*, user, project_id: int) -> LoanProject:
@@ -77,7 +59,7 @@ def project_get_for_user(*, user, project_id: int) -> LoanProject:
 
 
 def claim_list(*, user) -> QuerySet[Claim]:
-    return Claim.objects.filter(_visible_q(user, "project__", pool_prefix="")).select_related(
+    return Claim.objects.filter(access.claim_q(user)).select_related(
         "project__pool", "project__bank", "project__borrower"
     )
 
@@ -89,15 +71,9 @@ def claim_get_for_user(*, user, claim_id: int) -> Claim:
 def claim_queue_for_reviewer(*, user) -> QuerySet[Claim]:
     """The reviewer's queue: claims awaiting a decision in its pools, the earliest deadline first
     (held claims last, with no deadline, and their held_reason)."""
-    if user.is_authenticated and sees_everything(user):
-        scope = Q()
-    elif user.is_authenticated and user.organisation_id:
-        scope = Q(pool__reviewer_id=user.organisation_id)
-    else:
-        scope = Q(pk__in=[])
+    scope = Q() if user.is_authenticated and sees_everything(user) else Q(pool__reviewer_id=user.organisation_id)
     return (
-        Claim.objects.filter(scope, state__in=REVIEW_QUEUE_STATES)
-        .select_related("project__pool", "project__bank", "project__borrower")
+        claim_list(user=user).filter(scope, state__in=REVIEW_QUEUE_STATES)
         .order_by(F("next_due_on").asc(nulls_last=True), "id")
     )
 
@@ -119,7 +95,7 @@ def overdue_claims(*, user, today: date) -> QuerySet[Claim]:
     claims = claim_list(user=user).filter(next_due_on__lt=today)
     if not user.is_authenticated:
         return claims.none()
-    if sees_everything(user) or has_jurisdiction(user):
+    if sees_everything(user) or user.organisation.kind == Organisation.Kind.AUTHORITY:
         owed = list(STATE_OWNERS)
     else:
         owner = _owner_of(user)
@@ -148,11 +124,9 @@ def pool_summary(*, user, pool: Pool) -> dict:
     """The pool page: balance, paid, returned, claims by state and each bank's NPL ratio against
     the gate (RP-15), in a constant number of queries. Only the pool's authority, reviewer and
     treasurer see it; anyone else gets 404."""
-    if not user.is_authenticated or (user.organisation_id is None and not sees_everything(user)):
+    if not access.oversees(user, pool):
         raise Http404
-    pool = Pool.objects.filter(pk=pool.pk).filter(Q() if sees_everything(user) else _pool_q(user)).first()
-    if pool is None:
-        raise Http404
+    pool = Pool.objects.get(pk=pool.pk)  # the balance as booked now, not as the caller read it
     money = LedgerEntry.objects.filter(pool=pool).aggregate(
         paid=Sum("amount", filter=Q(kind=LedgerEntry.Kind.PAYOUT), default=Decimal("0")),
         returned=Sum("amount", filter=Q(kind__in=RETURN_KINDS), default=Decimal("0")),
@@ -171,14 +145,6 @@ def pool_summary(*, user, pool: Pool) -> dict:
             "claims_by_state": by_state, "banks": banks}
 
 
-def _pool_q(user) -> Q:
-    """Pools the user oversees (Q over Pool itself)."""
-    if has_jurisdiction(user):
-        return org_filter(user, "authority")
-    org = user.organisation_id
-    return Q(reviewer_id=org) | Q(treasurer_id=org)
-
-
 def pool_get_for_bank(*, user, pool_id: int) -> Pool:
     """A Scheme S pool among those the user's bank is a member of (any pool for a superuser);
     any other answers 404 like a missing one."""
@@ -191,7 +157,7 @@ def pool_get_for_bank(*, user, pool_id: int) -> Pool:
 def pools_overseen(*, user) -> QuerySet[Pool]:
     """Scheme S pools the user oversees: as their authority (by jurisdiction), reviewer or treasurer."""
     pools = Pool.objects.filter(scheme=Pool.Scheme.S)
-    return pools if sees_everything(user) else pools.filter(_pool_q(user))
+    return pools.filter(access.pools_q(user))
 
 
 OPEN_STEP_STATES = ("submitted", "held_npl_gate", "re_review", "approved", "on_notice", "notice_passed",
@@ -324,12 +290,7 @@ def _administers(user, pool: Pool) -> bool:
         return False
     if sees_everything(user):
         return True
-    org = user.organisation
-    if org is None or org.kind != Organisation.Kind.AUTHORITY or pool.scheme != Pool.Scheme.S:
-        return False
-    if pool.authority_id == org.pk:
-        return True
-    return Pool.objects.filter(org_filter(user, "authority"), pk=pool.pk).exists()
+    return pool.scheme == Pool.Scheme.S and access.oversees_as_authority(user, pool)
 
 
 def _require_administers(user, pool: Pool) -> None:
@@ -345,10 +306,7 @@ def pools_administered(*, user) -> QuerySet[Pool]:
         return pools.none()
     if sees_everything(user):
         return pools
-    org = user.organisation
-    if org is None or org.kind != Organisation.Kind.AUTHORITY:
-        return pools.none()
-    return pools.filter(org_filter(user, "authority"))
+    return pools.filter(access.authority_pools_q(user))
 
 
 def _count_of(model, **outer) -> Subquery:
@@ -493,17 +451,8 @@ QUARTER_RETURN_KINDS = (
 
 
 def _oversees(user, pool: Pool) -> bool:
-    """The pool page's audience: the pool's authority (by jurisdiction), reviewer or treasurer."""
-    if not user.is_authenticated:
-        return False
-    if sees_everything(user):
-        return True
-    org = user.organisation_id
-    if org is None:
-        return False
-    if org in (pool.authority_id, pool.reviewer_id, pool.treasurer_id):
-        return True
-    return has_jurisdiction(user) and Pool.objects.filter(org_filter(user, "authority"), pk=pool.pk).exists()
+    """The pool page's audience: the pool's authority, reviewer or treasurer (riskpool.access)."""
+    return access.oversees(user, pool)
 
 
 def pool_quarters(*, user, pool: Pool) -> dict:

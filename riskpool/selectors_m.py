@@ -1,7 +1,7 @@
 """Reads of Scheme M (马政办〔2024〕6号), always scoped to the requesting user.
 
 A Scheme M claim is visible to the guarantee firm that made it, and to the pool's reviewer (the
-fund manager, 管理机构), treasurer and authority (with its jurisdiction); a product, the review
+fund manager, 管理机构), treasurer and authority (riskpool.access decides who); a product, the review
 and payment queues and the RP-M6 annual reports only to the pool's reviewer, treasurer and
 authority. A get of a row the user may not see answers 404, like a missing row.
 """
@@ -14,42 +14,23 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from core.scoping import has_jurisdiction, org_filter, sees_everything
+from core.scoping import sees_everything
 from guarantees.models import Compensation
-from riskpool import rules
+from riskpool import access, rules
 from riskpool.models import MAnnualReport, MClaim, Pool, Product
 from riskpool.services_m import product_risk_figures, scheme_m_params
 
 M = Pool.Scheme.M
 
 
-def _pool_q(user, prefix: str = "") -> Q:
-    """Pools (through ``prefix``) the user oversees: as their authority (jurisdiction), their
-    reviewer or their treasurer."""
-    if sees_everything(user):
-        return Q()
-    if not user.is_authenticated or user.organisation_id is None:
-        return Q(pk__in=[])
-    if has_jurisdiction(user):
-        return org_filter(user, f"{prefix}authority")
-    org = user.organisation_id
-    return Q(**{f"{prefix}reviewer_id": org}) | Q(**{f"{prefix}treasurer_id": org})
-
-
 def pools_overseen(*, user) -> QuerySet[Pool]:
-    return Pool.objects.filter(_pool_q(user), scheme=M).select_related("authority", "reviewer", "treasurer")
+    return Pool.objects.filter(access.pools_q(user), scheme=M).select_related("authority", "reviewer", "treasurer")
 
 
 def m_claim_list(*, user) -> QuerySet[MClaim]:
     """The firm's own claims, or the claims of the pools the user oversees."""
-    if sees_everything(user):
-        scope = Q()
-    elif not user.is_authenticated or user.organisation_id is None:
-        scope = Q(pk__in=[])
-    else:
-        scope = Q(firm_id=user.organisation_id) | _pool_q(user, "product__pool__")
     return (
-        MClaim.objects.filter(scope, product__pool__scheme=M)
+        MClaim.objects.filter(access.m_claim_q(user), product__pool__scheme=M)
         .select_related("product__pool", "firm", "compensation__guarantee__borrower")
         .order_by("-submitted_on", "-id")
     )
@@ -132,7 +113,7 @@ def product_rows(*, user, on: date) -> list[ProductRow]:
 
 def m_reports(*, user) -> QuerySet[MAnnualReport]:
     return (
-        MAnnualReport.objects.filter(_pool_q(user, "pool__"), pool__scheme=M)
+        MAnnualReport.objects.filter(access.pools_q(user, "pool__"), pool__scheme=M)
         .select_related("pool", "submitted_by")
         .order_by("-year", "pool__name")
     )
