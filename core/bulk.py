@@ -1,13 +1,30 @@
 """Bulk creation, all or nothing: every bad row is reported, and one bad row saves nothing."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.errors import Problem, RuleViolation
+
+
+@dataclass(frozen=True)
+class Rename:
+    """An upload row naming a borrower already on record (same identifier) by another name."""
+
+    id_number: str
+    old: str
+    new: str
+
+    @property
+    def key(self) -> str:
+        """What the confirmation form sends back: the change exactly as it was shown."""
+        return f"{self.id_number}\t{self.new}"
+
+    def as_dict(self) -> dict:
+        return {"id_number": self.id_number, "old": self.old, "new": self.new, "key": self.key}
 
 
 @dataclass
@@ -16,9 +33,13 @@ class RowError:
     column: str | None
     rule: str
     message: str
+    rename: Rename | None = field(default=None)
 
     def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "rule": self.rule, "message": str(self.message)}
+        found = {"row": self.row, "column": self.column, "rule": self.rule, "message": str(self.message)}
+        if self.rename is not None:
+            found["rename"] = self.rename.as_dict()
+        return found
 
 
 class BulkRejected(RuleViolation):
@@ -55,6 +76,52 @@ def create_all_or_none(rows: Iterable[dict], create: Callable[[dict], object]) -
             errors.extend(RowError(row["row"], p.field, p.rule, p.message) for p in exc.problems)
     if errors:
         raise BulkRejected(errors)
+    return created
+
+
+def unconfirmed_renames(rows: Iterable[dict], existing: Mapping[str, str], confirmed: Collection[str]) -> list[RowError]:
+    """A later upload never renames a borrower silently: every row whose borrower identifier is
+    on record (``existing``: identifier → name) or earlier in the file under another name is a
+    row error carrying the change, unless that exact change (``Rename.key``) is in ``confirmed``,
+    the changes the uploader saw listed and ticked to confirm."""
+    names = {code.upper(): name for code, name in existing.items()}
+    errors = []
+    for row in rows:
+        borrower = row.get("borrower")
+        if borrower is None:
+            continue
+        code = borrower.id_number.upper()
+        old = names.get(code)
+        if old is None:
+            names[code] = borrower.name
+            continue
+        if old == borrower.name:
+            continue
+        rename = Rename(code, old, borrower.name)
+        if rename.key in confirmed:
+            names[code] = borrower.name
+            continue
+        errors.append(RowError(
+            row["row"], "borrower.name", "INPUT",
+            _("The borrower %(code)s is on record as “%(old)s”, but this row names it “%(new)s”. Nothing is "
+              "renamed unless you confirm the change below.") % {"code": code, "old": old, "new": borrower.name},
+            rename=rename,
+        ))
+    return errors
+
+
+def create_all_or_none_confirming_renames(
+    rows: list[dict], create: Callable[[dict], object], *, existing: Mapping[str, str], confirmed: Collection[str],
+) -> list:
+    """``create_all_or_none`` that also refuses every unconfirmed rename (``unconfirmed_renames``),
+    listing those errors with the others in row order; inside the caller's transaction."""
+    renames = unconfirmed_renames(rows, existing, confirmed)
+    try:
+        created = create_all_or_none(rows, create)
+    except BulkRejected as exc:
+        raise BulkRejected(sorted([*exc.errors, *renames], key=lambda e: e.row)) from None
+    if renames:
+        raise BulkRejected(renames)
     return created
 
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from core.errors import Problem, RuleViolation
 
@@ -90,3 +91,39 @@ def run_upload(form: forms.BaseForm, run):
     except RuleViolation as exc:
         add_rule_violation(form, exc)
         return None, None, exc.status_code
+
+
+class _Strings(forms.Field):
+    """Any number of hidden strings, kept as sent."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        if not value:
+            return []
+        return [str(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+
+
+class ConfirmRenamesForm(forms.Form):
+    """A bulk upload's second pass: the borrower renames the first pass listed (old → new), sent
+    back exactly as shown, and the box the uploader ticks to confirm them. Only a change both
+    listed and ticked is applied (core.bulk.unconfirmed_renames)."""
+
+    renames = _Strings(required=False)
+    confirm_renames = forms.BooleanField(
+        required=False, label=gettext_lazy("Confirm these changes: rename the borrowers as listed above"))
+
+    def confirmed_renames(self) -> set[str]:
+        if not self.cleaned_data.get("confirm_renames"):
+            return set()
+        return set(self.cleaned_data.get("renames") or ())
+
+
+def renames_of(errors: list[dict] | None) -> list[dict]:
+    """The distinct borrower renames among an upload's row errors, for the confirmation list."""
+    found: dict[str, dict] = {}
+    for error in errors or ():
+        rename = error.get("rename")
+        if rename:
+            found.setdefault(rename["key"], {**rename, "rows": []})["rows"].append(error["row"])
+    return list(found.values())

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import Organisation
 from core.templatetags.money import plain_percent
+from core.views_helpers import ConfirmRenamesForm
 from guarantees import rules
 from guarantees.models import Agreement, Borrower, Guarantee, Recovery, RecoveryAction
 from guarantees.services import BorrowerData, GuaranteeData
@@ -397,7 +398,7 @@ class AgreementFilterForm(forms.Form):
     )
 
 
-class ImportForm(forms.Form):
+class ImportForm(ConfirmRenamesForm):
     file = forms.FileField(
         label=_("File (.xlsx or .csv)"),
         help_text=_("One guarantee per row, with the template's header row. Nothing is saved if any row is wrong."),

@@ -14,8 +14,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -492,17 +492,18 @@ def megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:g}"
 
 
-def import_guarantees(*, user, firm, upload) -> list[Guarantee]:
+def import_guarantees(*, user, firm, upload, confirmed_renames: Collection[str] = ()) -> list[Guarantee]:
     """Read ``upload`` and create all its guarantees, or none.
 
     Raises ImportRefused for a file that cannot be used, and BulkRejected listing every bad
-    row (each error's column is the file's header text, in the order of the file).
+    row (each error's column is the file's header text, in the order of the file); a row that
+    renames a borrower on record is one of them unless its change is in ``confirmed_renames``.
     """
     parsed = read_upload(upload)
     try:
-        return guarantee_bulk_create(user=user, firm=firm, rows=parsed.rows)
+        return guarantee_bulk_create(user=user, firm=firm, rows=parsed.rows, confirmed_renames=confirmed_renames)
     except BulkRejected as exc:
-        errors = [RowError(e.row, parsed.column_for(e.column), e.rule, str(e.message)) for e in exc.errors]
+        errors = [replace(e, column=parsed.column_for(e.column), message=str(e.message)) for e in exc.errors]
         errors.sort(key=lambda e: (e.row, parsed.order.get(e.column or "", len(parsed.order))))
         raise BulkRejected(errors) from None
 

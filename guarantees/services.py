@@ -2,6 +2,7 @@
 audit row. The policy arithmetic and decisions are in rules.py; this module applies them."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -12,7 +13,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from core.audit import audit, snapshot
-from core.bulk import create_all_or_none
+from core.bulk import create_all_or_none_confirming_renames
 from core.errors import Problem, RuleViolation
 from core.models import AuditEvent, Organisation
 from core.rulesets import rule_params
@@ -177,6 +178,12 @@ def _check_borrower(data: BorrowerData) -> str | None:
     return derived
 
 
+def borrower_names(*, owner: Organisation, rows: list[dict]) -> dict[str, str]:
+    """The names on record of the owner's borrowers that upload ``rows`` identify (one query)."""
+    codes = {row["borrower"].id_number.upper() for row in rows if row.get("borrower") is not None}
+    return dict(Borrower.objects.filter(owner=owner, id_number__in=codes).values_list("id_number", "name"))
+
+
 def borrower_upsert(*, user, owner: Organisation, data: BorrowerData) -> Borrower:
     """Find the owner's borrower by identifier, or create it; its figures are refreshed."""
     derived = _check_borrower(data)
@@ -198,8 +205,9 @@ def borrower_upsert(*, user, owner: Organisation, data: BorrowerData) -> Borrowe
         setattr(borrower, name, value)
     borrower.save()
     if snapshot(borrower) != before:
-        audit(actor=user, action=AuditEvent.Action.UPDATE, instance=borrower, organisation=owner,
-              before=before, summary=data.name)
+        renamed = before.get("name") != borrower.name
+        audit(actor=user, action=AuditEvent.Action.UPDATE, instance=borrower, organisation=owner, before=before,
+              summary=f"renamed {before.get('name')} → {borrower.name}" if renamed else data.name)
     return borrower
 
 
@@ -307,9 +315,11 @@ def guarantee_create(
 
 
 @transaction.atomic
-def guarantee_bulk_create(*, user, firm: Organisation, rows: list[dict]) -> list[Guarantee]:
+def guarantee_bulk_create(*, user, firm: Organisation, rows: list[dict],
+                           confirmed_renames: Collection[str] = ()) -> list[Guarantee]:
     """Create every row or none. Each row: ``{"row": n, "agreement_code", "borrower": BorrowerData,
-    "data": GuaranteeData}`` or ``{"row": n, "errors": [RowError…]}`` from the file parser."""
+    "data": GuaranteeData}`` or ``{"row": n, "errors": [RowError…]}`` from the file parser. A row
+    renaming a borrower of the firm is an error unless its change is in ``confirmed_renames``."""
     require_member(user, firm, *FIRM_ROLES)
     agreements = {a.code: a for a in Agreement.objects.filter(firm=firm).select_related("firm", "bank")}
 
@@ -320,7 +330,8 @@ def guarantee_bulk_create(*, user, firm: Organisation, rows: list[dict]) -> list
                                 % {"code": row["agreement_code"]}, "agreement_code")
         return guarantee_create(user=user, agreement=agreement, borrower=row["borrower"], data=row["data"])
 
-    return create_all_or_none(rows, create)
+    return create_all_or_none_confirming_renames(
+        rows, create, existing=borrower_names(owner=firm, rows=rows), confirmed=confirmed_renames)
 
 
 # --- release, default, compensation (GU-3, GU-4) ----------------------------------------------

@@ -22,7 +22,7 @@ from core.calendar import shanghai_today
 from core.errors import RuleViolation
 from core.exports import Workbook
 from core.models import Organisation
-from core.views_helpers import add_rule_violation, paginate, problem_message, run_upload
+from core.views_helpers import add_rule_violation, paginate, problem_message, renames_of, run_upload
 from guarantees import imports, rules, selectors, services
 from guarantees.forms import (
     AgreementFilterForm,
@@ -382,7 +382,8 @@ def guarantee_import(request):
         form = ImportForm(request.POST, request.FILES)
         if form.is_valid():
             created, errors, status = run_upload(form, lambda: imports.import_guarantees(
-                user=request.user, firm=firm, upload=form.cleaned_data["file"]))
+                user=request.user, firm=firm, upload=form.cleaned_data["file"],
+                confirmed_renames=form.confirmed_renames()))
             if created is not None:
                 messages.success(request, format_html(
                     '{} <a href="{}">{}</a>',
@@ -396,7 +397,7 @@ def guarantee_import(request):
     else:
         form = ImportForm()
     return render(request, "guarantees/guarantee_import.html", {
-        "form": form, "errors": errors, "headers": imports.ALL_COLUMNS,
+        "form": form, "errors": errors, "renames": renames_of(errors), "headers": imports.ALL_COLUMNS,
         "max_rows": settings.BULK_UPLOAD_MAX_ROWS, "max_mb": imports.megabytes(settings.BULK_UPLOAD_MAX_BYTES),
     }, status=status)
 

@@ -16,11 +16,13 @@ key (``loan_no``). The entry date is the day of the upload (RP-6 cannot be dodge
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
+from dataclasses import replace
 from datetime import date, timedelta
 
 from django.utils.translation import gettext as _
 
-from core.bulk import BulkRejected, RowError
+from core.bulk import BulkRejected
 from core.exports import Workbook
 from guarantees import imports as base
 from guarantees import rules as guarantee_rules
@@ -201,16 +203,18 @@ def _column_for(parsed: ParsedFile, name: str | None) -> str | None:
     return name
 
 
-def import_projects(*, user, pool: Pool, upload) -> list[LoanProject]:
+def import_projects(*, user, pool: Pool, upload, confirmed_renames: Collection[str] = ()) -> list[LoanProject]:
     """Read ``upload`` and enter all its loans in ``pool`` for the user's bank, or none.
 
     Raises ImportRefused for a file that cannot be used, and BulkRejected listing every bad row
-    (each error's column is the file's header text, in the order of the file)."""
+    (each error's column is the file's header text, in the order of the file); a row that
+    renames a borrower on record is one of them unless its change is in ``confirmed_renames``."""
     parsed = read_upload(upload)
     try:
-        return services.project_bulk_register(user=user, pool=pool, rows=parsed.rows)
+        return services.project_bulk_register(user=user, pool=pool, rows=parsed.rows,
+                                              confirmed_renames=confirmed_renames)
     except BulkRejected as exc:
-        errors = [RowError(e.row, _column_for(parsed, e.column), e.rule, str(e.message)) for e in exc.errors]
+        errors = [replace(e, column=_column_for(parsed, e.column), message=str(e.message)) for e in exc.errors]
         errors.sort(key=lambda e: (e.row, parsed.order.get(e.column or "", len(parsed.order))))
         raise BulkRejected(errors) from None
 

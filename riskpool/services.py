@@ -2,6 +2,7 @@
 with an audit row. The policy decisions are in riskpool.rules; this module applies them."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -15,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from core import calendar as core_calendar
 from core.audit import audit, snapshot
-from core.bulk import create_all_or_none
+from core.bulk import create_all_or_none_confirming_renames
 from core.calendar import shanghai_today
 from core.errors import Conflict, Problem, RuleViolation
 from core.models import AuditEvent, LprRate, Organisation, RuleSet
@@ -24,7 +25,7 @@ from core.rulesets import rule_params
 from core.services import require_member
 from core.validators import credit_code_problem
 from guarantees.rules import money
-from guarantees.services import BorrowerData, borrower_upsert
+from guarantees.services import BorrowerData, borrower_names, borrower_upsert
 from riskpool import rules
 from riskpool.models import (
     Claim,
@@ -395,10 +396,12 @@ def _project_enter(*, user, pool: Pool, borrower: BorrowerData, data: ProjectDat
 
 
 @transaction.atomic
-def project_bulk_register(*, user, pool: Pool, rows: list[dict]) -> list[LoanProject]:
+def project_bulk_register(*, user, pool: Pool, rows: list[dict], confirmed_renames: Collection[str] = ()) -> list[LoanProject]:
     """All rows or none. Each row: ``{"row": n, "borrower": BorrowerData, "data": ProjectData}`` or
-    ``{"row": n, "errors": [RowError…]}`` from the file parser; every error is listed. The bank's
-    RP-15 figures are refreshed once, after the last row (per row they cost a scan of its loans)."""
+    ``{"row": n, "errors": [RowError…]}`` from the file parser; every error is listed, a row
+    renaming one of the bank's borrowers among them unless its change is in ``confirmed_renames``.
+    The bank's RP-15 figures are refreshed once, after the last row (per row they cost a scan of
+    its loans)."""
     members: dict[int, Member] = {}
 
     def enter(row):
@@ -406,7 +409,8 @@ def project_bulk_register(*, user, pool: Pool, rows: list[dict]) -> list[LoanPro
         members[member.pk] = member
         return project
 
-    projects = create_all_or_none(rows, enter)
+    existing = borrower_names(owner=user.organisation, rows=rows) if user.organisation_id else {}
+    projects = create_all_or_none_confirming_renames(rows, enter, existing=existing, confirmed=confirmed_renames)
     members_refresh_npl(list(members.values()))
     return projects
 

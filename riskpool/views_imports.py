@@ -14,12 +14,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from core.views_helpers import run_upload
+from core.views_helpers import ConfirmRenamesForm, renames_of, run_upload
 from riskpool import imports, selectors
 from riskpool.views import _require, is_bank_operator
 
 
-class ProjectUploadForm(forms.Form):
+class ProjectUploadForm(ConfirmRenamesForm):
     """The pool is one of the bank's own (another bank's or an unknown pool is not a choice)."""
 
     pool = forms.ModelChoiceField(label=gettext_lazy("Pool"), queryset=None, empty_label=None)
@@ -43,7 +43,8 @@ def project_upload(request):
         form = ProjectUploadForm(request.POST, request.FILES, pools=pools)
         if form.is_valid():
             created, errors, status = run_upload(form, lambda: imports.import_projects(
-                user=request.user, pool=form.cleaned_data["pool"], upload=form.cleaned_data["file"]))
+                user=request.user, pool=form.cleaned_data["pool"], upload=form.cleaned_data["file"],
+                confirmed_renames=form.confirmed_renames()))
             if created is not None:
                 messages.success(request, format_html(
                     '{} <a href="{}">{}</a>',
@@ -57,7 +58,8 @@ def project_upload(request):
     else:
         form = ProjectUploadForm(pools=pools, initial={"pool": pools.first()})
     return render(request, "riskpool/project_upload.html", {
-        "form": form, "errors": errors, "headers": imports.ALL_COLUMNS, "has_pools": pools.exists(),
+        "form": form, "errors": errors, "renames": renames_of(errors), "headers": imports.ALL_COLUMNS,
+        "has_pools": pools.exists(),
         "max_rows": settings.BULK_UPLOAD_MAX_ROWS, "max_mb": imports.megabytes(settings.BULK_UPLOAD_MAX_BYTES),
     }, status=status)
 
