@@ -2,7 +2,8 @@
 flow (rules.score, rules.rank_and_classify, rules.rank_regions, rules.decide_exemption)."""
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,6 +12,10 @@ from core.errors import Problem, RuleViolation
 from evaluation import rules
 from evaluation.models import EvaluationYear
 from evaluation.selectors import params_for
+from guarantees.serializers import ErrorSerializer
+
+# EV-14's outcomes; SPECTACULAR_SETTINGS names their enum (riskpool has another "outcome").
+EXEMPTION_OUTCOMES = [rules.Outcome.ACCOUNTABLE, rules.Outcome.EXEMPT, rules.Outcome.REDUCED, rules.Outcome.NOT_EXEMPT]
 
 PREVIEW_REQUEST = {
     "year": 2024,
@@ -30,6 +35,53 @@ class PreviewRequestSerializer(serializers.Serializer):
 class DecideRequestSerializer(serializers.Serializer):
     grounds = serializers.ListField(child=serializers.CharField(), allow_empty=True)
     staff_at_fault = serializers.BooleanField()
+
+
+class ScoredFirmSerializer(serializers.Serializer):
+    """One firm of the preview's answer; decimals are strings, as everywhere in the API."""
+
+    id = serializers.CharField()
+    leverage = serializers.CharField(help_text=gettext_lazy("Leverage: guarantee balance ÷ net assets (EV-3), a decimal"))
+    scores = serializers.DictField(child=serializers.CharField(),
+                                   help_text=gettext_lazy("Score of each indicator of the scheme (EV-3), decimals"))
+    total = serializers.CharField(help_text=gettext_lazy("Total score (EV-3), a decimal"))
+    rank = serializers.IntegerField(help_text=gettext_lazy("Rank, 1 the best (EV-6)"))
+    # "class" is a Python keyword: declared as klass and renamed.
+    klass = serializers.ChoiceField(choices=[rules.Klass.EXCELLENT, rules.Klass.QUALIFIED, rules.Klass.UNQUALIFIED],
+                                    help_text=gettext_lazy("Class (EV-7, EV-8)"))
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["class"] = fields.pop("klass")
+        return fields
+
+
+class RegionMeanSerializer(serializers.Serializer):
+    region = serializers.CharField()
+    mean = serializers.CharField(help_text=gettext_lazy("Mean total score of the region's firms, a decimal"))
+    rank = serializers.IntegerField()
+
+
+class PreviewResponseSerializer(serializers.Serializer):
+    firms = ScoredFirmSerializer(many=True)
+    regions = RegionMeanSerializer(many=True)
+
+
+class ExemptionReasonSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    message = serializers.CharField()
+
+
+class DecideResponseSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=EXEMPTION_OUTCOMES)
+    reasons = ExemptionReasonSerializer(many=True)
+
+
+_ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Input refused; each error names its rule and field.")),
+    401: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not signed in and no valid API token.")),
+    403: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not allowed.")),
+}
 
 
 def _scheme_for(year: int) -> tuple[rules.Indicator, ...]:
@@ -75,6 +127,7 @@ class PreviewView(APIView):
     """Score, rank and classify given figures (EV-3, EV-6 … EV-8)."""
 
     @extend_schema(operation_id="evaluation_preview", request=PreviewRequestSerializer,
+                   responses={200: PreviewResponseSerializer, **_ERRORS},
                    examples=[OpenApiExample("One firm", request_only=True, value=PREVIEW_REQUEST)])
     def post(self, request):
         """The year's configured scheme, or the default of EV-3. A firm with net assets of 0 or
@@ -88,6 +141,7 @@ class DecideView(APIView):
     """EV-14 on given findings: the outcome and the rule behind it."""
 
     @extend_schema(operation_id="evaluation_exemption_decide", request=DecideRequestSerializer,
+                   responses={200: DecideResponseSerializer, **_ERRORS},
                    examples=[OpenApiExample("Collateral lost value", request_only=True,
                                             value={"grounds": ["EV-12.6"], "staff_at_fault": False})])
     def post(self, request):

@@ -196,6 +196,11 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI from this site's static files (drf-spectacular-sidecar): the machines reach no CDN
     # and the Content-Security-Policy allows scripts from this site only.
     "SWAGGER_UI_DIST": "SIDECAR",
+    # Two "outcome" fields with different choices: each enum named here, so neither gets a hashed name.
+    "ENUM_NAME_OVERRIDES": {
+        "ExemptionOutcomeEnum": "evaluation.api.EXEMPTION_OUTCOMES",
+        "OutcomeEnum": "counterguarantee.rules.OUTCOMES",
+    },
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
