@@ -17,6 +17,7 @@ NAVIGATION = [
     (_("Loan projects"), "riskpool:project-list", lambda u, kind: kind in {K.BANK, K.POOL_REVIEWER, K.POOL_TREASURER, K.AUTHORITY}),
     (_("Review queue"), "riskpool:review-queue", lambda u, kind: kind == K.POOL_REVIEWER),
     (_("Payments"), "riskpool:treasurer-desk", lambda u, kind: kind == K.POOL_TREASURER),
+    (_("Write-off closures"), "riskpool:finance-desk", lambda u, kind: kind == K.FINANCE_BUREAU),
     (_("Pools"), "riskpool:pool-list", lambda u, kind: kind in {K.AUTHORITY, K.POOL_REVIEWER, K.POOL_TREASURER}),
     (_("Pool reports"), "riskpool:report-index", lambda u, kind: kind in {K.AUTHORITY, K.POOL_REVIEWER, K.POOL_TREASURER}),
     (_("Scheme M"), "riskpool:m-home", lambda u, kind: kind in {K.GUARANTEE_FIRM, K.AUTHORITY, K.POOL_REVIEWER, K.POOL_TREASURER}),

@@ -11,6 +11,8 @@ This module is the one place that decides it; every selector, page, API endpoint
 | the pool's reviewer or treasurer      | every row of that pool                                   |
 | the pool's authority                  | every row of that pool, and of the pools whose authority  |
 |                                       | lies in its jurisdiction (a province's authority)        |
+| the pool's finance bureau (监管执行部门) | the pool's write-off closures (RP-16 8c), from the        |
+|                                       | bank's application to the closed claim; nothing else     |
 | a supervisor, any other organisation  | no row of any pool                                       |
 
 A supervisor's jurisdiction covers guarantees, evaluation and the audit trail, but the seed
@@ -44,6 +46,7 @@ class Party(StrEnum):
     AUTHORITY = "authority"
     REVIEWER = "reviewer"
     TREASURER = "treasurer"
+    FINANCE_BUREAU = "finance_bureau"  # 监管执行部门: the pool's write-off closures only (RP-16 8c)
     BANK = "bank"  # a member bank: its own rows only
     FIRM = "firm"  # a Scheme M guarantee firm: its own rows only
 
@@ -94,8 +97,17 @@ def project_q(user) -> Q:
     return rows_q(user, owner="bank", pool="pool__")
 
 
+# RP-16 8c: the claim states in which a pool's finance bureau sees a claim (a write-off closure
+# from the bank's application on; a closed one only when it was closed by write-off).
+FINANCE_BUREAU_STATES = ("closure_requested", "closure_reviewed", "closure_rechecked", "closure_approved")
+
+
 def claim_q(user) -> Q:
-    """Scheme S claims (Claim) the user may see."""
+    """Scheme S claims (Claim) the user may see; a finance bureau, its pools' write-off closures."""
+    org = _org(user)
+    if org is not None and org.kind == Organisation.Kind.FINANCE_BUREAU and not sees_everything(user):
+        closed = Q(state="closed", project__closed_reason="write_off")
+        return Q(pool__finance_bureau_id=org.pk) & (Q(state__in=FINANCE_BUREAU_STATES) | closed)
     return rows_q(user, owner="project__bank", pool="pool__")
 
 
@@ -115,6 +127,8 @@ def party_of(user, pool) -> set[Party]:
         parts.add(Party.REVIEWER)
     if pool.treasurer_id == org.pk:
         parts.add(Party.TREASURER)
+    if getattr(pool, "finance_bureau_id", None) == org.pk:
+        parts.add(Party.FINANCE_BUREAU)
     if org.kind == Organisation.Kind.AUTHORITY and oversees_as_authority(user, pool):
         parts.add(Party.AUTHORITY)
     if org.kind == Organisation.Kind.BANK and pool.members.filter(organisation_id=org.pk).exists():

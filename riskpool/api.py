@@ -386,14 +386,28 @@ class ClaimViewSet(SelectorViewSet):
         claim = self._get(pk)
         return self._detail(services.claim_to_compensation_library(user=request.user, claim=claim, on=_today()))
 
-    @extend_schema(request=s.IdempotencySerializer, responses=_row_responses({200: s.ClaimDetailSerializer}, 400, 404, 409))
+    @extend_schema(request=s.ClaimNoteSerializer, responses=_row_responses({200: s.ClaimDetailSerializer}, 400, 404, 409))
     @action(detail=True, methods=["post"])
     def upgrade(self, request, pk=None):
-        """上调 (RP-16 8a): the loan was reclassified normal or special mention; what is not yet
-        returned goes back to the pool and the project to the loan library."""
+        """上调申请 (RP-16 8a): the loan was reclassified normal or special mention; apply, today,
+        within 15 working days of the reclassification (a later application is marked late). On
+        the pool reviewer's approval what is not yet returned goes back to the pool and the
+        project to the loan library."""
         claim = self._get(pk)
-        key = parsed(s.IdempotencySerializer, request).validated_data["idempotency_key"]
-        return self._detail(services.claim_upgrade(user=request.user, claim=claim, on=_today(), idempotency_key=key))
+        note = parsed(s.ClaimNoteSerializer, request).validated_data["note"]
+        return self._detail(services.claim_upgrade_request(user=request.user, claim=claim, on=_today(), note=note))
+
+    @extend_schema(request=s.SettlementRequestSerializer,
+                   responses=_row_responses({200: s.ClaimDetailSerializer}, 400, 404, 409))
+    @action(detail=True, methods=["post"], url_path="settlement-request", url_name="settlement-request")
+    def settlement_request(self, request, pk=None):
+        """清收申请 (RP-16 8b): disposal complete (``completed_on``, or the date recorded on the
+        page); apply, today, within 15 working days of it (a later application is marked late).
+        The pool reviewer checks it before the project moves to the settlement library."""
+        claim = self._get(pk)
+        data = parsed(s.SettlementRequestSerializer, request).validated_data
+        return self._detail(services.claim_settlement_request(user=request.user, claim=claim, on=_today(),
+                                                              completed_on=data["completed_on"], note=data["note"]))
 
     @extend_schema(request=s.RecoveryReportInputSerializer, responses=_row_responses({201: s.RecoveryReportSerializer}, 400, 404, 409))
     @action(detail=True, methods=["post"])

@@ -1,5 +1,6 @@
 """The risk pool's dated obligations for the daily deadline scan (JB-3, core.deadlines):
-the next RP-16 step of every open claim, owed by the reviewer, the bank or the treasurer, and
+the next RP-16 step of every open claim, owed by the reviewer, the bank, the treasurer, the
+authority or the finance bureau (8a upgrade and 8b settlement applications included), and
 the RP-14 claim window of every non-performing loan not yet claimed."""
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from riskpool.models import Claim, Classification, LoanProject, MissingRecoveryR
 from riskpool.selectors import STATE_OWNERS
 from riskpool.services import scheme_s_params
 
-OWNER_FIELD = {"reviewer": "pool__reviewer_id", "bank": "project__bank_id", "treasurer": "pool__treasurer_id"}
+OWNER_FIELD = {"reviewer": "pool__reviewer_id", "bank": "project__bank_id", "treasurer": "pool__treasurer_id",
+               "authority": "pool__authority_id", "finance_bureau": "pool__finance_bureau_id"}
 STEP_MESSAGES = {
     "submitted": gettext_noop("Decide on the claim for loan %(loan)s (%(bank)s)"),
     "re_review": gettext_noop("Re-review the claim for loan %(loan)s (%(bank)s)"),
@@ -25,7 +27,26 @@ STEP_MESSAGES = {
     "in_funding_plan": gettext_noop("Upload the payment documents for loan %(loan)s"),
     "paid": gettext_noop("Move loan %(loan)s to the compensation library"),
     "documents_uploaded": gettext_noop("Pay the claim for loan %(loan)s (%(bank)s)"),
+    "upgrade_requested": gettext_noop("Decide the upgrade application for loan %(loan)s (%(bank)s)"),
+    "settlement_requested": gettext_noop("Check the settlement application for loan %(loan)s (%(bank)s)"),
+    "closure_reviewed": gettext_noop("Re-check the write-off closure of loan %(loan)s (%(bank)s)"),
+    "closure_rechecked": gettext_noop("Approve the write-off closure of loan %(loan)s (%(bank)s)"),
+    "closure_approved": gettext_noop("Approve the write-off closure of loan %(loan)s (%(bank)s) as finance bureau"),
 }
+# RP-16 8a / 8b: in the library states the bank owes an application, named by its step.
+APPLICATION_MESSAGES = {
+    "upgrade_application": gettext_noop("Apply for the upgrade of loan %(loan)s (reclassified as performing)"),
+    "settlement_application": gettext_noop("Apply for the settlement of loan %(loan)s (disposal complete)"),
+}
+LIBRARY_STATES = ("in_compensation_library", "recovering")
+
+
+def _application_step(row) -> str:
+    """Which 8a / 8b application a library-state claim owes: the one whose clock started first."""
+    upgraded, disposed = row["reclassified_on"], row["disposal_completed_on"]
+    if upgraded is not None and (disposed is None or upgraded <= disposed):
+        return "upgrade_application"
+    return "settlement_application"
 ACTIVE_CLAIM_STATES_EXCLUDED = ("withdrawn", "upgraded")
 
 
@@ -35,15 +56,20 @@ def claim_steps(today: date, horizon: date):
     rows = (
         Claim.objects.filter(state__in=list(STATE_OWNERS), next_due_on__lte=horizon)
         .values("pk", "state", "next_due_on", "next_due_provisional", "project__loan_no", "project__bank__name",
-                *OWNER_FIELD.values())
+                "reclassified_on", "disposal_completed_on", *OWNER_FIELD.values())
     )
     for row in rows.iterator(chunk_size=2000):
         owner = row[OWNER_FIELD[STATE_OWNERS[row["state"]]]]
         if owner is None:
             continue
+        if row["state"] in LIBRARY_STATES:
+            step = _application_step(row)
+            message = APPLICATION_MESSAGES[step]
+        else:
+            step, message = row["state"], STEP_MESSAGES[row["state"]]
         yield deadlines.Obligation(
-            organisation_id=owner, rule="RP-16", key=f"riskpool.claim:{row['pk']}:{row['state']}",
-            due_on=row["next_due_on"], message=STEP_MESSAGES[row["state"]],
+            organisation_id=owner, rule="RP-16", key=f"riskpool.claim:{row['pk']}:{step}",
+            due_on=row["next_due_on"], message=message,
             params={"loan": row["project__loan_no"], "bank": row["project__bank__name"]},
             url=reverse("riskpool:claim-detail", args=[row["pk"]]), provisional=row["next_due_provisional"],
         )

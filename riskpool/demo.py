@@ -1,7 +1,7 @@
 """The risk compensation pool part of the demo data set (``manage.py seed_demo``, core.demo).
 
 - A live Scheme S pool (中小微企业贷款风险补偿资金池, 5,000,000,000) of the demo authority, with the
-  pool reviewer and treasurer organisations, the 4 demo banks as members and a 200,000,000
+  pool reviewer, treasurer and finance bureau (监管执行部门) organisations, the 4 demo banks as members and a 200,000,000
   budget; 60 loan projects entered by the banks inside their RP-6 windows, and claims through
   the RP-16 workflow so that every state of the main line has at least one claim.
 - A Scheme M pool with its four products (RP-M2, product_setup).
@@ -52,9 +52,15 @@ class ClaimSpec:
     loan_kind: str = "enterprise"
 
 
-# One claim per state of RP-16's main line. Harbin's held claim comes last for that bank: its
-# 8,000,000 non-performing loan pushes the bank's NPL ratio above 3% (RP-15).
+# One claim per state of RP-16's main line, and the three endings after the payment through
+# their approvals (8a upgraded, 8b settled and closed, 8c write-off closed by the finance bureau,
+# and one write-off waiting for it). Harbin's held claim comes last for that bank: its 8,000,000
+# non-performing loan pushes the bank's NPL ratio above 3% (RP-15).
 CLAIMS = [
+    ClaimSpec("bank_harbin", "closed_write_off", 260, Decimal("900000.00")),
+    ClaimSpec("bank_psbc", "closure_approved", 250, Decimal("950000.00")),
+    ClaimSpec("bank_abc", "upgraded", 240, Decimal("1050000.00")),
+    ClaimSpec("bank_longjiang", "closed_settled", 230, Decimal("1000000.00")),
     ClaimSpec("bank_harbin", "closure_requested", 200, Decimal("1200000.00")),
     ClaimSpec("bank_abc", "recovering", 170, Decimal("1400000.00")),
     ClaimSpec("bank_psbc", "in_compensation_library", 120, Decimal("1300000.00"), "owner"),
@@ -72,6 +78,9 @@ CLAIMS = [
 # The order of RP-16's main line: a claim is taken through every step up to its target.
 LINE = ["submitted", "approved", "on_notice", "notice_passed", "in_funding_plan", "documents_uploaded", "paid",
         "in_compensation_library", "recovering", "closure_requested"]
+# The endings after the compensation library (RP-16 8a, 8b, 8c), each through its approvals.
+ENDINGS = ("upgraded", "closed_settled", "closure_approved", "closed_write_off")
+WRITE_OFFS = ("closure_requested", "closure_approved", "closed_write_off")
 
 
 @dataclass
@@ -180,9 +189,13 @@ def _pools(orgs, users):
         row = Pool.objects.filter(name=name, scheme=scheme).first()
         if row is None:
             row = Pool.objects.create(name=name, scheme=scheme, size=size, authority=orgs["authority"],
-                                      reviewer=orgs["pool_reviewer"], treasurer=orgs["pool_treasurer"])
+                                      reviewer=orgs["pool_reviewer"], treasurer=orgs["pool_treasurer"],
+                                      finance_bureau=orgs["finance_bureau"])
             audit(actor=authority, action=AuditEvent.Action.CREATE, instance=row, organisation=orgs["authority"],
                   summary=f"pool {name} ({scheme}, {size})")
+        elif row.finance_bureau_id is None:  # a demo database made before the finance bureau existed
+            row.finance_bureau = orgs["finance_bureau"]
+            row.save(update_fields=["finance_bureau"])
         return row
 
     return pool(S_POOL_NAME, Pool.Scheme.S, S_POOL_SIZE), pool(M_POOL_NAME, Pool.Scheme.M, M_POOL_SIZE)
@@ -202,7 +215,8 @@ def _bank_users(orgs) -> dict:
     return users
 
 
-def _run_claim(project, spec: ClaimSpec, *, bank_user, reviewer, treasurer, authority, pool) -> object:
+def _run_claim(project, spec: ClaimSpec, *, bank_user, reviewer, treasurer, authority, pool,
+               finance=None) -> object:
     """Take one claim from submission to its target state, every step through the services."""
     from core.demo import ANCHOR
     from riskpool import services
@@ -223,7 +237,7 @@ def _run_claim(project, spec: ClaimSpec, *, bank_user, reviewer, treasurer, auth
             claim = services.claim_request_re_review(user=bank_user, claim=claim, on=submitted + timedelta(days=15),
                                                      note="已补充最新评估报告，请求复核。")
         return claim
-    step = LINE.index(target)
+    step = LINE.index("in_compensation_library" if target in ENDINGS else target)
     claim = services.claim_review(user=reviewer, claim=claim, approve=True, note="符合补偿条件",
                                   on=submitted + timedelta(days=10))
     if step < LINE.index("on_notice"):
@@ -256,10 +270,50 @@ def _run_claim(project, spec: ClaimSpec, *, bank_user, reviewer, treasurer, auth
                                  gross=(project.principal * Decimal("0.25")).quantize(Decimal("0.01")),
                                  method=RecoveryReport.Method.COLLECTION, on=paid_on + timedelta(days=50),
                                  idempotency_key=f"demo-return-{project.loan_no}")
-    elif target == "closure_requested":
+    elif target in WRITE_OFFS:
         claim = services.claim_closure_request(user=bank_user, claim=claim, on=paid_on + timedelta(days=60),
                                                note="已完成呆账核销，申请核销结项。")
+        if target != "closure_requested":
+            _write_off(claim, paid_on + timedelta(days=60), target, reviewer=reviewer, treasurer=treasurer,
+                       authority=authority, finance=finance)
+    elif target == "upgraded":
+        # 8a: the borrower is back to normal; the bank applies, the reviewer approves, the money returns.
+        reclassified = paid_on + timedelta(days=50)
+        services.project_classify(user=bank_user, project=claim.project, new="normal", on=reclassified)
+        claim = services.claim_upgrade_request(user=bank_user, claim=claim, on=reclassified + timedelta(days=9),
+                                               note="借款人已恢复正常还款，五级分类上调为正常。")
+        claim = services.claim_upgrade_decide(user=reviewer, claim=claim, approve=True,
+                                              on=reclassified + timedelta(days=16), note="同意上调，转回贷款项目库。",
+                                              idempotency_key=f"demo-upgrade-{project.loan_no}")
+    elif target == "closed_settled":
+        # 8b: recovered in part, disposal complete, the reviewer's check, the authority's 核账结项.
+        services.recovery_report(user=bank_user, claim=claim, received_on=paid_on + timedelta(days=30),
+                                 gross=(project.principal * Decimal("0.4")).quantize(Decimal("0.01")),
+                                 method=RecoveryReport.Method.PACKAGE_SALE, on=paid_on + timedelta(days=35),
+                                 idempotency_key=f"demo-return-{project.loan_no}")
+        done = paid_on + timedelta(days=45)
+        services.claim_disposal_complete(user=bank_user, claim=claim, completed_on=done, on=done)
+        claim = services.claim_settlement_request(user=bank_user, claim=claim, on=done + timedelta(days=10),
+                                                  note="不良贷款已打包转让，处置完毕，申请转入清偿项目库。")
+        claim = services.claim_settlement_decide(user=reviewer, claim=claim, approve=True,
+                                                 on=done + timedelta(days=18), note="清收资料齐全。")
+        claim = services.claim_close(user=authority, claim=claim, on=done + timedelta(days=25), note="核账无误，结项。")
     return claim
+
+
+def _write_off(claim, applied_on: date, target: str, *, reviewer, treasurer, authority, finance) -> None:
+    """RP-16 8c after the bank's application: the reviewer's check, the treasurer's re-check, the
+    authority's approval and, for a closed one, the finance bureau's (监管执行部门)."""
+    from riskpool import services
+
+    services.claim_closure_review(user=reviewer, claim=claim, approve=True, on=applied_on + timedelta(days=12),
+                                  note="核销材料齐全。")
+    services.claim_closure_recheck(user=treasurer, claim=claim, approve=True, on=applied_on + timedelta(days=18),
+                                   note="复核无误。")
+    services.claim_close(user=authority, claim=claim, on=applied_on + timedelta(days=24), note="同意核销结项。")
+    if target == "closed_write_off":
+        services.claim_closure_finance_decide(user=finance, claim=claim, approve=True,
+                                              on=applied_on + timedelta(days=30), note="同意。")
 
 
 def build_riskpool_demo(orgs: dict, users: dict) -> RiskpoolResult:
@@ -308,10 +362,10 @@ def build_riskpool_demo(orgs: dict, users: dict) -> RiskpoolResult:
             plan, project = projects[loan_no]
             bank_user = users[BANKS[plan.bank][0]]
             if not project.is_npl:
-                new = "loss" if plan.claim.state == "closure_requested" else "substandard"
+                new = "loss" if plan.claim.state in WRITE_OFFS else "substandard"
                 project = services.project_classify(user=bank_user, project=project, new=new, on=plan.npl_on)
             _run_claim(project, plan.claim, bank_user=bank_user, reviewer=reviewer, treasurer=treasurer,
-                       authority=authority, pool=pool)
+                       authority=authority, pool=pool, finance=users["finance_bureau"])
             result.created_claims += 1
 
     from core.demo import _url

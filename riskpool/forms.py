@@ -163,6 +163,24 @@ class DateNoteForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class NoteForm(forms.Form):
+    """An application dated by the server (its deadline decides whether it is late): a note only."""
+
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DisposalForm(forms.Form):
+    """RP-16 8b: the day the bank's disposal of the loan was complete."""
+
+    completed_on = date_field(_("Disposal completed on"))
+
+
+class SettlementForm(NoteForm):
+    """RP-16 8b: the settlement application; the disposal date when it was not recorded before."""
+
+    completed_on = date_field(_("Disposal completed on"), required=False)
+
+
 class DecisionForm(DateNoteForm):
     """A yes/no decision with reasons (review, closure checks, objections, final approval)."""
 

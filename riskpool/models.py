@@ -27,6 +27,9 @@ class Pool(models.Model):
     authority = models.ForeignKey("core.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name=_("authority"))
     reviewer = models.ForeignKey("core.Organisation", on_delete=models.PROTECT, related_name="+", null=True, blank=True, verbose_name=_("reviewer"))
     treasurer = models.ForeignKey("core.Organisation", on_delete=models.PROTECT, related_name="+", null=True, blank=True, verbose_name=_("treasurer"))
+    # 监管执行部门 (第十九条(七)): approves write-off closures after the authority (RP-16 8c).
+    finance_bureau = models.ForeignKey("core.Organisation", on_delete=models.PROTECT, related_name="+", null=True,
+                                       blank=True, verbose_name=_("finance bureau"))
     balance = MoneyField(_("balance"), default=Decimal("0"), editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -268,6 +271,12 @@ class Claim(models.Model):
     paid_on = models.DateField(_("paid on"), null=True, blank=True)
     paid_amount = MoneyField(_("paid"), default=Decimal("0"))
     returned_amount = MoneyField(_("returned"), default=Decimal("0"))
+    # RP-16 8a: the day the compensated loan was reclassified normal or special mention (上调之日);
+    # the bank's upgrade application is due 15 working days later.
+    reclassified_on = models.DateField(_("reclassified as performing on"), null=True, blank=True)
+    # RP-16 8b: the day the bank's disposal of the loan was complete; the settlement application
+    # is due 15 working days later.
+    disposal_completed_on = models.DateField(_("disposal completed on"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

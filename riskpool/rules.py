@@ -1307,12 +1307,15 @@ CLAIM_STATES = (
     "documents_uploaded",  # 拨款资料: the treasurer owes the payment
     "paid",  # 拨付 (ledger payout): the bank owes the move to the compensation library
     "in_compensation_library",  # 风险补偿项目库
+    "upgrade_requested",  # 上调申请 (8a): the reviewer owes the decision
     "upgraded",  # 上调 approved: back to the loan library, compensation returned
     "recovering",  # 清收 reports under way
-    "settled",  # disposal complete: 清偿项目库
+    "settlement_requested",  # 清收申请 (8b): disposal complete, the reviewer owes the check
+    "settled",  # checked: 清偿项目库, the authority owes the final accounting (核账结项)
     "closure_requested",  # 核销结项 applied for: the reviewer owes the check
     "closure_reviewed",  # checked by the reviewer: the treasurer owes the re-check
-    "closure_rechecked",  # re-checked: the authority and the finance bureau approve
+    "closure_rechecked",  # re-checked: the authority (主管部门) approves
+    "closure_approved",  # approved by the authority: the finance bureau (监管执行部门) approves
     "closed",  # 结项
     "withdrawn",  # withdrawn by the bank before approval
 )
@@ -1329,12 +1332,16 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     "in_funding_plan": frozenset({"documents_uploaded"}),
     "documents_uploaded": frozenset({"paid", "in_funding_plan"}),
     "paid": frozenset({"in_compensation_library"}),
-    "in_compensation_library": frozenset({"upgraded", "recovering", "settled", "closure_requested"}),
-    "recovering": frozenset({"upgraded", "settled", "closure_requested"}),
+    "in_compensation_library": frozenset({"upgrade_requested", "recovering", "settlement_requested",
+                                          "closure_requested"}),
+    "recovering": frozenset({"upgrade_requested", "settlement_requested", "closure_requested"}),
+    "upgrade_requested": frozenset({"upgraded", "in_compensation_library", "recovering"}),
+    "settlement_requested": frozenset({"settled", "in_compensation_library", "recovering"}),
     "settled": frozenset({"closed"}),
     "closure_requested": frozenset({"closure_reviewed", "in_compensation_library"}),
     "closure_reviewed": frozenset({"closure_rechecked", "closure_requested"}),
-    "closure_rechecked": frozenset({"closed", "closure_requested"}),
+    "closure_rechecked": frozenset({"closure_approved", "closure_requested"}),
+    "closure_approved": frozenset({"closed", "closure_rechecked"}),
     "upgraded": frozenset(),
     "closed": frozenset(),
     "withdrawn": frozenset(),
@@ -1342,14 +1349,17 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 """RP-16 (第十九条, 第二十条): the claim states and the steps allowed between them.
 
 The main line is submitted → approved → on_notice → notice_passed → in_funding_plan →
-documents_uploaded → paid → in_compensation_library, then one of: upgraded (8a); recovering and
-settled → closed (8b, 核账结项); closure_requested → closure_reviewed → closure_rechecked → closed
-(8c). A rejected claim may go to re_review once at the bank's request (``transition_allowed``
+documents_uploaded → paid → in_compensation_library, then one of: upgrade_requested → upgraded
+(8a, on the reviewer's approval); recovering, settlement_requested → settled (the reviewer's check
+moves the project to the settlement library) → closed (8b, 核账结项); closure_requested →
+closure_reviewed → closure_rechecked → closure_approved (the authority) → closed (the finance
+bureau, 8c). A rejected upgrade or settlement application goes back to where it came from
+(recovering when the claim has recovery reports, else in_compensation_library). A rejected claim may go to re_review once at the bank's request (``transition_allowed``
 counts the bank's requests; a re-review caused by an upheld objection does not count); an
 upheld objection sends the claim to re_review through objection_upheld; a dismissed objection
 changes nothing and the notice runs out to notice_passed. The treasurer may send incomplete
 payment documents back (documents_uploaded → in_funding_plan); each closure check may send the
-application back one level. A claim stays ``rejected`` when the bank does not ask again.
+application back one level (the authority's refusal goes back to the reviewer's check, as before). A claim stays ``rejected`` when the bank does not ask again.
 
 Interpretation: the RP-15 gate holds a claim before its first review decision (submitted →
 held_npl_gate, and back to submitted when the bank's ratio is again at most 3%; the 30-day
@@ -1462,10 +1472,63 @@ def closure_review_due(applied_on: date, params: SchemeSParams = S_DEFAULTS) -> 
     return applied_on + timedelta(days=params.closure_review_days)
 
 
+def application_review_due(applied_on: date, params: SchemeSParams = S_DEFAULTS) -> date:
+    """RP-16 steps 8a and 8b (第十九条(五)(六)): the reviewer (高新投集团) decides an upgrade
+    application, or checks a settlement application, before the project changes library.
+
+    Interpretation: the policy names the reviewer's approval but gives it no period; it gets the
+    30 days the reviewer has for a claim (第二十条(一)), from the bank's application.
+    """
+    return applied_on + timedelta(days=params.review_days)
+
+
+def closure_approval_due(previous_step_on: date, params: SchemeSParams = S_DEFAULTS) -> date:
+    """RP-16 step 8c (第十九条(七)): after the reviewer's check, the treasurer's re-check (金融中心复核),
+    the authority's approval (主管部门) and the finance bureau's approval (监管执行部门), in turn.
+
+    Interpretation: the policy gives these three steps no period of their own; each gets the 30
+    days of the reviewer's closure check (第二十条(六)), from the step before it.
+    """
+    return previous_step_on + timedelta(days=params.closure_review_days)
+
+
+def application_due(
+    *,
+    reclassified_on: date | None,
+    disposal_completed_on: date | None,
+    calendar: WorkingDayCalendar,
+    params: SchemeSParams = S_DEFAULTS,
+) -> StepDue | None:
+    """RP-16 8a / 8b: what a compensated claim in the compensation library (or recovering) owes
+    next, if anything: the upgrade application within 15 working days of the loan's
+    reclassification as normal or special mention (``reclassified_on``, 第十九条(五)), or the
+    settlement application within 15 working days of completed disposal (``disposal_completed_on``,
+    第十九条(六)); the earlier when both are pending. The bank owes it."""
+    options = []
+    if reclassified_on is not None:
+        options.append(_due("upgrade_application", "bank",
+                            upgrade_application_due(reclassified_on, calendar=calendar, params=params)))
+    if disposal_completed_on is not None:
+        options.append(_due("settlement_application", "bank",
+                            settlement_application_due(disposal_completed_on, calendar=calendar, params=params)))
+    return min(options, key=lambda item: item.due) if options else None
+
+
+def applied_late(due: date | None, applied_on: date) -> bool:
+    """RP-16 8a / 8b / RP-18: an application made after the last day of its period.
+
+    Interpretation: a late application is still accepted (refusing it would keep the loan, and
+    the money owed to the pool, out of the workflow); it is recorded as late on the claim's steps
+    and in the audit trail, and the item stays on the bank's overdue list until it is made.
+    """
+    return due is not None and applied_on > due
+
+
 @dataclass(frozen=True)
 class StepDue:
-    """RP-16: a step of a claim, who owes it (``bank``, ``reviewer``, ``treasurer``; ``public``
-    for the end of the notice, until which anyone may object) and by when."""
+    """RP-16: a step of a claim, who owes it (``bank``, ``reviewer``, ``treasurer``,
+    ``authority``, ``finance_bureau``; ``public`` for the end of the notice, until which anyone
+    may object) and by when."""
 
     step: str
     owner: str
@@ -1493,10 +1556,16 @@ def claim_deadlines(
     recovery_received_on: date | None = None,
     disposal_completed_on: date | None = None,
     closure_applied_on: date | None = None,
+    upgrade_applied_on: date | None = None,
+    settlement_applied_on: date | None = None,
+    closure_reviewed_on: date | None = None,
+    closure_rechecked_on: date | None = None,
+    closure_approved_on: date | None = None,
 ) -> dict[str, StepDue]:
     """RP-16: every deadline of a claim whose starting date is known, by step, for the claim's
     page (steps: review, re_review, notice_end, documents, payment, transfer,
-    upgrade_application, recovery_report, settlement_application, closure_review)."""
+    upgrade_application, recovery_report, settlement_application, closure_review, upgrade_review,
+    settlement_review, closure_recheck, closure_approval, finance_approval)."""
     starts = {
         "review": (submitted_on, "reviewer", lambda d: review_due(d, params)),
         "re_review": (re_review_requested_on, "reviewer", lambda d: re_review_due(d, params)),
@@ -1520,6 +1589,11 @@ def claim_deadlines(
             lambda d: settlement_application_due(d, calendar=calendar, params=params),
         ),
         "closure_review": (closure_applied_on, "reviewer", lambda d: closure_review_due(d, params)),
+        "upgrade_review": (upgrade_applied_on, "reviewer", lambda d: application_review_due(d, params)),
+        "settlement_review": (settlement_applied_on, "reviewer", lambda d: application_review_due(d, params)),
+        "closure_recheck": (closure_reviewed_on, "treasurer", lambda d: closure_approval_due(d, params)),
+        "closure_approval": (closure_rechecked_on, "authority", lambda d: closure_approval_due(d, params)),
+        "finance_approval": (closure_approved_on, "finance_bureau", lambda d: closure_approval_due(d, params)),
     }
     return {step: _due(step, owner, compute(start)) for step, (start, owner, compute) in starts.items() if start}
 
@@ -1532,6 +1606,11 @@ _STATE_STEPS = {
     "documents_uploaded": "payment",
     "paid": "transfer",
     "closure_requested": "closure_review",
+    "upgrade_requested": "upgrade_review",
+    "settlement_requested": "settlement_review",
+    "closure_reviewed": "closure_recheck",
+    "closure_rechecked": "closure_approval",
+    "closure_approved": "finance_approval",
 }
 _STEP_STARTS = {
     "review": "submitted_on",
@@ -1540,6 +1619,11 @@ _STEP_STARTS = {
     "payment": "documents_complete_on",
     "transfer": "money_arrived_on",
     "closure_review": "closure_applied_on",
+    "upgrade_review": "upgrade_applied_on",
+    "settlement_review": "settlement_applied_on",
+    "closure_recheck": "closure_reviewed_on",
+    "closure_approval": "closure_rechecked_on",
+    "finance_approval": "closure_approved_on",
 }
 
 

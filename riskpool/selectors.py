@@ -42,11 +42,21 @@ STATE_OWNERS = {
     "re_review": "reviewer",
     "on_notice": "reviewer",  # after the notice's last day the reviewer closes it
     "closure_requested": "reviewer",
+    "upgrade_requested": "reviewer",  # 8a
+    "settlement_requested": "reviewer",  # 8b
+    "closure_reviewed": "treasurer",  # 8c: 复核
+    "closure_rechecked": "authority",  # 8c: 主管部门
+    "closure_approved": "finance_bureau",  # 8c: 监管执行部门
     "in_funding_plan": "bank",
     "paid": "bank",
+    # 8a / 8b: the upgrade or settlement application, once the reclassification or the end of
+    # the disposal starts its clock (no deadline otherwise).
+    "in_compensation_library": "bank",
+    "recovering": "bank",
     "documents_uploaded": "treasurer",
 }
-REVIEW_QUEUE_STATES = ("submitted", "re_review", "held_npl_gate", "closure_requested")
+REVIEW_QUEUE_STATES = ("submitted", "re_review", "held_npl_gate", "closure_requested", "upgrade_requested",
+                       "settlement_requested")
 RETURN_KINDS = (LedgerEntry.Kind.RETURN_UPGRADE, LedgerEntry.Kind.RETURN_RECOVERY)
 
 
@@ -58,9 +68,25 @@ def project_get_for_user(*, user, project_id: int) -> LoanProject:
     return get_object_or_404(project_list(user=user), pk=project_id)
 
 
+def _is_finance_bureau(user) -> bool:
+    org = user.organisation if user.is_authenticated else None
+    return org is not None and org.kind == Organisation.Kind.FINANCE_BUREAU
+
+
 def claim_list(*, user) -> QuerySet[Claim]:
     return Claim.objects.filter(access.claim_q(user)).select_related(
         "project__pool", "project__bank", "project__borrower"
+    )
+
+
+def claim_queue_for_finance_bureau(*, user) -> QuerySet[Claim]:
+    """RP-16 8c: the write-off closures the authority approved in the finance bureau's pools,
+    the earliest deadline first."""
+    if not (user.is_authenticated and (sees_everything(user) or _is_finance_bureau(user))):
+        return Claim.objects.none()
+    return (
+        claim_list(user=user).filter(state="closure_approved")
+        .order_by(F("next_due_on").asc(nulls_last=True), "id")
     )
 
 
@@ -86,6 +112,7 @@ def _owner_of(user) -> str | None:
         Organisation.Kind.BANK: "bank",
         Organisation.Kind.POOL_REVIEWER: "reviewer",
         Organisation.Kind.POOL_TREASURER: "treasurer",
+        Organisation.Kind.FINANCE_BUREAU: "finance_bureau",
     }.get(org.kind)
 
 
@@ -161,8 +188,8 @@ def pools_overseen(*, user) -> QuerySet[Pool]:
 
 
 OPEN_STEP_STATES = ("submitted", "held_npl_gate", "re_review", "approved", "on_notice", "notice_passed",
-                    "in_funding_plan", "documents_uploaded", "paid", "closure_requested", "closure_reviewed",
-                    "closure_rechecked")
+                    "in_funding_plan", "documents_uploaded", "paid", "upgrade_requested", "settlement_requested",
+                    "closure_requested", "closure_reviewed", "closure_rechecked", "closure_approved")
 
 
 def oversight_pool_figures(*, user, today: date) -> list[dict]:

@@ -295,7 +295,7 @@ class ClaimSerializer(serializers.ModelSerializer):
             "id", "project", "project_loan_no", "pool", "bank", "bank_name", "borrower_name", "state", "submitted_on",
             "npl_on", "outstanding_principal", "credit_report_on", "ratio", "amount", "held_reason", "re_review_used",
             "next_due_on", "next_due_provisional", "notice_start", "notice_end", "paid_on", "paid_amount",
-            "returned_amount", "created_at",
+            "returned_amount", "reclassified_on", "disposal_completed_on", "created_at",
         ]
         read_only_fields = fields
         extra_kwargs = {"next_due_on": {"help_text": _("Deadline of the step due next (RP-16); null when none.")}}
@@ -321,6 +321,14 @@ class ClaimDocumentUploadSerializer(serializers.Serializer):
 
 class ClaimNoteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class SettlementRequestSerializer(ClaimNoteSerializer):
+    completed_on = serializers.DateField(
+        required=False, allow_null=True, default=None,
+        help_text=_("The day the disposal was complete (RP-16 8b); the settlement application is due within 15 "
+                    "working days of it."),
+    )
 
 
 class IdempotencySerializer(serializers.Serializer):

@@ -125,6 +125,7 @@ AUTHORITY_ROLES = ("authority_admin", "authority_reviewer")
 BANK_ROLES = ("bank_operator",)
 REVIEWER_ROLES = ("pool_reviewer",)
 TREASURER_ROLES = ("pool_treasurer",)
+FINANCE_ROLES = ("finance_approver",)
 PAYMENT_DOCUMENTS = (
     ClaimDocument.Kind.ACCOUNT_CONFIRMATION, ClaimDocument.Kind.RECEIPT,
     ClaimDocument.Kind.ID_COPY, ClaimDocument.Kind.AUTHORISATION,
@@ -449,6 +450,12 @@ def project_classify(*, user, project: LoanProject, new: str, on: date) -> LoanP
     project.save(update_fields=["classification", "classified_on", "npl_before_entry"])
     audit(actor=user, action=AuditEvent.Action.UPDATE, instance=project, organisation=project.bank,
           before=before, summary=f"classified {old} → {new} on {on}")
+    if (old in LP.NPL_CLASSES) != (new in LP.NPL_CLASSES):
+        # RP-16 8a: a compensated loan back to normal or special mention starts the 15 working
+        # days of the upgrade application; back to non-performing, nothing is owed any more.
+        for claim in Claim.objects.select_for_update(of=("self",)).select_related("project__bank").filter(
+                project=project, state__in=APPLICATION_STATES):
+            _refresh_application_due(claim, user=user, reclassified_on=None if new in LP.NPL_CLASSES else on)
     member = _member_of(project.pool, project.bank)
     member_refresh_npl(member, on=on)
     if _gate_open(member, on):
@@ -480,7 +487,14 @@ def _move(claim: Claim, new: str, *, user, on: date, note: str = "", since: date
     audit row."""
     old = claim.state
     rules.check_transition(old, new, bank_re_reviews=int(claim.re_review_used))
-    due = rules.next_step_due(new, since or on, calendar=core_calendar, params=_claim_params(claim))
+    if new in APPLICATION_STATES:
+        due = rules.application_due(
+            reclassified_on=changes.get("reclassified_on", claim.reclassified_on),
+            disposal_completed_on=changes.get("disposal_completed_on", claim.disposal_completed_on),
+            calendar=core_calendar, params=_claim_params(claim),
+        )
+    else:
+        due = rules.next_step_due(new, since or on, calendar=core_calendar, params=_claim_params(claim))
     changes.setdefault("next_due_on", due.due if due else None)
     changes.setdefault("next_due_provisional", due.provisional if due else False)
     before = snapshot(claim)
@@ -494,6 +508,33 @@ def _move(claim: Claim, new: str, *, user, on: date, note: str = "", since: date
                              note=note)
     audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=claim, organisation=claim.project.bank,
           before=before, summary=f"claim {old} → {new}")
+    return claim
+
+
+# States in which the bank may owe an 8a upgrade or 8b settlement application (RP-16).
+APPLICATION_STATES = ("in_compensation_library", "recovering")
+
+
+def _application_due(claim: Claim) -> rules.StepDue | None:
+    """RP-16 8a / 8b: the bank's pending application and its deadline (None when none is owed)."""
+    return rules.application_due(reclassified_on=claim.reclassified_on,
+                                 disposal_completed_on=claim.disposal_completed_on,
+                                 calendar=core_calendar, params=_claim_params(claim))
+
+
+def _refresh_application_due(claim: Claim, *, user, **changes) -> Claim:
+    """Store ``changes`` (reclassified_on, disposal_completed_on) and the deadline they give, on a
+    locked claim still in a library state (a concurrent step makes it a Conflict)."""
+    before = snapshot(claim)
+    for name, value in changes.items():
+        setattr(claim, name, value)
+    due = _application_due(claim)
+    changes.update(next_due_on=due.due if due else None, next_due_provisional=due.provisional if due else False)
+    if Claim.objects.filter(pk=claim.pk, state=claim.state).update(**changes) != 1:
+        raise Conflict("RP-16", _("Someone else changed this claim just now; reload and try again."))
+    claim.next_due_on, claim.next_due_provisional = changes["next_due_on"], changes["next_due_provisional"]
+    audit(actor=user, action=AuditEvent.Action.UPDATE, instance=claim, organisation=claim.project.bank,
+          before=before, summary=", ".join(f"{k}={v}" for k, v in changes.items()))
     return claim
 
 
@@ -873,18 +914,66 @@ def _return(claim: Claim, kind: str, amount: Decimal, *, user, on: date, key: st
                     idempotency_key=key, note=f"claim {claim.pk}")
 
 
+def _back_from_application(claim: Claim) -> str:
+    """A refused 8a / 8b application returns the claim to the library state it came from."""
+    return "recovering" if claim.recoveries.exists() else "in_compensation_library"
+
+
+def _reclassified_on(claim: Claim) -> date | None:
+    """RP-16 8a: the day the loan last left the non-performing classes (上调之日)."""
+    if claim.reclassified_on is not None:
+        return claim.reclassified_on
+    return (
+        Classification.objects.filter(project_id=claim.project_id, old__in=LP.NPL_CLASSES)
+        .exclude(new__in=LP.NPL_CLASSES).order_by("-on", "-id").values_list("on", flat=True).first()
+    )
+
+
+def _late_note(step: str, due: date | None, on: date, note: str) -> str:
+    if not rules.applied_late(due, on):
+        return note
+    late = _("Late: the %(step)s was due by %(due)s.") % {"step": step, "due": due.isoformat()}
+    return f"{late} {note}".strip()
+
+
 @transaction.atomic
-def claim_upgrade(*, user, claim: Claim, on: date, idempotency_key: str | None = None) -> Claim:
-    """上调 (RP-16 8a): the loan is normal or special-mention again; the compensation not yet
-    returned goes back to the pool and the project to the loan library."""
+def claim_upgrade_request(*, user, claim: Claim, on: date | None = None, note: str = "") -> Claim:
+    """上调申请 (RP-16 8a, 第十九条(五)): the loan is normal or special mention again; the bank
+    applies within 15 working days of the reclassification, and the reviewer decides. A late
+    application is accepted and marked late (``rules.applied_late``)."""
     claim = _locked(claim)
     require_member(user, claim.project.bank, *BANK_ROLES)
-    _require_state(claim, "in_compensation_library", "recovering")
+    _require_state(claim, *APPLICATION_STATES)
     if claim.project.is_npl:
         raise RuleViolation("RP-16", _("Reclassify the loan as normal or special mention first."))
+    on = on or shanghai_today()
+    reclassified = _reclassified_on(claim)
+    due = rules.upgrade_application_due(reclassified, calendar=core_calendar, params=_claim_params(claim)).date \
+        if reclassified else None
+    return _move(claim, "upgrade_requested", user=user, on=on, reclassified_on=reclassified,
+                 note=_late_note(_("upgrade application"), due, on, note))
+
+
+@transaction.atomic
+def claim_upgrade_decide(*, user, claim: Claim, approve: bool, on: date | None = None, note: str = "",
+                         idempotency_key: str | None = None) -> Claim:
+    """RP-16 8a: the pool's reviewer approves the upgrade: the compensation not yet returned goes
+    back to the pool (ledger return) and the project to the loan library; or refuses it, with
+    reasons, and the claim stays in the compensation library."""
+    claim = _locked(claim)
+    require_member(user, claim.project.pool.reviewer, *REVIEWER_ROLES)
+    _require_state(claim, "upgrade_requested")
+    on = on or shanghai_today()
+    if not approve:
+        if not note.strip():
+            raise RuleViolation("RP-16", _("A rejection needs the reasons."), "note")
+        return _move(claim, _back_from_application(claim), user=user, on=on, note=note, decision_note=note,
+                     reclassified_on=None)
+    if claim.project.is_npl:
+        raise Conflict("RP-16", _("The loan is classified non-performing again; the upgrade cannot be approved."))
     amount = rules.upgrade_return(claim.paid_amount, claim.returned_amount)
     _return(claim, LedgerEntry.Kind.RETURN_UPGRADE, amount, user=user, on=on, key=idempotency_key)
-    _move(claim, "upgraded", user=user, on=on, returned_amount=claim.returned_amount + amount)
+    _move(claim, "upgraded", user=user, on=on, note=note, returned_amount=claim.returned_amount + amount)
     _set_library(claim.project, LP.Library.LOAN, user=user)
     return claim
 
@@ -923,11 +1012,61 @@ def recovery_report(*, user, claim: Claim, received_on: date, gross, method: str
 
 
 @transaction.atomic
-def claim_settle(*, user, claim: Claim, on: date) -> Claim:
-    """RP-16 8b: disposal complete: the project moves to the settlement library."""
+def claim_disposal_complete(*, user, claim: Claim, completed_on: date, on: date | None = None) -> Claim:
+    """RP-16 8b (第十九条(六)): the bank records that its disposal of the loan is complete; the
+    settlement application is due 15 working days later (on the overdue lists until made)."""
     claim = _locked(claim)
     require_member(user, claim.project.bank, *BANK_ROLES)
-    _move(claim, "settled", user=user, on=on)
+    _require_state(claim, *APPLICATION_STATES)
+    on = on or shanghai_today()
+    _check_completed_on(claim, completed_on, on)
+    return _refresh_application_due(claim, user=user, disposal_completed_on=completed_on)
+
+
+def _check_completed_on(claim: Claim, completed_on: date, on: date) -> None:
+    if completed_on > on:
+        raise RuleViolation("RP-16", _("The disposal cannot be complete after today (%(on)s).")
+                            % {"on": on.isoformat()}, "completed_on")
+    if claim.paid_on is not None and completed_on < claim.paid_on:
+        raise RuleViolation("RP-16", _("The disposal of a compensated loan is complete after the payment "
+                                       "(%(paid)s).") % {"paid": claim.paid_on.isoformat()}, "completed_on")
+
+
+@transaction.atomic
+def claim_settlement_request(*, user, claim: Claim, on: date | None = None, completed_on: date | None = None,
+                             note: str = "") -> Claim:
+    """清收申请 (RP-16 8b, 第十九条(六)): disposal complete, the bank applies within 15 working
+    days for the project to move to the settlement library; the reviewer checks it first. The
+    disposal date is the one recorded (``claim_disposal_complete``) or ``completed_on``. A late
+    application is accepted and marked late."""
+    claim = _locked(claim)
+    require_member(user, claim.project.bank, *BANK_ROLES)
+    _require_state(claim, *APPLICATION_STATES)
+    on = on or shanghai_today()
+    completed_on = completed_on or claim.disposal_completed_on
+    if completed_on is None:
+        raise RuleViolation("RP-16", _("Give the date the disposal was complete."), "completed_on")
+    _check_completed_on(claim, completed_on, on)
+    due = rules.settlement_application_due(completed_on, calendar=core_calendar, params=_claim_params(claim)).date
+    return _move(claim, "settlement_requested", user=user, on=on, disposal_completed_on=completed_on,
+                 note=_late_note(_("settlement application"), due, on, note))
+
+
+@transaction.atomic
+def claim_settlement_decide(*, user, claim: Claim, approve: bool, on: date | None = None, note: str = "") -> Claim:
+    """RP-16 8b: the reviewer checks the settlement application: approved, the project moves to the
+    settlement library (清偿项目库) and the authority owes the final accounting (核账结项);
+    refused, with reasons, the claim goes back to recovery."""
+    claim = _locked(claim)
+    require_member(user, claim.project.pool.reviewer, *REVIEWER_ROLES)
+    _require_state(claim, "settlement_requested")
+    on = on or shanghai_today()
+    if not approve:
+        if not note.strip():
+            raise RuleViolation("RP-16", _("A rejection needs the reasons."), "note")
+        return _move(claim, _back_from_application(claim), user=user, on=on, note=note, decision_note=note,
+                     disposal_completed_on=None)
+    _move(claim, "settled", user=user, on=on, note=note)
     _set_library(claim.project, LP.Library.SETTLEMENT, user=user)
     return claim
 
@@ -961,18 +1100,49 @@ def claim_closure_recheck(*, user, claim: Claim, approve: bool, on: date, note: 
     return _move(claim, "closure_rechecked" if approve else "closure_requested", user=user, on=on, note=note)
 
 
+def _close_project(claim: Claim, reason: str, *, user, on: date) -> None:
+    _set_library(claim.project, LP.Library.CLOSED, user=user, closed_on=on, closed_reason=reason)
+    member_refresh_npl(_member_of(claim.project.pool, claim.project.bank), on=on)
+
+
 @transaction.atomic
 def claim_close(*, user, claim: Claim, on: date, approve: bool = True, note: str = "") -> Claim:
-    """结项: the authority closes a settled claim (8b) or approves a re-checked write-off (8c)."""
+    """结项 by the authority (主管部门): a settled claim is closed (8b, 核账结项); a re-checked
+    write-off closure is approved and goes to the finance bureau (8c), or is sent back."""
     claim = _locked(claim)
     require_member(user, claim.project.pool.authority, *AUTHORITY_ROLES)
     _require_state(claim, "settled", "closure_rechecked")
     if not approve:
         return _move(claim, "closure_requested", user=user, on=on, note=note)
-    reason = LP.ClosedReason.SETTLED if claim.state == "settled" else LP.ClosedReason.WRITE_OFF
+    if claim.state == "closure_rechecked":
+        if claim.project.pool.finance_bureau_id is None:
+            raise RuleViolation("RP-16", _("The pool has no finance bureau to approve the write-off closure; "
+                                           "set it in the pool's administration first."), "finance_bureau")
+        return _move(claim, "closure_approved", user=user, on=on, note=note)
     _move(claim, "closed", user=user, on=on, note=note)
-    _set_library(claim.project, LP.Library.CLOSED, user=user, closed_on=on, closed_reason=reason)
-    member_refresh_npl(_member_of(claim.project.pool, claim.project.bank), on=on)
+    _close_project(claim, LP.ClosedReason.SETTLED, user=user, on=on)
+    return claim
+
+
+@transaction.atomic
+def claim_closure_finance_decide(*, user, claim: Claim, approve: bool, on: date | None = None,
+                                 note: str = "") -> Claim:
+    """RP-16 8c (第十九条(七)): the pool's finance bureau (监管执行部门) approves the write-off
+    closure after the authority, and the project is closed; or refuses it, with reasons, back
+    to the authority."""
+    claim = _locked(claim)
+    bureau = claim.project.pool.finance_bureau
+    if bureau is None:
+        raise PermissionDenied(_("The pool has no finance bureau."))
+    require_member(user, bureau, *FINANCE_ROLES)
+    _require_state(claim, "closure_approved")
+    on = on or shanghai_today()
+    if not approve:
+        if not note.strip():
+            raise RuleViolation("RP-16", _("A rejection needs the reasons."), "note")
+        return _move(claim, "closure_rechecked", user=user, on=on, note=note, decision_note=note)
+    _move(claim, "closed", user=user, on=on, note=note)
+    _close_project(claim, LP.ClosedReason.WRITE_OFF, user=user, on=on)
     return claim
 
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("review/notice/", views.notice_start, name="notice-start"),
     path("objections/<int:pk>/decide/", views.objection_decide, name="objection-decide"),
     path("treasurer/", views.treasurer_desk, name="treasurer-desk"),
+    path("finance/", views.finance_desk, name="finance-desk"),
     path("pools/", views.pool_list, name="pool-list"),
     path("pools/<int:pk>/", views.pool_detail, name="pool-detail"),
     path("pools/<int:pk>/funding-plan/", views.funding_plan_issue, name="funding-plan"),

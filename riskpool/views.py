@@ -33,14 +33,17 @@ from riskpool.forms import (
     ClassifyForm,
     DateNoteForm,
     DecisionForm,
+    DisposalForm,
     DocumentsForm,
     FundingPlanForm,
+    NoteForm,
     NoticeStartForm,
     ObjectionForm,
     PayForm,
     ProjectFilterForm,
     ProjectForm,
     RecoveryForm,
+    SettlementForm,
     new_key,
 )
 from riskpool.models import Claim, ClaimDocument, Pool
@@ -63,12 +66,15 @@ STATE_LABELS = {
     "documents_uploaded": pgettext_lazy("riskpool claim", "Documents uploaded: payment due"),
     "paid": pgettext_lazy("riskpool claim", "Paid"),
     "in_compensation_library": pgettext_lazy("riskpool claim", "In the compensation library"),
+    "upgrade_requested": pgettext_lazy("riskpool claim", "Upgrade applied for, awaiting the reviewer"),
     "upgraded": pgettext_lazy("riskpool claim", "Upgraded, compensation returned"),
     "recovering": pgettext_lazy("riskpool claim", "Recovering"),
+    "settlement_requested": pgettext_lazy("riskpool claim", "Settlement applied for, awaiting the reviewer"),
     "settled": pgettext_lazy("riskpool claim", "Settled"),
     "closure_requested": pgettext_lazy("riskpool claim", "Closure requested"),
     "closure_reviewed": pgettext_lazy("riskpool claim", "Closure checked by the reviewer"),
     "closure_rechecked": pgettext_lazy("riskpool claim", "Closure re-checked by the treasurer"),
+    "closure_approved": pgettext_lazy("riskpool claim", "Closure approved by the authority, awaiting the finance bureau"),
     "closed": pgettext_lazy("riskpool claim", "Closed"),
     "withdrawn": pgettext_lazy("riskpool claim", "Withdrawn"),
 }
@@ -79,13 +85,13 @@ OUTCOME_LABELS = {
 OWNER_LABELS = {
     "bank": gettext_lazy("the bank"), "reviewer": gettext_lazy("the pool reviewer"),
     "treasurer": gettext_lazy("the treasurer"), "authority": gettext_lazy("the authority"),
+    "finance_bureau": gettext_lazy("the finance bureau"),
     "public": gettext_lazy("the public may object until then"),
 }
 # Who owes the next step in each state, for the claim's page (the selectors' map, plus the
 # states whose step has no deadline of its own).
 NEXT_OWNER = {**selectors.STATE_OWNERS, "on_notice": "public", "approved": "reviewer", "held_npl_gate": "bank",
-              "notice_passed": "authority", "closure_reviewed": "treasurer", "closure_rechecked": "authority",
-              "settled": "authority", "rejected": "bank"}
+              "notice_passed": "authority", "settled": "authority", "rejected": "bank"}
 
 
 # --- who may do what ----------------------------------------------------------------------
@@ -109,6 +115,10 @@ def is_treasurer(user) -> bool:
 
 def is_authority(user) -> bool:
     return _kind(user) == K.AUTHORITY and user.has_role(*services.AUTHORITY_ROLES)
+
+
+def is_finance_bureau(user) -> bool:
+    return _kind(user) == K.FINANCE_BUREAU and user.has_role(*services.FINANCE_ROLES)
 
 
 def is_pool_party(user) -> bool:
@@ -316,9 +326,23 @@ ACTIONS: dict[str, Action] = {
         gettext_lazy("The project is in the compensation library."),
     ),
     "upgrade": Action(
-        gettext_lazy("Report an upgrade (RP-16 8a)"), DateNoteForm, _bank_in("in_compensation_library", "recovering"),
-        lambda u, c, d, f: services.claim_upgrade(user=u, claim=c, on=d["on"]),
-        gettext_lazy("The upgrade is recorded and the compensation returned."),
+        gettext_lazy("Apply for the upgrade (RP-16 8a)"), NoteForm,
+        lambda u, c: _bank_in("in_compensation_library", "recovering")(u, c) and not c.project.is_npl,
+        lambda u, c, d, f: services.claim_upgrade_request(user=u, claim=c, note=d["note"]),
+        gettext_lazy("The upgrade application is sent to the pool reviewer."),
+    ),
+    "disposal-complete": Action(
+        gettext_lazy("Record the end of the disposal (RP-16 8b)"), DisposalForm,
+        _bank_in("in_compensation_library", "recovering"),
+        lambda u, c, d, f: services.claim_disposal_complete(user=u, claim=c, completed_on=d["completed_on"]),
+        gettext_lazy("The end of the disposal is recorded; the settlement application is due within 15 working days."),
+    ),
+    "settlement-request": Action(
+        gettext_lazy("Apply for settlement (RP-16 8b)"), SettlementForm,
+        _bank_in("in_compensation_library", "recovering"),
+        lambda u, c, d, f: services.claim_settlement_request(user=u, claim=c, completed_on=d["completed_on"],
+                                                             note=d["note"]),
+        gettext_lazy("The settlement application is sent to the pool reviewer."),
     ),
     "recovery": Action(
         gettext_lazy("Report a recovery (RP-17)"), RecoveryForm, _bank_in("in_compensation_library", "recovering"),
@@ -341,6 +365,20 @@ ACTIONS: dict[str, Action] = {
         gettext_lazy("Close the notice"), DateNoteForm, _notice_over,
         lambda u, c, d, f: services.claim_notice_close(user=u, claim=c, on=d["on"]),
         gettext_lazy("The notice is closed."), confirm=lambda d: True,
+    ),
+    "upgrade-decide": Action(
+        gettext_lazy("Decide the upgrade application (RP-16 8a)"), DecisionForm,
+        _role_in(is_reviewer, "reviewer_id", "upgrade_requested"),
+        lambda u, c, d, f: services.claim_upgrade_decide(user=u, claim=c, approve=d["approve"], on=d["on"],
+                                                         note=d["note"], idempotency_key=f"upgrade-{c.pk}"),
+        gettext_lazy("The upgrade decision is recorded."), confirm=lambda d: True,
+    ),
+    "settlement-decide": Action(
+        gettext_lazy("Check the settlement application (RP-16 8b)"), DecisionForm,
+        _role_in(is_reviewer, "reviewer_id", "settlement_requested"),
+        lambda u, c, d, f: services.claim_settlement_decide(user=u, claim=c, approve=d["approve"], on=d["on"],
+                                                            note=d["note"]),
+        gettext_lazy("The settlement check is recorded."),
     ),
     "closure-review": Action(
         gettext_lazy("Check the closure (RP-16 8c)"), DecisionForm,
@@ -368,6 +406,13 @@ ACTIONS: dict[str, Action] = {
         lambda u, c, d, f: services.claim_close(user=u, claim=c, on=d["on"], approve=d["approve"], note=d["note"]),
         gettext_lazy("The closure decision is recorded."), confirm=lambda d: d["approve"],
     ),
+    "finance-decide": Action(
+        gettext_lazy("Approve the write-off closure as finance bureau (RP-16 8c)"), DecisionForm,
+        _role_in(is_finance_bureau, "finance_bureau_id", "closure_approved"),
+        lambda u, c, d, f: services.claim_closure_finance_decide(user=u, claim=c, approve=d["approve"], on=d["on"],
+                                                                 note=d["note"]),
+        gettext_lazy("The finance bureau's decision is recorded."), confirm=lambda d: d["approve"],
+    ),
 }
 SHOWN_IN = {"pay": ("documents_uploaded",)}  # a paid claim accepts a repeated pay but shows no form
 
@@ -394,8 +439,8 @@ def _actions_for(user, claim, bound: dict | None = None) -> list[dict]:
 def _deadline(claim) -> dict | None:
     owner = NEXT_OWNER.get(claim.state)
     due = claim.notice_end if claim.state == "on_notice" else claim.next_due_on
-    if owner is None:
-        return None
+    if owner is None or (claim.state in services.APPLICATION_STATES and due is None):
+        return None  # in the libraries the bank owes something only once an 8a / 8b clock runs
     return {"owner": OWNER_LABELS[owner], "due": due, "provisional": claim.next_due_provisional,
             "overdue": due is not None and due < shanghai_today() and claim.state != "on_notice"}
 
@@ -464,8 +509,10 @@ def claim_action(request, pk: int, action: str):
 # person in the wrong state, from the service).
 ACTION_ROLES = {
     "documents": "bank", "re-review": "bank", "withdraw": "bank", "to-library": "bank", "upgrade": "bank",
-    "recovery": "bank", "closure-request": "bank", "review": "reviewer", "notice-close": "reviewer",
-    "closure-review": "reviewer", "pay": "treasurer", "closure-recheck": "treasurer", "close": "authority",
+    "recovery": "bank", "closure-request": "bank", "disposal-complete": "bank", "settlement-request": "bank",
+    "review": "reviewer", "notice-close": "reviewer", "closure-review": "reviewer", "upgrade-decide": "reviewer",
+    "settlement-decide": "reviewer", "pay": "treasurer", "closure-recheck": "treasurer", "close": "authority",
+    "finance-decide": "finance_bureau",
 }
 
 
@@ -477,6 +524,7 @@ def _role_of_action(action: str, user, claim) -> bool:
         "reviewer": lambda: is_reviewer(user) and user.organisation_id == pool.reviewer_id,
         "treasurer": lambda: is_treasurer(user) and user.organisation_id == pool.treasurer_id,
         "authority": lambda: is_authority(user) and user.organisation_id == pool.authority_id,
+        "finance_bureau": lambda: is_finance_bureau(user) and user.organisation_id == pool.finance_bureau_id,
     }[role]()
 
 
@@ -577,6 +625,21 @@ def treasurer_desk(request):
               for row in selectors.payment_queue_for_treasurer(user=request.user)]
     rechecks = mine.filter(state="closure_reviewed").order_by("next_due_on", "id")
     return render(request, "riskpool/treasurer.html", {"to_pay": to_pay, "rechecks": rechecks, "today": today})
+
+
+# --- the finance bureau (监管执行部门, RP-16 8c) ---------------------------------------------
+
+
+@login_required
+def finance_desk(request):
+    """The write-off closures the authority approved in the bureau's pools, awaiting its approval,
+    and the ones it closed."""
+    _require(is_finance_bureau, request.user)
+    queue = selectors.claim_queue_for_finance_bureau(user=request.user)
+    closed = selectors.claim_list(user=request.user).filter(state="closed").order_by("-id")
+    return render(request, "riskpool/finance.html", {
+        "page": paginate(request, queue), "closed": closed[:NOTICE_BATCH], "today": shanghai_today(),
+    })
 
 
 # --- the authority's pool page ------------------------------------------------------------

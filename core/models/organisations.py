@@ -53,6 +53,7 @@ class Organisation(models.Model):
         REGUARANTEE_FIRM = "reguarantee_firm", _("Re-guarantee firm")
         NATIONAL_FUND = "national_fund", _("National fund")
         SUPERVISOR = "supervisor", _("Supervisor")
+        FINANCE_BUREAU = "finance_bureau", _("Finance bureau")  # 监管执行部门 of a pool (RP-16 8c)
 
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, db_index=True)
@@ -94,6 +95,7 @@ class Role(models.Model):
         COUNTY_SUPERVISOR = "county_supervisor", _("County supervisor")
         CITY_SUPERVISOR = "city_supervisor", _("City supervisor")
         PROVINCE_SUPERVISOR = "province_supervisor", _("Province supervisor")
+        FINANCE_APPROVER = "finance_approver", _("Finance-bureau approver")
 
     code = models.CharField(max_length=30, choices=Code.choices, unique=True)
 

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 CLAIM_STATES = {
     "submitted", "held_npl_gate", "approved", "rejected", "re_review", "on_notice", "notice_passed",
     "in_funding_plan", "documents_uploaded", "paid", "in_compensation_library", "recovering", "closure_requested",
+    "upgraded", "closure_approved", "closed",
 }
 
 
@@ -88,7 +89,7 @@ def test_every_demo_login_can_sign_in_and_is_printed(client):
     usernames = [spec.username for spec in demo.LOGINS] + ["admin"]
     assert {spec.role for spec in demo.LOGINS} == {
         "authority_admin", "authority_reviewer", "pool_reviewer", "pool_treasurer", "bank_operator",
-        "firm_operator", "county_supervisor", "city_supervisor", "province_supervisor"}
+        "firm_operator", "county_supervisor", "city_supervisor", "province_supervisor", "finance_approver"}
     for username in usernames:
         assert username in output and demo.DEMO_PASSWORD in output
         response = client.post(reverse("login"), {"username": username, "password": demo.DEMO_PASSWORD})
@@ -121,6 +122,17 @@ def test_seed_demo_builds_the_risk_pools_with_a_claim_in_every_state():
     recovering = Claim.objects.get(project__pool=pool, state="recovering")
     assert RecoveryReport.objects.filter(claim=recovering, return_amount__gt=0).exists()
     assert LedgerEntry.objects.filter(claim=recovering, kind="return_recovery").exists()
+    # RP-16 8a, 8b, 8c through their approvals (the reviewer's, the authority's, the finance bureau's).
+    assert pool.finance_bureau.kind == "finance_bureau"
+    upgraded = Claim.objects.get(project__pool=pool, state="upgraded")
+    assert list(upgraded.steps.values_list("new", flat=True))[-2:] == ["upgrade_requested", "upgraded"]
+    assert upgraded.project.library == "loan" and upgraded.returned_amount == upgraded.paid_amount
+    closed = {c.project.closed_reason: c for c in Claim.objects.filter(project__pool=pool, state="closed")}
+    assert set(closed) == {"settled", "write_off"}
+    assert "settlement_requested" in closed["settled"].steps.values_list("new", flat=True)
+    assert list(closed["write_off"].steps.values_list("new", flat=True))[-3:] == [
+        "closure_rechecked", "closure_approved", "closed"]
+    assert closed["write_off"].steps.last().by.username == "finance_bureau"
     held = Claim.objects.get(project__pool=pool, state="held_npl_gate")
     assert "RP-15" in held.held_reason
     assert pool.members.get(organisation=held.project.bank).npl_ratio > Decimal("0.03")

@@ -437,10 +437,30 @@ def test_rp16_8a_upgrade_returns_the_compensation_and_the_loan_goes_back(world, 
     assert response.status_code == 400 and rules_of(response) == {"RP-16"}  # still non-performing
     classify = reverse("riskpool-api:project-classify", args=[claim.project_id])
     assert client.post(classify, {"new": "normal", "on": "2025-05-10"}, format="json").status_code == 200
-    response = client.post(url, {"idempotency_key": "up-1"}, format="json")
+    response = client.post(url, {"note": "已上调为正常"}, format="json")
     assert response.status_code == 200, response.json()
-    assert response.json()["state"] == "upgraded" and response.json()["returned_amount"] == "1200000.00"
+    body = response.json()
+    assert body["state"] == "upgrade_requested" and body["reclassified_on"] == "2025-05-10"
+    assert reload(claim.project).library == LoanProject.Library.COMPENSATION  # the reviewer approves first
+    services.claim_upgrade_decide(user=world.reviewer, claim=claim, approve=True, on=date(2025, 5, 14))
+    detail = client.get(reverse("riskpool-api:claim-detail", args=[claim.pk])).json()
+    assert detail["state"] == "upgraded" and detail["returned_amount"] == "1200000.00"
     assert reload(claim.project).library == LoanProject.Library.LOAN
+
+
+def test_rp16_8b_settlement_application_through_the_api(world, today):
+    claim = world.claim("in_compensation_library")
+    client = token_client(world.bank_user)
+    today(date(2025, 9, 23))
+    url = reverse("riskpool-api:claim-settlement-request", args=[claim.pk])
+    response = client.post(url, {"note": "处置完毕"}, format="json")
+    assert response.status_code == 400 and rules_of(response) == {"RP-16"}  # no disposal date
+    response = client.post(url, {"completed_on": "2025-09-22", "note": "处置完毕"}, format="json")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["state"] == "settlement_requested" and body["disposal_completed_on"] == "2025-09-22"
+    other = token_client(bank_user())
+    assert other.post(url, {"completed_on": "2025-09-22"}, format="json").status_code == 404
 
 
 # --- constant query counts -------------------------------------------------------------------------

@@ -709,10 +709,16 @@ def test_rp16_main_line_and_the_three_endings():
         "in_compensation_library",
     ]
     assert all(transition_allowed(a, b) for a, b in zip(line, line[1:], strict=False))
-    assert transition_allowed("in_compensation_library", "upgraded")
-    assert transition_allowed("recovering", "settled") and transition_allowed("settled", "closed")
-    closure = ["in_compensation_library", "closure_requested", "closure_reviewed", "closure_rechecked", "closed"]
-    assert all(transition_allowed(a, b) for a, b in zip(closure, closure[1:], strict=False))
+    # 8a and 8b go through the reviewer's decision; 8c through the authority and the finance bureau.
+    upgrade = ["in_compensation_library", "upgrade_requested", "upgraded"]
+    settlement = ["recovering", "settlement_requested", "settled", "closed"]
+    closure = ["in_compensation_library", "closure_requested", "closure_reviewed", "closure_rechecked",
+               "closure_approved", "closed"]
+    for path in (upgrade, settlement, closure):
+        assert all(transition_allowed(a, b) for a, b in zip(path, path[1:], strict=False)), path
+    assert not transition_allowed("in_compensation_library", "upgraded")
+    assert not transition_allowed("recovering", "settled")
+    assert not transition_allowed("closure_rechecked", "closed")
     assert not transition_allowed("submitted", "paid")
     assert not transition_allowed("on_notice", "in_funding_plan")
 
@@ -1165,3 +1171,37 @@ def test_rp20_property_competition_ranks(values):
     ranks = competition_ranks(dict(enumerate(values)))
     for key, rank in ranks.items():
         assert rank == 1 + sum(v > values[key] for v in values)
+
+
+# --- RP-16 8a / 8b / 8c: applications and approvals after the payment ------------------------
+
+
+def test_rp16_8a_upgrade_application_due_15_working_days_after_the_reclassification():
+    from riskpool.rules import application_due, applied_late
+
+    due = application_due(reclassified_on=date(2025, 8, 20), disposal_completed_on=None, calendar=CAL)
+    assert (due.step, due.owner, due.due) == ("upgrade_application", "bank", date(2025, 9, 10))
+    assert not applied_late(due.due, date(2025, 9, 10)) and applied_late(due.due, date(2025, 9, 11))
+    assert application_due(reclassified_on=None, disposal_completed_on=None, calendar=CAL) is None
+
+
+def test_rp16_8b_settlement_application_due_15_working_days_after_disposal_across_the_national_day():
+    from riskpool.rules import application_due
+
+    due = application_due(reclassified_on=None, disposal_completed_on=date(2025, 9, 22), calendar=CAL)
+    assert (due.step, due.owner, due.due) == ("settlement_application", "bank", date(2025, 10, 17))
+    both = application_due(reclassified_on=date(2025, 9, 22), disposal_completed_on=date(2025, 8, 20), calendar=CAL)
+    assert both.step == "settlement_application" and both.due == date(2025, 9, 10)  # the earlier one
+
+
+def test_rp16_8abc_reviewer_authority_and_finance_bureau_steps_have_30_days_and_their_owner():
+    owners = {state: next_step_due(state, date(2025, 9, 1), calendar=CAL)
+              for state in ("upgrade_requested", "settlement_requested", "closure_reviewed", "closure_rechecked",
+                            "closure_approved")}
+    assert {s: (d.owner, d.due) for s, d in owners.items()} == {
+        "upgrade_requested": ("reviewer", date(2025, 10, 1)),
+        "settlement_requested": ("reviewer", date(2025, 10, 1)),
+        "closure_reviewed": ("treasurer", date(2025, 10, 1)),
+        "closure_rechecked": ("authority", date(2025, 10, 1)),
+        "closure_approved": ("finance_bureau", date(2025, 10, 1)),
+    }

@@ -513,49 +513,6 @@ def test_rp17_recoveries_never_return_more_than_was_paid(world):
     assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.RETURN_RECOVERY).count() == 2
 
 
-def test_rp16_8a_upgrade_returns_what_is_left_and_the_project_goes_back_to_the_loan_library(world):
-    claim = paid_claim(world)
-    services.recovery_report(user=world.bank_user, claim=claim, received_on=date(2025, 7, 15), gross="800000.00",
-                             method="collection", on=date(2025, 8, 1))
-    with pytest.raises(RuleViolation):
-        services.claim_upgrade(user=world.bank_user, claim=claim, on=date(2025, 9, 1))
-    world.npl(claim.project, on=date(2025, 8, 20), new="normal")
-    claim = services.claim_upgrade(user=world.bank_user, claim=claim, on=date(2025, 9, 1), idempotency_key="up-1")
-    claim = reload(claim)
-    assert claim.state == "upgraded" and claim.returned_amount == D("1200000.00")
-    assert LedgerEntry.objects.get(kind=LedgerEntry.Kind.RETURN_UPGRADE).amount == D("800000.00")
-    assert reload(claim.project).library == LoanProject.Library.LOAN
-    assert reload(world.pool).balance == D("5000000.00")
-
-
-def test_rp16_8b_settlement_then_close(world):
-    claim = paid_claim(world)
-    services.claim_settle(user=world.bank_user, claim=claim, on=date(2025, 9, 1))
-    assert reload(claim.project).library == LoanProject.Library.SETTLEMENT
-    services.claim_close(user=world.authority, claim=claim, on=date(2025, 9, 10))
-    project = reload(claim.project)
-    assert reload(claim).state == "closed" and project.library == LoanProject.Library.CLOSED
-    assert project.closed_reason == LoanProject.ClosedReason.SETTLED
-
-
-def test_rp16_8c_write_off_closure_chain_and_the_npl_figures_drop_it(world):
-    claim = paid_claim(world)
-    assert reload(world.member).npl_principal == D("3000000.00")
-    services.claim_closure_request(user=world.bank_user, claim=claim, on=date(2025, 9, 1))
-    assert reload(claim).next_due_on == date(2025, 10, 1)  # reviewer: 30 days
-    with pytest.raises(PermissionDenied):
-        services.claim_closure_review(user=world.treasurer, claim=claim, approve=True, on=date(2025, 9, 5))
-    services.claim_closure_review(user=world.reviewer, claim=claim, approve=True, on=date(2025, 9, 5))
-    services.claim_closure_recheck(user=world.treasurer, claim=claim, approve=False, on=date(2025, 9, 8))
-    assert reload(claim).state == "closure_requested"
-    services.claim_closure_review(user=world.reviewer, claim=claim, approve=True, on=date(2025, 9, 9))
-    services.claim_closure_recheck(user=world.treasurer, claim=claim, approve=True, on=date(2025, 9, 10))
-    services.claim_close(user=world.authority, claim=claim, on=date(2025, 9, 12))
-    project = reload(claim.project)
-    assert reload(claim).state == "closed" and project.closed_reason == LoanProject.ClosedReason.WRITE_OFF
-    assert reload(world.member).npl_principal == D("0")
-
-
 def test_rp16_steps_out_of_order_are_conflicts(world):
     claim = world.claim()
     with pytest.raises(Conflict):

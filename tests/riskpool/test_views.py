@@ -86,6 +86,8 @@ PAGES = {
     "riskpool:notice-start": (None, "post", {"alice": 403, "treasurer": 403, "charlie": 403}),
     "riskpool:objection-decide": ("objection", "post", {"alice": 403, "treasurer": 403, "other_reviewer": 404}),
     "riskpool:treasurer-desk": (None, "get", {"treasurer": 200, "alice": 403, "reviewer": 403}),
+    "riskpool:finance-desk": (None, "get", {"alice": 403, "reviewer": 403, "treasurer": 403, "authority": 403,
+                                            "charlie": 403}),
     "riskpool:pool-list": (None, "get", {"authority": 200, "reviewer": 200, "treasurer": 200, "alice": 403,
                                          "charlie": 403}),
     "riskpool:pool-detail": ("pool", "get", {"authority": 200, "reviewer": 200, "treasurer": 200, "alice": 403,
@@ -123,7 +125,8 @@ def test_each_page_for_its_role_and_refused_for_others(client, world, claim, peo
 
 @pytest.mark.parametrize("action", [
     "documents", "re-review", "withdraw", "to-library", "upgrade", "recovery", "closure-request", "review",
-    "notice-close", "closure-review", "pay", "closure-recheck", "close",
+    "notice-close", "closure-review", "pay", "closure-recheck", "close", "disposal-complete", "settlement-request",
+    "upgrade-decide", "settlement-decide", "finance-decide",
 ])
 def test_every_claim_step_is_refused_to_another_bank_and_a_firm(client, claim, people, action):
     for person, status in (("bob", 404), ("charlie", 404)):
