@@ -4,7 +4,8 @@ from __future__ import annotations
 from django.contrib import admin
 
 from core.admin import AuditedModelAdmin
-from riskpool.models import SpecialListEntry
+from core.models import Organisation
+from riskpool.models import Pool, SpecialListEntry
 
 
 @admin.register(SpecialListEntry)
@@ -17,3 +18,27 @@ class SpecialListEntryAdmin(AuditedModelAdmin):
 
     def audit_organisation(self, obj):
         return obj.pool.authority
+
+
+@admin.register(Pool)
+class PoolAdmin(AuditedModelAdmin):
+    """The pools and the organisations that run them; the finance bureau (监管执行部门) is the
+    last approver of a write-off closure (RP-16 8c). Money moves only through the ledger."""
+
+    list_display = ("name", "scheme", "size", "authority", "reviewer", "treasurer", "finance_bureau", "balance")
+    list_filter = ("scheme",)
+    search_fields = ("name",)
+    readonly_fields = ("balance",)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # ledger entries and claims point at the pool
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        kinds = {"authority": Organisation.Kind.AUTHORITY, "reviewer": Organisation.Kind.POOL_REVIEWER,
+                 "treasurer": Organisation.Kind.POOL_TREASURER, "finance_bureau": Organisation.Kind.FINANCE_BUREAU}
+        if db_field.name in kinds:
+            kwargs["queryset"] = Organisation.objects.filter(kind=kinds[db_field.name])
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def audit_organisation(self, obj):
+        return obj.authority

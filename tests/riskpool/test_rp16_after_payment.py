@@ -340,3 +340,9 @@ def test_rp16_8c_finance_desk_lists_only_its_pools_and_decides(client, world):
     response = _post(client, claim, "finance-decide", {"approve": "yes", "on": "2025-09-20", "note": ""})
     assert response.status_code == 302 and reload(claim).state == "closed"
     assert claim.project.loan_no in client.get(reverse("riskpool:finance-desk")).content.decode()
+
+
+def test_rp16_8c_the_pool_admin_offers_only_finance_bureaus(admin_client, world):
+    bureau = OrganisationFactory(kind=Organisation.Kind.FINANCE_BUREAU)
+    page = admin_client.get(reverse("admin:riskpool_pool_change", args=[world.pool.pk])).content.decode()
+    assert bureau.name in page and world.bank.name not in page
