@@ -127,7 +127,7 @@ def party_of(user, pool) -> set[Party]:
         parts.add(Party.REVIEWER)
     if pool.treasurer_id == org.pk:
         parts.add(Party.TREASURER)
-    if getattr(pool, "finance_bureau_id", None) == org.pk:
+    if pool.finance_bureau_id == org.pk:
         parts.add(Party.FINANCE_BUREAU)
     if org.kind == Organisation.Kind.AUTHORITY and oversees_as_authority(user, pool):
         parts.add(Party.AUTHORITY)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0006_h_finance_bureau'),
+        ('core', '0007_h_finance_bureau'),
         ('riskpool', '0010_project_list_sorts'),
     ]
 

@@ -62,6 +62,7 @@ ROUTES: dict[str, tuple[str, str | None, str, set[str]]] = {
     "riskpool:notice-start": (LIST, None, "post", {"reviewer"}),
     "riskpool:objection-decide": (ROW, "objection", "post", {"reviewer"}),
     "riskpool:treasurer-desk": (LIST, None, "get", {"treasurer"}),
+    "riskpool:finance-desk": (LIST, None, "get", set()),  # the pool's finance bureau only (RP-16 8c)
     "riskpool:pool-list": (LIST, None, "get", OVERSEERS),
     "riskpool:pool-detail": (ROW, "pool", "get", OVERSEERS),
     "riskpool:funding-plan": (ROW, "pool", "post", {"authority"}),

@@ -14,7 +14,7 @@ def remove_role(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0005_user_language'),
+        ('core', '0006_b_audit_no_truncate'),
     ]
 
     operations = [
