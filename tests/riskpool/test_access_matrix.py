@@ -116,6 +116,7 @@ ROUTES: dict[str, tuple[str, str | None, str, set[str]]] = {
     "riskpool-api:claim-upgrade": (ROW, "claim", "post", {"own_bank"}),
     "riskpool-api:claim-recoveries": (ROW, "claim", "post", {"own_bank"}),
     "riskpool-api:claim-closure-request": (ROW, "claim", "post", {"own_bank"}),
+    "riskpool-api:claim-settlement-request": (ROW, "claim", "post", {"own_bank"}),
 }
 
 
