@@ -25,6 +25,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules, import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.audit import audit
 from core.errors import Conflict, RuleViolation
@@ -33,9 +34,16 @@ from core.periods import period_bounds
 
 logger = logging.getLogger(__name__)
 
-# JB-14: a run still "running" this long after it started is taken to belong to a dead worker
-# and may be taken over. Generous, because a live run that is taken over loses its results.
+# JB-14: on PostgreSQL the worker running a job holds an advisory lock on its run (``_RunLock``),
+# so a dead worker is known at once. On SQLite (the quick start: one process, no such locks) a
+# run still "running" this long after it started is taken to belong to a dead worker instead.
 STALE_AFTER = timedelta(hours=2)
+# The first key of the two-key advisory locks of job runs ("JB"); the second is the run's id.
+LOCK_NAMESPACE = 0x4A42
+LOST_MESSAGE = gettext_lazy(
+    "The worker running this stopped (killed, or its database connection was lost) before it finished; "
+    "nothing of this run was kept. It can be run again at once."
+)
 
 State = JobRun.State
 FREE_STATES = (State.SUCCEEDED, State.FAILED)
@@ -255,19 +263,117 @@ class _Progress:
             self.own.close()
 
 
+def _lock_key(run_id: int) -> tuple[int, int]:
+    return LOCK_NAMESPACE, run_id % 2**31
+
+
+def _locks_enforced() -> bool:
+    return connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
+
+
+class _RunLock:
+    """The live worker's hold on its run (JB-14): a transaction-level advisory lock taken on a
+    connection of its own, in a transaction kept open for as long as the run lasts.
+
+    If the worker dies (killed, machine gone, connection cut), PostgreSQL ends its session and
+    the lock goes with it, so whoever looks next sees the run is lost and may run it again at
+    once, without waiting for any timeout. A transaction rather than a session lock, so that it
+    also holds behind a pooler in transaction mode (the open transaction keeps its server
+    connection). A worker that is alive but slow keeps its lock and is never taken over.
+
+    It is taken before the run is marked running and dropped after the run is marked finished,
+    so a "running" run whose lock is free has certainly lost its worker.
+    """
+
+    def __init__(self):
+        self.conn = None
+
+    def acquire(self, run_id: int) -> bool:
+        if not _locks_enforced():
+            return True
+        self.conn = connections.create_connection(DEFAULT_DB_ALIAS)
+        with self.conn.cursor() as cursor:
+            cursor.execute("BEGIN")
+            # A server-wide idle-in-transaction timeout would end the session of a live worker
+            # whose job runs long between statements on this connection (it runs none).
+            cursor.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", _lock_key(run_id))
+            held = cursor.fetchone()[0]
+        if not held:
+            self.release()
+        return held
+
+    def release(self) -> None:
+        if self.conn is None:
+            return
+        try:
+            with self.conn.cursor() as cursor:
+                cursor.execute("ROLLBACK")
+        except DatabaseError:  # the connection is gone, and the lock with it
+            pass
+        finally:
+            self.conn.close()
+            self.conn = None
+
+
+def lost_run_ids(runs) -> set[int]:
+    """JB-14: the ids of the ``runs`` marked running whose worker is gone (one query)."""
+    running = [run for run in runs if run.state == State.RUNNING]
+    if not running:
+        return set()
+    if not _locks_enforced():
+        cutoff = timezone.now() - STALE_AFTER
+        return {run.pk for run in running if run.started_at and run.started_at < cutoff}
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(
+            "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            " AND classid::bigint = %s AND objid::bigint = ANY(%s)",
+            [LOCK_NAMESPACE, [_lock_key(run.pk)[1] for run in running]],
+        )
+        held = {row[0] for row in cursor.fetchall()}
+    return {run.pk for run in running if _lock_key(run.pk)[1] not in held}
+
+
+def show_lost_runs(runs):
+    """Show each of ``runs`` whose worker died as what it is: failed, with the reason. Only in
+    memory: the row stays "running" until the next run of its key takes it over and records
+    that in the audit trail."""
+    lost = lost_run_ids(runs)
+    for run in runs:
+        run.worker_lost = run.pk in lost
+        if run.worker_lost:
+            run.state = State.FAILED
+            run.error = str(LOST_MESSAGE)
+    return runs
+
+
 def _actor(user, trigger: str):
     return user if user is not None else f"system ({trigger})"
 
 
-def _claim(spec: JobSpec, period: str, trigger: str, user, attempt: int, stale_after: timedelta) -> JobRun:
+def _claim(spec: JobSpec, period: str, trigger: str, user, attempt: int, stale_after: timedelta,
+           lock: _RunLock) -> tuple[JobRun, JobRun | None]:
     """JB-12: take the (job, period) row from a non-running state to running with one conditional
-    UPDATE; a row count of 0 means another worker has it. A run "running" for longer than
-    ``stale_after`` belongs to a dead worker (JB-14) and is taken over."""
+    UPDATE; a row count of 0 means another worker has it. JB-14: the run's lock is taken first;
+    if a live worker holds it, the key is busy. Holding it, a row still "running" belongs to a
+    dead worker and is taken over at once (on SQLite: once it is older than ``stale_after``).
+    Returns the claimed run and, when one was taken over, the lost run as it was."""
     now = timezone.now()
     run, _created = JobRun.objects.get_or_create(
         job=spec.id, period=period, defaults={"trigger": trigger, "started_by": user}
     )
-    claimable = Q(state__in=(State.QUEUED, *FREE_STATES)) | Q(state=State.RUNNING, started_at__lt=now - stale_after)
+    busy = Conflict(
+        "JB-12",
+        _("%(job)s for %(period)s is already running; wait until it has finished.") % {"job": spec.id, "period": period},
+    )
+    if not lock.acquire(run.pk):
+        raise busy
+    if _locks_enforced():
+        claimable = Q(state__in=(State.QUEUED, *FREE_STATES)) | Q(state=State.RUNNING)
+    else:
+        claimable = Q(state__in=(State.QUEUED, *FREE_STATES)) | Q(state=State.RUNNING, started_at__lt=now - stale_after)
+    lost = JobRun.objects.filter(pk=run.pk, state=State.RUNNING).first()
     claimed = JobRun.objects.filter(claimable, pk=run.pk).update(
         # queued_at orders the job page; a direct run (command, retry) is asked for now
         queued_at=Case(When(state=State.QUEUED, then=F("queued_at")), default=Value(now)),
@@ -275,13 +381,9 @@ def _claim(spec: JobSpec, period: str, trigger: str, user, attempt: int, stale_a
         attempts=attempt, progress_done=0, progress_total=0, counts={}, error="",
     )
     if not claimed:
-        raise Conflict(
-            "JB-12",
-            _("%(job)s for %(period)s is already running; wait until it has finished.")
-            % {"job": spec.id, "period": period},
-        )
+        raise busy
     run.refresh_from_db()
-    return run
+    return run, lost
 
 
 def _finish(run: JobRun, **fields) -> bool:
@@ -302,29 +404,40 @@ def job_run(
     recorded and the start and end audited. JB-14: the job's results and its "succeeded" are
     committed in one transaction, so a failure or a killed worker leaves the previous results
     untouched; a failure is recorded with its error and re-raised (the Celery task retries).
+    The run's lock (``_RunLock``) shows whether its worker lives: a run left "running" by a
+    killed worker is taken over at once, and the loss audited.
     ``attempt`` is the task's try number, kept in ``attempts``.
     """
     spec = get_job(job_id)
     spec.check_period(period)
-    run = _claim(spec, period, trigger, user, attempt, stale_after)
-    actor = _actor(user, trigger)
-    audit(actor=actor, action=AuditEvent.Action.RUN, instance=run, summary=f"{spec.id} {period} started")
-    progress = _Progress(run.pk)
+    lock = _RunLock()
     try:
-        with transaction.atomic():
-            counts = spec.func(run, period, progress) or {}
-            if not _finish(run, state=State.SUCCEEDED, counts=counts):
-                raise Conflict("JB-12", _("This run was taken over by another worker; its results are dropped."))
-            run.refresh_from_db()
-            audit(actor=actor, action=AuditEvent.Action.RUN, instance=run, summary=f"{spec.id} {period} succeeded")
-    except Exception as exc:
-        logger.exception("job %s for %s failed", spec.id, period)
-        if _finish(run, state=State.FAILED, error=f"{type(exc).__name__}: {exc}"):
-            run.refresh_from_db()
-            audit(actor=actor, action=AuditEvent.Action.RUN, instance=run, summary=f"{spec.id} {period} failed")
-        raise
+        run, lost = _claim(spec, period, trigger, user, attempt, stale_after, lock)
+        actor = _actor(user, trigger)
+        if lost is not None:
+            audit(actor=actor, action=AuditEvent.Action.RUN, instance=run,
+                  before={"state": lost.state, "started_at": lost.started_at, "progress_done": lost.progress_done,
+                          "progress_total": lost.progress_total},
+                  summary=f"{spec.id} {period} lost: its worker stopped; taken over")
+        audit(actor=actor, action=AuditEvent.Action.RUN, instance=run, summary=f"{spec.id} {period} started")
+        progress = _Progress(run.pk)
+        try:
+            with transaction.atomic():
+                counts = spec.func(run, period, progress) or {}
+                if not _finish(run, state=State.SUCCEEDED, counts=counts):
+                    raise Conflict("JB-12", _("This run was taken over by another worker; its results are dropped."))
+                run.refresh_from_db()
+                audit(actor=actor, action=AuditEvent.Action.RUN, instance=run, summary=f"{spec.id} {period} succeeded")
+        except Exception as exc:
+            logger.exception("job %s for %s failed", spec.id, period)
+            if _finish(run, state=State.FAILED, error=f"{type(exc).__name__}: {exc}"):
+                run.refresh_from_db()
+                audit(actor=actor, action=AuditEvent.Action.RUN, instance=run, summary=f"{spec.id} {period} failed")
+            raise
+        finally:
+            progress.close()
     finally:
-        progress.close()
+        lock.release()  # after the end is recorded: a free lock on a "running" run means a dead worker
     return run
 
 
@@ -346,11 +459,12 @@ def job_enqueue(
         run, created = JobRun.objects.get_or_create(
             job=spec.id, period=period, defaults={"trigger": trigger, "started_by": user}
         )
-        free = (
-            Q(state__in=FREE_STATES)
-            | Q(state=State.QUEUED, queued_at__lt=cutoff)
-            | Q(state=State.RUNNING, started_at__lt=cutoff)
-        )
+        free = Q(state__in=FREE_STATES) | Q(state=State.QUEUED, queued_at__lt=cutoff)
+        if not _locks_enforced():
+            free |= Q(state=State.RUNNING, started_at__lt=cutoff)
+        elif run.pk in lost_run_ids([run]):
+            # JB-14: its worker died; the task this queues takes it over (and audits that).
+            free |= Q(state=State.RUNNING, started_at=run.started_at)
         if not created and not JobRun.objects.filter(free, pk=run.pk).update(
             state=State.QUEUED, trigger=trigger, started_by=user, queued_at=now, started_at=None,
             finished_at=None, attempts=0, progress_done=0, progress_total=0, counts={}, error="",

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from core.errors import Conflict, RuleViolation
-from core.jobs import all_jobs, get_job, job_enqueue
+from core.jobs import all_jobs, get_job, job_enqueue, show_lost_runs
 from core.models import JobRun, Role
 from core.views_helpers import add_rule_violation
 
@@ -56,7 +56,7 @@ def _last_runs() -> dict[str, list[JobRun]]:
         .order_by("job", "rank")
     )
     by_job: dict[str, list[JobRun]] = {}
-    for run in runs:
+    for run in show_lost_runs(list(runs)):
         by_job.setdefault(run.job, []).append(run)
     return by_job
 
@@ -103,6 +103,7 @@ def _run_json(run: JobRun) -> dict:
         "attempts": run.attempts,
         "counts": run.counts,
         "error": run.error,
+        "worker_lost": run.worker_lost,
         "finished": timezone.localtime(run.finished_at).strftime("%Y-%m-%d %H:%M:%S") if run.finished_at else None,
     }
 
@@ -113,5 +114,5 @@ def jobs_progress(request):
     """Queued and running runs, plus those asked for by ``?ids=1,2`` (so the page sees them end)."""
     _require_admin(request.user)
     ids = [int(part) for part in request.GET.get("ids", "").split(",") if part.strip().isdigit()][:100]
-    runs = JobRun.objects.filter(Q(state__in=ACTIVE) | Q(pk__in=ids))
+    runs = show_lost_runs(list(JobRun.objects.filter(Q(state__in=ACTIVE) | Q(pk__in=ids))))
     return JsonResponse({"runs": [_run_json(run) for run in runs]})

@@ -15,6 +15,7 @@ from celery.schedules import crontab
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone, translation
 
 import guarantees.jobs
@@ -115,9 +116,9 @@ def test_jb12_same_period_twice_reuses_the_run_and_replaces_the_snapshots():
 
 
 @pytest.mark.django_db
-def test_jb12_a_running_key_is_refused():
-    JobRun.objects.create(job="JB-5", period="2024Q4", trigger=COMMAND, state=JobRun.State.RUNNING,
-                          started_at=timezone.now() - timedelta(minutes=10))
+def test_jb12_a_running_key_is_refused(live_worker):
+    live_worker(JobRun.objects.create(job="JB-5", period="2024Q4", trigger=COMMAND, state=JobRun.State.RUNNING,
+                                      started_at=timezone.now() - timedelta(minutes=10)))
     with pytest.raises(Conflict):
         job_run(job_id="JB-5", period="2024Q4", trigger=COMMAND)
     with pytest.raises(Conflict):
@@ -373,3 +374,131 @@ def test_list_jobs_command():
     out = StringIO()
     call_command("list_jobs", stdout=out)
     assert "JB-5\tQuarterly close and indicator snapshot" in out.getvalue()
+
+
+# --- JB-14 a dead worker ------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_jb14_a_run_whose_worker_died_is_taken_over_at_once():
+    _firms_with_a_guarantee(1)
+    lost = JobRun.objects.create(job="JB-5", period="2024Q4", trigger=COMMAND, state=JobRun.State.RUNNING,
+                                 started_at=timezone.now() - timedelta(minutes=1), progress_done=3, progress_total=3)
+    assert jobs.lost_run_ids([lost]) == {lost.pk}
+    run = job_run(job_id="JB-5", period="2024Q4", trigger=COMMAND)
+    assert run.pk == lost.pk and run.state == JobRun.State.SUCCEEDED and FirmIndicatorSnapshot.objects.count() == 1
+    event = AuditEvent.objects.get(object_type="core.jobrun", summary="JB-5 2024Q4 lost: its worker stopped; taken over")
+    assert (event.before["state"], event.before["progress_done"]) == ("running", 3)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_jb14_a_run_whose_worker_died_can_be_queued_at_once(django_capture_on_commit_callbacks):
+    JobRun.objects.create(job="JB-5", period="2024Q4", trigger=COMMAND, state=JobRun.State.RUNNING,
+                          started_at=timezone.now() - timedelta(minutes=1))
+    with django_capture_on_commit_callbacks() as callbacks:
+        run = job_enqueue(job_id="JB-5", period="2024Q4", user=None)
+    assert run.state == JobRun.State.QUEUED and len(callbacks) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_jb14_a_live_worker_is_not_taken_over_however_long_it_runs(live_worker):
+    run = live_worker(JobRun.objects.create(job="JB-5", period="2024Q4", trigger=COMMAND, state=JobRun.State.RUNNING,
+                                            started_at=timezone.now() - timedelta(hours=30)))
+    assert jobs.lost_run_ids([run]) == set()
+    with pytest.raises(Conflict, match="already running"):
+        job_run(job_id="JB-5", period="2024Q4", trigger=COMMAND)
+    with pytest.raises(Conflict):
+        job_enqueue(job_id="JB-5", period="2024Q4", user=None)
+    assert JobRun.objects.get(pk=run.pk).state == JobRun.State.RUNNING
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_jb14_list_jobs_shows_a_lost_run_as_failed():
+    JobRun.objects.create(job="JB-5", period="2024Q4", trigger=COMMAND, state=JobRun.State.RUNNING,
+                          started_at=timezone.now(), queued_at=timezone.now())
+    out = StringIO()
+    call_command("list_jobs", stdout=out)
+    text = out.getvalue()
+    assert "last: 2024Q4 failed" in text and "The worker running this stopped" in text
+
+
+STUCK_WORKER = """
+import time
+import django
+django.setup()
+from core import jobs
+from core.jobs import JobSpec, NthWorkingDay, job_run
+from core.periods import previous_quarter
+
+def stuck(run, period, progress):
+    progress(3, 3)
+    print("ready", flush=True)
+    time.sleep(600)  # until killed
+
+jobs.all_jobs()
+jobs._REGISTRY["JB-T"] = JobSpec(id="JB-T", name="stuck", schedule=NthWorkingDay(16, hour=2),
+                                 period_for=previous_quarter, run=stuck)
+job_run(job_id="JB-T", period="2024Q4", trigger="command")
+"""
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _wait_until_the_lock_is_free(run_id: int) -> None:
+    """PostgreSQL ends a killed client's session a moment after the kill; block (not poll) until
+    the run's lock is released, on a connection of our own."""
+    other = connection.copy()
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute("SET LOCAL lock_timeout = '30s'")
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", jobs._lock_key(run_id))
+            cursor.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_jb14_a_killed_worker_process_does_not_block_its_period(monkeypatch, client):
+    """A real worker process is killed (SIGKILL) halfway through a run that reported 3 of 3 done:
+    the run shows as failed with the reason, and runs again at once."""
+    worker = subprocess.Popen(
+        [sys.executable, "-c", STUCK_WORKER], cwd=settings.BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": _database_url()},
+    )
+    try:
+        line = worker.stdout.readline()
+        assert line.strip() == "ready", worker.stderr.read() if not line else line
+        run = JobRun.objects.get(job="JB-T", period="2024Q4")
+        assert (run.state, run.progress_done, run.progress_total) == (JobRun.State.RUNNING, 3, 3)
+        assert jobs.lost_run_ids([run]) == set()  # alive: its lock is held
+        worker.kill()
+        worker.wait()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+        worker.stdout.close()
+        worker.stderr.close()
+    _wait_until_the_lock_is_free(run.pk)
+
+    run.refresh_from_db()
+    assert run.state == JobRun.State.RUNNING  # the dead worker recorded nothing more
+    assert jobs.lost_run_ids([run]) == {run.pk}
+    admin = UserFactory(organisation__kind=Organisation.Kind.AUTHORITY, roles=["authority_admin"])
+    client.force_login(admin)
+    shown = {r["id"]: r for r in client.get(reverse("jobs:progress"), {"ids": str(run.pk)}).json()["runs"]}[run.pk]
+    assert (shown["state"], shown["worker_lost"]) == ("failed", True)
+
+    _register(monkeypatch, lambda run, period, progress: {"rows": 1})
+    again = job_run(job_id="JB-T", period="2024Q4", trigger=COMMAND)
+    assert again.pk == run.pk and again.state == JobRun.State.SUCCEEDED and again.counts == {"rows": 1}

@@ -1,7 +1,7 @@
 """The authority's job page (JB-13): list, run for a period, live progress; admins only."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -61,18 +61,18 @@ def test_an_invalid_period_shows_an_error(admin_client, period, message):
     assert not JobRun.objects.exists()
 
 
-def test_jb12_a_clash_shows_a_clear_message(admin_client):
-    JobRun.objects.create(job="JB-5", period="2024Q4", trigger=JobRun.Trigger.BEAT, state=JobRun.State.RUNNING,
-                          started_at=timezone.now())
+def test_jb12_a_clash_shows_a_clear_message(admin_client, live_worker):
+    live_worker(JobRun.objects.create(job="JB-5", period="2024Q4", trigger=JobRun.Trigger.BEAT,
+                                      state=JobRun.State.RUNNING, started_at=timezone.now()))
     response = admin_client.post(reverse("jobs:list"), {"job": "JB-5", "period": "2024Q4"})
     assert response.status_code == 409
     assert "JB-5 for 2024Q4 is already queued or running" in response.content.decode()
 
 
-def test_jb13_progress_endpoint_lists_active_runs_and_the_ones_asked_for(admin_client):
-    running = JobRun.objects.create(job="JB-5", period="2024Q4", trigger=JobRun.Trigger.BEAT,
-                                    state=JobRun.State.RUNNING, started_at=timezone.now(),
-                                    progress_done=3, progress_total=10)
+def test_jb13_progress_endpoint_lists_active_runs_and_the_ones_asked_for(admin_client, live_worker):
+    running = live_worker(JobRun.objects.create(job="JB-5", period="2024Q4", trigger=JobRun.Trigger.BEAT,
+                                                state=JobRun.State.RUNNING, started_at=timezone.now(),
+                                                progress_done=3, progress_total=10))
     done = JobRun.objects.create(job="JB-5", period="2024Q3", trigger=JobRun.Trigger.BEAT,
                                  state=JobRun.State.SUCCEEDED, finished_at=timezone.now(), counts={"firms": 2})
     JobRun.objects.create(job="JB-5", period="2024Q2", trigger=JobRun.Trigger.BEAT, state=JobRun.State.SUCCEEDED)
@@ -102,3 +102,33 @@ def test_an_authority_user_without_the_admin_role_is_refused(client):
 def test_anonymous_is_sent_to_sign_in(client):
     response = client.get(reverse("jobs:list"))
     assert response.status_code == 302 and reverse("login") in response.url
+
+
+def _row(page: str, run: JobRun) -> str:
+    row = page[page.index(f'data-run="{run.pk}"'):]
+    return row[:row.index("</tr>")]
+
+
+@pytest.mark.postgres
+def test_jb14_a_run_whose_worker_died_shows_as_failed_with_the_reason_and_runs_again_at_once(admin_client):
+    lost = JobRun.objects.create(job="JB-5", period="2024Q4", trigger=JobRun.Trigger.BEAT, state=JobRun.State.RUNNING,
+                                 started_at=timezone.now() - timedelta(minutes=1), progress_done=3, progress_total=3)
+    row = _row(admin_client.get(reverse("jobs:list")).content.decode(), lost)
+    assert "badge-bad" in row and ">Failed<" in row and "The worker running this stopped" in row
+    assert "badge-warn" not in row and "data-active" not in row  # not "running", and not polled as such
+    runs = admin_client.get(reverse("jobs:progress"), {"ids": str(lost.pk)}).json()["runs"]
+    assert [(r["id"], r["state"], r["worker_lost"]) for r in runs] == [(lost.pk, "failed", True)]
+    # Not two hours later: now.
+    response = admin_client.post(reverse("jobs:list"), {"job": "JB-5", "period": "2024Q4"})
+    assert response.status_code == 302
+    assert JobRun.objects.get(pk=lost.pk).state == JobRun.State.QUEUED
+
+
+def test_jb14_a_run_with_a_live_worker_shows_as_running(admin_client, live_worker):
+    running = live_worker(JobRun.objects.create(job="JB-5", period="2024Q4", trigger=JobRun.Trigger.BEAT,
+                                                state=JobRun.State.RUNNING, started_at=timezone.now(),
+                                                progress_done=1, progress_total=3))
+    row = _row(admin_client.get(reverse("jobs:list")).content.decode(), running)
+    assert "badge-warn" in row and "data-active" in row and "stopped" not in row
+    runs = admin_client.get(reverse("jobs:progress")).json()["runs"]
+    assert [(r["state"], r["worker_lost"]) for r in runs] == [("running", False)]
