@@ -3,10 +3,12 @@ the environment (12-factor); see README.md for the variables."""
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -24,6 +26,14 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in (env(name, default) or "").split(",") if item.strip()]
+
+
+def env_rate(name: str, default: str) -> str:
+    """A DRF rate ("600/minute"); a typo stops the start-up rather than the first API call."""
+    value = env(name, default)
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name}={value!r}: write a rate such as 600/minute (per second, minute, hour or day).")
+    return value
 
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
@@ -183,8 +193,19 @@ REST_FRAMEWORK = {
     # JSON only: the browsable API's pages carry inline styles the Content-Security-Policy refuses;
     # /api/docs/ is the API's page for people.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/minute", "user": "600/minute"},
 }
+# API rate limits (core/api/throttling.py): per API token, per signed-in person, per client address.
+API_THROTTLE_RATES = {
+    "token": env_rate("API_THROTTLE_TOKEN", "1200/minute"),
+    "user": env_rate("API_THROTTLE_USER", "600/minute"),
+    "anon": env_rate("API_THROTTLE_ANON", "60/minute"),
+}
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "core.api.throttling.TokenRateThrottle",
+    "core.api.throttling.UserRateThrottle",
+    "core.api.throttling.AnonRateThrottle",
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = API_THROTTLE_RATES
 SPECTACULAR_SETTINGS = {
     "TITLE": "政府性融资担保政策管理系统 API",
     "DESCRIPTION": _("Government financing-guarantee policy system: guarantees, risk pool, evaluation, counter-guarantee."),

@@ -9,6 +9,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.api.throttling import throttled_message
 from core.errors import RuleViolation
 
 
@@ -46,7 +47,9 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    if isinstance(exc, exceptions.ValidationError):
+    if isinstance(exc, exceptions.Throttled):
+        problems = [{"rule": None, "field": None, "message": throttled_message(context.get("request"), exc.wait)}]
+    elif isinstance(exc, exceptions.ValidationError):
         problems = [{"rule": None, "field": f, "message": m} for f, m in flatten_errors(exc.detail)]
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
