@@ -690,6 +690,23 @@ def check_appeal_reviewer(*, appeal_reviewer_id: int, first_reviewer_id: int | N
 # --- EV-4 materials ----------------------------------------------------------------------------
 
 MAX_MATERIAL_BYTES = 20 * 1024 * 1024
+# What a material is served as: the type its content was recognised as (never the name it came
+# with). A PDF opens in the browser; an Office file is downloaded.
+MATERIAL_CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+MATERIAL_INLINE = frozenset({"pdf"})
+
+
+def material_file_name(name: str, kind: str) -> str:
+    """EV-4: the stored name of an upload: its own name (without folders) with the extension of
+    what its content is, so no file is ever stored or offered as something else (a PDF named
+    ``report.html`` is kept as ``report.pdf``)."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    return f"{stem.strip()[:80] or 'material'}.{kind}"
 
 
 def upload_kind(head: bytes, names: Sequence[str] | None) -> str | None:

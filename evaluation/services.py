@@ -359,10 +359,15 @@ def material_upload(*, user, submission: Submission, kind: str, upload, auditor:
         _require_state(sub, MATERIAL_ROLES[kind])
         _require_open(sub)
         material = Material.objects.filter(submission=sub, kind=kind).first() or Material(submission=sub, kind=kind)
+        replaced = material.file.name if material.pk else ""
         material.content_type, material.size, material.uploaded_by = content_type, size, user
         material.auditor, material.auditor_clean = auditor.strip(), bool(auditor_clean)
-        material.file.save(upload.name.rsplit("/", 1)[-1], upload, save=False)
+        material.file.save(rules.material_file_name(upload.name, content_type), upload, save=False)
         material.save()
+        if replaced and replaced != material.file.name:
+            # The replaced file goes once the new one is committed; a rollback keeps the old one.
+            storage = material.file.storage
+            transaction.on_commit(lambda: storage.delete(replaced))
         audit(actor=user, action=AuditEvent.Action.CREATE, instance=material, organisation=sub.firm,
               after={"submission_id": sub.pk, "kind": kind, "content_type": content_type, "size": size},
               summary=f"EV-4 {kind}")
@@ -623,8 +628,8 @@ def case_open(*, user, guarantee: Guarantee, staff: str, grounds: list[str], sta
             row = CaseEvidence(case=case, ground=item.ground, description=item.description,
                                archive_ref=item.archive_ref)
             if item.file is not None:
-                check_upload(item.file)
-                row.file.save(item.file.name.rsplit("/", 1)[-1], item.file, save=False)
+                kind, _size = check_upload(item.file)
+                row.file.save(rules.material_file_name(item.file.name, kind), item.file, save=False)
             row.save()
         audit(actor=user, action=AuditEvent.Action.CREATE, instance=case, organisation=case.firm,
               summary="EV-14 case opened")

@@ -299,7 +299,11 @@ def material_download(request, pk: int):
     if material is None:
         raise Http404
     _sub(request, material.submission_id)  # 404 unless the submission is visible
-    return FileResponse(material.file.open("rb"), as_attachment=True, filename=material.file.name.rsplit("/", 1)[-1])
+    # EV-4: served as what its content is (never as its name suggests); only a PDF opens inline.
+    kind = material.content_type
+    return FileResponse(material.file.open("rb"), content_type=rules.MATERIAL_CONTENT_TYPES[kind],
+                        as_attachment=kind not in rules.MATERIAL_INLINE,
+                        filename=rules.material_file_name(material.file.name, kind))
 
 
 # --- results (EV-6 … EV-8, EV-10) -------------------------------------------------------------------

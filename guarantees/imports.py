@@ -25,6 +25,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
+from core import upload_limits
 from core.bulk import BulkRejected, ImportRefused, RowError
 from core.exports import Workbook
 from guarantees import rules
@@ -313,16 +314,18 @@ def _describe(kind) -> str:
     return f"{kind.mime} (.{kind.extension})"
 
 
-def read_table(content: bytes, *, max_rows: int | None = None) -> Table:
-    """Identify the file by content and read its first sheet; ImportRefused when it cannot be used."""
+def read_table(content: bytes, *, max_rows: int | None = None, deadline: upload_limits.Deadline | None = None) -> Table:
+    """Identify the file by content and read its first sheet; ImportRefused when it cannot be
+    used, or when reading it takes longer than the parse time limit (``deadline``)."""
     max_rows = settings.BULK_UPLOAD_MAX_ROWS if max_rows is None else max_rows
+    deadline = deadline or upload_limits.Deadline()
     if not content:
         raise ImportRefused(_("The file is empty."))
     if content.startswith(b"PK\x03\x04"):
         kind = filetype.guess(content)
         if kind is not None and kind.extension not in ("xlsx", "zip"):
             raise ImportRefused(_("This file is a %(kind)s, not an xlsx workbook or a csv file.") % {"kind": _describe(kind)})
-        return _read_xlsx(content, max_rows)
+        return _read_xlsx(content, max_rows, deadline)
     if content.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportRefused(_("This is an old Excel 97–2003 (.xls) or other Office file. Save it as .xlsx and upload it again."))
     kind = filetype.guess(content)
@@ -330,14 +333,14 @@ def read_table(content: bytes, *, max_rows: int | None = None) -> Table:
         what = _describe(kind) if kind is not None else _("binary data")
         raise ImportRefused(_("This file is not an xlsx or csv file: its content is %(kind)s. "
                               "Upload the template filled in, as .xlsx or .csv.") % {"kind": what})
-    return _read_csv(content, max_rows)
+    return _read_csv(content, max_rows, deadline)
 
 
 def _too_many(max_rows: int) -> ImportRefused:
-    return ImportRefused(_("The file has more than %(max)s rows. Split it into smaller files.") % {"max": f"{max_rows:,}"})
+    return upload_limits.too_many_rows(max_rows)
 
 
-def _read_xlsx(content: bytes, max_rows: int) -> Table:
+def _read_xlsx(content: bytes, max_rows: int, deadline: upload_limits.Deadline) -> Table:
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several types for a damaged or foreign zip
@@ -347,6 +350,10 @@ def _read_xlsx(content: bytes, max_rows: int) -> Table:
         rows: list[tuple[int, list[Cell]]] = []
         header: list[str] | None = None
         for number, row in enumerate(sheet.iter_rows(), start=1):
+            if number % 1000 == 0:
+                deadline.check()
+            if number > max_rows + 1:  # blank rows count: the check before parsing saw them too
+                raise _too_many(max_rows)
             cells = [Cell(c.value, "%" in str(getattr(c, "number_format", "") or "")) for c in row]
             if header is None:
                 header = [_text(c) if not _blank(c.value) else "" for c in cells]
@@ -370,13 +377,23 @@ def _decode(content: bytes) -> str:
     raise ImportRefused(_("The csv file is neither UTF-8 nor GB18030 text. Save it as “CSV UTF-8” and upload it again."))
 
 
-def _read_csv(content: bytes, max_rows: int) -> Table:
+def _read_csv(content: bytes, max_rows: int, deadline: upload_limits.Deadline) -> Table:
     text = _decode(content)
+    max_columns = settings.BULK_UPLOAD_MAX_COLUMNS
+    max_cell = settings.BULK_UPLOAD_MAX_CELL_CHARS
     try:
         reader = csv.reader(io.StringIO(text, newline=""))
         header: list[str] | None = None
         rows: list[tuple[int, list[Cell]]] = []
         for number, record in enumerate(reader, start=1):
+            if number % 1000 == 0:
+                deadline.check()
+            if number > max_rows + 1:
+                raise _too_many(max_rows)
+            if len(record) > max_columns:
+                raise upload_limits.too_many_columns(max_columns)
+            if any(len(value) > max_cell for value in record):
+                raise upload_limits.cell_too_long(max_cell)
             if header is None:
                 header = [value.strip() for value in record]
                 continue
@@ -479,17 +496,17 @@ def parse_table(table: Table) -> ParsedFile:
 def read_upload(upload, parse=None) -> ParsedFile:
     """The uploaded file (a Django UploadedFile) checked, read and parsed (by ``parse``, this
     import's ``parse_table`` by default)."""
-    limit = settings.BULK_UPLOAD_MAX_BYTES
+    limits = upload_limits.Limits.from_settings()
+    limit = limits.max_bytes
     if upload.size is not None and upload.size > limit:
         raise ImportRefused(_("The file is larger than %(max)s MB.") % {"max": megabytes(limit)})
     content = upload.read(limit + 1)
-    if len(content) > limit:
-        raise ImportRefused(_("The file is larger than %(max)s MB.") % {"max": megabytes(limit)})
-    return (parse or parse_table)(read_table(content))
+    deadline = upload_limits.Deadline(limits.parse_seconds)
+    upload_limits.check_upload(content, limits=limits, deadline=deadline)  # before any parsing
+    return (parse or parse_table)(read_table(content, deadline=deadline))
 
 
-def megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:g}"
+megabytes = upload_limits.megabytes
 
 
 def import_guarantees(*, user, firm, upload, confirmed_renames: Collection[str] = ()) -> list[Guarantee]:

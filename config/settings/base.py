@@ -158,8 +158,15 @@ MEDIA_URL = "media/"
 # Upload limits: a bulk file of a province's loans fits; anything larger is refused early.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-BULK_UPLOAD_MAX_BYTES = int(env("BULK_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
-BULK_UPLOAD_MAX_ROWS = int(env("BULK_UPLOAD_MAX_ROWS", "20000"))
+# Bulk uploads (core.upload_limits): checked before parsing. A city bank's quarterly file of
+# 250,000 rows fits; a spreadsheet bomb (tiny file, huge content) does not.
+BULK_UPLOAD_MAX_BYTES = int(env("BULK_UPLOAD_MAX_BYTES", str(100 * 1024 * 1024)))
+BULK_UPLOAD_MAX_ROWS = int(env("BULK_UPLOAD_MAX_ROWS", "250000"))  # data rows, blank rows included
+BULK_UPLOAD_MAX_UNPACKED_BYTES = int(env("BULK_UPLOAD_MAX_UNPACKED_BYTES", str(768 * 1024 * 1024)))
+BULK_UPLOAD_MAX_RATIO = int(env("BULK_UPLOAD_MAX_RATIO", "100"))  # unpacked size / file size
+BULK_UPLOAD_MAX_COLUMNS = int(env("BULK_UPLOAD_MAX_COLUMNS", "200"))
+BULK_UPLOAD_MAX_CELL_CHARS = int(env("BULK_UPLOAD_MAX_CELL_CHARS", "32767"))  # Excel's own cap
+BULK_UPLOAD_PARSE_SECONDS = float(env("BULK_UPLOAD_PARSE_SECONDS", "300"))
 
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:

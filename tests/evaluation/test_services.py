@@ -336,3 +336,24 @@ def test_jb9_and_jb10_periods_and_the_beat_tick():
     assert get_job("JB-10").period_for(date(2025, 5, 20)) == "2025"
     assert job_tick(job_id="JB-8", today=date(2025, 3, 2)) is None  # not one of its days
     assert get_job("JB-8").is_due(date(2025, 3, 20))
+
+
+def test_ev4_material_is_stored_under_the_extension_of_its_content(opened):
+    material = services.material_upload(user=opened.firm_user, submission=sub_of(opened), kind="business_report",
+                                        upload=pdf("report.html"))
+    assert material.content_type == "pdf" and material.file.name.endswith(".pdf")
+    assert rules.material_file_name("C:\\docs\\年报.final.HTML", "pdf") == "年报.final.pdf"
+    assert rules.material_file_name(".html", "docx") == "material.docx"
+
+
+def test_ev4_a_replaced_material_file_is_removed_from_storage(opened, django_capture_on_commit_callbacks):
+    sub = sub_of(opened)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.material_upload(user=opened.firm_user, submission=sub, kind="business_report", upload=pdf())
+    old_name = first.file.name
+    storage = first.file.storage
+    assert storage.exists(old_name)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = services.material_upload(user=opened.firm_user, submission=sub, kind="business_report", upload=pdf())
+    assert second.pk == first.pk and second.file.name != old_name
+    assert storage.exists(second.file.name) and not storage.exists(old_name)

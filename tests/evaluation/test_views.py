@@ -179,3 +179,27 @@ def test_scoring_form_and_results_xlsx_write_a_firm_name_typed_as_a_formula_as_t
                           klass=Result.Klass.QUALIFIED)
     client.force_login(world.authority)
     assert_literal(client.get(reverse("evaluation:results-xlsx", args=[YEAR])).content)
+
+
+def test_ev4_material_is_served_as_what_its_content_is(client, world):
+    """A PDF named .html opens as a PDF; an xlsx named .pdf is downloaded as an xlsx."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from openpyxl import Workbook as OpenpyxlWorkbook
+
+    sub = sub_of(world)
+    report = services.material_upload(user=world.firm_user, submission=sub, kind="business_report",
+                                      upload=pdf("report.html"))
+    buffer = io.BytesIO()
+    OpenpyxlWorkbook().save(buffer)
+    stats = services.material_upload(user=world.firm_user, submission=sub, kind="statistics",
+                                     upload=SimpleUploadedFile("stats.pdf", buffer.getvalue(), content_type="application/pdf"))
+    client.force_login(world.firm_user)
+    shown = client.get(reverse("evaluation:material", args=[report.pk]))
+    assert shown["Content-Type"] == "application/pdf"
+    assert shown["Content-Disposition"].startswith("inline") and shown["Content-Disposition"].endswith('.pdf"')
+    downloaded = client.get(reverse("evaluation:material", args=[stats.pk]))
+    assert downloaded["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert downloaded["Content-Disposition"].startswith("attachment") and downloaded["Content-Disposition"].endswith('.xlsx"')
+    assert downloaded["X-Content-Type-Options"] == "nosniff"
