@@ -226,7 +226,8 @@ def _run_claim(project, spec: ClaimSpec, *, bank_user, reviewer, treasurer, auth
     outstanding = (project.principal * Decimal("0.8")).quantize(Decimal("0.01"))
     claim = services.claim_submit(user=bank_user, project=project, submitted_on=submitted,
                                   outstanding_principal=outstanding, credit_report_on=submitted - timedelta(days=2),
-                                  documents=[(ClaimDocument.Kind.CREDIT_REPORT, _pdf("征信报告.pdf"))])
+                                  documents=[(ClaimDocument.Kind.CREDIT_REPORT, _pdf("征信报告.pdf")),
+                                             (ClaimDocument.Kind.LOAN_FILE, _pdf("贷款资料.pdf"))])
     target = spec.state
     if target in ("submitted", "held_npl_gate"):
         return claim

@@ -135,7 +135,16 @@ class ClaimForm(forms.Form):
     outstanding_principal = MoneyInput(label=_("Outstanding principal at the NPL date (yuan)"))
     credit_report_on = date_field(_("Credit report date"))
     submitted_on = date_field(_("Submitted on"), required=False, help_text=_("Leave empty for today."))
-    credit_report = forms.FileField(label=_("Credit report (PDF)"), required=False)
+    # RP-14 (第十九条(二)): both are required; the service refuses a claim without them and names each
+    # missing one, so the form and the API give the same answer.
+    credit_report = forms.FileField(label=_("Credit report (PDF, JPEG or PNG)"), required=False)
+    loan_file = forms.FileField(label=_("Loan file (PDF, JPEG or PNG)"), required=False,
+                                help_text=_("The loan contract, the loan note and the classification evidence, "
+                                            "in one file."))
+
+    def documents(self) -> list:
+        """(kind, file) pairs of the attachments given, for ``claim_submit``."""
+        return [(kind, self.cleaned_data[kind]) for kind in ("credit_report", "loan_file") if self.cleaned_data.get(kind)]
 
 
 class DocumentsForm(forms.Form):

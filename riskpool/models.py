@@ -326,6 +326,7 @@ class ClaimStep(models.Model):
 class ClaimDocument(models.Model):
     class Kind(models.TextChoices):
         CREDIT_REPORT = "credit_report", _("Credit report")  # RP-4, RP-14
+        LOAN_FILE = "loan_file", _("Loan file")  # 贷款项目相关资料, RP-14
         CLAIM_FORM = "claim_form", _("Claim form")
         ACCOUNT_CONFIRMATION = "account_confirmation", _("Account confirmation")  # RP-16 step 5
         RECEIPT = "receipt", _("Receipt")

@@ -840,6 +840,42 @@ def check_claim_window(npl_on: date, submitted_on: date | None, params: SchemeSP
     )
 
 
+CLAIM_DOCUMENTS = ("credit_report", "loan_file")
+"""RP-14 (第十九条(二)): the attachments a claim cannot be submitted without: the borrower's credit
+report (征信报告, dated within the 10 working days before the submission, RP-4) and the loan file
+(贷款项目相关资料: loan contract, loan note, classification evidence)."""
+
+CLAIM_DOCUMENT_LABELS = {
+    "credit_report": _("the borrower's credit report"),
+    "loan_file": _("the loan file (loan contract, loan note, classification evidence)"),
+}
+
+
+def missing_claim_documents(kinds: Iterable[str]) -> list[str]:
+    """RP-14: the required attachments (``CLAIM_DOCUMENTS``, in that order) not among ``kinds``."""
+    present = set(kinds)
+    return [kind for kind in CLAIM_DOCUMENTS if kind not in present]
+
+
+def claim_document_problems(kinds: Iterable[str]) -> list[Problem]:
+    """RP-14: one problem per missing attachment, each naming the document (its field is the
+    document kind, so a form shows it next to the file input); every message lists all that
+    is missing, so a client that shows only the first still learns the whole list."""
+    missing = missing_claim_documents(kinds)
+    if not missing:
+        return []
+    listing = ", ".join(str(CLAIM_DOCUMENT_LABELS[kind]) for kind in missing)
+    return [
+        Problem(
+            "RP-14",
+            _("Attach %(document)s: a claim needs the credit report and the loan file; missing: %(missing)s.")
+            % {"document": CLAIM_DOCUMENT_LABELS[kind], "missing": listing},
+            kind,
+        )
+        for kind in missing
+    ]
+
+
 # --- the quote (RP-3 … RP-14) --------------------------------------------------------------
 
 

@@ -26,6 +26,7 @@ from riskpool import access, rules
 from riskpool.models import (
     BankEvaluation,
     Claim,
+    ClaimDocument,
     ClaimStep,
     LedgerEntry,
     LoanProject,
@@ -92,6 +93,13 @@ def claim_queue_for_finance_bureau(*, user) -> QuerySet[Claim]:
 
 def claim_get_for_user(*, user, claim_id: int) -> Claim:
     return get_object_or_404(claim_list(user=user), pk=claim_id)
+
+
+def claim_document_get_for_user(*, user, document_id: int) -> ClaimDocument:
+    """RP-25: a claim's attachment, for download, only to those who may see its claim (404 for
+    anyone else, like a missing document)."""
+    documents = ClaimDocument.objects.filter(claim__in=claim_list(user=user).values("pk"))
+    return get_object_or_404(documents, pk=document_id)
 
 
 def claim_queue_for_reviewer(*, user) -> QuerySet[Claim]:

@@ -10,6 +10,7 @@ serializers document them.
 """
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -246,6 +247,18 @@ class ClaimCreateSerializer(serializers.Serializer):
     project = serializers.IntegerField(help_text=_("Id of one of your non-performing loan projects."))
     outstanding_principal = gs.MoneyField(help_text=_("Outstanding principal at the NPL date (RP-13)."))
     credit_report_on = serializers.DateField(help_text=_("Date of the borrower's credit report (RP-4)."))
+    # RP-14 (第十九条(二)): required, but checked by the service so the refusal lists every missing
+    # attachment by name, as the web form's does.
+    credit_report = serializers.FileField(required=False, help_text=_(
+        "The borrower's credit report (RP-4, RP-14): PDF, JPEG or PNG, at most 10 MB. Required."))
+    loan_file = serializers.FileField(required=False, help_text=_(
+        "The loan file (RP-14): loan contract, loan note, classification evidence; PDF, JPEG or PNG, at most "
+        "10 MB. Required."))
+
+    def documents(self) -> list:
+        """(kind, file) pairs for ``claim_submit``."""
+        return [(kind, self.validated_data[kind]) for kind in ("credit_report", "loan_file")
+                if self.validated_data.get(kind)]
 
 
 class ClaimStepSerializer(serializers.ModelSerializer):
@@ -262,13 +275,18 @@ class ClaimDocumentSerializer(serializers.ModelSerializer):
     kind = enum(ClaimDocument.Kind.values, "RiskpoolDocumentKindEnum", read_only=True)
     name = serializers.SerializerMethodField()
 
+    url = serializers.SerializerMethodField(help_text=_("Where to download it (the claim's scope applies)."))
+
     class Meta:
         model = ClaimDocument
-        fields = ["id", "kind", "name", "content_type", "size", "uploaded_at"]
+        fields = ["id", "kind", "name", "content_type", "size", "uploaded_at", "url"]
         read_only_fields = fields
 
     def get_name(self, document: ClaimDocument) -> str:
         return document.file.name.rsplit("/", 1)[-1]
+
+    def get_url(self, document: ClaimDocument) -> str:
+        return reverse("riskpool-api:claim-document", args=[document.claim_id, document.pk])
 
 
 class RecoveryReportSerializer(serializers.ModelSerializer):

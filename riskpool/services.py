@@ -694,8 +694,9 @@ def special_list_end(*, user, entry: SpecialListEntry, valid_to: date) -> Specia
 def claim_submit(*, user, project: LoanProject, submitted_on: date, outstanding_principal, credit_report_on: date,
                  documents=()) -> Claim:
     """提交: the bank claims on a non-performing project. RP-24 refuses a dishonest bank; the quote
-    (RP-3 … RP-14) refuses with every failing rule; an eligible claim is held while the bank's NPL
-    ratio is above 3% (RP-15)."""
+    (RP-3 … RP-14) refuses with every failing rule, and RP-14 (第十九条(二)) with every missing
+    required attachment (``documents``: (kind, file) pairs; the credit report and the loan file);
+    an eligible claim is held while the bank's NPL ratio is above 3% (RP-15)."""
     require_member(user, project.bank, *BANK_ROLES)
     project = LoanProject.objects.select_for_update().select_related("borrower", "pool").get(pk=project.pk)
     member = _member_of(project.pool, project.bank)
@@ -721,9 +722,14 @@ def claim_submit(*, user, project: LoanProject, submitted_on: date, outstanding_
     rate = None if project.currency == "CNY" else project.principal_yuan / project.principal
     result = rules.quote(data, params=params, lpr_percent=lpr, calendar=core_calendar, rate_to_yuan=rate,
                          special_ratio=special_ratio(project, npl_on))
+    documents = list(documents)
+    # RP-14: refused with every missing attachment beside every failing rule, before anything is stored.
+    missing = rules.claim_document_problems(kind for kind, upload in documents if upload)
     if not result.eligible:
         failing = [Problem(r.rule, r.message) for r in result.reasons if r.outcome == rules.FAIL]
-        raise RuleViolation.many(failing or [Problem("RP-8", _("No compensation ratio applies."))])
+        raise RuleViolation.many((failing or [Problem("RP-8", _("No compensation ratio applies."))]) + missing)
+    if missing:
+        raise RuleViolation.many(missing)
     claim = Claim.objects.create(
         project=project, state="submitted", submitted_on=submitted_on, npl_on=npl_on,
         outstanding_principal=data.outstanding_principal, credit_report_on=credit_report_on, ratio=result.ratio,

@@ -13,6 +13,7 @@ urlpatterns = [
     path("projects/<int:pk>/claim/", views.claim_create, name="claim-create"),
     path("claims/<int:pk>/", views.claim_detail, name="claim-detail"),
     path("claims/<int:pk>/<slug:action>/", views.claim_action, name="claim-action"),
+    path("documents/<int:pk>/", views.claim_document_download, name="claim-document"),
     path("review/", views.review_queue, name="review-queue"),
     path("review/notice/", views.notice_start, name="notice-start"),
     path("objections/<int:pk>/decide/", views.objection_decide, name="objection-decide"),

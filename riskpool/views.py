@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -46,7 +46,7 @@ from riskpool.forms import (
     SettlementForm,
     new_key,
 )
-from riskpool.models import Claim, ClaimDocument, Pool
+from riskpool.models import Claim, Pool
 
 K = Organisation.Kind
 # Long lists of a city-size pool (approvals to put on notice, notices running, claims passed for a
@@ -240,15 +240,14 @@ def claim_create(request, pk: int):
         form = ClaimForm(request.POST, request.FILES)
         if form.is_valid():
             d = form.cleaned_data
-            documents = [(ClaimDocument.Kind.CREDIT_REPORT, d["credit_report"])] if d["credit_report"] else []
             try:
                 claim = services.claim_submit(
                     user=request.user, project=project, submitted_on=d["submitted_on"] or shanghai_today(),
                     outstanding_principal=d["outstanding_principal"], credit_report_on=d["credit_report_on"],
-                    documents=documents,
+                    documents=form.documents(),
                 )
             except RuleViolation as exc:
-                add_rule_violation(form, exc, field_map={"file": "credit_report", "kind": "credit_report"})
+                add_rule_violation(form, exc, field_map={"file": None, "kind": None})
                 status = _status(exc)
             else:
                 messages.success(request, _("The claim is submitted."))
@@ -258,6 +257,15 @@ def claim_create(request, pk: int):
     else:
         form = ClaimForm()
     return render(request, "riskpool/claim_form.html", {"form": form, "project": project}, status=status)
+
+
+@login_required
+def claim_document_download(request, pk: int):
+    """A claim's attachment (RP-14, RP-16 step 5), only through the claim's scope (RP-25): another
+    organisation's document answers 404. The files are never served from a public media URL."""
+    document = selectors.claim_document_get_for_user(user=request.user, document_id=pk)
+    return FileResponse(document.file.open("rb"), as_attachment=True, content_type=document.content_type,
+                        filename=document.file.name.rsplit("/", 1)[-1])
 
 
 # --- the claim and its RP-16 steps --------------------------------------------------------

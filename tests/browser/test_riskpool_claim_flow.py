@@ -118,6 +118,10 @@ def test_rp16_claim_to_payout_and_recovery_return_in_the_browser(live_server, pa
     page.wait_for_selector("#claim-form")
     page.fill("input[name=outstanding_principal]", str(OUTSTANDING))
     page.fill("input[name=credit_report_on]", (today - timedelta(days=2)).isoformat())  # within 10 working days
+    # RP-14: the credit report and the loan file are required attachments.
+    for name in ("credit_report", "loan_file"):
+        page.set_input_files(f"#claim-form input[name={name}]",
+                             files=[{"name": f"{name}.pdf", "mimeType": "application/pdf", "buffer": PDF}])
     submit(page, "#submit-claim")
     claim = Claim.objects.get(project=project)
     assert page.url == f"{url}/riskpool/claims/{claim.pk}/"
@@ -175,7 +179,8 @@ def test_rp16_claim_to_payout_and_recovery_return_in_the_browser(live_server, pa
     submit(page, "#documents-form button[type=submit]")
     claim.refresh_from_db()
     assert claim.state == "documents_uploaded"
-    assert set(claim.documents.values_list("kind", flat=True)) == {str(k) for k in services.PAYMENT_DOCUMENTS}
+    assert set(claim.documents.values_list("kind", flat=True)) == {
+        "credit_report", "loan_file", *(str(k) for k in services.PAYMENT_DOCUMENTS)}
     logout(page)
 
     # 6. The treasurer pays from the desk, through the confirmation page.

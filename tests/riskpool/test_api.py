@@ -65,6 +65,11 @@ def pdf(name="doc.pdf"):
     return SimpleUploadedFile(name, PDF, content_type="application/pdf")
 
 
+def claim_documents():
+    """RP-14: the two attachments every claim needs, as (kind, file) pairs."""
+    return [(ClaimDocument.Kind.CREDIT_REPORT, pdf("征信报告.pdf")), (ClaimDocument.Kind.LOAN_FILE, pdf("贷款资料.pdf"))]
+
+
 def reload(obj):
     obj.refresh_from_db()
     return obj
@@ -113,7 +118,8 @@ class World:
         """A claim on a new example loan, brought through the services to ``state``."""
         user = user or self.bank_user
         claim = services.claim_submit(user=user, project=self.npl_project(user), submitted_on=date(2025, 4, 1),
-                                      outstanding_principal=D("2400000.00"), credit_report_on=date(2025, 3, 25))
+                                      outstanding_principal=D("2400000.00"), credit_report_on=date(2025, 3, 25),
+                                      documents=claim_documents())
         if state == "submitted":
             return claim
         if state == "rejected":
@@ -196,7 +202,8 @@ def test_rp16_worked_example_from_entry_to_claim_with_an_api_token(world, today)
 
     today(date(2025, 4, 1))
     response = client.post(CLAIMS, {"project": project["id"], "outstanding_principal": "2400000.00",
-                                    "credit_report_on": "2025-03-25"}, format="json")
+                                    "credit_report_on": "2025-03-25", "credit_report": pdf("征信报告.pdf"),
+                                    "loan_file": pdf("贷款资料.pdf")}, format="multipart")
     assert response.status_code == 201, response.json()
     claim = response.json()
     assert claim["state"] == "submitted" and claim["submitted_on"] == "2025-04-01" and claim["npl_on"] == "2025-03-03"
@@ -204,7 +211,7 @@ def test_rp16_worked_example_from_entry_to_claim_with_an_api_token(world, today)
     assert claim["next_due_on"] == "2025-05-01"  # RP-16 step 1: 30 days to decide
     assert [(step["old"], step["new"]) for step in claim["steps"]] == [("", "submitted")]
     assert {"RP-8", "RP-11", "RP-13", "RP-14"} <= {r["rule"] for r in claim["reasons"]}
-    assert claim["documents"] == [] and claim["recoveries"] == []
+    assert [d["kind"] for d in claim["documents"]] == ["credit_report", "loan_file"] and claim["recoveries"] == []
 
     detail = client.get(reverse("riskpool-api:claim-detail", args=[claim["id"]]))
     assert detail.status_code == 200 and detail.json() == claim
@@ -343,7 +350,7 @@ def test_rp16_document_upload_is_judged_by_content_not_by_name(world, today):
     png_named_pdf = SimpleUploadedFile("scan.pdf", PNG, content_type="application/pdf")
     response = client.post(url, {"kind": "receipt", "file": png_named_pdf}, format="multipart")
     assert response.status_code == 201, response.json()
-    [document] = response.json()["documents"]
+    [document] = [d for d in response.json()["documents"] if d["kind"] not in ("credit_report", "loan_file")]
     assert document["kind"] == "receipt" and document["content_type"] == "image/png"
     assert response.json()["state"] == "in_funding_plan"
 
@@ -356,7 +363,8 @@ def test_rp16_document_upload_is_judged_by_content_not_by_name(world, today):
     response = client.post(url, {"kind": "selfie", "file": pdf()}, format="multipart")
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "kind"
     assert client.post(url, {"kind": "receipt"}, format="multipart").status_code == 400
-    assert list(reload(claim).documents.values_list("content_type", flat=True)) == ["image/png"]
+    assert list(reload(claim).documents.filter(kind__in=PAYMENT_KINDS).values_list("content_type", flat=True)) == [
+        "image/png"]
 
 
 def test_rp16_step5_the_fourth_payment_document_hands_the_claim_to_the_treasurer(world, today):

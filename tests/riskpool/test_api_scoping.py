@@ -72,7 +72,7 @@ WRITES = [e for e in ROW_ENDPOINTS if e.writes]
 CREATE_ENDPOINTS = [
     Endpoint("project-list", "post", ok=201),
     Endpoint("project-bulk", "post", ok=201),
-    Endpoint("claim-list", "post", ok=201),
+    Endpoint("claim-list", "post", ok=201, multipart=True),  # RP-14: with its two attachments
 ]
 ALL_ENDPOINTS = ROW_ENDPOINTS + CREATE_ENDPOINTS
 
@@ -112,6 +112,9 @@ class ScopingWorld(World):
         return reverse(f"riskpool-api:{endpoint.url_name}", args=[row.pk])
 
     def body(self, endpoint: Endpoint) -> dict:
+        if endpoint.multipart and endpoint in CREATE_ENDPOINTS:
+            return {**self.create_body(endpoint), "credit_report": SimpleUploadedFile("report.pdf", PNG),
+                    "loan_file": SimpleUploadedFile("loan.pdf", PNG)}
         if endpoint.multipart:
             return {**endpoint.body, "file": SimpleUploadedFile("scan.pdf", PNG, content_type="application/pdf")}
         if endpoint in CREATE_ENDPOINTS:

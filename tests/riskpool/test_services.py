@@ -40,6 +40,11 @@ def pdf(name="doc.pdf", content=PDF):
     return SimpleUploadedFile(name, content, content_type="application/pdf")
 
 
+def claim_documents():
+    """RP-14: the two attachments every claim needs."""
+    return [(ClaimDocument.Kind.CREDIT_REPORT, pdf("征信报告.pdf")), (ClaimDocument.Kind.LOAN_FILE, pdf("贷款资料.pdf"))]
+
+
 def example_data(**overrides) -> services.ProjectData:
     """The spec's worked example: 3,000,000 disbursed 2024-05-10, other balance 1,500,000, pure credit."""
     values = dict(
@@ -77,6 +82,7 @@ class World:
         return services.project_classify(user=self.bank_user, project=project, new=new, on=on)
 
     def submit(self, project, submitted_on=date(2025, 4, 1), credit_report_on=date(2025, 3, 25), **kwargs):
+        kwargs.setdefault("documents", claim_documents())
         return services.claim_submit(user=self.bank_user, project=project, submitted_on=submitted_on,
                                      outstanding_principal=kwargs.pop("outstanding", D("2400000.00")),
                                      credit_report_on=credit_report_on, **kwargs)

@@ -25,7 +25,7 @@ from tests.factories import (
     firm_user,
     make_credit_code,
 )
-from tests.riskpool.test_services import World
+from tests.riskpool.test_services import World, pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -189,7 +189,8 @@ def test_claim_submit_form(client, world):
     world.npl(project)
     client.force_login(world.bank_user)
     response = client.post(reverse("riskpool:claim-create", args=[project.pk]), {
-        "outstanding_principal": "2400000", "credit_report_on": "2025-03-25", "submitted_on": "2025-04-01"})
+        "outstanding_principal": "2400000", "credit_report_on": "2025-03-25", "submitted_on": "2025-04-01",
+        "credit_report": pdf("征信报告.pdf"), "loan_file": pdf("贷款资料.pdf")})
     claim = Claim.objects.get(project=project)
     assert response.status_code == 302 and claim.amount == D("1200000.00")
 
