@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('riskpool', '0010_project_list_sorts'),
+        ('riskpool', '0011_h_closure_steps'),
     ]
 
     operations = [
