@@ -82,6 +82,9 @@ PAGES = {
                                               "bob": 404, "charlie": 404, "dave": 404}),
     "riskpool:claim-action": ("claim-action", "post", {"bob": 404, "charlie": 404, "treasurer": 403,
                                                        "authority": 403, "other_reviewer": 404}),
+    "riskpool:claim-document": ("document", "get", {"alice": 200, "reviewer": 200, "treasurer": 200,
+                                                   "authority": 200, "bob": 404, "charlie": 404, "dave": 404,
+                                                   "other_reviewer": 404}),
     "riskpool:review-queue": (None, "get", {"reviewer": 200, "alice": 403, "treasurer": 403, "authority": 403}),
     "riskpool:notice-start": (None, "post", {"alice": 403, "treasurer": 403, "charlie": 403}),
     "riskpool:objection-decide": ("objection", "post", {"alice": 403, "treasurer": 403, "other_reviewer": 404}),
@@ -113,6 +116,7 @@ def test_each_page_for_its_role_and_refused_for_others(client, world, claim, peo
     args = {
         None: [], "project": [claim.project_id], "claim": [claim.pk], "pool": [world.pool.pk],
         "objection": [objection.pk], "claim-action": [claim.pk, "review"],
+        "document": [claim.documents.values_list("pk", flat=True).first()],
     }[args_key]
     url = reverse(name, args=args)
     for person, status in expected.items():
