@@ -33,10 +33,11 @@ def test_csp_violations_are_reported_to_the_page_fixture(browser):
     assert any("inline style" in text for text in seen), seen
 
 
-def test_csp_moved_scripts_work_language_switch_jobs_progress_and_api_docs(live_server, page, login):
+def test_csp_moved_scripts_work_language_switch_jobs_progress_and_api_docs(live_server, page, login, live_worker):
     admin = UserFactory(roles=["authority_admin"])
-    run = JobRun.objects.create(job="JB-5", period="2024Q4", trigger=JobRun.Trigger.BEAT,
-                                state=JobRun.State.RUNNING, progress_done=1, progress_total=10)
+    # A run whose worker is alive (it holds the run's lock, JB-14); otherwise it shows as failed.
+    run = live_worker(JobRun.objects.create(job="JB-5", period="2024Q4", trigger=JobRun.Trigger.BEAT,
+                                            state=JobRun.State.RUNNING, progress_done=1, progress_total=10))
     login(admin)
 
     # The language switch submits on change (static/js/app.js, no inline onchange).
