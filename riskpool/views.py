@@ -25,6 +25,7 @@ from core.calendar import shanghai_today
 from core.errors import RuleViolation
 from core.exports import xlsx_response
 from core.models import Organisation
+from core.net import client_ip
 from core.views_helpers import add_rule_violation, paginate
 from riskpool import selectors, services
 from riskpool.forms import (
@@ -764,7 +765,7 @@ def pool_budget(request, pk: int):
 
 # --- the public notice (公示, RP-25): no login -----------------------------------------------
 
-OBJECTION_LIMIT = 5  # per client IP per hour
+OBJECTION_LIMIT = 5  # per client address per hour
 OBJECTION_WINDOW = 3600
 
 
@@ -781,8 +782,9 @@ def notice_list(request):
 
 
 def _over_limit(request) -> bool:
-    """Counts every objection post of the client's IP in a one-hour window (Django's cache)."""
-    key = f"riskpool:objection:{request.META.get('REMOTE_ADDR', '')}"
+    """Counts every objection post of the client's address in a one-hour window (Django's cache);
+    the address is the one the trusted proxies report (core.net.client_ip), not the proxy's."""
+    key = f"riskpool:objection:{client_ip(request)}"
     cache.add(key, 0, OBJECTION_WINDOW)
     try:
         count = cache.incr(key)

@@ -135,6 +135,15 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The sign-in records keep the client's address as the trusted proxies report it.
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
+
+# How many proxies of our own (load balancer, nginx …) stand in front of the web servers; each
+# appends to X-Forwarded-For. 0: none, the web server faces clients and X-Forwarded-For is
+# ignored. Per-address limits (objections, anonymous API calls) key on core.net.client_ip.
+TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
 
 # JB-2: dates are Asia/Shanghai dates; timestamps are stored in UTC and shown in Asia/Shanghai.
 LANGUAGE_CODE = "zh-hans"

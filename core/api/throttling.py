@@ -14,6 +14,7 @@ from django.utils.translation import ngettext, pgettext
 from rest_framework.throttling import SimpleRateThrottle
 
 from core.models import ApiToken
+from core.net import client_ip
 
 
 class _SettingsRateThrottle(SimpleRateThrottle):
@@ -61,14 +62,15 @@ class UserRateThrottle(_SettingsRateThrottle):
 
 
 class AnonRateThrottle(_SettingsRateThrottle):
-    """Per client address for calls without a session or token."""
+    """Per client address (as the trusted proxies report it, core.net) for calls without a
+    session or token."""
 
     scope = "anon"
 
     def get_cache_key(self, request, view):
         if request.user and request.user.is_authenticated:
             return None
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
 
     def describe(self) -> str:
         return _("Too many requests from your address: at most %(limit)s.")
