@@ -132,6 +132,11 @@ class GuaranteeForm(forms.Form):
         help_text=_("Any fee the lending bank charged besides interest: deposit, commitment, intermediary fees … (GU-5)."),
     )
     purpose = forms.ChoiceField(label=_("Purpose"), choices=Guarantee.Purpose.choices, initial=Guarantee.Purpose.OPERATIONS)
+    product = forms.ModelChoiceField(
+        label=_("Policy loan product"), queryset=Guarantee.product.field.related_model.objects.none(), required=False,
+        empty_label=_("None"),
+        help_text=_("The Scheme M policy loan product (科信贷, 出口贷 …) the loan belongs to, if any (RP-M3)."),
+    )
     reguaranteed = forms.BooleanField(label=_("Re-guaranteed"), required=False)
     national_fund_scope = forms.BooleanField(label=_("In the national fund's scope"), required=False)
     recommended_by_bank = forms.BooleanField(label=_("Recommended by the bank"), required=False)
@@ -143,7 +148,7 @@ class GuaranteeForm(forms.Form):
     )
     GUARANTEE_FIELDS = (
         "contract_no", "loan_principal", "amount", "currency", "loan_start", "loan_maturity", "start", "end",
-        "fee_rate", "other_fees", "bank_fees", "purpose", "reguaranteed", "national_fund_scope", "recommended_by_bank",
+        "fee_rate", "other_fees", "bank_fees", "purpose", "product", "reguaranteed", "national_fund_scope", "recommended_by_bank",
     )
     # Service field names this form spells differently (see core.views_helpers).
     FIELD_MAP = {"borrower": "is_government_platform"}
@@ -151,6 +156,10 @@ class GuaranteeForm(forms.Form):
     def __init__(self, *args, agreements, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["agreement"].queryset = agreements
+        from riskpool.selectors_m import open_products
+
+        self.fields["product"].queryset = open_products()
+        self.fields["product"].label_from_instance = lambda p: f"{p.name} · {p.pool.name}"
         self.fields["currency"].widget.attrs.update(size=4, autocomplete="off")
 
     def clean_id_number(self) -> str:
@@ -184,6 +193,7 @@ class GuaranteeForm(forms.Form):
             bank_fees=c["bank_fees"] if c["bank_fees"] is not None else Decimal("0"),
             currency=c["currency"], purpose=c["purpose"], reguaranteed=c["reguaranteed"],
             national_fund_scope=c["national_fund_scope"], recommended_by_bank=c["recommended_by_bank"],
+            product=c["product"],
         )
 
 

@@ -274,6 +274,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("reguaranteed", "是否再担保", "reguaranteed", parse_bool, note="是 / 否"),
     Column("national_fund_scope", "是否纳入国家融资担保基金合作范围", "national_fund_scope", parse_bool, note="是 / 否"),
     Column("recommended_by_bank", "是否银行推荐", "recommended_by_bank", parse_bool, note="是 / 否"),
+    Column("product", "政策性贷款产品", "product_ref", parse_text, note="科信贷、出口贷、税源贷、固定资产投资贷，或产品代码；不属于则留空"),
 )
 # Accepted instead of 担保费率(%): the rate as a fraction, as the API takes it (0.008).
 FEE_FRACTION = Column("fee_rate", "担保费率(小数)", "fee_rate", parse_fraction, True,
@@ -472,13 +473,44 @@ def read_cells(table: Table, positions: dict[int, Column]):
         yield number, values, errors
 
 
+class ProductLookup:
+    """A Scheme M policy loan product by its name (科信贷) or code (sci_tech), read once per file
+    however many rows name one. A name two pools share is refused rather than guessed."""
+
+    def __init__(self):
+        self._by_key: dict[str, list] | None = None
+
+    def find(self, text: str):
+        if self._by_key is None:
+            from riskpool.selectors_m import open_products  # riskpool builds on guarantees
+
+            self._by_key = {}
+            for product in open_products():
+                for key in {product.code.lower(), _normal(product.name)}:
+                    self._by_key.setdefault(key, []).append(product)
+        found = self._by_key.get(text.strip().lower()) or self._by_key.get(_normal(text), [])
+        if not found:
+            raise CellError(_("No policy loan product is called “%(text)s”.") % {"text": text})
+        if len(found) > 1:
+            raise CellError(_("Several pools have a product called “%(text)s”; enter it through the form or the "
+                              "API, which take the product's id.") % {"text": text})
+        return found[0]
+
+
 def parse_table(table: Table) -> ParsedFile:
     """Turn the rows into ``guarantee_bulk_create`` rows, each cell problem a RowError."""
     if not table.rows:
         raise ImportRefused(_("The file has a header row but no guarantees."))
     positions, seen = map_header(table.header)
     parsed = ParsedFile(rows=[], headers=seen, order={text: i for i, text in enumerate(table.header)})
+    product_header = next((table.header[i] for i, c in positions.items() if c.target == "product_ref"), "")
+    products = ProductLookup()
     for number, values, errors in read_cells(table, positions):
+        if "product_ref" in values:
+            try:
+                values["product"] = products.find(values.pop("product_ref"))
+            except CellError as exc:
+                errors.append(RowError(number, product_header, "RP-M3", str(exc)))
         if errors:
             parsed.rows.append({"row": number, "errors": errors})
             continue

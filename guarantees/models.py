@@ -228,6 +228,9 @@ class Guarantee(models.Model):
     reguaranteed = models.BooleanField(_("re-guaranteed"), default=False)
     national_fund_scope = models.BooleanField(_("in the national fund's scope"), default=False)
     recommended_by_bank = models.BooleanField(_("recommended by the bank"), default=False)  # GU-10
+    # RP-M3: the Scheme M policy loan product (政策性贷款产品) of the loan, for the product's rates.
+    product = models.ForeignKey("riskpool.Product", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="guarantees", verbose_name=_("policy loan product"))
     small_micro_or_agri = models.BooleanField(_("small-micro or 三农"), default=False, editable=False)  # GU-5, GU-7
     single_borrower_amount = MoneyField(_("single-borrower guaranteed amount"), editable=False, default=Decimal("0"))  # 单户担保金额
     fee_compliant = models.BooleanField(_("fee compliant (GU-5)"), default=True, db_index=True)

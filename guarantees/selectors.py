@@ -34,7 +34,7 @@ def _party_q(user, prefix: str = "") -> Q:
 def guarantee_list(*, user) -> QuerySet[Guarantee]:
     return (
         Guarantee.objects.filter(_party_q(user))
-        .select_related("firm", "bank", "borrower", "agreement")
+        .select_related("firm", "bank", "borrower", "agreement", "product")
     )
 
 

@@ -262,6 +262,11 @@ class GuaranteeCreateSerializer(serializers.Serializer):
     reguaranteed = serializers.BooleanField(default=False)
     national_fund_scope = serializers.BooleanField(default=False)
     recommended_by_bank = serializers.BooleanField(default=False)
+    product = serializers.PrimaryKeyRelatedField(
+        queryset=Guarantee.product.field.related_model.objects.filter(pool__scheme="M"), required=False,
+        allow_null=True, default=None,
+        help_text=_("Id of the Scheme M policy loan product the loan belongs to, if any (RP-M3)."),
+    )
 
     def service_arguments(self) -> tuple[Agreement, services.BorrowerData, services.GuaranteeData]:
         data = dict(self.validated_data)
@@ -278,6 +283,7 @@ class GuaranteeSerializer(serializers.ModelSerializer):
     purpose = choice(Guarantee.Purpose, "GuaranteePurposeEnum", read_only=True)
     borrower = BorrowerSerializer(read_only=True)
     problems = ProblemSerializer(many=True, read_only=True)
+    product_name = serializers.CharField(source="product.name", read_only=True, default=None)
 
     class Meta:
         model = Guarantee
@@ -285,8 +291,8 @@ class GuaranteeSerializer(serializers.ModelSerializer):
             "id", "contract_no", "status", "firm", "firm_name", "bank", "bank_name", "agreement", "agreement_code",
             "borrower", "loan_principal", "amount", "currency", "loan_start", "loan_maturity", "start", "end",
             "fee_rate", "other_fees", "bank_fees", "purpose", "reguaranteed", "national_fund_scope",
-            "recommended_by_bank", "small_micro_or_agri", "single_borrower_amount", "fee_compliant",
-            "bank_fee_violation", "problems", "closed_on",
+            "recommended_by_bank", "product", "product_name", "small_micro_or_agri", "single_borrower_amount",
+            "fee_compliant", "bank_fee_violation", "problems", "closed_on",
             "created_at", "updated_at",
         ]
         read_only_fields = fields

@@ -231,6 +231,18 @@ class GuaranteeData:
     reguaranteed: bool = False
     national_fund_scope: bool = False
     recommended_by_bank: bool = False
+    product: Any = None  # riskpool.Product: the Scheme M policy loan product of the loan (RP-M3)
+
+
+def _product_problems(data: GuaranteeData, agreement: Agreement) -> list[Problem]:
+    """RP-M3 (马政办〔2024〕6号 第十条): a guarantee of a Scheme M policy loan product is new
+    business of the firm and of the bank in that product, refused while the product, the firm or
+    the bank is suspended from new business in it on the guarantee's start date."""
+    if data.product is None:
+        return []
+    from riskpool.services_m import suspension_problems  # riskpool builds on guarantees, not the reverse
+
+    return suspension_problems(product=data.product, parties=[agreement.firm, agreement.bank], on=data.start)
 
 
 def _guarantee_input_problems(data: GuaranteeData, agreement: Agreement) -> list[Problem]:
@@ -284,6 +296,7 @@ def guarantee_create(
     platform = borrower_row.is_government_platform if borrower_row else borrower.is_government_platform
     problems = _problems_of(rules.check_forbidden_business, purpose=data.purpose, borrower_is_government_platform=platform)
     problems += _guarantee_input_problems(data, agreement)
+    problems += _product_problems(data, agreement)
     if borrower_row is None:
         problems += _problems_of(_check_borrower, borrower)
     if problems:
@@ -300,7 +313,7 @@ def guarantee_create(
         small_micro_or_agri=small_agri, single_borrower_amount=single, fee_rate=data.fee_rate,
         other_fees=data.other_fees, params=guarantee_params(data.start),
     )
-    bank_problems = rules.check_bank_fees(small_micro_or_agri=small_agri, scheme_m_product=False,
+    bank_problems = rules.check_bank_fees(small_micro_or_agri=small_agri, scheme_m_product=data.product is not None,
                                           bank_fees=data.bank_fees)
     problems += bank_problems
     guarantee = Guarantee.objects.create(

@@ -91,6 +91,10 @@ class ProjectForm(forms.Form):
     )
     covered_by_other_scheme = forms.BooleanField(
         label=_("Insured, guaranteed or otherwise compensated (RP-7)"), required=False)
+    product = forms.ModelChoiceField(
+        label=_("Policy loan product"), queryset=None, required=False, empty_label=_("None"),
+        help_text=_("The Scheme M policy loan product (科信贷, 出口贷 …) the loan belongs to, if any (RP-M3)."),
+    )
     entered_on = date_field(_("Entered on"), required=False,
                             help_text=_("Leave empty for today. RP-6: until the 15th working day of the next quarter."))
 
@@ -101,6 +105,10 @@ class ProjectForm(forms.Form):
     def __init__(self, *args, pools, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["pool"].queryset = pools
+        from riskpool.selectors_m import open_products
+
+        self.fields["product"].queryset = open_products()
+        self.fields["product"].label_from_instance = lambda p: f"{p.name} · {p.pool.name}"
 
     def borrower_fields(self):
         return [self[name] for name in self.BORROWER_FIELDS]
@@ -120,7 +128,7 @@ class ProjectForm(forms.Form):
             disbursed_on=d["disbursed_on"], maturity_on=d["maturity_on"], annual_rate=d["annual_rate"],
             other_balance=d["other_balance"], currency=d["currency"].strip().upper() or "CNY",
             features=list(d["features"]), purpose=d["purpose"], covered_by_other_scheme=d["covered_by_other_scheme"],
-            entered_on=d["entered_on"],
+            entered_on=d["entered_on"], product=d["product"],
         )
 
 

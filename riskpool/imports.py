@@ -142,6 +142,8 @@ COLUMNS: tuple[Column, ...] = (
            note="生产经营 / 转贷 / 委托贷款 / 并购贷款 / …；留空为 生产经营 (RP-7)"),
     Column("covered_by_other_scheme", "是否有保险、担保或其他补偿", "covered_by_other_scheme", parse_bool,
            note="是 / 否 (RP-7)"),
+    Column("product", "政策性贷款产品", "product_ref", parse_text,
+           note="科信贷、出口贷、税源贷、固定资产投资贷，或产品代码；不属于则留空 (RP-M3)"),
 )
 # Accepted instead of 年利率(%): the rate as a fraction, as the API takes it (0.042).
 RATE_FRACTION = Column("annual_rate", "年利率(小数)", "annual_rate", parse_fraction, True,
@@ -173,7 +175,14 @@ def parse_table(table: Table) -> ParsedFile:
         raise ImportRefused(_("The file has a header row but no loans."))
     positions, seen = base.map_header(table.header, COLUMNS, HEADER_LOOKUP)
     parsed = ParsedFile(rows=[], headers=seen, order={text: i for i, text in enumerate(table.header)})
+    product_header = next((table.header[i] for i, c in positions.items() if c.target == "product_ref"), "")
+    products = base.ProductLookup()
     for number, values, errors in base.read_cells(table, positions):
+        if "product_ref" in values:
+            try:
+                values["product"] = products.find(values.pop("product_ref"))
+            except base.CellError as exc:
+                errors.append(base.RowError(number, product_header, "RP-M3", str(exc)))
         if errors:
             parsed.rows.append({"row": number, "errors": errors})
             continue

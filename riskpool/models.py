@@ -159,6 +159,9 @@ class LoanProject(models.Model):
     features = models.JSONField(_("loan features"), default=list, blank=True)  # RP-10
     purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices, default=Purpose.OPERATIONS)
     covered_by_other_scheme = models.BooleanField(_("insured, guaranteed or otherwise compensated"), default=False)  # RP-7
+    # RP-M3: the Scheme M policy loan product (政策性贷款产品) the loan belongs to, for the product's NPL rate.
+    product = models.ForeignKey("riskpool.Product", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="loan_projects", verbose_name=_("policy loan product"))
     entered_on = models.DateField(_("entered on"))
     library = models.CharField(_("library"), max_length=12, choices=Library.choices, default=Library.LOAN)
     classification = models.CharField(_("classification"), max_length=16, choices=Classification.choices, default=Classification.NORMAL)
@@ -415,7 +418,10 @@ class Product(models.Model):
     name = models.CharField(_("name"), max_length=100)
     subfund = models.CharField(_("sub-fund"), max_length=30)
     size = MoneyField(_("sub-fund size"))
-    suspended = models.BooleanField(_("new business suspended"), default=False)  # RP-M3, JB-4
+    # RP-M3 (第十条(二)), JB-4: the product-wide trigger, cumulative reimbursements of the sub-fund
+    # at 70% of its size; the 4% triggers suspend one party at a time (ProductPartySuspension).
+    suspended = models.BooleanField(_("new business suspended"), default=False)
+    suspended_since = models.DateField(_("suspended since"), null=True, blank=True)
     suspension_reasons = models.JSONField(default=list, blank=True)
 
     class Meta:
@@ -425,6 +431,43 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ProductPartySuspension(models.Model):
+    """RP-M3 (第十条(一)): one guarantee firm's or bank's new business in one product suspended,
+    from ``since`` until ``lifted_on`` (open while empty): a firm whose compensation rate on the
+    product's guarantees (担保代偿率), or a bank whose NPL rate on the product's loans (专项产品贷款
+    不良率), exceeds 4%. Written by JB-4 and after every payout; a row is never deleted, so the
+    business date of a guarantee or loan can be checked against the suspensions then in force."""
+
+    class Role(models.TextChoices):
+        FIRM = "firm", _("Guarantee firm")
+        BANK = "bank", _("Bank")
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="party_suspensions",
+                                verbose_name=_("product"))
+    organisation = models.ForeignKey("core.Organisation", on_delete=models.PROTECT,
+                                     related_name="product_suspensions", verbose_name=_("party"))
+    role = models.CharField(_("role"), max_length=4, choices=Role.choices)
+    rate = RatioField(_("rate"))
+    since = models.DateField(_("suspended since"))
+    lifted_on = models.DateField(_("lifted on"), null=True, blank=True)
+    reasons = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        ordering = ["product", "organisation", "-since"]
+        verbose_name = _("suspension of a party's new business")
+        verbose_name_plural = _("suspensions of parties' new business")
+        constraints = [
+            models.UniqueConstraint(fields=["product", "organisation"], condition=Q(lifted_on__isnull=True),
+                                    name="product_party_suspension_one_open"),
+            models.CheckConstraint(condition=Q(lifted_on__isnull=True) | Q(lifted_on__gte=models.F("since")),
+                                   name="product_party_suspension_dates_ordered"),
+        ]
+        indexes = [models.Index(fields=["organisation", "product", "since"])]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} @ {self.product} {self.since}–{self.lifted_on or ''}"
 
 
 class MClaim(models.Model):

@@ -2088,6 +2088,52 @@ def product_suspended(
     return Suspension(any(r.outcome == FAIL for r in reasons), tuple(reasons))
 
 
+# RP-M1 (马政办〔2024〕6号 第二十三条, 第二十四条): the measure, and so Scheme M reimbursement, covers
+# business from 2024-05-15 on; the older products' earlier business keeps its old terms (第八条(三)).
+M_SCHEME_START = date(2024, 5, 15)
+M_OLDER_PRODUCTS = ("export", "tax_source", "fixed_asset_investment")  # 出口贷, 税源贷, 固定资产投资贷
+
+
+def m_business_covered(business_on: date, product_code: str, product_name: str,
+                       scheme_start: date = M_SCHEME_START) -> Reason:
+    """RP-M1 (第八条(三), 第二十三条, 第二十四条): whether business (a guarantee or loan) started on
+    ``business_on`` is reimbursed under Scheme M. From ``scheme_start`` (2024-05-15, the day
+    the measure took effect; inclusive) it is; before that, the existing business of 出口贷,
+    税源贷 and 固定资产投资贷 follows those products' own earlier measures, and 科信贷 did not
+    exist yet."""
+    values = {"on": business_on.isoformat(), "start": scheme_start.isoformat(), "product": product_name}
+    if business_on >= scheme_start:
+        return Reason("RP-M1", PASS, _(
+            "The business started on %(on)s, on or after %(start)s when 马政办〔2024〕6号 took effect.") % values)
+    if product_code in M_OLDER_PRODUCTS:
+        return Reason("RP-M1", FAIL, _(
+            "The business started on %(on)s, before %(start)s when 马政办〔2024〕6号 took effect: existing "
+            "business of %(product)s follows that product's earlier measures (第八条(三)), not this fund.") % values)
+    return Reason("RP-M1", FAIL, _(
+        "The business started on %(on)s, before %(start)s when 马政办〔2024〕6号 took effect and created "
+        "%(product)s; only business from that day on is reimbursed (第二十三条, 第二十四条).") % values)
+
+
+def party_suspended(rate: Decimal | None, role: str, params: SchemeMParams = M_DEFAULTS) -> Suspension:
+    """RP-M3 (第十条(一)) for one party in one product: a bank's NPL rate on the product's loans
+    (专项产品贷款不良率, ``role`` "bank") or a guarantee firm's compensation rate on the
+    product's guarantees (担保代偿率, ``role`` "firm") above (超过, strict) 4% suspends that
+    party's new business in the product. No rate (nothing lent, released or compensated in the
+    product yet) trips nothing, and says so."""
+    limit = params.suspension_rate
+    label = _("The bank's NPL rate on the product's loans") if role == "bank" else _(
+        "The firm's compensation rate on the product's guarantees")
+    if rate is None:
+        return Suspension(False, (Reason("RP-M3", INFO, _(
+            "The bank has no loan of the product yet, so it has no NPL rate on it.") if role == "bank" else _(
+            "None of the firm's guarantees of the product has ended yet (released or compensated), so it has no "
+            "compensation rate on it.")),))
+    values = {"what": label, "rate": _pct(rate), "limit": _pct(limit)}
+    if rate > limit:
+        return Suspension(True, (Reason("RP-M3", FAIL, _("%(what)s of %(rate)s exceeds %(limit)s.") % values),))
+    return Suspension(False, (Reason("RP-M3", PASS, _("%(what)s of %(rate)s is within %(limit)s.") % values),))
+
+
 M_EXCLUSIONS = {
     "overdue_elsewhere": _(
         "At approval the borrower, its legal representative, controlling shareholder or actual controller had "

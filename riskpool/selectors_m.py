@@ -14,11 +14,12 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from core.models import Organisation
 from core.scoping import sees_everything
 from guarantees.models import Compensation
 from riskpool import access, rules
 from riskpool.models import MAnnualReport, MClaim, Pool, Product
-from riskpool.services_m import product_risk_figures, scheme_m_params
+from riskpool.services_m import party_risk_figures, product_risk_figures, product_wide_suspension, scheme_m_params
 
 M = Pool.Scheme.M
 
@@ -74,6 +75,16 @@ def open_products() -> QuerySet[Product]:
 
 
 @dataclass(frozen=True)
+class PartyRow:
+    """One firm or bank in a product on the products page (RP-M3 第十条(一))."""
+
+    name: str
+    role: str
+    rate: Decimal | None
+    suspension: rules.Suspension
+
+
+@dataclass(frozen=True)
 class ProductRow:
     """One product on the products page (RP-M2, RP-M3)."""
 
@@ -85,18 +96,27 @@ class ProductRow:
     compensation_rate: Decimal | None
     rate_limit: Decimal
     suspension: rules.Suspension
+    parties: tuple[PartyRow, ...] = ()
 
 
 def product_rows(*, user, on: date) -> list[ProductRow]:
-    """The products of the pools the user oversees with RP-M3's figures and decision on ``on``
-    (``services_m.product_risk_figures`` and ``rules.product_suspended``, what JB-4 uses): a
-    constant number of queries whatever the number of products."""
+    """The products of the pools the user oversees with RP-M3's figures and decisions on ``on``
+    (``services_m.party_risk_figures``, ``product_risk_figures``, ``product_wide_suspension``
+    and ``rules.party_suspended``, what JB-4 uses), each with its parties above 4%: a constant
+    number of queries whatever the number of products."""
     products = list(Product.objects.filter(pool__in=pools_overseen(user=user)).select_related("pool")
                     .order_by("pool__name", "code"))
     if not products:
         return []
     params = scheme_m_params(on)
-    figures = product_risk_figures(products, on=on)
+    parties = party_risk_figures(products, on=on)
+    figures = product_risk_figures(products, on=on, parties=parties)
+    names = dict(Organisation.objects.filter(pk__in={f.organisation_id for f in parties}).values_list("pk", "name"))
+    by_product: dict[int, list[PartyRow]] = {}
+    for f in parties:
+        decision = rules.party_suspended(f.rate, f.role, params)
+        by_product.setdefault(f.product_id, []).append(
+            PartyRow(name=names.get(f.organisation_id, ""), role=f.role, rate=f.rate, suspension=decision))
     rows = []
     for product in products:
         f = figures[product.pk]
@@ -105,8 +125,8 @@ def product_rows(*, user, on: date) -> list[ProductRow]:
             line_70=(product.size * params.suspension_usage).quantize(Decimal("0.01")),
             usage=(f.cumulative_reimbursed / product.size) if product.size else None,
             npl_rate=f.npl_rate, compensation_rate=f.firm_compensation_rate, rate_limit=params.suspension_rate,
-            suspension=rules.product_suspended(f.npl_rate, f.firm_compensation_rate, f.cumulative_reimbursed,
-                                               product.size, params),
+            suspension=product_wide_suspension(product, f, params),
+            parties=tuple(sorted(by_product.get(product.pk, []), key=lambda r: (r.role, r.name))),
         ))
     return rows
 

@@ -18,7 +18,7 @@ from rest_framework import serializers
 from guarantees import serializers as gs
 from guarantees.services import BorrowerData
 from riskpool import rules
-from riskpool.models import Claim, ClaimDocument, ClaimStep, Classification, LoanProject, RecoveryReport
+from riskpool.models import Claim, ClaimDocument, ClaimStep, Classification, LoanProject, Product, RecoveryReport
 from riskpool.services import ProjectData
 
 _ENUM_FIELDS: dict[str, type[serializers.ChoiceField]] = {}
@@ -172,6 +172,10 @@ class LoanProjectInputSerializer(serializers.Serializer):
     covered_by_other_scheme = serializers.BooleanField(
         default=False, help_text=_("Insured, guaranteed, re-guaranteed or under another compensation policy (RP-7).")
     )
+    product = serializers.PrimaryKeyRelatedField(
+        queryset=Product.objects.filter(pool__scheme="M"), required=False, allow_null=True, default=None,
+        help_text=_("Id of the Scheme M policy loan product the loan belongs to, if any (RP-M3)."),
+    )
 
     def service_arguments(self) -> tuple[BorrowerData, ProjectData]:
         data = dict(self.validated_data)
@@ -222,7 +226,7 @@ class LoanProjectSerializer(serializers.ModelSerializer):
         fields = [
             "id", "pool", "pool_name", "bank", "bank_name", "borrower", "loan_no", "loan_kind", "principal", "currency",
             "principal_yuan", "fx_kind", "disbursed_on", "maturity_on", "annual_rate", "guarantee_method",
-            "other_balance", "features", "purpose", "covered_by_other_scheme", "entered_on", "library",
+            "other_balance", "features", "purpose", "covered_by_other_scheme", "product", "entered_on", "library",
             "classification", "classified_on", "npl_before_entry", "closed_on", "closed_reason", "created_at",
         ]
         read_only_fields = fields

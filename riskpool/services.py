@@ -6,6 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import filetype
 from django.core.exceptions import PermissionDenied
@@ -320,6 +321,7 @@ class ProjectData:
     purpose: str = LP.Purpose.OPERATIONS
     covered_by_other_scheme: bool = False
     entered_on: date | None = None
+    product: Any = None  # a Scheme M Product: the policy loan product the loan belongs to (RP-M3)
 
 
 def _project_problems(data: ProjectData) -> list[Problem]:
@@ -365,6 +367,11 @@ def _project_enter(*, user, pool: Pool, borrower: BorrowerData, data: ProjectDat
         raise RuleViolation("RP-22", _("The bank's membership was revoked on %(date)s; it cannot enter loans.")
                             % {"date": member.revoked_on.isoformat()})
     problems = _project_problems(data)
+    if data.product is not None:
+        # RP-M3 (马政办 第十条): the loan is the bank's new business in the product on its disbursement date.
+        from riskpool.services_m import suspension_problems
+
+        problems += suspension_problems(product=data.product, parties=[bank], on=data.disbursed_on)
     if problems:
         raise RuleViolation.many(problems)
     params = scheme_s_params(rules.entry_rule_date(data.disbursed_on))
@@ -389,7 +396,7 @@ def _project_enter(*, user, pool: Pool, borrower: BorrowerData, data: ProjectDat
         disbursed_on=data.disbursed_on, maturity_on=data.maturity_on, annual_rate=data.annual_rate,
         guarantee_method=data.guarantee_method, other_balance=money(data.other_balance, rule="RP-4", field="other_balance"),
         features=list(data.features), purpose=data.purpose, covered_by_other_scheme=data.covered_by_other_scheme,
-        entered_on=entered_on, classified_on=entered_on, created_by=user,
+        entered_on=entered_on, classified_on=entered_on, created_by=user, product=data.product,
     )
     audit(actor=user, action=AuditEvent.Action.CREATE, instance=project, organisation=bank,
           summary=f"loan project {project.loan_no}")

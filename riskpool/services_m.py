@@ -12,19 +12,28 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext as _
 
 from core.audit import audit, snapshot
 from core.calendar import shanghai_today
 from core.errors import Conflict, Problem, RuleViolation
-from core.models import AuditEvent, Organisation, RuleSet
+from core.models import AuditEvent, RuleSet
 from core.rulesets import rule_params
 from core.services import require_member
-from guarantees.models import Compensation, FirmIndicatorSnapshot, FirmYearProfile
-from guarantees.rules import money
+from guarantees.models import Compensation, FirmYearProfile, Guarantee
+from guarantees.rules import compensation_rate, money
 from riskpool import rules
-from riskpool.models import LedgerEntry, MAnnualReport, MAnnualReportLine, MClaim, Pool, Product
+from riskpool.models import (
+    LedgerEntry,
+    LoanProject,
+    MAnnualReport,
+    MAnnualReportLine,
+    MClaim,
+    Pool,
+    Product,
+    ProductPartySuspension,
+)
 from riskpool.services import AUTHORITY_ROLES, REVIEWER_ROLES, TREASURER_ROLES, ledger_post
 
 FIRM_ROLES = ("firm_operator",)
@@ -83,36 +92,95 @@ def product_setup(*, user, pool: Pool, on: date | None = None) -> list[Product]:
 
 # --- RP-M3 suspension ----------------------------------------------------------------------
 
+# A guaranteed loan counts as non-performing at the bank while it is in default, compensated or
+# being recovered (逾期, 代偿, 追偿); like RP-15, a written-off or fully recovered one no longer does.
+GUARANTEE_NPL_STATUSES = (Guarantee.Status.DEFAULTED, Guarantee.Status.COMPENSATED, Guarantee.Status.RECOVERING)
+_NPL_PROJECT = Q(classification__in=LoanProject.NPL_CLASSES) & ~Q(closed_reason=LoanProject.ClosedReason.WRITE_OFF)
+
 
 @dataclass(frozen=True)
 class ProductFigures:
-    """The inputs of RP-M3 for one product."""
+    """The inputs of RP-M3 for one product: its NPL rate over every bank's loans of the product,
+    the highest compensation rate of a firm on it, and the sub-fund's reimbursements (the
+    product-wide 70% trigger)."""
 
     npl_rate: Decimal | None
     firm_compensation_rate: Decimal | None
     cumulative_reimbursed: Decimal
 
 
-def product_risk_figures(products: list[Product], *, on: date) -> dict[int, ProductFigures]:
-    """RP-M3's three figures for many products in three set-based queries (JB-15).
+@dataclass(frozen=True)
+class PartyFigures:
+    """RP-M3 (第十条(一)) for one party in one product: a bank's NPL rate on its loans of the
+    product, or a guarantee firm's compensation rate on its guarantees of the product, with the
+    figures it is computed from."""
 
-    **Interpretation** (第十条 "专项产品贷款不良率、担保代偿率超过4%", "补偿金额达到该产品资金规模的70%"),
-    the closest definitions the stored data allows:
+    product_id: int
+    organisation_id: int
+    role: str  # ProductPartySuspension.Role
+    numerator: Decimal
+    base: Decimal
+    rate: Decimal | None
 
-    - *product NPL rate*: not computable: loans and guarantees are not tagged with a Scheme M
-      product (there is no ``guarantees.Guarantee.product``), so there is no denominator of the
-      product's loans. It is None, which trips nothing (``rules.product_suspended``).
-    - *firm compensation rate*: the GU-9 代偿率 of each guarantee firm that has a claim in the
-      product, from its latest quarterly snapshot (``FirmIndicatorSnapshot``, JB-5) dated on or
-      before ``on``, over the firm's whole business (the snapshot is not per product); the
-      product takes the highest of those rates. Product.suspended is one flag per product, so
-      one firm above 4% suspends the product for all (a per-firm suspension needs a
-      (product, firm) table).
-    - *cumulative reimbursements*: the amounts of the sub-fund's claims paid on or before ``on``,
-      gross of returns; for 税源贷 and 固定资产投资贷 that is their shared sub-fund, compared with
-      the sub-fund's size (the rules' own Interpretation).
+
+def party_risk_figures(products: list[Product], *, on: date) -> list[PartyFigures]:
+    """RP-M3's per-party rates for many products, in three GROUP BY queries (JB-15).
+
+    **Interpretation** (第十条(一) "专项产品贷款不良率、担保代偿率超过4%", each party's own rate):
+
+    - a *bank's NPL rate* on a product: principal of its loans tagged with the product that are
+      non-performing now ÷ principal of all its loans of the product begun by ``on``, over both
+      what it entered as loan projects (five-category NPL classes, not written off, principal in
+      yuan, as RP-15) and the guaranteed loans a firm recorded with the product (in default,
+      compensated or being recovered; loan principal);
+    - a *firm's compensation rate* on a product: GU-9's 代偿率 over the product's life up to ``on``:
+      compensation it paid by then on its guarantees of the product ÷ the amount of those
+      guarantees that ended by then (released, or compensated).
     """
     ids = [p.pk for p in products]
+    if not ids:
+        return []
+    started = Guarantee.objects.filter(product_id__in=ids, start__lte=on)
+    firm_rows = (
+        started.values("product_id", "firm_id")
+        .annotate(
+            paid=Sum("compensation__paid_amount", filter=Q(compensation__paid_on__lte=on), default=_ZERO),
+            ended=Sum("amount", filter=Q(closed_on__lte=on), default=_ZERO),
+        )
+        .order_by()
+    )
+    banks: dict[tuple[int, int], list[Decimal]] = {}
+    for row in (
+        started.values("product_id", "bank_id")
+        .annotate(npl=Sum("loan_principal", filter=Q(status__in=GUARANTEE_NPL_STATUSES), default=_ZERO),
+                  lent=Sum("loan_principal", default=_ZERO))
+        .order_by()
+    ):
+        banks[(row["product_id"], row["bank_id"])] = [row["npl"], row["lent"]]
+    for row in (
+        LoanProject.objects.filter(product_id__in=ids, disbursed_on__lte=on)
+        .values("product_id", "bank_id")
+        .annotate(npl=Sum("principal_yuan", filter=_NPL_PROJECT, default=_ZERO),
+                  lent=Sum("principal_yuan", default=_ZERO))
+        .order_by()
+    ):
+        pair = banks.setdefault((row["product_id"], row["bank_id"]), [_ZERO, _ZERO])
+        pair[0] += row["npl"]
+        pair[1] += row["lent"]
+    figures = [
+        PartyFigures(row["product_id"], row["firm_id"], ProductPartySuspension.Role.FIRM, row["paid"], row["ended"],
+                     compensation_rate(row["paid"], row["ended"]))
+        for row in firm_rows
+    ]
+    figures += [
+        PartyFigures(product_id, bank_id, ProductPartySuspension.Role.BANK, npl, lent,
+                     rules.npl_ratio(npl, lent) if lent else None)
+        for (product_id, bank_id), (npl, lent) in banks.items()
+    ]
+    return figures
+
+
+def _sub_funds_reimbursed(products: list[Product], on: date) -> dict[tuple[int, str], Decimal]:
     paid = (
         MClaim.objects.filter(product__pool_id__in={p.pool_id for p in products},
                               product__subfund__in={p.subfund for p in products},
@@ -121,50 +189,109 @@ def product_risk_figures(products: list[Product], *, on: date) -> dict[int, Prod
         .annotate(total=Sum("amount"))
         .order_by()
     )
-    reimbursed = {(row["product__pool_id"], row["product__subfund"]): row["total"] for row in paid}
-    pairs = list(MClaim.objects.filter(product_id__in=ids).values_list("product_id", "firm_id").distinct())
-    latest = FirmIndicatorSnapshot.objects.filter(firm_id=OuterRef("pk"), as_of__lte=on).order_by("-as_of")
-    firm_rates = dict(
-        Organisation.objects.filter(pk__in={firm_id for _p, firm_id in pairs})
-        .annotate(rate=Subquery(latest.values("compensation_rate")[:1]))
-        .values_list("pk", "rate")
-    )
-    product_rates: dict[int, Decimal] = {}
-    for product_id, firm_id in pairs:
-        rate = firm_rates.get(firm_id)
-        if rate is not None and (product_id not in product_rates or rate > product_rates[product_id]):
-            product_rates[product_id] = rate
+    return {(row["product__pool_id"], row["product__subfund"]): row["total"] for row in paid}
+
+
+def product_risk_figures(products: list[Product], *, on: date,
+                         parties: list[PartyFigures] | None = None) -> dict[int, ProductFigures]:
+    """RP-M3's product-wide figures for many products in a constant number of queries (JB-15):
+    the product's NPL rate over all its banks' loans and the highest firm compensation rate on
+    it (both from ``party_risk_figures``, shown beside the per-party decisions), and the
+    cumulative reimbursements: the amounts of the sub-fund's claims paid on or before ``on``,
+    gross of returns; for 税源贷 and 固定资产投资贷 that is their shared sub-fund, compared with
+    the sub-fund's size (the rules' own Interpretation)."""
+    if parties is None:
+        parties = party_risk_figures(products, on=on)
+    reimbursed = _sub_funds_reimbursed(products, on)
+    npl: dict[int, list[Decimal]] = {}
+    firm_rates: dict[int, Decimal] = {}
+    for f in parties:
+        if f.role == ProductPartySuspension.Role.BANK:
+            pair = npl.setdefault(f.product_id, [_ZERO, _ZERO])
+            pair[0] += f.numerator
+            pair[1] += f.base
+        elif f.rate is not None and f.rate > firm_rates.get(f.product_id, Decimal("-1")):
+            firm_rates[f.product_id] = f.rate
     return {
         p.pk: ProductFigures(
-            npl_rate=None,
-            firm_compensation_rate=product_rates.get(p.pk),
+            npl_rate=rules.npl_ratio(*npl[p.pk]) if npl.get(p.pk, [_ZERO, _ZERO])[1] else None,
+            firm_compensation_rate=firm_rates.get(p.pk),
             cumulative_reimbursed=reimbursed.get((p.pool_id, p.subfund)) or Decimal("0"),
         )
         for p in products
     }
 
 
+def product_wide_suspension(product: Product, figures: ProductFigures, params) -> rules.Suspension:
+    """RP-M3 (第十条(二)) for the whole product: its sub-fund's reimbursements reaching 70% of its
+    size stop every party's new business in it. The 4% rates (第十条(一)) suspend one party at a
+    time (``party_suspended``), never the whole product."""
+    return rules.product_suspended(None, None, figures.cumulative_reimbursed, product.size, params)
+
+
+def _sync_party_suspensions(products: list[Product], parties: list[PartyFigures], *, on: date, params,
+                            user) -> None:
+    """Open a ProductPartySuspension for each party newly above 4% (from ``on``), lift the open
+    one of each party now within it (on ``on``), refresh the figures of those that stay; each
+    opening and lifting audited."""
+    ids = [p.pk for p in products]
+    open_rows = {(r.product_id, r.organisation_id): r
+                 for r in ProductPartySuspension.objects.filter(product_id__in=ids, lifted_on__isnull=True)}
+    changed: list[ProductPartySuspension] = []
+    for f in parties:
+        result = rules.party_suspended(f.rate, f.role, params)
+        reasons = [r.as_dict() for r in result.reasons]
+        row = open_rows.pop((f.product_id, f.organisation_id), None)
+        if result.suspended and row is None:
+            row = ProductPartySuspension.objects.create(product_id=f.product_id, organisation_id=f.organisation_id,
+                                                        role=f.role, rate=f.rate, since=on, reasons=reasons)
+            audit(actor=user, action=AuditEvent.Action.CREATE, instance=row, organisation=None,
+                  summary=f"RP-M3 new business of {f.role} {f.organisation_id} in product {f.product_id} "
+                          f"suspended from {on}: rate {f.rate}")
+        elif result.suspended:
+            row.rate, row.reasons = f.rate, reasons
+            changed.append(row)
+        elif row is not None:
+            _lift(row, on=on, reasons=reasons, rate=f.rate, user=user)
+    for row in open_rows.values():  # the party has no business left in the product to measure
+        _lift(row, on=on, reasons=[], rate=row.rate, user=user)
+    ProductPartySuspension.objects.bulk_update(changed, ["rate", "reasons"], batch_size=PRODUCT_CHUNK)
+
+
+def _lift(row: ProductPartySuspension, *, on: date, reasons, rate, user) -> None:
+    row.lifted_on = max(on, row.since)
+    row.reasons = reasons
+    row.rate = rate if rate is not None else row.rate
+    row.save(update_fields=["lifted_on", "reasons", "rate"])
+    audit(actor=user, action=AuditEvent.Action.UPDATE, instance=row, organisation=None,
+          summary=f"RP-M3 suspension of {row.role} {row.organisation_id} in product {row.product_id} "
+                  f"lifted on {row.lifted_on}")
+
+
 def products_refresh_suspension(products, *, on: date, user="system (RP-M3)") -> list[Product]:
-    """RP-M3 (第十条) for many products, set-based: the figures of ``product_risk_figures``, the
-    decision of ``rules.product_suspended``, one bulk UPDATE; a change of state is audited."""
+    """RP-M3 (第十条) for many products, set-based: the product-wide 70% trigger on each
+    product's sub-fund (Product.suspended, from ``suspended_since``) and each firm's and bank's
+    4% trigger on the product (ProductPartySuspension); a change of state is audited."""
     products = list(products)
     if not products:
         return products
     params = scheme_m_params(on)
-    figures = product_risk_figures(products, on=on)
+    parties = party_risk_figures(products, on=on)
+    figures = product_risk_figures(products, on=on, parties=parties)
     changed = []
     for product in products:
-        f = figures[product.pk]
-        result = rules.product_suspended(f.npl_rate, f.firm_compensation_rate, f.cumulative_reimbursed,
-                                         product.size, params)
+        result = product_wide_suspension(product, figures[product.pk], params)
         if result.suspended != product.suspended:
             changed.append(product)
+            product.suspended_since = on if result.suspended else None
         product.suspended = result.suspended
         product.suspension_reasons = [r.as_dict() for r in result.reasons]
-    Product.objects.bulk_update(products, ["suspended", "suspension_reasons"], batch_size=PRODUCT_CHUNK)
+    Product.objects.bulk_update(products, ["suspended", "suspended_since", "suspension_reasons"],
+                                batch_size=PRODUCT_CHUNK)
     for product in changed:
         audit(actor=user, action=AuditEvent.Action.UPDATE, instance=product, organisation=None,
               summary=f"RP-M3 suspended={product.suspended}")
+    _sync_party_suspensions(products, parties, on=on, params=params, user=user)
     return products
 
 
@@ -173,6 +300,33 @@ def product_refresh_suspension(product: Product, *, on: date | None = None) -> P
     """RP-M3 for one product (``products_refresh_suspension`` of one)."""
     products_refresh_suspension([product], on=on or shanghai_today())
     return product
+
+
+def suspension_problems(*, product: Product, parties, on: date, field: str = "product") -> list[Problem]:
+    """RP-M3: why new business of ``parties`` (organisations) in ``product`` dated ``on`` is not
+    allowed: the product-wide 70% suspension, or a party's own 4% suspension, in force on that
+    day. Empty when it is allowed."""
+    problems = []
+    if product.suspended and product.suspended_since is not None and product.suspended_since <= on:
+        problems.append(Problem("RP-M3", _(
+            "New business in %(product)s is suspended for everyone since %(since)s: %(why)s") % {
+            "product": product.name, "since": product.suspended_since.isoformat(),
+            "why": " ".join(r["message"] for r in product.suspension_reasons if r.get("outcome") == rules.FAIL),
+        }, field))
+    in_force = (
+        ProductPartySuspension.objects.filter(product=product, organisation__in=[p.pk for p in parties],
+                                              since__lte=on)
+        .filter(Q(lifted_on__isnull=True) | Q(lifted_on__gt=on))
+        .select_related("organisation")
+        .order_by("role", "organisation__name")
+    )
+    for row in in_force:
+        problems.append(Problem("RP-M3", _(
+            "New business of %(party)s in %(product)s is suspended since %(since)s: %(why)s") % {
+            "party": row.organisation.name, "product": product.name, "since": row.since.isoformat(),
+            "why": " ".join(r["message"] for r in row.reasons if r.get("outcome") == rules.FAIL),
+        }, field))
+    return problems
 
 
 def products_refresh_all(*, on: date, progress=None) -> dict:
@@ -250,6 +404,24 @@ def _m_ratio_and_amount(firm, compensation: Compensation) -> tuple[Decimal, Deci
     ]
 
 
+def _business_problems(*, product: Product, guarantee: Guarantee) -> list[Problem]:
+    """What refuses a claim because of the business it pays out on: a guarantee of another
+    product (RP-M2, the claim comes out of the business's own sub-fund); business begun before
+    2024-05-15 (RP-M1, 第八条(三), 第二十三、二十四条); business begun while the product, the firm or
+    the bank was suspended from new business in it (RP-M3). Business begun before a suspension
+    is earlier business: its payouts are still reimbursed."""
+    if guarantee.product_id is not None and guarantee.product_id != product.pk:
+        return [Problem("RP-M2", _(
+            "The guarantee belongs to the product %(theirs)s; claim on that product, not %(product)s.") % {
+            "theirs": guarantee.product.name, "product": product.name}, "product")]
+    problems = []
+    covered = rules.m_business_covered(guarantee.start, product.code, product.name)
+    if covered.outcome == rules.FAIL:
+        problems.append(Problem("RP-M1", covered.message, "compensation"))
+    problems += suspension_problems(product=product, parties=[guarantee.firm, guarantee.bank], on=guarantee.start)
+    return problems
+
+
 @dataclass(frozen=True)
 class MClaimPreview:
     """What ``m_claim_submit`` would decide, shown before saving: the RP-M1 ratio and amount, the
@@ -264,29 +436,28 @@ class MClaimPreview:
 def m_claim_preview(*, user, product: Product, compensation: Compensation, exclusions: dict) -> MClaimPreview:
     """The quote of a Scheme M claim, saving nothing, with the same rule functions and checks as
     ``m_claim_submit`` (a compensation not paid, or claimed already, is a refusal reason too)."""
-    compensation = Compensation.objects.select_related("guarantee__firm").get(pk=compensation.pk)
+    compensation = Compensation.objects.select_related("guarantee__firm", "guarantee__bank").get(pk=compensation.pk)
     firm = compensation.guarantee.firm
     require_member(user, firm, *FIRM_ROLES)
     product = Product.objects.select_related("pool").get(pk=product.pk)
     _require_scheme_m(product.pool)
     reasons: list[rules.Reason] = []
     ratio = amount = None
+    business = _business_problems(product=product, guarantee=compensation.guarantee)
     if compensation.paid_on is None or not compensation.paid_amount:
         reasons.append(rules.Reason("RP-M1", rules.FAIL, _(
             "The compensation has not been paid; only an actual payout is reimbursed.")))
-    else:
+    elif not any(p.rule == "RP-M1" for p in business):  # older business has no Scheme M rule set to quote
         ratio, amount, ratio_reasons = _m_ratio_and_amount(firm, compensation)
         reasons.extend(ratio_reasons)
     if MClaim.objects.filter(compensation=compensation).exists():
         reasons.append(rules.Reason("RP-M1", rules.FAIL, _("This compensation already has a claim.")))
-    if product.suspended:
-        reasons.append(rules.Reason("RP-M3", rules.FAIL, _("New business in %(product)s is suspended: %(why)s") % {
-            "product": product.name,
-            "why": " ".join(r["message"] for r in product.suspension_reasons if r.get("outcome") == rules.FAIL),
-        }))
-    else:
-        reasons.append(rules.Reason("RP-M3", rules.PASS, _("New business in %(product)s is not suspended.") % {
-            "product": product.name}))
+    reasons.extend(rules.Reason(p.rule, rules.FAIL, p.message) for p in business)
+    if not any(r.rule in ("RP-M2", "RP-M3") and r.outcome == rules.FAIL for r in reasons):
+        reasons.append(rules.Reason("RP-M3", rules.PASS, _(
+            "The guarantee began on %(on)s, when new business in %(product)s was not suspended for the firm or "
+            "the bank; a payout on earlier business is reimbursed even while new business is suspended now.") % {
+            "on": compensation.guarantee.start.isoformat(), "product": product.name}))
     excluded = rules.m_exclusions(exclusions)
     reasons.extend(excluded or [rules.Reason("RP-M4", rules.PASS, _("No exclusion applies."))])
     return MClaimPreview(ratio=ratio, amount=amount, reasons=tuple(reasons),
@@ -304,8 +475,9 @@ def m_claim_submit(*, user, product: Product, compensation: Compensation, submit
     according to the firm's FirmYearProfile, otherwise 20%, also when that year has no profile),
     under the rule set in force on the payout date; the amount is ratio × the payout, in cents.
     """
-    compensation = Compensation.objects.select_related("guarantee__firm").get(pk=compensation.pk)
-    firm = compensation.guarantee.firm
+    compensation = Compensation.objects.select_related("guarantee__firm", "guarantee__bank").get(pk=compensation.pk)
+    guarantee = compensation.guarantee
+    firm = guarantee.firm
     require_member(user, firm, *FIRM_ROLES)
     product = Product.objects.select_related("pool").get(pk=product.pk)
     _require_scheme_m(product.pool)
@@ -314,18 +486,20 @@ def m_claim_submit(*, user, product: Product, compensation: Compensation, submit
                             "compensation")
     if MClaim.objects.filter(compensation=compensation).exists():
         raise Conflict("RP-M1", _("This compensation already has a claim."), "compensation")
-    problems = []
-    if product.suspended:
-        problems.append(Problem("RP-M3", _("New business in %(product)s is suspended: %(why)s") % {
-            "product": product.name,
-            "why": " ".join(r["message"] for r in product.suspension_reasons if r.get("outcome") == rules.FAIL),
-        }, "product"))
+    problems = _business_problems(product=product, guarantee=guarantee)
     problems.extend(Problem(r.rule, r.message, "exclusions") for r in rules.m_exclusions(exclusions))
     if problems:
         raise RuleViolation.many(problems)
     ratio, amount, ratio_reasons = _m_ratio_and_amount(firm, compensation)
     reasons = [*(r.as_dict() for r in ratio_reasons),
                rules.Reason("RP-M4", rules.PASS, _("No exclusion applies.")).as_dict()]
+    if guarantee.product_id is None:  # the firm's claim says which product the business was of
+        before = snapshot(guarantee)
+        Guarantee.objects.filter(pk=guarantee.pk, product__isnull=True).update(product=product)
+        guarantee.product = product
+        audit(actor=user, action=AuditEvent.Action.UPDATE, instance=guarantee, organisation=firm, before=before,
+              summary=f"RP-M3 guarantee tagged with product {product.code} by its Scheme M claim")
+    reasons.append(rules.m_business_covered(guarantee.start, product.code, product.name).as_dict())
     m_claim = MClaim.objects.create(
         product=product, firm=firm, compensation=compensation, state="submitted", submitted_on=submitted_on,
         payout=compensation.paid_amount, ratio=ratio, amount=amount, reasons=reasons,
@@ -512,8 +686,8 @@ def m_annual_report(*, year: int, pool: Pool | None = None, run=None, progress=N
     ``pool``), as one MAnnualReport per pool with one MAnnualReportLine per product: claims
     submitted in the year (and of them rejected), claims paid and reimbursed in the year, returns
     (RP-M5) in the year, both to the year's end, the sub-fund's use against its size (RP-M2) and
-    whether new business was suspended at the year's end and why (RP-M3, the figures of
-    ``product_risk_figures`` on 31 December and ``rules.product_suspended``); the pool's balance
+    whether new business in the product was suspended for everyone at the year's end and why
+    (RP-M3's 70% trigger, ``product_wide_suspension`` on 31 December); the pool's balance
     at the start and end of the year, money received, reimbursed and returned.
 
     JB-15: a constant number of GROUP BY queries and bulk writes, whatever the number of claims.
@@ -545,8 +719,7 @@ def m_annual_report(*, year: int, pool: Pool | None = None, run=None, progress=N
     lines_of: dict[int, list[MAnnualReportLine]] = {pk: [] for pk in ids}
     for product in products:
         money_row, claim_row, f = product_money.get(product.pk, {}), claims.get(product.pk, {}), figures[product.pk]
-        suspension = rules.product_suspended(f.npl_rate, f.firm_compensation_rate, f.cumulative_reimbursed,
-                                             product.size, params)
+        suspension = product_wide_suspension(product, f, params)
         lines_of[product.pool_id].append(MAnnualReportLine(
             product=product,
             claims_submitted=claim_row.get("n", 0), submitted_amount=claim_row.get("amount", _ZERO),

@@ -380,6 +380,11 @@ class FirmYearProfileFactory(factory.django.DjangoModelFactory):
 
 
 def paid_compensation(firm, *, paid_amount=Decimal("1000000.00"), paid_on=date(2025, 2, 1), **kwargs):
-    """A compensation the guarantee firm ``firm`` has paid to the bank."""
+    """A compensation the guarantee firm ``firm`` has paid to the bank, on a guarantee that began
+    on 2024-06-03: Scheme M business (RP-M1 covers business from 2024-05-15)."""
+    kwargs.setdefault("guarantee__start", date(2024, 6, 3))
+    kwargs.setdefault("guarantee__loan_start", date(2024, 6, 3))
+    kwargs.setdefault("guarantee__end", date(2025, 6, 2))
+    kwargs.setdefault("guarantee__loan_maturity", date(2025, 6, 2))
     return CompensationFactory(guarantee__agreement__firm=firm, paid_on=paid_on, paid_amount=paid_amount, **kwargs)
 

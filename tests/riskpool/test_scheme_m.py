@@ -9,7 +9,6 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from core.errors import Conflict, RuleViolation
-from guarantees.models import FirmIndicatorSnapshot
 from riskpool import rules, services, services_m
 from riskpool.models import LedgerEntry, MClaim, Product
 from tests.factories import (
@@ -229,73 +228,17 @@ def test_rpm3_reimbursements_just_under_70_percent_do_not_suspend(world):
     assert not product.suspended
 
 
-def test_rpm3_reimbursements_reaching_exactly_70_percent_suspend_and_refuse_new_claims(world):
-    world.paid_claim("export", D("17500000.00"))  # 7,000,000.00 = 70% of 10,000,000
-    product = reload(world.products["export"])
-    assert product.suspended and any(r["outcome"] == "fail" for r in product.suspension_reasons)
-    assert not reload(world.products["sci_tech"]).suspended
-    with pytest.raises(RuleViolation) as exc:
-        world.submit("export")
-    assert exc.value.rule == "RP-M3"
-
-
 def test_rpm3_shared_sub_fund_70_percent_suspends_both_products(world):
     world.paid_claim("tax_source", D("35000000.00"))  # 14,000,000 = 70% of the shared 20,000,000
     assert reload(world.products["tax_source"]).suspended
     assert reload(world.products["fixed_asset_investment"]).suspended
 
 
-def test_rpm3_suspension_and_exclusions_are_listed_together(world):
-    world.paid_claim("export", D("17500000.00"))
-    with pytest.raises(RuleViolation) as exc:
-        world.submit("export", exclusions={"fraud": True})
-    assert [p.rule for p in exc.value.problems] == ["RP-M3", "RP-M4"]
-
-
-def _snapshot(firm, rate, as_of=date(2024, 12, 31), period="2024Q4"):
-    return FirmIndicatorSnapshot.objects.create(
-        firm=firm, period=period, as_of=as_of, balance=D("0"), written_amount=D("0"),
-        compensation_paid=D("0"), released_amount=D("0"), compensation_rate=rate,
-    )
-
-
-def test_rpm3_firm_compensation_rate_exactly_4_percent_does_not_suspend(world):
-    world.submit("sci_tech")
-    _snapshot(world.firm, D("0.040000"))
-    product = services_m.product_refresh_suspension(world.products["sci_tech"], on=ON)
-    assert not product.suspended and not reload(product).suspended
-
-
-def test_rpm3_firm_compensation_rate_above_4_percent_suspends(world):
-    world.submit("sci_tech")
-    _snapshot(world.firm, D("0.030000"), as_of=date(2024, 9, 30), period="2024Q3")
-    _snapshot(world.firm, D("0.040001"))  # the latest snapshot counts
-    _snapshot(world.firm, D("0.010000"), as_of=date(2025, 3, 31), period="2025Q1")  # after ``on``: not yet
-    product = services_m.product_refresh_suspension(world.products["sci_tech"], on=ON)
-    assert reload(product).suspended
-    assert "4.0001%" in " ".join(r["message"] for r in product.suspension_reasons)
-    assert not services_m.product_refresh_suspension(world.products["export"], on=ON).suspended
-
-
-def test_rpm3_suspension_lifts_when_the_rate_falls_back(world):
-    world.submit("sci_tech")
-    _snapshot(world.firm, D("0.050000"))
-    assert services_m.product_refresh_suspension(world.products["sci_tech"], on=ON).suspended
-    _snapshot(world.firm, D("0.020000"), as_of=date(2025, 3, 31), period="2025Q1")
-    assert not services_m.product_refresh_suspension(world.products["sci_tech"], on=date(2025, 4, 1)).suspended
-
-
 def test_rpm3_product_npl_rate_exactly_4_percent_does_not_suspend_above_does():
-    """The product NPL rate has no data in the models (see product_risk_figures); the rule
-    itself is proven on the pure function."""
+    """The pure rule; the per-party rates from tagged loans are in test_scheme_m_parties.py."""
     size = D("10000000.00")
     assert not rules.product_suspended(D("0.040000"), None, D("0"), size).suspended
     assert rules.product_suspended(D("0.040001"), None, D("0"), size).suspended
-
-
-def test_rpm3_product_npl_rate_is_not_available_from_the_models(world):
-    figures = services_m.product_risk_figures(list(world.products.values()), on=ON)
-    assert all(f.npl_rate is None for f in figures.values())
 
 
 # --- RP-M5 returns -----------------------------------------------------------------------

@@ -138,7 +138,7 @@ def test_claim_form_shows_ratio_amount_and_rules_before_saving_then_submits(clie
     assert response.status_code == 200 and not MClaim.objects.exists()
     assert "Ratio 40% (RP-M1): reimbursement 493,827.16 yuan." in html
     assert "in the provincial new government-bank-guarantee system in 2025" in html
-    assert "New business in 科信贷 is not suspended." in html and "No exclusion applies." in html
+    assert "when new business in 科信贷 was not suspended" in html and "No exclusion applies." in html
     response = client.post(url, {**claim_data(world, compensation), "confirmed": "1"})
     m_claim = MClaim.objects.get()
     assert response.status_code == 302 and response.url == reverse("riskpool:m-claim-detail", args=[m_claim.pk])
@@ -165,12 +165,23 @@ def test_claim_form_lists_the_exclusions_in_words_and_refuses(client, world, peo
     assert "There was fraud" in response.content.decode()
 
 
-def test_claim_form_shows_the_products_suspension(client, world, people):
-    world.paid_claim("export", D("17500000.00"))  # 70% of 10,000,000: suspended (RP-M3)
-    compensation = paid_compensation(world.firm)
+def test_rpm3_claim_form_refuses_business_begun_while_the_product_is_suspended(client, world, people):
+    world.paid_claim("export", D("17500000.00"))  # paid 2025-03-10: 70% of 10,000,000, suspended from then
+    late = paid_compensation(world.firm, guarantee__start=date(2025, 3, 10), guarantee__loan_start=date(2025, 3, 10),
+                             paid_on=date(2025, 3, 20))
     html = post(client, people["alice"], reverse("riskpool:m-claim-create"),
-                claim_data(world, compensation, product="export")).content.decode()
-    assert "New business in 出口贷 is suspended" in html and "have reached 70%" in html
+                claim_data(world, late, product="export", submitted_on="2025-03-25")).content.decode()
+    assert "New business in 出口贷 is suspended for everyone since 2025-03-10" in html and "have reached 70%" in html
+    assert 'id="confirm-form"' not in html
+
+
+def test_rpm3_claim_form_accepts_a_payout_on_earlier_business_while_suspended(client, world, people):
+    world.paid_claim("export", D("17500000.00"))
+    earlier = paid_compensation(world.firm)  # guarantee begun 2024-06-03, before the suspension
+    html = post(client, people["alice"], reverse("riskpool:m-claim-create"),
+                claim_data(world, earlier, product="export")).content.decode()
+    assert "a payout on earlier business is reimbursed even while new business is suspended now" in html
+    assert 'id="confirm-form"' in html
 
 
 def test_claim_form_refuses_another_firms_compensation_and_missing_fields(client, world, people):
@@ -316,7 +327,8 @@ def test_products_page_shows_size_reimbursed_70_line_rates_and_suspension(client
     assert (export.product.size, export.subfund_reimbursed, export.line_70, export.suspension.suspended) == (
         D("10000000.00"), D("7000000.00"), D("7000000.00"), True)
     assert not rows["sci_tech"].suspension.suspended
-    assert "have reached 70%" in html and "not available" in html and "suspended" in html
+    assert "have reached 70%" in html and "no loans yet" in html and "suspended" in html
+    assert "not available" not in html
     assert not get(client, people["other_authority"], reverse("riskpool:m-products")).context["rows"]
 
 
