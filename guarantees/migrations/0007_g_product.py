@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('guarantees', '0006_g_bank_fees'),
-        ('riskpool', '0011_g_product_suspension'),
+        ('riskpool', '0013_g_product_suspension'),
     ]
 
     operations = [

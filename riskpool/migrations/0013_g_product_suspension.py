@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0005_user_language'),
-        ('riskpool', '0010_project_list_sorts'),
+        ('riskpool', '0012_f_claim_loan_file'),
     ]
 
     operations = [
