@@ -1,5 +1,6 @@
 """The annual evaluation's panel on the regulator's home page (core.home): the open year's
-submissions by step and how many are late (EV-5)."""
+submissions by step and, per step, how many were or are late at it, judged by when each step
+was taken (EV-5)."""
 from __future__ import annotations
 
 from datetime import date
@@ -18,8 +19,8 @@ def evaluation_panel(user, today: date) -> dict | None:
     if year is None:
         return None
     overview = selectors.year_overview(user=user, year=year)
-    late = set(selectors.late_states(year, today))
+    late = selectors.late_counts(user=user, year=year, today=today)
     labels = dict(Submission.State.choices)
-    steps = [{"state": state, "label": labels[state], "n": overview["counts"].get(state, 0), "late": state in late}
+    steps = [{"state": state, "label": labels[state], "n": overview["counts"].get(state, 0), "late": late.get(state, 0)}
              for state in labels]
     return {"template": "evaluation/_home_panel.html", "year": year, "steps": steps, "total": overview["total"]}

@@ -107,7 +107,11 @@ class Submission(models.Model):
     third_party_sample = models.BooleanField(_("sent to a third party"), default=False)
     third_party_note = models.TextField(_("third-party note"), blank=True)
     return_reason = models.TextField(_("reason of the last return"), blank=True)
+    # EV-5: when each step was first taken; lateness is judged from these, not from the state.
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    county_forwarded_at = models.DateTimeField(_("forwarded by the county at"), null=True, blank=True)
+    city_forwarded_at = models.DateTimeField(_("forwarded to the province at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted by the province at"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -121,6 +125,13 @@ class Submission(models.Model):
 
     def steps(self) -> list[str]:
         return rules.chain_steps(has_county=self.county_org_id is not None, has_city=self.city_org_id is not None)
+
+
+# EV-5: the field recording when the holder at each state took its step (filed, forwarded, accepted).
+STEP_TAKEN_FIELDS = {
+    rules.State.DRAFT: "submitted_at", rules.State.COUNTY: "county_forwarded_at",
+    rules.State.CITY: "city_forwarded_at", rules.State.PROVINCE: "accepted_at",
+}
 
 
 class SubmissionStep(models.Model):

@@ -499,6 +499,43 @@ def previous_step(state: str, steps: list[str]) -> str:
     return steps[steps.index(state) - 1]
 
 
+@dataclass(frozen=True)
+class StepLateness:
+    """EV-5: one step of a submission's chain (named by the state of whoever owes it: ``draft``
+    is the firm's filing, ``county_review`` the county's opinion, …), its deadline, the day it was
+    taken (None: not yet), and whether it is late."""
+
+    state: str
+    due: date
+    taken_on: date | None
+    late: bool
+    days_late: int
+
+
+def chain_lateness(*, steps: list[str], dates: ChainDates, taken: Mapping[str, date | None], state: str,
+                   today: date) -> list[StepLateness]:
+    """EV-5 (第九条): each step of the chain judged by the day it was actually taken, not by where
+    the submission is now, so a late filing stays late after it moves on. A step taken on its
+    deadline day is in time; one taken the day after is late. The step the submission is held at
+    is also late once its deadline has passed (it is owed, and overdue, again after a return). A
+    step not reached yet, or passed before its day was recorded, is not late."""
+    due_of = {State.DRAFT: dates.firm, State.COUNTY: dates.county, State.CITY: dates.city,
+              State.PROVINCE: dates.province}
+    position = steps.index(state) if state in steps else len(steps)
+    result = []
+    for index, step in enumerate(steps):
+        if step not in due_of:
+            continue
+        due, on = due_of[step], taken.get(step)
+        late_taken = on is not None and on > due
+        held_overdue = index == position and today > due
+        late = late_taken or held_overdue
+        end = on if late_taken else today
+        result.append(StepLateness(state=step, due=due, taken_on=on, late=late,
+                                   days_late=(end - due).days if late else 0))
+    return result
+
+
 # --- EV-6 … EV-8 ranking, class, regions -------------------------------------------------------
 
 

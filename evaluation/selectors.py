@@ -12,13 +12,16 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import Http404
+from django.utils import timezone
 
+from core.calendar import SHANGHAI
 from core.errors import RuleViolation
 from core.models import Organisation, Region
 from core.rulesets import rule_params
 from core.scoping import has_jurisdiction, org_filter, sees_everything
 from evaluation import rules
 from evaluation.models import (
+    STEP_TAKEN_FIELDS,
     DistributionRecipient,
     EvaluationYear,
     ExemptionCase,
@@ -188,12 +191,33 @@ def year_overview(*, user, year: EvaluationYear) -> dict:
     return {"counts": counts, "total": sum(counts.values())}
 
 
-def late_states(year: EvaluationYear, today: date) -> list[str]:
-    """EV-5: the states whose deadline has passed on ``today`` (their items are late)."""
+def _taken_on(moment) -> date | None:
+    return timezone.localtime(moment, SHANGHAI).date() if moment is not None else None
+
+
+def submission_lateness(submission: Submission, *, today: date,
+                        dates: rules.ChainDates | None = None) -> list[rules.StepLateness]:
+    """EV-5: each step of the submission's chain with the day it was taken (in Shanghai) and
+    whether it is late (``rules.chain_lateness``); ``dates`` saves a look-up per row."""
+    return rules.chain_lateness(
+        steps=submission.steps(), dates=dates or year_dates(submission.year), state=submission.state, today=today,
+        taken={state: _taken_on(getattr(submission, name)) for state, name in STEP_TAKEN_FIELDS.items()},
+    )
+
+
+def late_counts(*, user, year: EvaluationYear, today: date) -> dict[str, int]:
+    """EV-5: per step (the state of whoever owes it), how many of the year's submissions the user
+    sees were or are late at that step, judged by when each step was taken (one query)."""
     dates = year_dates(year)
-    due = {rules.State.DRAFT: dates.firm, rules.State.COUNTY: dates.county, rules.State.CITY: dates.city,
-           rules.State.PROVINCE: dates.province}
-    return [state for state, day in due.items() if today > day]
+    counts: dict[str, int] = {}
+    fields = ("state", "county_org_id", "city_org_id", *STEP_TAKEN_FIELDS.values())
+    for row in submissions_for_user(user=user, year=year.year).order_by().values(*fields):
+        steps = rules.chain_steps(has_county=row["county_org_id"] is not None, has_city=row["city_org_id"] is not None)
+        taken = {state: _taken_on(row[name]) for state, name in STEP_TAKEN_FIELDS.items()}
+        for step in rules.chain_lateness(steps=steps, dates=dates, taken=taken, state=row["state"], today=today):
+            if step.late:
+                counts[step.state] = counts.get(step.state, 0) + 1
+    return counts
 
 
 def due_date(submission: Submission) -> date | None:

@@ -21,6 +21,7 @@ from core.models import AuditEvent, Organisation, Region, User
 from core.services import require_member
 from evaluation import rules, selectors
 from evaluation.models import (
+    STEP_TAKEN_FIELDS,
     CaseDecision,
     CaseEvidence,
     DistributionRecipient,
@@ -379,6 +380,10 @@ def material_upload(*, user, submission: Submission, kind: str, upload, auditor:
 
 def _move(sub: Submission, *, user, new: str, action: str, reason: str = "", **changes) -> Submission:
     old = sub.state
+    if action in ("submit", "forward", "accept"):
+        taken = STEP_TAKEN_FIELDS[old]
+        if getattr(sub, taken) is None:  # EV-5: the first time the step is taken is what counts
+            changes[taken] = timezone.now()
     before = snapshot(sub)
     updated = Submission.objects.filter(pk=sub.pk, state=old).update(state=new, **changes)
     if updated != 1:
@@ -405,8 +410,7 @@ def submission_submit(*, user, submission: Submission) -> Submission:
             raise RuleViolation("EV-4", _("Upload first: %(missing)s.") % {"missing": ", ".join(missing)}, "materials")
         if sub.form_signed_at is None:
             raise RuleViolation("EV-4", _("Sign off the scoring form first."), "form")
-        return _move(sub, user=user, new=rules.next_step(sub.state, sub.steps()), action="submit",
-                     submitted_at=timezone.now(), return_reason="")
+        return _move(sub, user=user, new=rules.next_step(sub.state, sub.steps()), action="submit", return_reason="")
 
 
 def submission_forward(*, user, submission: Submission, opinion: str) -> Submission:

@@ -45,6 +45,12 @@ from evaluation.models import (
     Submission,
 )
 
+# EV-5: each step named by what its holder owes (the key is the state it is owed at).
+STEP_LABELS = {
+    rules.State.DRAFT: gettext_lazy("The firm's filing"), rules.State.COUNTY: gettext_lazy("The county's opinion"),
+    rules.State.CITY: gettext_lazy("The city's forwarding to the province"),
+    rules.State.PROVINCE: gettext_lazy("The province's review"),
+}
 SUPERVISION_LABELS = {"yearly": gettext_lazy("Once a year"), "half_yearly": gettext_lazy("Twice a year"),
                       "quarterly": gettext_lazy("Every quarter, with an interview")}
 
@@ -161,13 +167,15 @@ def year_detail(request, year: int):
         raise PermissionDenied
     today = shanghai_today()
     subs = list(selectors.submissions_for_user(user=user, year=year))
-    late = set(selectors.late_states(row, today))
+    dates = selectors.year_dates(row)
     for sub in subs:
         sub.due = selectors.due_date(sub)
-        sub.late = sub.state in late
+        sub.late_steps = [{"step": step, "label": STEP_LABELS[step.state]}
+                          for step in selectors.submission_lateness(sub, today=today, dates=dates) if step.late]
+        sub.late = bool(sub.late_steps)
     return render(request, "evaluation/year_detail.html", {
         "year": row, "submissions": subs, "late": [s for s in subs if s.late],
-        "overview": selectors.year_overview(user=user, year=row), "dates": selectors.year_dates(row),
+        "overview": selectors.year_overview(user=user, year=row), "dates": dates,
         "is_province": selectors.is_province_user(user), "today": today,
     })
 
