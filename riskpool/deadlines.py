@@ -1,12 +1,13 @@
 """The risk pool's dated obligations for the daily deadline scan (JB-3, core.deadlines):
 the next RP-16 step of every open claim, owed by the reviewer, the bank, the treasurer, the
-authority or the finance bureau (8a upgrade and 8b settlement applications included), and
-the RP-14 claim window of every non-performing loan not yet claimed."""
+authority or the finance bureau (8a upgrade and 8b settlement applications included), the
+RP-14 claim window of every non-performing loan not yet claimed, and the RP-18 closure of matured
+performing loans."""
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Count, Exists, F, OuterRef
 from django.urls import reverse
 from django.utils.translation import gettext_noop
 
@@ -16,6 +17,7 @@ from riskpool import rules
 from riskpool.models import Claim, Classification, LoanProject, MissingRecoveryReport, RecoveryReport
 from riskpool.selectors import STATE_OWNERS
 from riskpool.services import scheme_s_params
+from riskpool.services_reports import auto_close_cutoff
 
 OWNER_FIELD = {"reviewer": "pool__reviewer_id", "bank": "project__bank_id", "treasurer": "pool__treasurer_id",
                "authority": "pool__authority_id", "finance_bureau": "pool__finance_bureau_id"}
@@ -129,4 +131,35 @@ def recovery_reports(today: date, horizon: date):
             due_on=row["due_on"], message=gettext_noop("Report the %(period)s recoveries of loan %(loan)s"),
             params={"period": row["period"], "loan": row["claim__project__loan_no"]},
             url=reverse("riskpool:claim-detail", args=[row["claim_id"]]),
+        )
+
+
+@deadlines.provider
+def repaid_closures(today: date, horizon: date):
+    """RP-18: a performing loan of the loan library is closed by its bank within 3 months of its
+    maturity; overdue until the system closes it (JB-5, from 6 months after maturity). One item
+    per bank and maturity date (a city pool matures thousands of loans a month), one GROUP BY."""
+    params = scheme_s_params(today)
+    latest = rules.add_months(horizon, -params.normal_closure_months) + timedelta(days=3)  # month-end slack
+    auto_from = auto_close_cutoff(today, params)  # the system owes these, not the bank
+    live = Claim.objects.filter(project_id=OuterRef("pk")).exclude(state__in=ACTIVE_CLAIM_STATES_EXCLUDED)
+    rows = (
+        LoanProject.objects.filter(pool__scheme="S", library=LoanProject.Library.LOAN,
+                                   maturity_on__gt=auto_from, maturity_on__lte=latest)
+        .exclude(classification__in=LoanProject.NPL_CLASSES)
+        .exclude(Exists(live))
+        .values("bank_id", "maturity_on")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    url = reverse("riskpool:projects-to-close")
+    for row in rows:
+        due = rules.normal_closure_due(row["maturity_on"], params)
+        if due > horizon:
+            continue
+        yield deadlines.Obligation(
+            organisation_id=row["bank_id"], rule="RP-18",
+            key=f"riskpool.repaid:{row['bank_id']}:{row['maturity_on'].isoformat()}", due_on=due,
+            message=gettext_noop("Close the %(count)s repaid loans that matured on %(maturity)s"),
+            params={"count": row["n"], "maturity": row["maturity_on"].isoformat()}, url=url,
         )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncQuarter
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -67,6 +67,19 @@ def project_list(*, user) -> QuerySet[LoanProject]:
 
 def project_get_for_user(*, user, project_id: int) -> LoanProject:
     return get_object_or_404(project_list(user=user), pk=project_id)
+
+
+def projects_to_close(*, user, today: date) -> QuerySet[LoanProject]:
+    """RP-18: the user's bank's performing loans in the loan library, matured by ``today``, with
+    no claim under way: to be closed by the bank within 3 months of maturity (earliest first)."""
+    live = Claim.objects.filter(project_id=OuterRef("pk")).exclude(state__in=("withdrawn", "upgraded"))
+    return (
+        project_list(user=user)
+        .filter(library=LoanProject.Library.LOAN, maturity_on__lte=today)
+        .exclude(classification__in=LoanProject.NPL_CLASSES)
+        .exclude(Exists(live))
+        .order_by("maturity_on", "id")
+    )
 
 
 def _is_finance_bureau(user) -> bool:

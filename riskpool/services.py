@@ -470,6 +470,37 @@ def project_classify(*, user, project: LoanProject, new: str, on: date) -> LoanP
     return project
 
 
+@transaction.atomic
+def project_close_repaid(*, user, project: LoanProject, on: date | None = None, note: str = "") -> LoanProject:
+    """结项 (RP-18, 第十九条(八)): the bank closes a performing loan of its loan library that was
+    repaid, today (the server's date): within 3 months of its maturity, or later (marked late in
+    the audit trail; 6 months after maturity the system closes it, JB-5). A non-performing loan,
+    one with a live claim, or one already out of the loan library is refused, naming RP-18."""
+    require_member(user, project.bank, *BANK_ROLES)
+    project = LoanProject.objects.select_for_update().select_related("bank").get(pk=project.pk)
+    on = on or shanghai_today()
+    if project.library != LP.Library.LOAN:
+        raise Conflict("RP-18", _("Only a loan in the loan library can be closed as repaid; this one is in the %(library)s.")
+                       % {"library": project.get_library_display()})
+    if project.is_npl:
+        raise RuleViolation("RP-18", _("A non-performing loan is not closed as repaid; claim or reclassify it."),
+                            "classification")
+    if project.claims.exclude(state__in=["withdrawn", "upgraded"]).exists():
+        raise Conflict("RP-18", _("The loan has a claim under way; it cannot be closed as repaid."))
+    if on < project.disbursed_on:
+        raise RuleViolation("RP-18", _("A loan cannot be closed before it is disbursed (%(date)s).")
+                            % {"date": project.disbursed_on.isoformat()}, "on")
+    due = rules.normal_closure_due(project.maturity_on, scheme_s_params(project.maturity_on))
+    before = snapshot(project)
+    project.library, project.closed_on, project.closed_reason = LP.Library.CLOSED, on, LP.ClosedReason.REPAID
+    project.save(update_fields=["library", "closed_on", "closed_reason"])
+    late = f" late: due by {due.isoformat()}" if rules.applied_late(due, on) else ""
+    audit(actor=user, action=AuditEvent.Action.UPDATE, instance=project, organisation=project.bank, before=before,
+          after={**snapshot(project), "note": note.strip()} if note.strip() else None,
+          summary=f"RP-18 closed as repaid on {on.isoformat()}{late}")
+    return project
+
+
 def _release_held(member: Member, *, on: date, user) -> int:
     """RP-15: the gate is open again: held claims go back to the reviewer; the 30 days run anew."""
     held = Claim.objects.filter(project__pool_id=member.pool_id, project__bank_id=member.organisation_id,

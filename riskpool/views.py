@@ -27,7 +27,7 @@ from core.exports import xlsx_response
 from core.models import Organisation
 from core.net import client_ip
 from core.views_helpers import add_rule_violation, paginate
-from riskpool import selectors, services
+from riskpool import rules, selectors, services
 from riskpool.forms import (
     BudgetForm,
     ClaimForm,
@@ -204,6 +204,11 @@ def _render_project(request, project, classify_form=None, status=200):
         "own": own,
         "classify_form": classify_form or (ClassifyForm(initial={"on": shanghai_today()}) if own else None),
         "may_claim": own and project.is_npl and not any(c.state not in ("withdrawn", "upgraded") for c in claims),
+        # RP-18: a performing loan with no claim under way may be closed by its bank as repaid.
+        "may_close": own and project.library == project.Library.LOAN and not project.is_npl
+        and not any(c.state not in ("withdrawn", "upgraded") for c in claims),
+        "close_due": rules.normal_closure_due(project.maturity_on, services.scheme_s_params(project.maturity_on))
+        if project.library == project.Library.LOAN else None,
     }, status=status)
 
 
@@ -211,6 +216,40 @@ def _render_project(request, project, classify_form=None, status=200):
 def project_detail(request, pk: int):
     project = selectors.project_get_for_user(user=request.user, project_id=pk)
     return _render_project(request, project)
+
+
+@login_required
+def projects_to_close(request):
+    """RP-18: the bank's matured performing loans to close within 3 months of maturity."""
+    _require(is_bank_operator, request.user)
+    today = shanghai_today()
+    params = services.scheme_s_params(today)
+    page = paginate(request, selectors.projects_to_close(user=request.user, today=today))
+    rows = [{"project": p, "due": rules.normal_closure_due(p.maturity_on, params),
+             "auto": rules.auto_close_on(p.maturity_on, params)} for p in page.object_list]
+    return render(request, "riskpool/projects_to_close.html", {"page": page, "rows": rows, "today": today})
+
+
+@require_POST
+@login_required
+def project_close_repaid(request, pk: int):
+    """RP-18: the bank closes a repaid loan (today's date, after a confirmation)."""
+    project = selectors.project_get_for_user(user=request.user, project_id=pk)
+    _require(is_bank_operator, request.user)
+    if request.POST.get("confirmed") != "1":
+        return render(request, "riskpool/confirm_close_repaid.html", {
+            "project": project, "next": request.POST.get("next", ""), "today": shanghai_today(),
+            "due": rules.normal_closure_due(project.maturity_on, services.scheme_s_params(project.maturity_on)),
+        })
+    try:
+        services.project_close_repaid(user=request.user, project=project)
+    except RuleViolation as error:
+        messages.error(request, error.message)
+        return _render_project(request, project, status=_status(error))
+    messages.success(request, _("Loan %(no)s is closed as repaid.") % {"no": project.loan_no})
+    if request.POST.get("next") == "list":
+        return redirect("riskpool:projects-to-close")
+    return redirect("riskpool:project-detail", pk=project.pk)
 
 
 @require_POST

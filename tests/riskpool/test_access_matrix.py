@@ -55,6 +55,8 @@ ROUTES: dict[str, tuple[str, str | None, str, set[str]]] = {
     "riskpool:project-create": (LIST, None, "get", {"own_bank", "other_bank"}),
     "riskpool:project-detail": (ROW, "project", "get", S_ROW),
     "riskpool:project-classify": (ROW, "project", "post", {"own_bank"}),
+    "riskpool:project-close": (ROW, "project", "post", {"own_bank"}),
+    "riskpool:projects-to-close": (LIST, None, "get", {"own_bank", "other_bank"}),
     "riskpool:claim-create": (ROW, "project", "get", {"own_bank"}),
     "riskpool:claim-detail": (ROW, "claim", "get", S_ROW),
     "riskpool:claim-action": (ROW, "claim-action", "post", {"reviewer"}),
