@@ -16,6 +16,7 @@ NAVIGATION = [
     (_("Compensations"), "guarantees:compensation-list", lambda u, kind: kind in PARTY_KINDS),
     (_("Loan projects"), "riskpool:project-list", lambda u, kind: kind in {K.BANK, K.POOL_REVIEWER, K.POOL_TREASURER, K.AUTHORITY}),
     (_("Review queue"), "riskpool:review-queue", lambda u, kind: kind == K.POOL_REVIEWER),
+    (_("Public notices"), "riskpool:notice-desk", lambda u, kind: kind == K.AUTHORITY),
     (_("Payments"), "riskpool:treasurer-desk", lambda u, kind: kind == K.POOL_TREASURER),
     (_("Write-off closures"), "riskpool:finance-desk", lambda u, kind: kind == K.FINANCE_BUREAU),
     (_("Pools"), "riskpool:pool-list", lambda u, kind: kind in {K.AUTHORITY, K.POOL_REVIEWER, K.POOL_TREASURER}),

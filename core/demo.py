@@ -99,7 +99,7 @@ LOGINS = [
     LoginSpec("authority_admin", "authority_admin", "authority", "李静", ("home", "home page, dashboard, audit trail, admin")),
     LoginSpec("authority_reviewer", "authority_reviewer", "authority", "王磊", ("indicators:dashboard", "firm indicators")),
     LoginSpec("pool_reviewer", "pool_reviewer", "pool_reviewer", "赵敏",
-              ("riskpool:review-queue", "risk pool claims to review, public notices, objections")),
+              ("riskpool:review-queue", "risk pool claims to review, objections to public notices")),
     LoginSpec("pool_treasurer", "pool_treasurer", "pool_treasurer", "孙悦",
               ("riskpool:treasurer-desk", "risk pool claims to pay, closures to re-check")),
     LoginSpec("finance_approver", "finance_bureau", "finance_bureau", "何平",

@@ -243,14 +243,14 @@ def _run_claim(project, spec: ClaimSpec, *, bank_user, reviewer, treasurer, auth
                                   on=submitted + timedelta(days=10))
     if step < LINE.index("on_notice"):
         return claim
-    claim = services.claim_notice_start(user=reviewer, claims=[claim], on=submitted + timedelta(days=14))[0]
+    claim = services.claim_notice_start(user=authority, claims=[claim], on=submitted + timedelta(days=14))[0]
     if target == "on_notice":
         services.objection_file(claim=claim, name="匿名", contact="0457-0000000",
                                 text="该企业贷款期间仍在正常经营，疑似存在逃废债情形，请核实。",
                                 on=ANCHOR - timedelta(days=2))
         return claim
     after = claim.notice_end + timedelta(days=1)
-    claim = services.claim_notice_close(user=reviewer, claim=claim, on=after)
+    claim = services.claim_notice_close(user=authority, claim=claim, on=after)
     if step < LINE.index("in_funding_plan"):
         return claim
     services.funding_plan_issue(user=authority, pool=pool, number=f"ZZ-{after:%Y%m%d}-{project.loan_no}",

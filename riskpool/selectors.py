@@ -41,7 +41,7 @@ from riskpool.models import (
 STATE_OWNERS = {
     "submitted": "reviewer",
     "re_review": "reviewer",
-    "on_notice": "reviewer",  # after the notice's last day the reviewer closes it
+    "on_notice": "authority",  # the authority runs the notice (第二十条(二)) and closes it after its last day
     "closure_requested": "reviewer",
     "upgrade_requested": "reviewer",  # 8a
     "settlement_requested": "reviewer",  # 8b
@@ -154,16 +154,23 @@ def overdue_claims(*, user, today: date) -> QuerySet[Claim]:
 
 def public_notice_rows() -> list[dict]:
     """RP-25, 公示: the claims on public notice with only the bank, the borrower's name, its
-    masked credit code, the amount and the ratio (and the claim's id, for the objection form)."""
+    masked credit code, the amount and the ratio (and the claim's id, for the objection form),
+    with the notice period (RP-16 step 3: objections are accepted from its first to its last
+    day; ``open`` says whether today is inside it)."""
     rows = (
         Claim.objects.filter(state="on_notice")
         .order_by("notice_start", "id")
-        .values("id", "amount", "ratio", bank_name=F("project__bank__name"),
+        .values("id", "amount", "ratio", "notice_start", "notice_end", bank_name=F("project__bank__name"),
                 borrower_name=F("project__borrower__name"), code=F("project__borrower__id_number"))
     )
+    today = shanghai_today()
     return [
         {"id": r["id"], "bank": r["bank_name"], "borrower": r["borrower_name"],
-         "credit_code": rules.mask_credit_code(r["code"]), "amount": r["amount"], "ratio": r["ratio"]}
+         "credit_code": rules.mask_credit_code(r["code"]), "amount": r["amount"], "ratio": r["ratio"],
+         "notice_start": r["notice_start"], "notice_end": r["notice_end"],
+         "open": r["notice_start"] is not None and r["notice_end"] is not None
+         and r["notice_start"] <= today <= r["notice_end"],
+         "over": r["notice_end"] is not None and today > r["notice_end"]}
         for r in rows
     ]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -810,14 +810,17 @@ def claim_request_re_review(*, user, claim: Claim, on: date | None = None, note:
 
 @transaction.atomic
 def claim_notice_start(*, user, claims, on: date) -> list[Claim]:
-    """公示 (RP-16 step 3): approved claims go on the public notice for at least 7 working days."""
+    """公示 (RP-16 step 3, 第二十条(二) "由主管部门定期进行集中网上公示"): the pool's authority puts
+    approved claims on the public notice for at least 7 working days. Closing the notice is due
+    from the day after its last day (``rules.notice_may_proceed_on``): on the last day itself
+    anyone may still object, so the close is not yet owed, let alone overdue."""
     moved = []
     for claim in claims:
         claim = _locked(claim)
-        require_member(user, claim.project.pool.reviewer, *REVIEWER_ROLES)
+        require_member(user, claim.project.pool.authority, *AUTHORITY_ROLES)
         end = rules.notice_end(on, calendar=core_calendar, params=_claim_params(claim))
         moved.append(_move(claim, "on_notice", user=user, on=on, notice_start=on, notice_end=end.date,
-                           next_due_on=end.date, next_due_provisional=end.provisional))
+                           next_due_on=end.date + timedelta(days=1), next_due_provisional=end.provisional))
     return moved
 
 
@@ -859,9 +862,10 @@ def objection_decide(*, user, objection: Objection, upheld: bool, note: str = ""
 
 @transaction.atomic
 def claim_notice_close(*, user, claim: Claim, on: date) -> Claim:
-    """RP-16 step 3: after the notice's last day, with no pending or upheld objection."""
+    """RP-16 step 3 (第二十条(二)): the authority that ran the notice closes it, after the notice's
+    last day, with no pending or upheld objection."""
     claim = _locked(claim)
-    require_member(user, claim.project.pool.reviewer, *REVIEWER_ROLES)
+    require_member(user, claim.project.pool.authority, *AUTHORITY_ROLES)
     _require_state(claim, "on_notice")
     if on <= claim.notice_end:
         raise Conflict("RP-16", _("The notice runs until %(date)s.") % {"date": claim.notice_end.isoformat()})

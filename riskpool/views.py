@@ -47,7 +47,7 @@ from riskpool.forms import (
     SettlementForm,
     new_key,
 )
-from riskpool.models import Claim, Pool
+from riskpool.models import Claim, Objection, Pool
 
 K = Organisation.Kind
 # Long lists of a city-size pool (approvals to put on notice, notices running, claims passed for a
@@ -91,7 +91,7 @@ OWNER_LABELS = {
 }
 # Who owes the next step in each state, for the claim's page (the selectors' map, plus the
 # states whose step has no deadline of its own).
-NEXT_OWNER = {**selectors.STATE_OWNERS, "on_notice": "public", "approved": "reviewer", "held_npl_gate": "bank",
+NEXT_OWNER = {**selectors.STATE_OWNERS, "on_notice": "public", "approved": "authority", "held_npl_gate": "bank",
               "notice_passed": "authority", "settled": "authority", "rejected": "bank"}
 
 
@@ -347,7 +347,8 @@ def _authority_of(user, claim) -> bool:
 
 
 def _notice_over(user, claim) -> bool:
-    return (_role_in(is_reviewer, "reviewer_id", "on_notice")(user, claim) and claim.notice_end is not None
+    """RP-16 step 3: the authority closes the notice it ran, from the day after its last day."""
+    return (_authority_of(user, claim) and claim.state == "on_notice" and claim.notice_end is not None
             and shanghai_today() > claim.notice_end)
 
 
@@ -558,7 +559,7 @@ def claim_action(request, pk: int, action: str):
 ACTION_ROLES = {
     "documents": "bank", "re-review": "bank", "withdraw": "bank", "to-library": "bank", "upgrade": "bank",
     "recovery": "bank", "closure-request": "bank", "disposal-complete": "bank", "settlement-request": "bank",
-    "review": "reviewer", "notice-close": "reviewer", "closure-review": "reviewer", "upgrade-decide": "reviewer",
+    "review": "reviewer", "notice-close": "authority", "closure-review": "reviewer", "upgrade-decide": "reviewer",
     "settlement-decide": "reviewer", "pay": "treasurer", "closure-recheck": "treasurer", "close": "authority",
     "finance-decide": "finance_bureau",
 }
@@ -585,27 +586,25 @@ def _claim_rows(claims) -> list[dict]:
             for c in claims]
 
 
-def _render_queue(request, notice_form=None, objection_forms=None, status=200):
+def _render_queue(request, objection_forms=None, status=200):
+    """The reviewer's queue, and the objections to the claims on notice in its pools: the
+    authority runs the notice (第二十条(二)), the reviewer decides objections (复核)."""
     user = request.user
     queue = selectors.claim_queue_for_reviewer(user=user)
     page = paginate(request, queue)
     mine = selectors.claim_list(user=user).filter(pool__reviewer_id=user.organisation_id)
-    approved = mine.filter(state="approved").order_by("submitted_on", "id")
-    # A batch for the notice: the oldest approvals first (a city pool can have hundreds).
-    approved = approved.filter(pk__in=list(approved.values_list("pk", flat=True)[:NOTICE_BATCH]))
     notices = mine.filter(state="on_notice").order_by("notice_end", "id")
     on_notice = list(notices.prefetch_related("objections")[:NOTICE_BATCH])
     today = shanghai_today()
     objection_forms = objection_forms or {}
     notice_rows = [
-        {"claim": c, "over": c.notice_end is not None and today > c.notice_end,
+        {"claim": c,
          "objections": [{"o": o, "form": objection_forms.get(o.pk) or DecisionForm(prefix=f"o{o.pk}", initial={"on": today})}
                         for o in c.objections.all()]}
         for c in on_notice
     ]
     return render(request, "riskpool/review_queue.html", {
         "page": page, "rows": _claim_rows(page.object_list),
-        "notice_form": notice_form or (NoticeStartForm(claims=approved, initial={"on": today}) if approved.exists() else None),
         "notice_rows": notice_rows, "notice_count": notices.count(), "notice_batch": NOTICE_BATCH, "today": today,
     }, status=status)
 
@@ -616,13 +615,51 @@ def review_queue(request):
     return _render_queue(request)
 
 
+# --- the authority's notice desk (公示, RP-16 step 3, 第二十条(二)) -----------------------------
+
+
+def _render_notice_desk(request, notice_form=None, status=200):
+    """Approved claims of the authority's pools to put on the public notice, and the notices
+    running or over, each with its period and objections; an ended notice with no pending or
+    upheld objection is offered for closing (from the day after its last day)."""
+    user = request.user
+    mine = selectors.claim_list(user=user)
+    if not user.is_superuser:
+        mine = mine.filter(pool__authority_id=user.organisation_id)
+    approved = mine.filter(state="approved").order_by("submitted_on", "id")
+    # A batch for the notice: the oldest approvals first (a city pool can have hundreds).
+    approved = approved.filter(pk__in=list(approved.values_list("pk", flat=True)[:NOTICE_BATCH]))
+    notices = mine.filter(state="on_notice").order_by("notice_end", "id")
+    today = shanghai_today()
+    rows = []
+    for claim in notices.prefetch_related("objections")[:NOTICE_BATCH]:
+        statuses = [o.status for o in claim.objections.all()]
+        blocked = any(status != Objection.Status.DISMISSED for status in statuses)
+        over = claim.notice_end is not None and today > claim.notice_end
+        rows.append({
+            "claim": claim, "over": over, "objections": len(statuses), "blocked": blocked,
+            "may_close": over and not blocked,
+        })
+    return render(request, "riskpool/notice_desk.html", {
+        "notice_form": notice_form or (NoticeStartForm(claims=approved, initial={"on": today}) if approved.exists() else None),
+        "rows": rows, "notice_count": notices.count(), "notice_batch": NOTICE_BATCH, "today": today,
+    }, status=status)
+
+
+@login_required
+def notice_desk(request):
+    _require(is_authority, request.user)
+    return _render_notice_desk(request)
+
+
 @require_POST
 @login_required
 def notice_start(request):
-    """公示 (RP-16 step 3): the checked approved claims go on the public notice."""
-    _require(is_reviewer, request.user)
-    approved = selectors.claim_list(user=request.user).filter(
-        state="approved", pool__reviewer_id=request.user.organisation_id)
+    """公示 (RP-16 step 3): the authority puts the checked approved claims on the public notice."""
+    _require(is_authority, request.user)
+    approved = selectors.claim_list(user=request.user).filter(state="approved")
+    if not request.user.is_superuser:
+        approved = approved.filter(pool__authority_id=request.user.organisation_id)
     form = NoticeStartForm(request.POST, claims=approved)
     exc = None
     if form.is_valid():
@@ -634,8 +671,8 @@ def notice_start(request):
             add_rule_violation(form, error)
         else:
             messages.success(request, _("%(n)d claims are on the public notice.") % {"n": len(moved)})
-            return redirect("riskpool:review-queue")
-    return _render_queue(request, notice_form=form, status=_status(exc))
+            return redirect("riskpool:notice-desk")
+    return _render_notice_desk(request, notice_form=form, status=_status(exc))
 
 
 @require_POST

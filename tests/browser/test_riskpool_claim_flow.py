@@ -143,20 +143,25 @@ def test_rp16_claim_to_payout_and_recovery_return_in_the_browser(live_server, pa
     claim.refresh_from_db()
     assert claim.state == "approved"
 
-    # 3. The reviewer puts it on the public notice, starting today.
-    page.goto(f"{url}/riskpool/review/")
+    logout(page)
+
+    # 3. The authority puts it on the public notice from its notice desk, starting today (RP-16
+    # step 3, 第二十条(二)).
+    login(authority)
+    page.goto(f"{url}/riskpool/notices/")
     page.check(f"#notice-start-form input[name=claims][value='{claim.pk}']")
     submit(page, "#notice-start-form button[type=submit]")
     claim.refresh_from_db()
     assert claim.state == "on_notice" and claim.notice_start == today and claim.notice_end > today
-    # The notice runs at least 7 working days, so today its close is not offered to the reviewer.
+    assert page.locator(f"#notice-{claim.pk}").is_visible()
+    # The notice runs at least 7 working days, so today its close is not offered.
     page.goto(f"{url}/riskpool/claims/{claim.pk}/")
     assert page.locator("#notice-close-form").count() == 0
     logout(page)
     # The 7-working-day notice cannot pass in real time: close it through the service on the day
-    # after its end, as the reviewer would then. The steps after it carry today's date (the pages'
+    # after its end, as the authority would then. The steps after it carry today's date (the pages'
     # default), so only this one step is dated in the future.
-    services.claim_notice_close(user=reviewer, claim=claim, on=claim.notice_end + timedelta(days=1))
+    services.claim_notice_close(user=authority, claim=claim, on=claim.notice_end + timedelta(days=1))
     claim.refresh_from_db()
     assert claim.state == "notice_passed"
 
@@ -228,8 +233,8 @@ def test_rp16_claim_to_payout_and_recovery_return_in_the_browser(live_server, pa
     assert steps == [
         ("", "submitted", bank.pk),
         ("submitted", "approved", reviewer.pk),
-        ("approved", "on_notice", reviewer.pk),
-        ("on_notice", "notice_passed", reviewer.pk),
+        ("approved", "on_notice", authority.pk),
+        ("on_notice", "notice_passed", authority.pk),
         ("notice_passed", "in_funding_plan", authority.pk),
         ("in_funding_plan", "documents_uploaded", bank.pk),
         ("documents_uploaded", "paid", treasurer.pk),

@@ -61,7 +61,9 @@ ROUTES: dict[str, tuple[str, str | None, str, set[str]]] = {
     "riskpool:claim-detail": (ROW, "claim", "get", S_ROW),
     "riskpool:claim-action": (ROW, "claim-action", "post", {"reviewer"}),
     "riskpool:review-queue": (LIST, None, "get", {"reviewer"}),
-    "riskpool:notice-start": (LIST, None, "post", {"reviewer"}),
+    "riskpool:notice-desk": (LIST, None, "get", {"authority"}),  # RP-16 step 3: the authority runs the notice
+    "riskpool:notice-start": (LIST, None, "post", {"authority"}),
+    "riskpool:claim-document": (ROW, "document", "get", S_ROW),
     "riskpool:objection-decide": (ROW, "objection", "post", {"reviewer"}),
     "riskpool:treasurer-desk": (LIST, None, "get", {"treasurer"}),
     "riskpool:finance-desk": (LIST, None, "get", set()),  # the pool's finance bureau only (RP-16 8c)
@@ -112,6 +114,7 @@ ROUTES: dict[str, tuple[str, str | None, str, set[str]]] = {
     "riskpool-api:claim-list": (LIST, None, "get", {"own_bank", "other_bank"} | OVERSEERS),
     "riskpool-api:claim-detail": (ROW, "claim", "get", S_ROW),
     "riskpool-api:claim-documents": (ROW, "claim", "post", {"own_bank"}),
+    "riskpool-api:claim-document": (ROW, "claim-document", "get", S_ROW),
     "riskpool-api:claim-re-review": (ROW, "claim", "post", {"own_bank"}),
     "riskpool-api:claim-withdraw": (ROW, "claim", "post", {"own_bank"}),
     "riskpool-api:claim-to-compensation-library": (ROW, "claim", "post", {"own_bank"}),
@@ -181,6 +184,7 @@ class Matrix:
             "reviewer": self.s.reviewer, "treasurer": self.s.treasurer, "authority": self.s.authority,
             "own_bank": self.s.bank_user, "own_firm": self.m.firm_user,
         }
+        self.document = self.claim.documents.get(kind="loan_file")
         self.objection = Objection.objects.create(claim=self.claim, name="x", contact="y", text="z")
         self.violation = Violation.objects.create(pool=self.s.pool, member=self.s.member, kind="misuse",
                                                   recorded_on=date(2025, 5, 1))
@@ -202,6 +206,8 @@ class Matrix:
             "m-claim-action": {"pk": self.m_claim.pk, "action": "review"}, "m_report": {"pk": self.m_report.pk},
             "member": {"pk": self.s.member.pk}, "violation": {"pk": self.violation.pk},
             "special": {"pk": self.special.pk}, "half-year": {"pk": pool, "period": "2025H1"},
+            "document": {"pk": self.document.pk},
+            "claim-document": {"pk": self.claim.pk, "document_id": self.document.pk},
             "evaluation": {"pk": pool, "year": 2025}, "quarter": {"pk": pool, "period": "2025Q2"},
         }[key]
 

@@ -126,8 +126,8 @@ class World:
             return services.claim_review(user=self.reviewer, claim=claim, approve=False, note="材料不全",
                                          on=date(2025, 4, 10))
         services.claim_review(user=self.reviewer, claim=claim, approve=True, note="符合条件", on=date(2025, 4, 10))
-        claim = services.claim_notice_start(user=self.reviewer, claims=[claim], on=date(2025, 4, 14))[0]
-        services.claim_notice_close(user=self.reviewer, claim=claim, on=date(2025, 4, 24))
+        claim = services.claim_notice_start(user=self.authority, claims=[claim], on=date(2025, 4, 14))[0]
+        services.claim_notice_close(user=self.authority, claim=claim, on=date(2025, 4, 24))
         services.funding_plan_issue(user=self.authority, pool=self.pool, number=f"ZZ-{claim.pk}", claims=[claim],
                                     on=date(2025, 4, 24))
         if state == "in_funding_plan":

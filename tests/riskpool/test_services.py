@@ -94,12 +94,12 @@ class World:
 
     def to_notice(self, claim, on=date(2025, 4, 14)):
         services.claim_review(user=self.reviewer, claim=claim, approve=True, note="符合条件", on=date(2025, 4, 10))
-        return services.claim_notice_start(user=self.reviewer, claims=[claim], on=on)[0]
+        return services.claim_notice_start(user=self.authority, claims=[claim], on=on)[0]
 
     def to_documents(self, claim, number="ZZ-2025-01"):
         claim = self.to_notice(claim)
         after = date(2025, 4, 24)
-        services.claim_notice_close(user=self.reviewer, claim=claim, on=after)
+        services.claim_notice_close(user=self.authority, claim=claim, on=after)
         services.funding_plan_issue(user=self.authority, pool=self.pool, number=number, claims=[claim], on=after)
         files = [(kind, pdf(f"{kind}.pdf")) for kind in PAYMENT_KINDS]
         return services.claim_documents_upload(user=self.bank_user, claim=claim, files=files, on=date(2025, 4, 25))
@@ -359,11 +359,11 @@ def test_rp16_a_rejection_needs_reasons_and_only_the_pools_reviewer_decides(worl
 
 def test_rp16_upheld_objection_sends_the_claim_to_re_review_without_using_the_banks_request(world):
     claim = world.to_notice(world.claim())
-    assert claim.notice_end == date(2025, 4, 23) and claim.next_due_on == date(2025, 4, 23)
+    assert claim.notice_end == date(2025, 4, 23) and claim.next_due_on == date(2025, 4, 24)
     objection = services.objection_file(claim=claim, name="张三", contact="13800000000", text="该企业已停业",
                                         on=date(2025, 4, 16))
     with pytest.raises(Conflict):
-        services.claim_notice_close(user=world.reviewer, claim=claim, on=date(2025, 4, 24))
+        services.claim_notice_close(user=world.authority, claim=claim, on=date(2025, 4, 24))
     services.objection_decide(user=world.reviewer, objection=objection, upheld=True, note="成立",
                               on=date(2025, 4, 20))
     claim = reload(claim)
@@ -380,10 +380,10 @@ def test_rp16_dismissed_objection_lets_the_notice_pass_and_objections_close_with
                                         on=date(2025, 4, 23))
     services.objection_decide(user=world.reviewer, objection=objection, upheld=False, on=date(2025, 4, 23))
     with pytest.raises(Conflict):
-        services.claim_notice_close(user=world.reviewer, claim=claim, on=date(2025, 4, 23))
+        services.claim_notice_close(user=world.authority, claim=claim, on=date(2025, 4, 23))
     with pytest.raises(Conflict):
         services.objection_file(claim=claim, name="王五", contact="x", text="too late", on=date(2025, 4, 24))
-    assert services.claim_notice_close(user=world.reviewer, claim=claim, on=date(2025, 4, 24)).state == "notice_passed"
+    assert services.claim_notice_close(user=world.authority, claim=claim, on=date(2025, 4, 24)).state == "notice_passed"
 
 
 def test_rp16_withdraw_only_before_approval(world):
@@ -409,7 +409,7 @@ def test_rp21_a_second_claim_on_the_same_loan_is_refused(world):
 
 def test_rp16_documents_checked_by_content_not_by_name(world):
     claim = world.to_notice(world.claim())
-    services.claim_notice_close(user=world.reviewer, claim=claim, on=date(2025, 4, 24))
+    services.claim_notice_close(user=world.authority, claim=claim, on=date(2025, 4, 24))
     services.funding_plan_issue(user=world.authority, pool=world.pool, number="P-1", claims=[claim],
                                 on=date(2025, 4, 24))
     fake = SimpleUploadedFile("receipt.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
@@ -522,7 +522,7 @@ def test_rp17_recoveries_never_return_more_than_was_paid(world):
 def test_rp16_steps_out_of_order_are_conflicts(world):
     claim = world.claim()
     with pytest.raises(Conflict):
-        services.claim_notice_start(user=world.reviewer, claims=[claim], on=date(2025, 4, 2))
+        services.claim_notice_start(user=world.authority, claims=[claim], on=date(2025, 4, 2))
     with pytest.raises(Conflict):
         services.objection_file(claim=claim, name="a", contact="b", text="c")
     with pytest.raises(Conflict):

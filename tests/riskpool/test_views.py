@@ -88,7 +88,9 @@ PAGES = {
                                                    "authority": 200, "bob": 404, "charlie": 404, "dave": 404,
                                                    "other_reviewer": 404}),
     "riskpool:review-queue": (None, "get", {"reviewer": 200, "alice": 403, "treasurer": 403, "authority": 403}),
-    "riskpool:notice-start": (None, "post", {"alice": 403, "treasurer": 403, "charlie": 403}),
+    "riskpool:notice-desk": (None, "get", {"authority": 200, "reviewer": 403, "alice": 403, "treasurer": 403,
+                                          "dave": 200}),
+    "riskpool:notice-start": (None, "post", {"alice": 403, "reviewer": 403, "treasurer": 403, "charlie": 403}),
     "riskpool:objection-decide": ("objection", "post", {"alice": 403, "treasurer": 403, "other_reviewer": 404}),
     "riskpool:treasurer-desk": (None, "get", {"treasurer": 200, "alice": 403, "reviewer": 403}),
     "riskpool:finance-desk": (None, "get", {"alice": 403, "reviewer": 403, "treasurer": 403, "authority": 403,
@@ -242,14 +244,18 @@ def test_wrong_state_step_is_409_with_the_reason(client, world, claim):
     assert response.status_code == 409 and reload(claim).state == "submitted"
 
 
-def test_reviewer_starts_the_notice(client, world, claim):
+def test_rp16_the_authority_starts_the_notice_from_its_desk(client, world, claim):
     from riskpool import services
 
     services.claim_review(user=world.reviewer, claim=claim, approve=True, note="ok", on=date(2025, 4, 10))
     client.force_login(world.reviewer)
-    assert 'id="notice-start-form"' in client.get(reverse("riskpool:review-queue")).content.decode()
+    assert 'id="notice-start-form"' not in client.get(reverse("riskpool:review-queue")).content.decode()
+    assert client.post(reverse("riskpool:notice-start"), {"claims": [claim.pk], "on": "2025-04-14"}).status_code == 403
+    client.force_login(world.authority)
+    assert 'id="notice-start-form"' in client.get(reverse("riskpool:notice-desk")).content.decode()
     response = client.post(reverse("riskpool:notice-start"), {"claims": [claim.pk], "on": "2025-04-14"})
     assert response.status_code == 302 and reload(claim).state == "on_notice"
+    assert reload(claim).notice_start == date(2025, 4, 14) and claim.notice_end == date(2025, 4, 23)
 
 
 # --- the treasurer ----------------------------------------------------------------------------
@@ -292,7 +298,7 @@ def test_authority_issues_a_funding_plan(client, world, claim):
     from riskpool import services
 
     claim = world.to_notice(claim)
-    services.claim_notice_close(user=world.reviewer, claim=claim, on=date(2025, 4, 24))
+    services.claim_notice_close(user=world.authority, claim=claim, on=date(2025, 4, 24))
     client.force_login(world.authority)
     response = client.post(reverse("riskpool:funding-plan", args=[world.pool.pk]),
                            {"number": "ZZ-1", "on": "2025-04-25", "claims": [claim.pk]})
