@@ -5,11 +5,17 @@ working weekend days (调休). Sources, strongest first:
 
 1. the authority's ``CalendarDay`` overrides (an override always wins);
 2. the ``chinese_calendar`` package, for the years it knows (1.11: 2004–2026);
-3. Monday–Friday, for any other year.
+3. for any other year, Monday–Friday minus the statutory holidays of the 全国年节及纪念日放假办法
+   (``core.holidays``: 元旦, 春节 除夕–初三, 清明, 劳动节, 端午, 中秋, 国庆, computed).
 
-A year is *known* when the package covers it or the authority has marked it
-``CalendarYear(holidays_entered=True)``. Days in an unknown year use the fallback, and every
-deadline computed through them is *provisional* until the year's holidays are entered.
+A year is *confirmed* when the package covers it or the authority has entered the State
+Council's notice for it (``calendar_year_confirm``, ``CalendarYear(holidays_entered=True)``).
+In a *provisional* year the notice's make-up working days (调休) and bridge days are unknown, so
+a deadline counted through it has two dates: the earliest (``Deadline.date``: the statutory
+holidays alone, as the spec's fallback counts) and the latest it could turn out to be
+(``Deadline.latest``: every day the notice could still make a day off, ``core.holidays.
+possible_days_off``, counted as a day off). Only the latest is enforced against a bank, a firm
+or a citizen, and a step that needs a period to have ended waits for it.
 """
 from __future__ import annotations
 
@@ -22,8 +28,10 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 from django.core.cache import cache
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
+from core.holidays import possible_days_off, statutory_holidays
 from core.models import CalendarDay, CalendarYear
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -40,13 +48,25 @@ def shanghai_today() -> date:
 _CACHE_KEY = "core:calendar:overrides:v1"
 _CACHE_SECONDS = 60
 
+# Sent (inside the confirming transaction) with ``years`` once the authority has entered the
+# State Council notice of those years: every app recomputes the deadlines it stored
+# provisionally (riskpool: the claims' next step and public-notice end).
+calendar_confirmed = Signal()
+
 
 @dataclass(frozen=True)
 class Deadline:
-    """A computed date, and whether any day counted towards it used the Mon–Fri fallback."""
+    """JB-1: a computed date. ``provisional`` when a day counted towards it lies in a year whose
+    notice is not entered yet; then ``date`` is the earliest it can be and ``latest`` the latest
+    (the same date when the year is confirmed)."""
 
     date: date
     provisional: bool
+    latest: date | None = None
+
+    def __post_init__(self):
+        if self.latest is None:
+            object.__setattr__(self, "latest", self.date)
 
 
 @dataclass(frozen=True)
@@ -97,17 +117,35 @@ def _working(d: date, table: _Overrides) -> bool:
         return table.days[d]
     if _package_knows(d.year):
         return chinese_calendar.is_workday(d)
-    return d.weekday() < 5
+    return d.weekday() < 5 and d not in statutory_holidays(d.year)
+
+
+def _surely_working(d: date, table: _Overrides) -> bool:
+    """Working whatever the year's notice turns out to say."""
+    if d in table.days or _known(d.year, table):
+        return _working(d, table)
+    return _working(d, table) and d not in possible_days_off(d.year)
 
 
 def is_working_day(d: date) -> bool:
-    """JB-1: whether offices in mainland China work on ``d``."""
+    """JB-1: whether offices in mainland China work on ``d`` (in a provisional year: unless it
+    is a statutory holiday or a weekend day, whatever the notice may still add)."""
     return _working(d, _overrides())
 
 
 def is_provisional(d: date) -> bool:
-    """JB-1: True when ``d``'s year is known to neither source, so the Mon–Fri fallback is used."""
+    """JB-1: True when ``d``'s year is confirmed by neither source (its notice not entered)."""
     return not _known(d.year, _overrides())
+
+
+def is_confirmed_year(year: int) -> bool:
+    """JB-1: the package knows ``year`` or the authority has entered its notice."""
+    return _known(year, _overrides())
+
+
+def package_knows(year: int) -> bool:
+    """JB-1: ``chinese_calendar`` covers ``year`` (the authority's notice is then not needed)."""
+    return _package_knows(year)
 
 
 def provisional_years(years: Iterable[int]) -> list[int]:
@@ -116,22 +154,29 @@ def provisional_years(years: Iterable[int]) -> list[int]:
     return sorted({y for y in years if not _known(y, table)})
 
 
+def _step(d: date, n: int, working, table: _Overrides) -> date:
+    day = d
+    while n:
+        day += timedelta(days=1)
+        if working(day, table):
+            n -= 1
+    return day
+
+
 def working_day_deadline(d: date, n: int) -> Deadline:
     """JB-1: the ``n``-th working day after ``d`` (``n == 0`` gives ``d``), flagged provisional when
-    any day stepped through lies in an unknown year."""
+    any day stepped through lies in a year not confirmed; then ``date`` counts the statutory
+    holidays alone (the earliest) and ``latest`` counts every possible day off too."""
     if n < 0:
         raise ValueError("n must be zero or positive")
     table = _overrides()
     if n == 0:
         return Deadline(d, not _known(d.year, table))
-    provisional = False
-    day = d
-    while n:
-        day += timedelta(days=1)
-        provisional = provisional or not _known(day.year, table)
-        if _working(day, table):
-            n -= 1
-    return Deadline(day, provisional)
+    earliest = _step(d, n, _working, table)
+    latest = _step(d, n, _surely_working, table)
+    first = d + timedelta(days=1)
+    provisional = any(not _known(year, table) for year in range(first.year, latest.year + 1))
+    return Deadline(earliest, provisional, latest)
 
 
 def add_working_days(d: date, n: int) -> date:

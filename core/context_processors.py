@@ -28,6 +28,7 @@ NAVIGATION = [
     (_("Firm indicators"), "indicators:dashboard", lambda u, kind: kind in OVERSIGHT_KINDS),
     (_("Audit trail"), "audit-list", lambda u, kind: kind in OVERSIGHT_KINDS),
     (_("Jobs"), "jobs:list", lambda u, kind: u.has_role("authority_admin")),
+    (_("Calendar"), "calendar", lambda u, kind: kind == K.AUTHORITY and u.has_role("authority_admin")),
     (_("Settings"), "admin:index", lambda u, kind: u.is_staff),
     (_("API"), "api-docs", lambda u, kind: True),
 ]

@@ -26,7 +26,9 @@ class Obligation:
     ``message`` is an untranslated msgid (mark it with ``gettext_noop``) with %-style ``params``,
     so it is shown in each reader's language. ``key`` identifies the item and its step for good
     ("riskpool.claim:12:review"): with ``due_on`` it keeps a re-run of the scan from notifying
-    twice. ``provisional`` is true when the date came from the JB-1 Mon–Fri fallback."""
+    twice. ``provisional`` is true when the date was counted through a year whose holiday notice
+    is not entered yet (JB-1); ``latest_on`` is then the latest it could turn out to be, and the
+    item is overdue only after that day."""
 
     organisation_id: int
     rule: str
@@ -36,6 +38,11 @@ class Obligation:
     params: dict = field(default_factory=dict)
     url: str = ""
     provisional: bool = False
+    latest_on: date | None = None
+
+    @property
+    def last_day(self) -> date:
+        return self.latest_on or self.due_on
 
     def text(self) -> str:
         return gettext(self.message) % self.params if self.params else gettext(self.message)

@@ -32,10 +32,12 @@ def scan_horizon(today: date) -> date:
 
 
 def _row(item: deadlines.Obligation, today: date) -> Notification:
-    kind = Notification.Kind.OVERDUE if item.due_on < today else Notification.Kind.DUE_SOON
+    # JB-1: a provisional deadline is not enforced before the latest date it could turn out to be.
+    kind = Notification.Kind.OVERDUE if item.last_day < today else Notification.Kind.DUE_SOON
     return Notification(
         organisation_id=item.organisation_id, kind=kind, rule=item.rule, key=item.key[:120], due_on=item.due_on,
-        provisional=item.provisional, message=item.message, params=item.params, url=item.url, scanned_on=today,
+        provisional=item.provisional, due_latest=item.latest_on if item.last_day != item.due_on else None,
+        message=item.message, params=item.params, url=item.url, scanned_on=today,
     )
 
 
@@ -49,7 +51,7 @@ def deadlines_scan(*, today: date, progress=None) -> dict:
         Notification.objects.bulk_create(
             rows[start:start + CHUNK], update_conflicts=True,
             unique_fields=["organisation", "key", "due_on", "kind"],
-            update_fields=["scanned_on", "provisional", "message", "params", "url", "rule"],
+            update_fields=["scanned_on", "provisional", "due_latest", "message", "params", "url", "rule"],
         )
         if progress:
             progress(min(start + CHUNK, len(rows)), len(rows))

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.audit import audit, snapshot
-from core.errors import Conflict, RuleViolation
+from core.errors import Conflict, Problem, RuleViolation
 from core.models import ApiToken, AuditEvent, Organisation, User
 from core.scoping import visible_organisations
 
@@ -133,3 +133,86 @@ def user_reactivate(*, actor, user: User, reason: str = "") -> User:
     with transaction.atomic():
         return _set_active(actor=actor, model=User, pk=user.pk, active=True, reason=reason,
                            organisation=user.organisation, summary="User reactivated: %(name)s (%(reason)s)")
+
+
+@transaction.atomic
+def calendar_year_confirm(*, user, year: int, holidays: list, working_days: list, note: str = ""):
+    """JB-1: the authority enters the State Council's notice of ``year`` (国务院办公厅关于某年部分
+    节假日安排的通知): its days off (``holidays``) and make-up working days (``working_days``, 调休).
+
+    The days become ``CalendarDay`` rows (a day the notice leaves out keeps any earlier
+    override), the year is marked confirmed, and ``calendar_confirmed`` tells every app to
+    recompute the deadlines it stored as provisional. A notice may reach into the December before
+    (元旦 bridged from 30 December). Refused, naming the dates: a statutory weekday holiday of the
+    办法 missing from the days off, a make-up working day that is not a Saturday or Sunday or is a
+    statutory holiday, a day in both lists, a day outside the year. Entering a year again
+    corrects it (audited as an update)."""
+    from datetime import date
+
+    from core.calendar import calendar_confirmed
+    from core.holidays import statutory_holidays
+    from core.models import CalendarDay, CalendarYear, Role
+
+    if not user.has_role(Role.Code.AUTHORITY_ADMIN) or (
+        not user.is_superuser and (user.organisation is None or user.organisation.kind != Organisation.Kind.AUTHORITY)
+    ):
+        raise PermissionDenied(_("Only the authority's administrators may enter the holiday notice."))
+    if not isinstance(year, int) or not 2000 <= year <= 2100:
+        raise RuleViolation("JB-1", _("Give a year between 2000 and 2100."), "year")
+    off, on = sorted(set(holidays)), sorted(set(working_days))
+    problems = []
+
+    def dates(values) -> str:
+        return ", ".join(d.isoformat() for d in values)
+
+    first = date(year - 1, 12, 1)
+    for field, values in (("holidays", off), ("working_days", on)):
+        outside = [d for d in values if not first <= d <= date(year, 12, 31)]
+        if outside:
+            problems.append(Problem("JB-1", _("Not in %(year)s (or the December before): %(dates)s.")
+                                    % {"year": year, "dates": dates(outside)}, field))
+    both = sorted(set(off) & set(on))
+    if both:
+        problems.append(Problem("JB-1", _("Listed both as a day off and as a working day: %(dates)s.")
+                                % {"dates": dates(both)}, "working_days"))
+    statutory = statutory_holidays(year)
+    missing = [d for d in sorted(statutory) if d.weekday() < 5 and d not in off]
+    if missing:
+        problems.append(Problem("JB-1", _("These statutory holidays of the 全国年节及纪念日放假办法 are missing from the "
+                                          "days off: %(dates)s.") % {"dates": dates(missing)}, "holidays"))
+    weekdays = [d for d in on if d.weekday() < 5]
+    if weekdays:
+        problems.append(Problem("JB-1", _("A make-up working day (调休) is a Saturday or Sunday; these are not: "
+                                          "%(dates)s.") % {"dates": dates(weekdays)}, "working_days"))
+    festive = [d for d in on if d in statutory]
+    if festive:
+        problems.append(Problem("JB-1", _("A statutory holiday cannot be a working day: %(dates)s.")
+                                % {"dates": dates(festive)}, "working_days"))
+    if problems:
+        raise RuleViolation.many(problems)
+    existing = {row.date: row for row in CalendarDay.objects.select_for_update().filter(date__in=[*off, *on])}
+    for day, working in [*((d, False) for d in off), *((d, True) for d in on)]:
+        name = statutory.get(day, "") if not working else "调休"
+        row = existing.get(day)
+        if row is None:
+            row = CalendarDay.objects.create(date=day, is_working_day=working, name=name or "放假")
+            audit(actor=user, action=AuditEvent.Action.CREATE, instance=row, organisation=user.organisation,
+                  summary=f"JB-1 notice {year}: {day}")
+        elif row.is_working_day != working:
+            before = snapshot(row)
+            row.is_working_day = working
+            row.name = name or row.name
+            row.save(update_fields=["is_working_day", "name"])
+            audit(actor=user, action=AuditEvent.Action.UPDATE, instance=row, organisation=user.organisation,
+                  before=before, summary=f"JB-1 notice {year}: {day}")
+    record, created = CalendarYear.objects.select_for_update().get_or_create(
+        year=year, defaults={"holidays_entered": True, "note": note[:200]})
+    before = None if created else snapshot(record)
+    if not created:
+        record.holidays_entered, record.note = True, note[:200] or record.note
+        record.save(update_fields=["holidays_entered", "note"])
+    audit(actor=user, action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE, instance=record,
+          organisation=user.organisation, before=before,
+          summary=f"JB-1 notice {year}: {len(off)} days off, {len(on)} make-up working days")
+    calendar_confirmed.send(sender=CalendarYear, years=[year])
+    return record

@@ -52,12 +52,13 @@ def _home_role(user) -> str:
 
 
 def _calendar_warning(today: date) -> dict | None:
-    """JB-1: the years around today that run on the Mon–Fri fallback."""
+    """JB-1: the years around today whose holiday notice is not entered yet (provisional)."""
     years = provisional_years(range(today.year - 1, today.year + 2))
     if not years:
         return None
     return {
         "years": years,
+        "calendar_url": _url("calendar"),
         "day_url": _url("admin:core_calendarday_changelist"),
         "year_url": _url("admin:core_calendaryear_changelist"),
     }

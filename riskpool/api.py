@@ -90,6 +90,7 @@ QUOTE_REQUEST = {
 QUOTE_RESPONSE = {
     "eligible": True, "ratio": "0.500000", "amount": "1200000.00",
     "claim_deadline": "2025-06-03", "entry_deadline": "2024-07-19",
+    "entry_deadline_provisional": False, "entry_deadline_latest": "2024-07-19",
     "reasons": [
         {"rule": "RP-8", "outcome": "pass",
          "message": "The total balance of 4,500,000.00 yuan is in the tier up to 5,000,000.00 yuan: base ratio 40%."},

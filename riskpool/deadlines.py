@@ -57,8 +57,8 @@ def claim_steps(today: date, horizon: date):
     """RP-16: each open claim's next step, for the organisation that owes it."""
     rows = (
         Claim.objects.filter(state__in=list(STATE_OWNERS), next_due_on__lte=horizon)
-        .values("pk", "state", "next_due_on", "next_due_provisional", "project__loan_no", "project__bank__name",
-                "reclassified_on", "disposal_completed_on", *OWNER_FIELD.values())
+        .values("pk", "state", "next_due_on", "next_due_provisional", "next_due_latest", "project__loan_no",
+                "project__bank__name", "reclassified_on", "disposal_completed_on", *OWNER_FIELD.values())
     )
     for row in rows.iterator(chunk_size=2000):
         owner = row[OWNER_FIELD[STATE_OWNERS[row["state"]]]]
@@ -74,6 +74,7 @@ def claim_steps(today: date, horizon: date):
             due_on=row["next_due_on"], message=message,
             params={"loan": row["project__loan_no"], "bank": row["project__bank__name"]},
             url=reverse("riskpool:claim-detail", args=[row["pk"]]), provisional=row["next_due_provisional"],
+            latest_on=row["next_due_latest"],
         )
 
 

@@ -6,11 +6,10 @@ never widen it. Nothing here depends on DRF, so the web pages can use them too.
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core import calendar as working_days
-from riskpool import rules
+from riskpool import rules, selectors
 from riskpool.models import Claim, LoanProject
 
 LP = LoanProject
@@ -43,5 +42,5 @@ class ClaimFilter(django_filters.FilterSet):
         Asia/Shanghai date, whoever owes the step; the due date itself is still in time."""
         if value is None:
             return queryset
-        overdue = Q(next_due_on__lt=working_days.shanghai_today())
+        overdue = selectors.overdue_q(working_days.shanghai_today())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)

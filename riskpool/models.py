@@ -268,8 +268,14 @@ class Claim(models.Model):
     # Deadlines of the step that is due next, computed by the services from riskpool.rules.
     next_due_on = models.DateField(_("next step due"), null=True, blank=True, db_index=True)
     next_due_provisional = models.BooleanField(default=False)
+    # JB-1: while a deadline is provisional, the latest date it could turn out to be; the bank is
+    # held to this one (equal to next_due_on once the year is confirmed).
+    next_due_latest = models.DateField(_("next step due at the latest"), null=True, blank=True)
     notice_start = models.DateField(_("notice from"), null=True, blank=True)
     notice_end = models.DateField(_("notice until"), null=True, blank=True)
+    # JB-1: the notice's latest possible end in a provisional year; objections are taken and the
+    # notice stays open until then (equal to notice_end once the year is confirmed).
+    notice_end_latest = models.DateField(_("notice until at the latest"), null=True, blank=True)
     funding_plan = models.ForeignKey(FundingPlan, null=True, blank=True, on_delete=models.PROTECT, related_name="claims")
     paid_on = models.DateField(_("paid on"), null=True, blank=True)
     paid_amount = MoneyField(_("paid"), default=Decimal("0"))

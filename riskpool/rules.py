@@ -508,10 +508,13 @@ def credit_report_current(
 ) -> bool:
     """RP-4 (第四条, 第十九条(二)): the credit report is dated within the 10 working days before the
     claim: not after the submission, and the submission no later than the 10th working day
-    after the report's date (a report exactly 10 working days before is accepted)."""
+    after the report's date (a report exactly 10 working days before is accepted).
+
+    JB-1: when the 10 working days run through a year whose holiday notice is not entered yet,
+    the bank is held to the latest date they could end on."""
     if report_on > submitted_on:
         return False
-    return submitted_on <= calendar.working_day_deadline(report_on, params.credit_report_working_days).date
+    return submitted_on <= calendar.working_day_deadline(report_on, params.credit_report_working_days).latest
 
 
 def check_credit_report(
@@ -588,9 +591,11 @@ def entry_deadline(disbursed_on: date, *, calendar: WorkingDayCalendar, params: 
     return calendar.working_day_deadline(quarter_end(disbursed_on), params.entry_working_day)
 
 
-def entered_in_time(disbursed_on: date, entered_on: date, deadline: date) -> bool:
-    """RP-6: entered from the disbursement date to the deadline, both included."""
-    return disbursed_on <= entered_on <= deadline
+def entered_in_time(disbursed_on: date, entered_on: date, deadline: date | Deadline) -> bool:
+    """RP-6: entered from the disbursement date to the deadline, both included. A provisional
+    deadline (JB-1) is enforced only at the latest date it could turn out to be."""
+    last = deadline if isinstance(deadline, date) else deadline.latest
+    return disbursed_on <= entered_on <= last
 
 
 def npl_before_entry(entered_on: date, npl_on: date) -> bool:
@@ -600,8 +605,10 @@ def npl_before_entry(entered_on: date, npl_on: date) -> bool:
 
 
 def check_entry(disbursed_on: date, entered_on: date | None, npl_on: date, deadline: Deadline) -> Reason:
-    """RP-6: the quote's reason for the entry window and the NPL-after-entry test."""
-    values = {"deadline": deadline.date.isoformat()}
+    """RP-6: the quote's reason for the entry window and the NPL-after-entry test. A provisional
+    deadline (JB-1) is named with its earliest and latest possible date; only entries after the
+    latest fail."""
+    values = {"deadline": deadline_words(deadline)}
     if entered_on is None:
         return Reason(
             "RP-6", NOT_CHECKED, _("The entry date was not given; the loan must be entered by %(deadline)s.") % values
@@ -610,7 +617,7 @@ def check_entry(disbursed_on: date, entered_on: date | None, npl_on: date, deadl
     problems = []
     if entered_on < disbursed_on:
         problems.append(_("entered on %(entered)s, before its disbursement on %(disbursed)s") % values)
-    elif entered_on > deadline.date:
+    elif entered_on > deadline.latest:
         problems.append(_("entered on %(entered)s, after the entry deadline of %(deadline)s") % values)
     if npl_before_entry(entered_on, npl_on):
         problems.append(_("classified non-performing on %(npl)s, before it was entered on %(entered)s") % values)
@@ -624,6 +631,17 @@ def check_entry(disbursed_on: date, entered_on: date | None, npl_on: date, deadl
         _("Entered on %(entered)s, by the deadline of %(deadline)s, and classified non-performing after entry.")
         % values,
     )
+
+
+def deadline_words(deadline: Deadline) -> str:
+    """JB-1: a deadline as the pages and messages name it: the date, or, while provisional,
+    its earliest and latest possible date."""
+    if deadline.latest != deadline.date:
+        return _("%(earliest)s (provisional, at the latest %(latest)s)") % {
+            "earliest": deadline.date.isoformat(), "latest": deadline.latest.isoformat()}
+    if deadline.provisional:
+        return _("%(date)s (provisional)") % {"date": deadline.date.isoformat()}
+    return deadline.date.isoformat()
 
 
 # --- RP-7 excluded loans -------------------------------------------------------------------
@@ -1103,6 +1121,7 @@ class Quote:
     reasons: tuple[Reason, ...]
     entry_deadline_provisional: bool = False
     total_balance: Decimal = _NO_MONEY
+    entry_deadline_latest: date | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The quote API's answer (issue 3)."""
@@ -1112,6 +1131,8 @@ class Quote:
             "amount": str(self.amount),
             "claim_deadline": self.claim_deadline.isoformat(),
             "entry_deadline": self.entry_deadline.isoformat(),
+            "entry_deadline_provisional": self.entry_deadline_provisional,
+            "entry_deadline_latest": (self.entry_deadline_latest or self.entry_deadline).isoformat(),
             "reasons": [reason.as_dict() for reason in self.reasons],
         }
 
@@ -1302,6 +1323,7 @@ def quote(
         reasons=tuple(reasons),
         entry_deadline_provisional=entry_due.provisional,
         total_balance=balance,
+        entry_deadline_latest=entry_due.latest,
     )
 
 
@@ -1456,8 +1478,9 @@ def notice_may_proceed_on(
     notice_start: date, *, calendar: WorkingDayCalendar, params: SchemeSParams = S_DEFAULTS
 ) -> date:
     """RP-16 step 3: the first day a claim whose notice began on ``notice_start`` may pass the
-    notice: the day after ``notice_end``."""
-    return notice_end(notice_start, calendar=calendar, params=params).date + timedelta(days=1)
+    notice: the day after ``notice_end``; while that end is provisional (JB-1), the day after
+    the latest date it could turn out to be."""
+    return notice_end(notice_start, calendar=calendar, params=params).latest + timedelta(days=1)
 
 
 def documents_due(plan_on: date, params: SchemeSParams = S_DEFAULTS) -> date:
@@ -1570,12 +1593,17 @@ class StepDue:
     owner: str
     due: date
     provisional: bool = False
+    latest: date | None = None  # JB-1: the latest it could turn out to be; ``due`` when confirmed
+
+    def __post_init__(self):
+        if self.latest is None:
+            object.__setattr__(self, "latest", self.due)
 
 
 def _due(step: str, owner: str, deadline: date | Deadline) -> StepDue:
     if isinstance(deadline, date):
         return StepDue(step, owner, deadline)
-    return StepDue(step, owner, deadline.date, deadline.provisional)
+    return StepDue(step, owner, deadline.date, deadline.provisional, deadline.latest)
 
 
 def claim_deadlines(

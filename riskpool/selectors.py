@@ -137,10 +137,17 @@ def _owner_of(user) -> str | None:
     }.get(org.kind)
 
 
+def overdue_q(today: date) -> Q:
+    """RP-16, JB-1: a claim's next step is overdue once its deadline has passed; a provisional
+    deadline only once the latest date it could turn out to be has passed (rows written before
+    that date was kept have none, and their date is the deadline)."""
+    return Q(next_due_latest__lt=today) | Q(next_due_latest__isnull=True, next_due_on__lt=today)
+
+
 def overdue_claims(*, user, today: date) -> QuerySet[Claim]:
     """RP-16: claims past the deadline of their next step, for whoever owes it (the authority sees
     every overdue claim of its pools)."""
-    claims = claim_list(user=user).filter(next_due_on__lt=today)
+    claims = claim_list(user=user).filter(overdue_q(today))
     if not user.is_authenticated:
         return claims.none()
     if sees_everything(user) or user.organisation.kind == Organisation.Kind.AUTHORITY:
@@ -160,18 +167,20 @@ def public_notice_rows() -> list[dict]:
     rows = (
         Claim.objects.filter(state="on_notice")
         .order_by("notice_start", "id")
-        .values("id", "amount", "ratio", "notice_start", "notice_end", bank_name=F("project__bank__name"),
+        .values("id", "amount", "ratio", "notice_start", "notice_end", "notice_end_latest",
+                bank_name=F("project__bank__name"),
                 borrower_name=F("project__borrower__name"), code=F("project__borrower__id_number"))
     )
     today = shanghai_today()
     return [
         {"id": r["id"], "bank": r["bank_name"], "borrower": r["borrower_name"],
          "credit_code": rules.mask_credit_code(r["code"]), "amount": r["amount"], "ratio": r["ratio"],
-         "notice_start": r["notice_start"], "notice_end": r["notice_end"],
-         "open": r["notice_start"] is not None and r["notice_end"] is not None
-         and r["notice_start"] <= today <= r["notice_end"],
-         "over": r["notice_end"] is not None and today > r["notice_end"]}
+         "notice_start": r["notice_start"], "notice_end": r["notice_end"], "notice_end_latest": last,
+         "open": r["notice_start"] is not None and last is not None and r["notice_start"] <= today <= last,
+         "over": last is not None and today > last}
         for r in rows
+        # JB-1: a provisional end is shown with the latest it could be; objections are taken until then.
+        for last in [r["notice_end_latest"] or r["notice_end"]]
     ]
 
 
@@ -236,7 +245,7 @@ def oversight_pool_figures(*, user, today: date) -> list[dict]:
     for row in (
         Claim.objects.filter(pool__in=pools, state__in=OPEN_STEP_STATES)
         .values("pool_id", "state")
-        .annotate(n=Count("id"), overdue=Count("id", filter=Q(next_due_on__lt=today)))
+        .annotate(n=Count("id"), overdue=Count("id", filter=overdue_q(today)))
         .order_by("pool_id", "state")
     ):
         steps.setdefault(row["pool_id"], []).append(row)

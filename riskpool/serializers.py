@@ -97,6 +97,10 @@ class QuoteResponseSerializer(serializers.Serializer):
     amount = _money(help_text=_("Compensation in yuan; 0.00 when not eligible."))
     claim_deadline = serializers.DateField(help_text=_("Last day to submit the claim (RP-14)."))
     entry_deadline = serializers.DateField(help_text=_("Last day to enter the loan (RP-6)."))
+    entry_deadline_provisional = serializers.BooleanField(help_text=_(
+        "True while the entry deadline falls in a year whose holiday notice is not entered yet (JB-1)."))
+    entry_deadline_latest = serializers.DateField(help_text=_(
+        "The latest the entry deadline can turn out to be; the entry is refused only after it (JB-1)."))
     reasons = ReasonSerializer(many=True, help_text=_("One result per rule, in rule order."))
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import filetype
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -376,12 +376,12 @@ def _project_enter(*, user, pool: Pool, borrower: BorrowerData, data: ProjectDat
         raise RuleViolation.many(problems)
     params = scheme_s_params(rules.entry_rule_date(data.disbursed_on))
     deadline = rules.entry_deadline(data.disbursed_on, calendar=core_calendar, params=params)
-    if not rules.entered_in_time(data.disbursed_on, entered_on, deadline.date):
+    if not rules.entered_in_time(data.disbursed_on, entered_on, deadline):
         raise RuleViolation(
             "RP-6",
             _("A loan disbursed on %(disbursed)s may be entered from that day until %(deadline)s; %(entered)s is "
               "outside that window.")
-            % {"disbursed": data.disbursed_on.isoformat(), "deadline": deadline.date.isoformat(),
+            % {"disbursed": data.disbursed_on.isoformat(), "deadline": rules.deadline_words(deadline),
                "entered": entered_on.isoformat()},
             "entered_on",
         )
@@ -535,6 +535,7 @@ def _move(claim: Claim, new: str, *, user, on: date, note: str = "", since: date
         due = rules.next_step_due(new, since or on, calendar=core_calendar, params=_claim_params(claim))
     changes.setdefault("next_due_on", due.due if due else None)
     changes.setdefault("next_due_provisional", due.provisional if due else False)
+    changes.setdefault("next_due_latest", due.latest if due else None)
     before = snapshot(claim)
     updated = Claim.objects.filter(pk=claim.pk, state=old).update(state=new, **changes)
     if updated != 1:
@@ -774,8 +775,9 @@ def claim_submit(*, user, project: LoanProject, submitted_on: date, outstanding_
         amount=result.amount, reasons=[r.as_dict() for r in result.reasons], created_by=user,
     )
     due = rules.next_step_due("submitted", submitted_on, calendar=core_calendar, params=params)
-    Claim.objects.filter(pk=claim.pk).update(next_due_on=due.due, next_due_provisional=due.provisional)
-    claim.next_due_on, claim.next_due_provisional = due.due, due.provisional
+    Claim.objects.filter(pk=claim.pk).update(next_due_on=due.due, next_due_provisional=due.provisional,
+                                             next_due_latest=due.latest)
+    claim.next_due_on, claim.next_due_provisional, claim.next_due_latest = due.due, due.provisional, due.latest
     ClaimStep.objects.create(claim=claim, old="", new="submitted", on=submitted_on, by=user)
     audit(actor=user, action=AuditEvent.Action.CREATE, instance=claim, organisation=project.bank,
           summary=f"claim on {project.loan_no}: {claim.amount}")
@@ -820,16 +822,18 @@ def claim_notice_start(*, user, claims, on: date) -> list[Claim]:
         require_member(user, claim.project.pool.authority, *AUTHORITY_ROLES)
         end = rules.notice_end(on, calendar=core_calendar, params=_claim_params(claim))
         moved.append(_move(claim, "on_notice", user=user, on=on, notice_start=on, notice_end=end.date,
-                           next_due_on=end.date + timedelta(days=1), next_due_provisional=end.provisional))
+                           notice_end_latest=end.latest, next_due_on=end.date + timedelta(days=1),
+                           next_due_provisional=end.provisional, next_due_latest=end.latest + timedelta(days=1)))
     return moved
 
 
 @transaction.atomic
 def objection_file(*, claim: Claim, name: str, contact: str, text: str, on: date | None = None) -> Objection:
-    """异议: anyone may object while the claim is on notice, up to and including its last day."""
+    """异议: anyone may object while the claim is on notice, up to and including its last day (JB-1:
+    while that day is provisional, up to the latest it could turn out to be)."""
     claim = _locked(claim)
     on = on or shanghai_today()
-    if claim.state != "on_notice" or claim.notice_end is None or not (claim.notice_start <= on <= claim.notice_end):
+    if claim.state != "on_notice" or claim.notice_end is None or not (claim.notice_start <= on <= notice_last_day(claim)):
         raise Conflict("RP-16", _("Objections are accepted only while the claim is on public notice."))
     if not (name.strip() and contact.strip() and text.strip()):
         raise RuleViolation("INPUT", _("Give your name, a contact and the objection."))
@@ -860,14 +864,74 @@ def objection_decide(*, user, objection: Objection, upheld: bool, note: str = ""
     return objection
 
 
+def claims_recompute_deadlines(*, years, **kwargs) -> int:
+    """JB-1: once the authority has entered the holiday notice of ``years`` (the
+    ``core.calendar.calendar_confirmed`` signal, in the confirming transaction), every claim whose
+    stored deadline was provisional has it counted again on the confirmed calendar: the public
+    notice's end from its start, the other working-day steps from the day their state began.
+    Each changed claim gets an audit row. Returns how many changed."""
+    changed = 0
+    claims = list(
+        Claim.objects.select_for_update().filter(Q(next_due_provisional=True) | Q(
+            state="on_notice", notice_end_latest__isnull=False, notice_end_latest__gt=F("notice_end")))
+        .select_related("project__pool")
+    )
+    started = {}
+    for claim_id, state, on in ClaimStep.objects.filter(claim__in=claims).order_by("claim_id", "id").values_list(
+        "claim_id", "new", "on"
+    ):
+        started[(claim_id, state)] = on
+    for claim in claims:
+        params = _claim_params(claim)
+        before = snapshot(claim)
+        changes = {}
+        if claim.state == "on_notice" and claim.notice_start:
+            end = rules.notice_end(claim.notice_start, calendar=core_calendar, params=params)
+            # Closing the notice is due from the day after it ends (see claim_notice_start).
+            changes = {"notice_end": end.date, "notice_end_latest": end.latest,
+                       "next_due_on": end.date + timedelta(days=1), "next_due_provisional": end.provisional,
+                       "next_due_latest": end.latest + timedelta(days=1)}
+        else:
+            since = started.get((claim.pk, claim.state), claim.submitted_on)
+            due = rules.next_step_due(claim.state, since, calendar=core_calendar, params=params)
+            if due is not None:
+                changes = {"next_due_on": due.due, "next_due_provisional": due.provisional,
+                           "next_due_latest": due.latest}
+        changes = {k: v for k, v in changes.items() if getattr(claim, k) != v}
+        if not changes:
+            continue
+        Claim.objects.filter(pk=claim.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(claim, name, value)
+        audit(actor="system", action=AuditEvent.Action.UPDATE, instance=claim, before=before,
+              organisation=claim.project.pool.reviewer,
+              summary=f"JB-1 calendar {', '.join(map(str, years))} confirmed: deadlines recomputed")
+        changed += 1
+    return changed
+
+
+def notice_last_day(claim: Claim) -> date:
+    """JB-1, RP-16 step 3: the day the claim's notice surely ends: its latest possible end while
+    the end is provisional, else its end."""
+    return claim.notice_end_latest or claim.notice_end
+
+
 @transaction.atomic
 def claim_notice_close(*, user, claim: Claim, on: date) -> Claim:
     """RP-16 step 3 (第二十条(二)): the authority that ran the notice closes it, after the notice's
-    last day, with no pending or upheld objection."""
+    last day, with no pending or upheld objection. JB-1: while that day is provisional (its year's
+    holiday notice not entered), the notice closes only after the latest day it could turn out to
+    be, or once the year is confirmed and the end recomputed."""
     claim = _locked(claim)
     require_member(user, claim.project.pool.authority, *AUTHORITY_ROLES)
     _require_state(claim, "on_notice")
-    if on <= claim.notice_end:
+    last = notice_last_day(claim)
+    if on <= last:
+        if last != claim.notice_end:
+            raise Conflict("RP-16", _(
+                "The notice runs until %(date)s at the earliest and %(latest)s at the latest: the holidays of that "
+                "year are not confirmed yet, so it can be closed after %(latest)s, or earlier once the authority "
+                "enters the year's holiday notice.") % {"date": claim.notice_end.isoformat(), "latest": last.isoformat()})
         raise Conflict("RP-16", _("The notice runs until %(date)s.") % {"date": claim.notice_end.isoformat()})
     if claim.objections.exclude(status=Objection.Status.DISMISSED).exists():
         raise Conflict("RP-16", _("An objection is still pending or was upheld."))

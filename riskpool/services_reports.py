@@ -354,8 +354,10 @@ def quarter_close(*, period: str, start: date, end: date, entries: dict[str, int
 
     A constant number of queries whatever the number of banks, projects or claims (JB-15)."""
     params = scheme_s_params(end)
-    window_closed = rules.entry_deadline(end, calendar=core_calendar, params=params).date
-    report_due = rules.recovery_report_due(end, calendar=core_calendar, params=params).date
+    # JB-1: in a year whose holiday notice is not entered yet, both close at the latest date they
+    # could turn out to be (a bank is never held to the earlier, provisional one).
+    window_closed = rules.entry_deadline(end, calendar=core_calendar, params=params).latest
+    report_due = rules.recovery_report_due(end, calendar=core_calendar, params=params).latest
     run_id = run.pk if run is not None else None
     replaced = 0
     for model in (MissingRecoveryReport, QuarterBankReport, PoolQuarterSnapshot):

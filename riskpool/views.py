@@ -347,9 +347,10 @@ def _authority_of(user, claim) -> bool:
 
 
 def _notice_over(user, claim) -> bool:
-    """RP-16 step 3: the authority closes the notice it ran, from the day after its last day."""
+    """RP-16 step 3: the authority closes the notice it ran, from the day after its last day (JB-1:
+    while provisional, the latest day it could turn out to be)."""
     return (_authority_of(user, claim) and claim.state == "on_notice" and claim.notice_end is not None
-            and shanghai_today() > claim.notice_end)
+            and shanghai_today() > services.notice_last_day(claim))
 
 
 ACTIONS: dict[str, Action] = {
@@ -488,10 +489,13 @@ def _actions_for(user, claim, bound: dict | None = None) -> list[dict]:
 def _deadline(claim) -> dict | None:
     owner = NEXT_OWNER.get(claim.state)
     due = claim.notice_end if claim.state == "on_notice" else claim.next_due_on
+    latest = services.notice_last_day(claim) if claim.state == "on_notice" else (claim.next_due_latest or due)
     if owner is None or (claim.state in services.APPLICATION_STATES and due is None):
         return None  # in the libraries the bank owes something only once an 8a / 8b clock runs
+    # JB-1: a provisional deadline is overdue only once its latest possible date has passed.
     return {"owner": OWNER_LABELS[owner], "due": due, "provisional": claim.next_due_provisional,
-            "overdue": due is not None and due < shanghai_today() and claim.state != "on_notice"}
+            "latest": latest if latest != due else None,
+            "overdue": latest is not None and latest < shanghai_today() and claim.state != "on_notice"}
 
 
 def _render_claim(request, claim, bound: dict | None = None, status: int = 200):
@@ -635,7 +639,7 @@ def _render_notice_desk(request, notice_form=None, status=200):
     for claim in notices.prefetch_related("objections")[:NOTICE_BATCH]:
         statuses = [o.status for o in claim.objections.all()]
         blocked = any(status != Objection.Status.DISMISSED for status in statuses)
-        over = claim.notice_end is not None and today > claim.notice_end
+        over = claim.notice_end is not None and today > services.notice_last_day(claim)
         rows.append({
             "claim": claim, "over": over, "objections": len(statuses), "blocked": blocked,
             "may_close": over and not blocked,

@@ -22,6 +22,8 @@ class Notification(models.Model):
     key = models.CharField(max_length=120)
     due_on = models.DateField(_("due on"))
     provisional = models.BooleanField(default=False)
+    # JB-1: a provisional deadline's latest possible date (the item is overdue only after it).
+    due_latest = models.DateField(_("due at the latest"), null=True, blank=True)
     message = models.CharField(max_length=300)  # untranslated msgid, shown through gettext
     params = models.JSONField(default=dict, blank=True)
     url = models.CharField(max_length=300, blank=True)

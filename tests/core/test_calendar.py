@@ -66,8 +66,9 @@ def test_jb1_override_turns_a_saturday_into_a_working_day():
     assert nth_working_day_of_quarter(2024, 3, 15) == date(2024, 7, 18)
 
 
-def test_jb1_2027_falls_back_to_monday_to_friday_and_is_provisional():
-    assert is_working_day(date(2027, 1, 1))  # a Friday; New Year is not known yet
+def test_jb1_2027_falls_back_to_the_statutory_holidays_and_is_provisional():
+    assert not is_working_day(date(2027, 1, 1))  # a Friday: 元旦, a statutory holiday
+    assert is_working_day(date(2027, 1, 4))
     assert not is_working_day(date(2027, 1, 2))  # Saturday
     assert is_provisional(date(2027, 1, 1))
     assert not is_provisional(date(2026, 12, 31))
@@ -75,19 +76,20 @@ def test_jb1_2027_falls_back_to_monday_to_friday_and_is_provisional():
 
 
 def test_jb1_deadline_into_an_unknown_year_is_provisional():
-    # 2026-12-31 is a Thursday: the next working day is the fallback's Friday 2027-01-01.
+    # 2026-12-31 is a Thursday; 2027-01-01 (Friday) is 元旦, so the next working day is Monday.
     assert working_day_deadline(date(2026, 12, 30), 1) == Deadline(date(2026, 12, 31), False)
-    assert working_day_deadline(date(2026, 12, 30), 2) == Deadline(date(2027, 1, 1), True)
+    assert working_day_deadline(date(2026, 12, 30), 2) == Deadline(date(2027, 1, 4), True, date(2027, 1, 4))
     assert working_day_deadline(date(2027, 3, 1), 0) == Deadline(date(2027, 3, 1), True)
 
 
 def test_jb1_authority_entering_2027_ends_provisional():
-    CalendarDay.objects.create(date=date(2027, 1, 1), is_working_day=False, name="元旦")
-    assert working_day_deadline(date(2026, 12, 30), 2) == Deadline(date(2027, 1, 4), True)
+    CalendarDay.objects.create(date=date(2027, 1, 4), is_working_day=False, name="元旦")
+    assert working_day_deadline(date(2026, 12, 30), 2).date == date(2027, 1, 5)
+    assert working_day_deadline(date(2026, 12, 30), 2).provisional
     CalendarYear.objects.create(year=2027, holidays_entered=True)
     assert not is_provisional(date(2027, 6, 1))
     assert provisional_years([2027]) == []
-    assert working_day_deadline(date(2026, 12, 30), 2) == Deadline(date(2027, 1, 4), False)
+    assert working_day_deadline(date(2026, 12, 30), 2) == Deadline(date(2027, 1, 5), False)
 
 
 def test_jb1_calendar_year_not_yet_entered_stays_provisional():

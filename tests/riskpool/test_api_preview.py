@@ -69,6 +69,8 @@ def test_quote_worked_example_exactly(client):
         "amount": "1200000.00",
         "claim_deadline": "2025-06-03",
         "entry_deadline": "2024-07-19",
+        "entry_deadline_provisional": False,
+        "entry_deadline_latest": "2024-07-19",
     }
     assert [r["rule"] for r in body["reasons"]] == [
         "RP-3", "RP-4", "RP-6", "RP-7", "RP-8", "RP-9", "RP-10", "RP-11", "RP-12", "RP-13", "RP-14",

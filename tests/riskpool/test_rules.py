@@ -572,6 +572,8 @@ def test_rp8_to_rp17_worked_example_end_to_end():
         "amount": "1200000.00",
         "claim_deadline": "2025-06-03",
         "entry_deadline": "2024-07-19",
+        "entry_deadline_provisional": False,
+        "entry_deadline_latest": "2024-07-19",
         "reasons": [],
     }
     assert [r.rule for r in result.reasons] == [
