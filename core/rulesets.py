@@ -1,7 +1,7 @@
 """Reading the rule set in force on a date (spec README: versioned rule sets)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -22,7 +22,38 @@ def rule_params(scheme: str, on: date) -> dict:
     if found is None:
         raise RuleViolation(
             "RULESET",
-            _("No %(scheme)s rule set is in force on %(date)s; the authority must add one.")
-            % {"scheme": scheme, "date": on.isoformat()},
+            _("No %(scheme)s rule set is in force on %(date)s: the rule sets cover %(ranges)s. The authority must "
+              "add one for this date.")
+            % {"scheme": scheme, "date": on.isoformat(), "ranges": covered_ranges_text(scheme)},
         )
     return found
+
+
+def covered_ranges(scheme: str) -> list[tuple[date, date | None]]:
+    """The date ranges ``scheme``'s rule sets cover, adjacent or overlapping sets merged (an open
+    end is None), earliest first."""
+    merged: list[tuple[date, date | None]] = []
+    for start, end in RuleSet.objects.filter(scheme=scheme).order_by("effective_from").values_list(
+        "effective_from", "effective_to"
+    ):
+        if merged:
+            last_start, last_end = merged[-1]
+            if last_end is None:
+                break
+            if start <= last_end + timedelta(days=1):
+                merged[-1] = (last_start, None if end is None else max(last_end, end))
+                continue
+        merged.append((start, end))
+    return merged
+
+
+def covered_ranges_text(scheme: str) -> str:
+    """RULESET: the covered ranges in words, for the error (``2023-08-10 to 2028-08-10``)."""
+    ranges = covered_ranges(scheme)
+    if not ranges:
+        return _("no date (there is no rule set)")
+    return ", ".join(
+        _("%(start)s to %(end)s") % {"start": start.isoformat(), "end": end.isoformat()} if end
+        else _("%(start)s onwards") % {"start": start.isoformat()}
+        for start, end in ranges
+    )

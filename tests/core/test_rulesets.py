@@ -56,6 +56,22 @@ def test_ruleset_gap_is_a_rule_violation(two_versions, on):
         rule_params(GU, on)
     assert info.value.rule == "RULESET"
     assert on.isoformat() in info.value.message
+    # adjacent versions are one covered range
+    assert "2024-01-01 to 2024-12-31" in info.value.message
+
+
+def test_ruleset_error_names_every_covered_range_and_an_open_end():
+    RuleSetFactory(effective_from=date(2020, 1, 1), effective_to=date(2020, 12, 31), params={"v": 1})
+    RuleSetFactory(effective_from=date(2022, 1, 1), effective_to=None, params={"v": 2})
+    with pytest.raises(RuleViolation) as info:
+        rule_params(GU, date(2021, 6, 1))
+    assert "2020-01-01 to 2020-12-31, 2022-01-01 onwards" in info.value.message
+
+
+def test_ruleset_error_without_any_rule_set_says_so():
+    with pytest.raises(RuleViolation) as info:
+        rule_params(GU, date(2021, 6, 1))
+    assert info.value.rule == "RULESET" and "no rule set" in info.value.message
 
 
 @pytest.mark.parametrize(
