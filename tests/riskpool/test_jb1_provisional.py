@@ -74,7 +74,9 @@ class Notice:
     def __init__(self):
         self.claim = ClaimFactory(state="approved", submitted_on=date(2027, 1, 10))
         self.reviewer = UserFactory(organisation=self.claim.project.pool.reviewer, roles=["pool_reviewer"])
-        services.claim_notice_start(user=self.reviewer, claims=[self.claim], on=date(2027, 2, 3))
+        # The authority runs the public notice (第二十条(二)).
+        self.authority = UserFactory(organisation=self.claim.project.pool.authority, roles=["authority_admin"])
+        services.claim_notice_start(user=self.authority, claims=[self.claim], on=date(2027, 2, 3))
         self.claim.refresh_from_db()
 
 
@@ -82,17 +84,19 @@ def test_jb1_notice_starting_2027_02_03_does_not_end_before_2027_02_16():
     claim = Notice().claim
     assert claim.notice_end == date(2027, 2, 16)
     assert claim.notice_end_latest == date(2027, 2, 23)
-    assert claim.next_due_provisional and claim.next_due_latest == date(2027, 2, 23)
+    # closing it is due from the day after the notice ends
+    assert claim.next_due_provisional and (claim.next_due_on, claim.next_due_latest) == (date(2027, 2, 17),
+                                                                                            date(2027, 2, 24))
 
 
 def test_jb1_provisional_notice_closes_only_after_its_latest_end():
     n = Notice()
     with pytest.raises(Conflict) as exc:
-        services.claim_notice_close(user=n.reviewer, claim=n.claim, on=date(2027, 2, 17))
+        services.claim_notice_close(user=n.authority, claim=n.claim, on=date(2027, 2, 17))
     assert "2027-02-23" in exc.value.message
     with pytest.raises(Conflict):
-        services.claim_notice_close(user=n.reviewer, claim=n.claim, on=date(2027, 2, 23))
-    assert services.claim_notice_close(user=n.reviewer, claim=n.claim, on=date(2027, 2, 24)).state == "notice_passed"
+        services.claim_notice_close(user=n.authority, claim=n.claim, on=date(2027, 2, 23))
+    assert services.claim_notice_close(user=n.authority, claim=n.claim, on=date(2027, 2, 24)).state == "notice_passed"
 
 
 def test_jb1_objection_accepted_until_the_latest_possible_end():
@@ -112,12 +116,12 @@ def test_jb1_confirming_2027_recomputes_the_notice_and_allows_closing_after_the_
     n.claim.refresh_from_db()
     # Working days after 3 Feb: 4 Feb, then 14 (Sunday, 调休), 15, 16, 17, 18, 19 February.
     assert (n.claim.notice_end, n.claim.notice_end_latest) == (date(2027, 2, 19), date(2027, 2, 19))
-    assert not n.claim.next_due_provisional and n.claim.next_due_on == date(2027, 2, 19)
+    assert not n.claim.next_due_provisional and n.claim.next_due_on == date(2027, 2, 20)
     assert AuditEvent.objects.filter(object_type="riskpool.claim", object_id=str(n.claim.pk),
                                      summary__contains="JB-1").exists()
     with pytest.raises(Conflict):
-        services.claim_notice_close(user=n.reviewer, claim=n.claim, on=date(2027, 2, 19))
-    assert services.claim_notice_close(user=n.reviewer, claim=n.claim, on=date(2027, 2, 20)).state == "notice_passed"
+        services.claim_notice_close(user=n.authority, claim=n.claim, on=date(2027, 2, 19))
+    assert services.claim_notice_close(user=n.authority, claim=n.claim, on=date(2027, 2, 20)).state == "notice_passed"
 
 
 def test_jb1_provisional_step_is_due_soon_not_overdue_until_its_latest_date():
@@ -125,10 +129,10 @@ def test_jb1_provisional_step_is_due_soon_not_overdue_until_its_latest_date():
     deadlines_scan(today=date(2027, 2, 18))
     note = Notification.objects.get(key=f"riskpool.claim:{n.claim.pk}:on_notice")
     assert note.kind == Notification.Kind.DUE_SOON and note.provisional
-    assert (note.due_on, note.due_latest) == (date(2027, 2, 16), date(2027, 2, 23))
-    assert not Claim.objects.filter(overdue_q(date(2027, 2, 23)), pk=n.claim.pk).exists()
-    assert Claim.objects.filter(overdue_q(date(2027, 2, 24)), pk=n.claim.pk).exists()
-    deadlines_scan(today=date(2027, 2, 24))
+    assert (note.due_on, note.due_latest) == (date(2027, 2, 17), date(2027, 2, 24))
+    assert not Claim.objects.filter(overdue_q(date(2027, 2, 24)), pk=n.claim.pk).exists()
+    assert Claim.objects.filter(overdue_q(date(2027, 2, 25)), pk=n.claim.pk).exists()
+    deadlines_scan(today=date(2027, 2, 25))
     assert Notification.objects.filter(key=f"riskpool.claim:{n.claim.pk}:on_notice",
                                        kind=Notification.Kind.OVERDUE).exists()
 

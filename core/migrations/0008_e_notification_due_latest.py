@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0005_user_language'),
+        ('core', '0007_h_finance_bureau'),
     ]
 
     operations = [

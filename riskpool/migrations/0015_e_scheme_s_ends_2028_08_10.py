@@ -25,7 +25,7 @@ def clear_end(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("riskpool", "0011_e_provisional_latest"),
+        ("riskpool", "0014_e_provisional_latest"),
     ]
 
     operations = [migrations.RunPython(set_end, clear_end)]

@@ -14,7 +14,7 @@ def latest_is_the_date(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('riskpool', '0010_project_list_sorts'),
+        ('riskpool', '0013_g_product_suspension'),
     ]
 
     operations = [
