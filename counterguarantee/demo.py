@@ -116,7 +116,8 @@ def _after_care(plan, g, user, rng, today, result) -> None:
     if paid is None:
         return
     for m in measures:
-        services.measure_enforce(user=user, measure=m, recourse_from=paid)
+        if m.status != m.Status.ENFORCED:  # a plan approved after the payment is marked by hand
+            services.measure_enforce(user=user, measure=m, recourse_from=paid)
         if m.kind == "guarantee" and rng.random() < 0.5 and paid + timedelta(days=20) <= today:
             services.enforcement_action_record(user=user, measure=m, on=paid + timedelta(days=20),
                                                kind="demand_notice", note="书面通知保证人承担保证责任，已取得回执。")

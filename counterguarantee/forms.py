@@ -103,6 +103,11 @@ class MeasureForm(forms.Form):
     innovative_reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
     flexible_form = forms.ChoiceField(label=_("Flexible form (CG-12)"), required=False,
                                       choices=_blank(rules.FLEXIBLE_FORMS.items(), _("none")))
+    liability = forms.ChoiceField(
+        label=_("Guarantor's liability (CG-13)"), required=False, initial=rules.JOINT,
+        choices=list(rules.LIABILITIES.items()),
+        help_text=_("As the guarantee contract states it. A general guarantee keeps its rights only by a suit or "
+                    "arbitration within the guarantee period; a written demand suffices only for joint liability."))
 
     def __init__(self, *args, classes=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -131,6 +136,7 @@ class MeasureForm(forms.Form):
         for key in ("valuation_source", "appraiser", "asset_class", "registry", "registration_number", "contract_no",
                     "innovative_reason", "flexible_form"):
             data[key] = data.get(key) or ""
+        data["liability"] = data.get("liability") or rules.JOINT
         return MeasureData(**data)
 
 

@@ -161,6 +161,8 @@ class Measure(models.Model):
     innovative_reason = models.TextField(_("reason for the innovative collateral"), blank=True)
     flexible_form = models.CharField(_("flexible form (CG-12)"), max_length=24, blank=True,
                                      choices=_choices(rules.FLEXIBLE_FORMS))
+    liability = models.CharField(  # CG-13: a guarantee only; how the guarantor is liable
+        _("liability"), max_length=8, blank=True, default=rules.JOINT, choices=_choices(rules.LIABILITIES))
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PLANNED)
     # CG-13: release on repayment
     released_on = models.DateField(_("released on"), null=True, blank=True)

@@ -110,6 +110,19 @@ ENFORCEMENT_ACTIONS = {
     "enforcement": _("enforcement of the collateral (行使抵押权、质押权)"),
     "acknowledgement": _("the counter-guarantor acknowledged the debt (同意履行)"),
 }
+# CG-13 (第十七条(五); 民法典 第六百八十六、六百八十七、六百八十八条): how a guarantor is liable.
+JOINT, GENERAL = "joint", "general"
+LIABILITIES = {
+    JOINT: _("joint and several liability (连带责任保证)"),
+    GENERAL: _("general guarantee (一般保证)"),
+}
+# CG-13 (第十七条(五); 民法典 第六百九十三条): what keeps a guarantor liable if done within the
+# guarantee period: a general guarantee only a suit or arbitration (against the debtor); joint
+# liability also a written demand to the guarantor, or its acknowledgement.
+KEEPS_GUARANTEE = {
+    GENERAL: frozenset({"lawsuit", "arbitration"}),
+    JOINT: frozenset({"demand_notice", "lawsuit", "arbitration", "acknowledgement"}),
+}
 ABNORMAL_EVENTS = {
     "capacity_weakened": _("guarantor's willingness or capacity weakened (代偿能力减弱)"),
     "liability_released": _("guarantor may be released from liability (担保责任免除)"),
@@ -427,11 +440,12 @@ class MeasureFacts:
     innovative: bool = False
     innovative_reason: str = ""
     flexible_form: str = ""
+    liability: str = JOINT  # CG-13, a guarantee only
 
     FIELDS = ("kind", "asset_class", "value", "rate", "valued_on", "valuation_valid_until", "valuation_source",
               "start", "end", "owners", "signatories", "organisation", "resolution_on_file", "contract_no",
               "registry", "registration_number", "registered_online", "innovative", "innovative_reason",
-              "flexible_form")
+              "flexible_form", "liability")
 
     @property
     def is_collateral(self) -> bool:
@@ -478,6 +492,7 @@ class MeasureFacts:
             innovative=r.boolean("innovative"),
             innovative_reason=r.text("innovative_reason"),
             flexible_form=r.choice("flexible_form", FLEXIBLE_FORMS, "CG-12"),
+            liability=(r.choice("liability", LIABILITIES, "CG-13") or JOINT) if kind == GUARANTEE else "",
         )
         if r.problems:
             return None, r.problems
@@ -975,20 +990,55 @@ def check_plan(plan: PlanInput, tables: Tables) -> CheckResult:
 # --- CG-13 after the guarantee -------------------------------------------------------------
 
 
-def limitation_due_on(*, kind: str, recourse_from: date, last_interruption: date | None, params: Params) -> date:
-    """CG-13 (第十七条(五)): the date by which the firm must act on a measure to keep its rights.
+@dataclass(frozen=True)
+class Limitation:
+    """CG-13 for one measure: the date by which the firm must act, the last action that counted
+    (None: none yet), and whether the right is already lost (an action came too late)."""
 
-    Interpretation (民法典): the recourse claim arises when the firm pays the bank (代偿). Against a
-    guarantor (保证) the firm must demand within the guarantee period, ``guarantee_period_months``
-    from then (第六百九十二条, no period agreed); a mortgage or pledge must be enforced within the
-    limitation period of the recourse claim, ``limitation_years`` (第一百八十八条, 第四百一十九条).
-    A recorded demand, suit, arbitration, enforcement or acknowledgement interrupts it: a new
-    ``limitation_years`` run from that day (第一百九十五条, 第六百九十四条)."""
-    if last_interruption is not None and last_interruption >= recourse_from:
-        return add_months(last_interruption, 12 * params.limitation_years)
+    due_on: date
+    last_interruption: date | None
+    lapsed: bool = False
+
+
+def limitation(*, kind: str, recourse_from: date, actions: Iterable[tuple[date, str]], params: Params,
+               liability: str = JOINT) -> Limitation:
+    """CG-13 (seed 002 第十七条(五)): the date by which the firm must act on a measure to keep its rights,
+    from the actions recorded (``(date, kind)`` of ENFORCEMENT_ACTIONS).
+
+    Interpretation (民法典): the recourse claim arises when the firm pays the bank (代偿).
+    - A guarantor (保证) stays liable only if, within the guarantee period (``guarantee_period_months``
+      from then, 第六百九十二条, no period agreed), the firm sues or arbitrates — for a general
+      guarantee (一般保证) against the debtor, the only way — or, for joint liability (连带责任保证),
+      also demands in writing or the guarantor acknowledges (第六百九十三条, ``KEEPS_GUARANTEE``).
+      From that action the guarantee debt's limitation runs, ``limitation_years`` (第六百九十四条);
+      nothing done after the guarantee period has ended revives it.
+    - A mortgage or pledge must be enforced within the limitation of the recourse claim,
+      ``limitation_years`` (第一百八十八条, 第四百一十九条).
+    Within a running limitation any recorded action interrupts it: ``limitation_years`` again from
+    that day (第一百九十五条)."""
+    years = 12 * params.limitation_years
+    dated = sorted((on, what) for on, what in actions if on >= recourse_from)
     if kind == GUARANTEE:
-        return add_months(recourse_from, params.guarantee_period_months)
-    return add_months(recourse_from, 12 * params.limitation_years)
+        keeps = KEEPS_GUARANTEE.get(liability, KEEPS_GUARANTEE[GENERAL])  # unagreed: general, 第六百八十六条
+        due, last, running = add_months(recourse_from, params.guarantee_period_months), None, False
+    else:
+        keeps, running = frozenset(ENFORCEMENT_ACTIONS), True
+        due, last = add_months(recourse_from, years), None
+    for on, what in dated:
+        if on > due:
+            return Limitation(due, last, lapsed=True)
+        if running or what in keeps:
+            running, due, last = True, add_months(on, years), on
+    return Limitation(due, last)
+
+
+def limitation_due_on(*, kind: str, recourse_from: date, last_interruption: date | None, params: Params,
+                      liability: str = JOINT) -> date:
+    """CG-13: ``limitation`` when the only action known is the last one (a suit, which keeps
+    every kind of measure alive)."""
+    actions = [(last_interruption, "lawsuit")] if last_interruption is not None else []
+    return limitation(kind=kind, recourse_from=recourse_from, actions=actions, params=params,
+                      liability=liability).due_on
 
 
 # --- CG-14 credit-business share -----------------------------------------------------------

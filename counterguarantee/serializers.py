@@ -50,6 +50,8 @@ class MeasureFactsSerializer(serializers.Serializer):
     innovative = serializers.BooleanField(required=False, help_text=_("CG-8 measure flag."))
     innovative_reason = serializers.CharField(required=False)
     flexible_form = serializers.ChoiceField(choices=list(rules.FLEXIBLE_FORMS), required=False)
+    liability = serializers.ChoiceField(choices=list(rules.LIABILITIES), required=False,
+                                        help_text=_("CG-13, a guarantee only: joint (default) or general."))
 
 
 class CheckRequestSerializer(serializers.Serializer):

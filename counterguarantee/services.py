@@ -99,6 +99,7 @@ class MeasureData:
     innovative: bool = False
     innovative_reason: str = ""
     flexible_form: str = ""
+    liability: str = rules.JOINT  # CG-13, a guarantee only
 
     @classmethod
     def from_measure(cls, m: Measure) -> MeasureData:
@@ -115,6 +116,8 @@ class MeasureData:
             "registered_online": self.registered_online, "innovative": self.innovative,
             "innovative_reason": self.innovative_reason, "flexible_form": self.flexible_form,
         }
+        if self.kind == rules.GUARANTEE:
+            data["liability"] = self.liability
         if self.kind != rules.GUARANTEE:
             data.update(asset_class=self.asset_class, value=self.value, rate=self.rate, valued_on=self.valued_on,
                         valuation_valid_until=self.valuation_valid_until, valuation_source=self.valuation_source)
@@ -216,7 +219,7 @@ def plan_save(*, user, guarantee: Guarantee, data: PlanData, measures: list[Meas
                 contract_no=m.contract_no, signatories=list(m.signatories), registry=m.registry,
                 registration_number=m.registration_number, registered_online=m.registered_online,
                 innovative=m.innovative, innovative_reason=m.innovative_reason if m.innovative else "",
-                flexible_form=m.flexible_form)
+                flexible_form=m.flexible_form, liability=m.liability if m.kind == rules.GUARANTEE else "")
         for i, m in enumerate(measures)
     ])
     after = snapshot(plan)
@@ -396,10 +399,34 @@ def plan_release(*, user, plan: Plan, on: date, registration_cancelled: bool, do
 
 
 def _recompute(measure: Measure, on: date) -> None:
-    params = params_on(on)
-    measure.limitation_due_on = rules.limitation_due_on(
-        kind=measure.kind, recourse_from=measure.recourse_from, last_interruption=measure.last_interruption_on,
-        params=params)
+    """CG-13: the date to act and the last action that counted, from every action recorded."""
+    found = rules.limitation(
+        kind=measure.kind, liability=measure.liability, recourse_from=measure.recourse_from,
+        actions=list(measure.actions.values_list("on", "kind")), params=params_on(on))
+    measure.limitation_due_on, measure.last_interruption_on = found.due_on, found.last_interruption
+
+
+def _start_enforcement(user, measure: Measure, recourse_from: date, why: str) -> None:
+    before = snapshot(measure)
+    measure.status = Measure.Status.ENFORCED
+    measure.recourse_from = recourse_from
+    _recompute(measure, recourse_from)
+    measure.save()
+    audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=measure, organisation=measure.plan.guarantee.firm,
+          before=before, summary=f"enforced ({why}); act by {measure.limitation_due_on}")
+
+
+@transaction.atomic
+def measures_on_compensation(*, user, guarantee: Guarantee, paid_on: date) -> list[Measure]:
+    """CG-13 (第十七条(五)): the firm paid the bank (代偿), so its recourse claim arose that day: every
+    open measure of the guarantee's approved plan is being enforced from then, with its date to
+    act, without the firm first marking each one (called by the compensation payment)."""
+    measures = list(Measure.objects.select_for_update().select_related("plan__guarantee__firm")
+                    .filter(plan__guarantee=guarantee, plan__status=Plan.Status.APPROVED,
+                            status__in=OPEN_MEASURE_STATES).order_by("plan_id", "position"))
+    for measure in measures:
+        _start_enforcement(user, measure, paid_on, "compensation paid")
+    return measures
 
 
 @transaction.atomic
@@ -417,13 +444,7 @@ def measure_enforce(*, user, measure: Measure, recourse_from: date) -> Measure:
         raise Conflict("STATE", _("This measure is already released or being enforced."))
     if recourse_from > shanghai_today():
         raise RuleViolation("CG-13", _("The date is in the future."), "recourse_from")
-    before = snapshot(measure)
-    measure.status = Measure.Status.ENFORCED
-    measure.recourse_from = recourse_from
-    _recompute(measure, recourse_from)
-    measure.save()
-    audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=measure, organisation=plan.guarantee.firm,
-          before=before, summary=f"enforced; act by {measure.limitation_due_on}")
+    _start_enforcement(user, measure, recourse_from, "recorded by the firm")
     return measure
 
 
@@ -443,7 +464,6 @@ def enforcement_action_record(*, user, measure: Measure, on: date, kind: str, no
     row = EnforcementAction.objects.create(measure=measure, on=on, kind=kind, note=note,
                                            created_by=user if user.pk else None)
     before = snapshot(measure)
-    measure.last_interruption_on = max(on, measure.last_interruption_on or on)
     _recompute(measure, on)
     measure.save(update_fields=["last_interruption_on", "limitation_due_on"])
     audit(actor=user, action=AuditEvent.Action.UPDATE, instance=measure, organisation=plan.guarantee.firm,

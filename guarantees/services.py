@@ -420,6 +420,11 @@ def compensation_pay(*, user, compensation: Compensation, paid_on: date) -> Comp
     compensation.save(update_fields=["paid_on", "paid_amount"])
     audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=compensation, organisation=guarantee.firm,
           before=before, summary=f"{guarantee.contract_no} compensated")
+    # CG-13: the recourse claim arose today, so every counter-guarantee measure gets its date to
+    # act now. Imported here so that loading guarantees does not load the counter-guarantee app.
+    from counterguarantee.services import measures_on_compensation
+
+    measures_on_compensation(user=user, guarantee=guarantee, paid_on=paid_on)
     return compensation
 
 
