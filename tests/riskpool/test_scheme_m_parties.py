@@ -347,3 +347,34 @@ def test_rpm3_product_through_the_loan_project_api_and_upload(world):
     parsed = rimports.parse_table(rimports.base.read_table(buffer.getvalue()))
     assert parsed.rows[0]["data"].product == world.products["sci_tech"], parsed.rows[0]
     assert LoanProject.objects.get(loan_no=payload["loan_no"]).product == world.products["export"]
+
+
+# --- the pages ----------------------------------------------------------------------------------
+
+
+def test_rpm3_products_page_lists_each_party_with_its_rate_and_state(client, world):
+    sci = world.products["sci_tech"]
+    _firm_history(world.firm, sci, released=D("900000.00"), compensated=D("100000.00"), paid=D("100000.00"))
+    bank = OrganisationFactory(kind=Organisation.Kind.BANK, name="丙银行")
+    _bank_book(bank, sci, normal=D("990000.00"), npl=D("10000.00"))
+    client.force_login(world.authority)
+    response = client.get(reverse("riskpool:m-products"), HTTP_ACCEPT_LANGUAGE="en")
+    row = next(r["row"] for r in response.context["rows"] if r["row"].product.code == "sci_tech")
+    states = {p.name: (p.role, p.rate, p.suspension.suspended) for p in row.parties}
+    assert states[world.firm.name] == ("firm", D("0.100000"), True)
+    assert states["丙银行"] == ("bank", D("0.010000"), False)
+    html = response.content.decode()
+    assert f'data-party="{world.firm.name}"' in html and "丙银行" in html and "not available" not in html
+    assert not row.suspension.suspended  # one firm above 4% never suspends the product for everyone
+
+
+def test_rpm3_product_field_on_the_guarantee_and_loan_forms(client, world):
+    client.force_login(world.firm_user)
+    AgreementFactory(firm=world.firm)
+    page = client.get(reverse("guarantees:guarantee-create"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Policy loan product" in page and "科信贷" in page
+    banker = bank_user()
+    MemberFactory(organisation=banker.organisation)
+    client.force_login(banker)
+    page = client.get(reverse("riskpool:project-create"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Policy loan product" in page and "出口贷" in page
