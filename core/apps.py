@@ -8,7 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Platform")
 
     def ready(self):
-        from core import calendar, notifications
+        from core import calendar, notifications, twofactor  # noqa: F401  (twofactor: its sign-in receiver)
         from core.models import CalendarDay, CalendarYear
 
         # JB-1: an authority edit of the calendar takes effect at once, not after the cache expires.

@@ -31,6 +31,12 @@ from core.models import Organisation, Region, Role, User
 from core.validators import credit_code_check_character, id_number_problem
 
 DEMO_PASSWORD = "demo-pass-2024"
+# The demo's authenticator key (two-factor sign-in, core.twofactor): every demo login whose role
+# requires it is enrolled with this one published key (RFC 6238's test secret
+# "12345678901234567890"), so `make run` users can sign in: add DEMO_TOTP_SECRET to an
+# authenticator app, or run `manage.py demo_otp_code`. Never a real account's key.
+DEMO_TOTP_KEY = "3132333435363738393031323334353637383930"
+DEMO_TOTP_SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 ANCHOR = date(2026, 11, 16)  # "today" of the demo; every date below is relative to it
 SEED = 20240115
 GUARANTEE_COUNT = 200
@@ -433,6 +439,7 @@ class DemoResult:
     created_guarantees: int = 0
     logins: list[tuple[str, str, str, str]] = field(default_factory=list)  # role, user, url, what
     notes: list[str] = field(default_factory=list)
+    two_factor: list[str] = field(default_factory=list)  # demo logins enrolled with DEMO_TOTP_KEY
 
 
 def _regions() -> dict[str, Region]:
@@ -685,4 +692,21 @@ def build_demo() -> DemoResult:
     for part in (pool, *others):
         result.logins.extend(part.logins)
     result.logins.append(("superuser", "admin", _url("admin:index"), "Django admin, every page"))
+    result.two_factor = _enrol_demo_two_factor([username for _role, username, _url_, _what in result.logins])
     return result
+
+
+def _enrol_demo_two_factor(usernames: list[str]) -> list[str]:
+    """Enrol the demo logins whose role requires two-factor sign-in with the published demo key
+    (idempotent); returns their user names."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from core.twofactor import two_factor_required
+
+    enrolled = []
+    for user in User.objects.filter(username__in=usernames).prefetch_related("roles").order_by("username"):
+        if two_factor_required(user):
+            TOTPDevice.objects.update_or_create(user=user, name="demo authenticator",
+                                                defaults={"key": DEMO_TOTP_KEY, "confirmed": True})
+            enrolled.append(user.username)
+    return enrolled

@@ -216,3 +216,33 @@ def calendar_year_confirm(*, user, year: int, holidays: list, working_days: list
           summary=f"JB-1 notice {year}: {len(off)} days off, {len(on)} make-up working days")
     calendar_confirmed.send(sender=CalendarYear, years=[year])
     return record
+
+
+# --- two-factor sign-in (core.twofactor) ----------------------------------------------------------
+
+
+def two_factor_pending_device(*, user: User):
+    """The person's device being set up (unconfirmed, with a fresh random key), made on first ask.
+    It signs nothing in until confirmed with a code, so it has no audit row of its own."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    return device or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+
+
+def two_factor_confirm(*, user: User, device, token: str) -> bool:
+    """Turn two-factor sign-in on with ``device`` once a code from it matches; False when the code
+    is wrong (or tried too often). Other unconfirmed devices of the person are removed. The key is
+    secret, so the audit row names the device only."""
+    if device.user_id != user.pk or device.confirmed:
+        raise PermissionDenied
+    with transaction.atomic():
+        if not device.verify_token(token):
+            return False
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        type(device).objects.filter(user=user, confirmed=False).delete()
+        audit(actor=user, action=AuditEvent.Action.CREATE, instance=device, organisation=user.organisation,
+              after={"user": user.get_username(), "name": device.name, "confirmed": True},
+              summary=f"Two-factor sign-in turned on for {user.get_username()}")
+    return True

@@ -112,3 +112,35 @@ def live_worker():
 @pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def _force_login_completes_two_factor(monkeypatch):
+    """``client.force_login(user)`` stands for a finished sign-in, second factor included
+    (core.twofactor): the session is marked verified with a confirmed device, whatever roles the
+    person has or is given later in the test. ``client.login(...)`` and the sign-in page stay
+    password-only, which is what tests/core/test_two_factor.py uses to test the second step."""
+    from django.test import Client
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        verify_session(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
+def verify_session(client, user) -> None:
+    """Mark ``client``'s session as having passed the second factor (enrolling ``user``)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from core.twofactor import ENROLLED_SESSION_KEY
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+    device = device or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session[ENROLLED_SESSION_KEY] = True
+    session.save()

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "core",
     "guarantees",
     "riskpool",
@@ -71,9 +73,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Ends the session of a person or organisation deactivated since sign-in, saying why.
     "core.auth.ActiveAccountMiddleware",
+    # Holds a session that still owes its second factor at the two-factor pages (core.twofactor).
+    "core.twofactor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout signal into the lockout response.
     "axes.middleware.AxesMiddleware",
@@ -135,6 +140,13 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Two-factor sign-in (TOTP, core/twofactor.py): compulsory for these roles (the authority, the
+# reviewers, the treasurer, and the finance bureau that approves the pool's money) and
+# superusers, optional for everyone else.
+TWO_FACTOR_REQUIRED_ROLES = ["authority_admin", "authority_reviewer", "pool_reviewer", "pool_treasurer",
+                             "finance_approver"]
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "融资担保政策管理系统")
+
 # The sign-in records keep the client's address as the trusted proxies report it.
 AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
 

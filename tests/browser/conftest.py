@@ -94,16 +94,50 @@ def screenshot(page):
     return take
 
 
+def totp_code(device) -> str:
+    """The code ``device``'s authenticator app shows now."""
+    from django_otp.oath import TOTP
+
+    token = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
+    return str(token).zfill(device.digits)
+
+
+def enrolled_device(user):
+    """``user``'s confirmed TOTP device, made if missing, ready to accept the current code again
+    (django-otp refuses a code already used, and a test may sign the same person in twice
+    within one 30-second step)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+    device = device or TOTPDevice.objects.create(user=user, name="browser test", confirmed=True)
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1, throttling_failure_count=0,
+                                                   throttling_failure_timestamp=None)
+    device.refresh_from_db()
+    return device
+
+
 @pytest.fixture
 def login(page, live_server):
-    """Sign in through the real login page."""
+    """Sign in through the real login page, and through the second step (a code from the
+    person's authenticator, core.twofactor) when their role requires it or they turned it on."""
 
     def sign_in(user) -> None:
+        from core.twofactor import two_factor_required
+
+        device = enrolled_device(user) if two_factor_required(user) else None
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("#id_username", user.username)
         page.fill("#id_password", PASSWORD)
         page.click("form.stacked button[type=submit]")
         page.wait_for_load_state("domcontentloaded")
         assert "/accounts/login/" not in page.url, "sign-in failed"
+        if "/accounts/two-factor/verify/" in page.url:
+            from django_otp.plugins.otp_totp.models import TOTPDevice
+
+            device = device or enrolled_device(TOTPDevice.objects.get(user=user, confirmed=True).user)
+            page.fill("#id_code", totp_code(device))
+            page.click("#two-factor-verify-form button[type=submit]")
+            page.wait_for_load_state("domcontentloaded")
+            assert "/accounts/two-factor/" not in page.url, "the second step of sign-in failed"
 
     return sign_in

@@ -22,4 +22,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {note}")
             self.stdout.write(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
         for role, username, url, what in result.logins:
-            self.stdout.write(f"  {role:<20} {username:<22} {demo.DEMO_PASSWORD}  open {url:<14} {what}")
+            second = "  + code" if username in result.two_factor else ""
+            self.stdout.write(f"  {role:<20} {username:<22} {demo.DEMO_PASSWORD}{second}  open {url:<14} {what}")
+        if verbose and result.two_factor:
+            self.stdout.write(
+                "Logins marked '+ code' use two-factor sign-in: after the password, enter the 6-digit code of the "
+                f"demo authenticator key {demo.DEMO_TOTP_SECRET} (add it to any TOTP app, or run "
+                "`.venv/bin/python manage.py demo_otp_code`)."
+            )
