@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(REQ_HASH)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test serve venv migrate demo messages lint bench clean
+.PHONY: run test serve venv migrate demo messages lint bench clean fuzz
 
 venv: $(STAMP)
 
@@ -35,6 +35,13 @@ run: venv messages demo
 test: venv messages
 	@$(PY) -m core.testenv
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Schemathesis over /api/schema/ with the API token of each role: no request may answer 5xx.
+# FUZZ_EXAMPLES is the number of generated requests per operation and role.
+FUZZ_EXAMPLES ?= 100
+fuzz: venv
+	@$(PY) -m core.testenv
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/core/test_fuzz_api.py -q $(PYTEST_ARGS)
 
 serve: venv messages
 	@bash scripts/serve.sh

@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core import views as core_views
+from core.api.errors import api_not_found
 
 urlpatterns = [
     path("", include("core.urls")),
@@ -23,4 +24,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its script from a URL: the Content-Security-Policy refuses inline scripts.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Last: whatever else is asked under /api/ answers the API's JSON error shape.
+    re_path(r"^api/", api_not_found, name="api-not-found"),
 ]

@@ -294,6 +294,7 @@ class FirmViewSet(viewsets.GenericViewSet):
     """A guarantee firm's own figures."""
 
     queryset = Organisation.objects.none()
+    serializer_class = s.NetAssetsInputSerializer  # what OPTIONS describes: the body net-assets takes
 
     @extend_schema(request=s.NetAssetsInputSerializer, responses=_responses({200: s.NetAssetsSerializer}, 400, 403, 404))
     @action(detail=True, methods=["post"], url_path="net-assets", url_name="net-assets")

@@ -261,7 +261,7 @@ class AgreementForm(forms.Form):
     signed_on = date_field(_("Signed on"))
     expires_on = date_field(_("Expires on"))
     grace_days = forms.IntegerField(
-        label=_("Grace period for compensation (days)"), min_value=0, max_value=3650,
+        label=_("Grace period for compensation (days)"), min_value=0, max_value=rules.MAX_GRACE_DAYS,
         help_text=_("The firm's compensation is due this many days after the default (GU-4)."),
     )
     deposit_ratio = PercentField(label=_("Deposit ratio (%)"), required=False, initial=Decimal("0"))

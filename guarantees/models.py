@@ -5,12 +5,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import MoneyField, RatioField
+from guarantees.rules import MAX_GRACE_DAYS
 
 
 class FirmYearProfile(models.Model):
@@ -138,7 +140,8 @@ class Agreement(models.Model):
     code = models.CharField(_("agreement number"), max_length=60)
     signed_on = models.DateField(_("signed on"))
     expires_on = models.DateField(_("expires on"))
-    grace_days = models.PositiveIntegerField(_("grace period for compensation (days)"))  # 代偿宽限期, GU-4
+    grace_days = models.PositiveIntegerField(  # 代偿宽限期, GU-4
+        _("grace period for compensation (days)"), validators=[MaxValueValidator(MAX_GRACE_DAYS)])
     deposit_ratio = RatioField(_("deposit ratio"), default=Decimal("0"))  # 保证金比例
     batch_mode = models.CharField(_("batch mode"), max_length=20, choices=BatchMode.choices, default=BatchMode.NONE)
     share_bank = RatioField(_("bank share"))
@@ -158,6 +161,7 @@ class Agreement(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["firm", "code"], name="agreement_unique_code_per_firm"),
             models.CheckConstraint(condition=Q(expires_on__gte=models.F("signed_on")), name="agreement_dates_ordered"),
+            models.CheckConstraint(condition=Q(grace_days__lte=MAX_GRACE_DAYS), name="agreement_grace_days_bounded"),
             # GU-1 at the database too. Shares have 6 decimals, so on PostgreSQL the band means
             # exactly 1; the band tolerates SQLite's binary arithmetic in the quick start.
             models.CheckConstraint(

@@ -290,13 +290,18 @@ def allocate(base: Any, split: Split) -> dict[str, Decimal]:
 # --- GU-4 grace period ---------------------------------------------------------------------
 
 
+# GU-4: the policy sets no longest grace period; banks grant 30 to 90 days. Ten years (as the
+# agreement form has always allowed) bounds the input and keeps every due date a real date.
+MAX_GRACE_DAYS = 3650
+
+
 def compensation_due_on(default_on: date, grace_days: int) -> date:
     """GU-4: compensation (代偿) is due on the default date + the grace period (代偿宽限期),
-    in calendar days."""
-    if isinstance(grace_days, bool) or not isinstance(grace_days, int) or grace_days < 0:
+    in calendar days, 0 to MAX_GRACE_DAYS."""
+    if isinstance(grace_days, bool) or not isinstance(grace_days, int) or not 0 <= grace_days <= MAX_GRACE_DAYS:
         raise RuleViolation(
             "GU-4",
-            _("The grace period must be a whole number of days, 0 or more."),
+            _("The grace period must be a whole number of days from 0 to %(max)s.") % {"max": MAX_GRACE_DAYS},
             "grace_days",
         )
     return default_on + timedelta(days=grace_days)

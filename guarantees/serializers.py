@@ -174,7 +174,8 @@ class AgreementCreateSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=60)
     signed_on = serializers.DateField()
     expires_on = serializers.DateField()
-    grace_days = serializers.IntegerField(help_text=_("Grace period for compensation, in calendar days (GU-4)."))
+    grace_days = serializers.IntegerField(min_value=0, max_value=rules.MAX_GRACE_DAYS,
+                                          help_text=_("Grace period for compensation, in calendar days (GU-4)."))
     deposit_ratio = RatioField(min_value=Decimal("0"), max_value=Decimal("1"), default=Decimal("0"))
     batch_mode = choice(Agreement.BatchMode, "AgreementBatchModeEnum", default=Agreement.BatchMode.NONE)
     shares = SplitInputField()
@@ -186,7 +187,7 @@ class AgreementUpdateSerializer(serializers.Serializer):
 
     signed_on = serializers.DateField(required=False)
     expires_on = serializers.DateField(required=False)
-    grace_days = serializers.IntegerField(required=False)
+    grace_days = serializers.IntegerField(required=False, min_value=0, max_value=rules.MAX_GRACE_DAYS)
     deposit_ratio = RatioField(min_value=Decimal("0"), max_value=Decimal("1"), required=False)
     batch_mode = choice(Agreement.BatchMode, "AgreementBatchModeEnum", required=False)
     shares = SplitInputField(required=False)

@@ -57,3 +57,11 @@ def exception_handler(exc, context):
     return errors_response(problems, response.status_code, headers={
         k: v for k, v in response.items() if k in ("WWW-Authenticate", "Retry-After", "Allow")
     })
+
+
+def api_not_found(request, *args, **kwargs):
+    """Any path under /api/ that no endpoint matches (``/api/riskpool/claims/1.5/``): the API's
+    error shape as JSON, never the site's HTML page."""
+    from django.http import JsonResponse
+
+    return JsonResponse({"errors": [{"rule": None, "field": None, "message": _("Not found.")}]}, status=404)

@@ -537,3 +537,29 @@ def test_schema_documents_the_api(client):
     paths = response.json()["paths"]
     assert "/api/guarantees/allocate/" in paths and "/api/guarantees/compensations/{id}/write-off/" in paths
     assert "requestBody" in paths["/api/guarantees/guarantees/bulk/"]["post"]
+
+
+@pytest.mark.parametrize("days", [3651, 99999999, -1])
+def test_gu4_agreement_grace_days_out_of_bounds_are_400_on_the_field(client, agreement, days):
+    """Issue 10 point 5: grace_days 99999999 was a 500 in compensation_due_on."""
+    bank = OrganisationFactory(kind="bank")
+    created = client.post(AGREEMENTS, agreement_body(bank, grace_days=days), format="json")
+    updated = client.patch(url("agreement-detail", agreement.pk), {"grace_days": days}, format="json")
+    for response in (created, updated):
+        assert response.status_code == 400
+        assert [e["field"] for e in response.json()["errors"]] == ["grace_days"]
+    assert client.post(AGREEMENTS, agreement_body(bank, grace_days=3650), format="json").status_code == 201
+
+
+def test_gu4_the_database_refuses_a_grace_period_past_the_bound(agreement):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Agreement.objects.filter(pk=agreement.pk).update(grace_days=3651)
+
+
+def test_options_on_firm_net_assets_describes_its_body(client, firm_op):
+    """Issue 10 point 5: OPTIONS answered 500 (the viewset named no serializer)."""
+    response = client.options(url("firm-net-assets", firm_op.organisation_id))
+    assert response.status_code == 200
+    assert {"as_of", "net_assets"} <= set(response.json()["actions"]["POST"])

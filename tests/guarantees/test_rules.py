@@ -408,7 +408,14 @@ def test_gu4_grace_counts_calendar_days_across_month_end():
     assert compensation_due_on(date(2024, 12, 31), 1) == date(2025, 1, 1)
 
 
-@pytest.mark.parametrize("days", [-1, True, 1.5, "3"])
+def test_gu4_grace_days_up_to_the_bound_give_a_date():
+    from guarantees.rules import MAX_GRACE_DAYS
+
+    assert MAX_GRACE_DAYS == 3650
+    assert compensation_due_on(date(2024, 1, 1), 3650) == date(2033, 12, 29)
+
+
+@pytest.mark.parametrize("days", [-1, True, 1.5, "3", 3651, 99999999])
 def test_gu4_bad_grace_days_are_rejected(days):
     with raises_rule("GU-4", "grace_days"):
         compensation_due_on(date(2024, 1, 1), days)
