@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0007_h_finance_bureau'),
-        ('guarantees', '0006_g_bank_fees'),
+        ('guarantees', '0007_g_product'),
     ]
 
     operations = [
