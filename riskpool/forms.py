@@ -3,6 +3,7 @@ policy check is the services' (a RuleViolation comes back onto the form through
 core.views_helpers.add_rule_violation)."""
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 from django import forms
@@ -12,7 +13,7 @@ from core.models import Organisation
 from guarantees.forms import MoneyInput, PercentField, blank_choice, date_field
 from guarantees.models import Borrower
 from guarantees.services import BorrowerData
-from riskpool.models import ClaimDocument, LoanProject, RecoveryReport
+from riskpool.models import ClaimDocument, LoanProject, Pool, RecoveryReport
 from riskpool.services import PAYMENT_DOCUMENTS, ProjectData
 
 LP = LoanProject
@@ -95,8 +96,6 @@ class ProjectForm(forms.Form):
         label=_("Policy loan product"), queryset=None, required=False, empty_label=_("None"),
         help_text=_("The Scheme M policy loan product (科信贷, 出口贷 …) the loan belongs to, if any (RP-M3)."),
     )
-    entered_on = date_field(_("Entered on"), required=False,
-                            help_text=_("Leave empty for today. RP-6: until the 15th working day of the next quarter."))
 
     BORROWER_FIELDS = ("borrower_name", "id_kind", "id_number", "borrower_kind", "size_entered", "size_evidence")
     FIELD_MAP = {"name": "borrower_name", "kind": "borrower_kind", "borrower.name": "borrower_name",
@@ -128,8 +127,33 @@ class ProjectForm(forms.Form):
             disbursed_on=d["disbursed_on"], maturity_on=d["maturity_on"], annual_rate=d["annual_rate"],
             other_balance=d["other_balance"], currency=d["currency"].strip().upper() or "CNY",
             features=list(d["features"]), purpose=d["purpose"], covered_by_other_scheme=d["covered_by_other_scheme"],
-            entered_on=d["entered_on"], product=d["product"],
+            # RP-6: the entry date is the server's today (project_register), never typed: it decides
+            # whether the loan is compensable at all.
+            entered_on=None, product=d["product"],
         )
+
+
+class LateEntryForm(ProjectForm):
+    """RP-6, the authority correcting a record: a loan entered on a member bank's behalf with the
+    date it counts as entered and the reason (project_register_late)."""
+
+    bank = forms.ModelChoiceField(label=_("Member bank"), queryset=None)
+    entered_on = date_field(_("Counts as entered on"),
+                            help_text=_("The day the bank entered the loan, or tried to (RP-6 window)."))
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text=_("Kept in the audit trail."))
+
+    def __init__(self, *args, pool, banks, **kwargs):
+        super().__init__(*args, pools=Pool.objects.filter(pk=pool.pk), **kwargs)
+        del self.fields["pool"]
+        self.fields["bank"].queryset = banks
+
+    def project_fields(self):
+        return [self[name] for name in self.fields
+                if name not in self.BORROWER_FIELDS and name not in ("bank", "entered_on", "reason")]
+
+    def project_data(self) -> ProjectData:
+        return dataclasses.replace(super().project_data(), entered_on=self.cleaned_data["entered_on"])
 
 
 class ClassifyForm(forms.Form):
@@ -142,7 +166,6 @@ class ClaimForm(forms.Form):
 
     outstanding_principal = MoneyInput(label=_("Outstanding principal at the NPL date (yuan)"))
     credit_report_on = date_field(_("Credit report date"))
-    submitted_on = date_field(_("Submitted on"), required=False, help_text=_("Leave empty for today."))
     # RP-14 (第十九条(二)): both are required; the service refuses a claim without them and names each
     # missing one, so the form and the API give the same answer.
     credit_report = forms.FileField(label=_("Credit report (PDF, JPEG or PNG)"), required=False)
@@ -174,9 +197,9 @@ class DocumentsForm(forms.Form):
 
 
 class DateNoteForm(forms.Form):
-    """A step with a date and an optional note (withdraw, move to the compensation library, …)."""
+    """A step with an optional note (withdraw, move to the compensation library, …). Its date is the
+    server's today (claim_action), not typed: each step's date starts or ends a window."""
 
-    on = date_field(_("Date"))
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -244,7 +267,8 @@ class FundingPlanForm(forms.Form):
 
 
 class NoticeStartForm(forms.Form):
-    on = date_field(_("Notice starts on"))
+    """The notice starts today (the server's date): its start fixes the public's time to object."""
+
     claims = forms.ModelMultipleChoiceField(label=_("Approved claims"), queryset=None,
                                             widget=forms.CheckboxSelectMultiple)
 

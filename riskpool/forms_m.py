@@ -17,7 +17,6 @@ class MClaimForm(forms.Form):
     product = forms.ModelChoiceField(label=_("Product"), queryset=None, empty_label=None)
     compensation = forms.ModelChoiceField(label=_("Paid compensation"), queryset=None,
                                           help_text=_("Only compensations paid to the bank and not claimed yet."))
-    submitted_on = date_field(_("Submitted on"), required=False, help_text=_("Leave empty for today."))
 
     def __init__(self, *args, products, compensations, **kwargs):
         super().__init__(*args, **kwargs)
@@ -34,7 +33,7 @@ class MClaimForm(forms.Form):
         return [self[f"x_{key}"] for key in rules.M_EXCLUSIONS]
 
     def main_fields(self):
-        return [self[name] for name in ("product", "compensation", "submitted_on")]
+        return [self[name] for name in ("product", "compensation")]
 
     def exclusions(self) -> dict[str, bool]:
         return {key: bool(self.cleaned_data.get(f"x_{key}")) for key in rules.M_EXCLUSIONS}

@@ -355,12 +355,43 @@ def project_register(*, user, pool: Pool, borrower: BorrowerData, data: ProjectD
     return project
 
 
-def _project_enter(*, user, pool: Pool, borrower: BorrowerData, data: ProjectData) -> tuple[LoanProject, Member]:
-    """One loan entered, without the RP-15 refresh of its bank's figures (the caller does it, once)."""
-    bank = user.organisation
+@transaction.atomic
+def project_register_late(*, user, pool: Pool, bank: Organisation, borrower: BorrowerData, data: ProjectData,
+                          reason: str) -> LoanProject:
+    """RP-6, the authority correcting a record: a loan entered on behalf of a member bank with the
+    date it counts as entered (``data.entered_on``: the day the bank entered it, or tried to), not
+    today. A separate action of the pool's own authority, with its reason kept in the audit
+    trail; the entry window (RP-6) and every other entry rule are checked against that date,
+    which cannot be in the future."""
+    require_member(user, pool.authority, *AUTHORITY_ROLES)
+    reason = (reason or "").strip()
+    problems = []
+    if not reason:
+        problems.append(Problem("RP-6", _("Give the reason for entering the loan on the bank's behalf; it is kept in "
+                                          "the audit trail."), "reason"))
+    if data.entered_on is None:
+        problems.append(Problem("RP-6", _("Give the date the loan counts as entered."), "entered_on"))
+    elif data.entered_on > shanghai_today():
+        problems.append(Problem("RP-6", _("The entry date cannot be in the future."), "entered_on"))
+    if problems:
+        raise RuleViolation.many(problems)
+    project, member = _project_enter(user=user, pool=pool, borrower=borrower, data=data, bank=bank)
+    audit(actor=user, action=AuditEvent.Action.CREATE, instance=project, organisation=bank,
+          summary=f"RP-6 late entry by the authority as of {data.entered_on.isoformat()}: {reason}"[:255])
+    member_refresh_npl(member)
+    return project
+
+
+def _project_enter(*, user, pool: Pool, borrower: BorrowerData, data: ProjectData,
+                   bank: Organisation | None = None) -> tuple[LoanProject, Member]:
+    """One loan entered, without the RP-15 refresh of its bank's figures (the caller does it, once).
+    ``bank`` is given only by ``project_register_late`` (the authority, already checked); a bank
+    enters its own loans."""
     if bank is None:
-        raise PermissionDenied(_("Only a member bank's operator can enter loans."))
-    require_member(user, bank, *BANK_ROLES)
+        bank = user.organisation
+        if bank is None:
+            raise PermissionDenied(_("Only a member bank's operator can enter loans."))
+        require_member(user, bank, *BANK_ROLES)
     member = _member_of(pool, bank)
     entered_on = data.entered_on or shanghai_today()
     if member.revoked_on is not None and member.revoked_on <= entered_on:

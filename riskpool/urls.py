@@ -1,7 +1,7 @@
 """Browser pages of the risk compensation pool, Scheme S (included at /riskpool/)."""
 from django.urls import include, path
 
-from riskpool import views
+from riskpool import views, views_manage
 
 app_name = "riskpool"
 
@@ -26,6 +26,7 @@ urlpatterns = [
     path("pools/<int:pk>/", views.pool_detail, name="pool-detail"),
     path("pools/<int:pk>/funding-plan/", views.funding_plan_issue, name="funding-plan"),
     path("pools/<int:pk>/budget/", views.pool_budget, name="pool-budget"),
+    path("pools/<int:pk>/late-entry/", views_manage.project_late_entry, name="project-late-entry"),
     path("projects/upload/", include("riskpool.urls_imports")),
     path("m/", include("riskpool.urls_m")),
     path("manage/", include("riskpool.urls_manage")),

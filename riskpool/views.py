@@ -282,7 +282,7 @@ def claim_create(request, pk: int):
             d = form.cleaned_data
             try:
                 claim = services.claim_submit(
-                    user=request.user, project=project, submitted_on=d["submitted_on"] or shanghai_today(),
+                    user=request.user, project=project, submitted_on=shanghai_today(),
                     outstanding_principal=d["outstanding_principal"], credit_report_on=d["credit_report_on"],
                     documents=form.documents(),
                 )
@@ -540,6 +540,9 @@ def claim_action(request, pk: int, action: str):
     exc = None
     if form.is_valid():
         data = form.cleaned_data
+        # A step's date is the server's today unless the form carries a fact date of its own (the
+        # treasurer's payment date): the dates that start or end a window are never typed.
+        data.setdefault("on", shanghai_today())
         if step.confirm and step.confirm(data) and request.POST.get("confirmed") != "1":
             return render(request, "riskpool/confirm.html", {
                 "claim": claim, "action": step, "key": action, "form": form,
@@ -669,7 +672,7 @@ def notice_start(request):
     if form.is_valid():
         try:
             moved = services.claim_notice_start(user=request.user, claims=list(form.cleaned_data["claims"]),
-                                                on=form.cleaned_data["on"])
+                                                on=shanghai_today())
         except RuleViolation as error:
             exc = error
             add_rule_violation(form, error)
@@ -691,7 +694,7 @@ def objection_decide(request, pk: int):
         d = form.cleaned_data
         try:
             services.objection_decide(user=request.user, objection=objection, upheld=d["approve"], note=d["note"],
-                                      on=d["on"])
+                                      on=shanghai_today())
         except RuleViolation as error:
             exc = error
             add_rule_violation(form, error)

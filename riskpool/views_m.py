@@ -136,7 +136,7 @@ def m_claim_create(request):
                 else:
                     m_claim = services_m.m_claim_submit(
                         user=user, product=d["product"], compensation=d["compensation"],
-                        submitted_on=d["submitted_on"] or shanghai_today(), exclusions=form.exclusions(),
+                        submitted_on=shanghai_today(), exclusions=form.exclusions(),
                     )
                     messages.success(request, _("The claim is submitted: %(amount)s yuan.") % {"amount": m_claim.amount})
                     return redirect("riskpool:m-claim-detail", pk=m_claim.pk)

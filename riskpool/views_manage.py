@@ -20,8 +20,10 @@ from django.utils.translation import gettext as _
 from core.calendar import shanghai_today
 from core.errors import RuleViolation
 from core.exports import MONEY_FORMAT, Workbook
+from core.models import Organisation
 from core.views_helpers import add_rule_violation, paginate
 from riskpool import selectors, services
+from riskpool.forms import LateEntryForm
 from riskpool.forms_manage import (
     DishonestyForm,
     MemberAddForm,
@@ -494,3 +496,39 @@ def pool_quarters_export(request, pk: int):
     sheet.freeze("B4")
     sheet.widths([12, *[18] * (len(header) - 1)])
     return book.response(f"pool-{pool.pk}-quarters-{shanghai_today():%Y%m%d}.xlsx")
+
+
+# --- RP-6: a late entry on a bank's behalf -------------------------------------------------
+
+
+@login_required
+def project_late_entry(request, pk: int):
+    """RP-6, the authority correcting a record: enter a loan for a member bank with the date it
+    counts as entered and the reason (``services.project_register_late``, audited). The pool's own
+    authority only; another authority's pool answers 404."""
+    _require_authority(request.user)
+    user = request.user
+    pool = selectors.pool_get_for_authority(user=user, pool_id=pk)
+    _require_may(user, pool, services.AUTHORITY_ROLES)
+    banks = Organisation.objects.filter(pool_memberships__pool=pool).order_by("name")
+    status = 200
+    if request.method == "POST":
+        form = LateEntryForm(request.POST, pool=pool, banks=banks)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                project = services.project_register_late(
+                    user=user, pool=pool, bank=d["bank"], borrower=form.borrower_data(), data=form.project_data(),
+                    reason=d["reason"])
+            except RuleViolation as exc:
+                add_rule_violation(form, exc, field_map=LateEntryForm.FIELD_MAP)
+                status = _status(exc)
+            else:
+                messages.success(request, _("Loan %(no)s entered for %(bank)s as of %(date)s.") % {
+                    "no": project.loan_no, "bank": d["bank"].name, "date": project.entered_on.isoformat()})
+                return redirect("riskpool:project-detail", pk=project.pk)
+        else:
+            status = 400
+    else:
+        form = LateEntryForm(pool=pool, banks=banks, initial={"currency": "CNY", "id_kind": "credit_code"})
+    return render(request, "riskpool/manage/late_entry.html", {"form": form, "pool": pool}, status=status)

@@ -144,3 +144,18 @@ def verify_session(client, user) -> None:
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session[ENROLLED_SESSION_KEY] = True
     session.save()
+
+
+@pytest.fixture
+def server_day(monkeypatch):
+    """Set the server's policy date (``core.calendar.shanghai_today``, JB-2) for a test: every
+    module that imported ``shanghai_today`` sees it, since the function reads this clock."""
+    import types
+
+    from core import calendar as core_calendar
+
+    def set_day(day):
+        monkeypatch.setattr(core_calendar, "timezone", types.SimpleNamespace(localdate=lambda **kwargs: day))
+        return day
+
+    return set_day

@@ -74,6 +74,8 @@ PAGES = {
     "riskpool:project-list": (None, "get", {"alice": 200, "reviewer": 200, "treasurer": 200, "authority": 200,
                                             "charlie": 403}),
     "riskpool:project-create": (None, "get", {"alice": 200, "reviewer": 403, "authority": 403, "charlie": 403}),
+    "riskpool:project-late-entry": ("pool", "get", {"authority": 200, "alice": 403, "reviewer": 403, "dave": 404,
+                                                   "charlie": 403}),
     "riskpool:project-detail": ("project", "get", {"alice": 200, "reviewer": 200, "authority": 200, "bob": 404,
                                                   "charlie": 404, "dave": 404}),
     "riskpool:project-classify": ("project", "post", {"bob": 404, "charlie": 404, "reviewer": 403}),
@@ -163,7 +165,8 @@ def project_post(world, **overrides) -> dict:
     return data
 
 
-def test_register_form_happy_path(client, world):
+def test_register_form_happy_path(client, world, server_day):
+    server_day(date(2024, 6, 1))  # RP-6: the entry date is the server's
     client.force_login(world.bank_user)
     response = client.post(reverse("riskpool:project-create"), project_post(world))
     project = LoanProject.objects.get(loan_no="JJ-FORM-0001")
@@ -173,11 +176,12 @@ def test_register_form_happy_path(client, world):
     assert "JJ-FORM-0001" in client.get(response["Location"]).content.decode()
 
 
-def test_rp6_late_entry_shows_the_deadline_and_saves_nothing(client, world):
+def test_rp6_late_entry_shows_the_deadline_and_saves_nothing(client, world, server_day):
+    server_day(date(2024, 7, 22))
     client.force_login(world.bank_user)
-    response = client.post(reverse("riskpool:project-create"), project_post(world, entered_on="2024-07-22"))
+    response = client.post(reverse("riskpool:project-create"), project_post(world))
     assert response.status_code == 400
-    errors = [str(e) for e in response.context["form"].errors["entered_on"]]
+    errors = [str(e) for e in response.context["form"].non_field_errors()]
     assert any("RP-6" in e and "2024-07-19" in e for e in errors)
     page = response.content.decode()
     assert "2024-07-19" in page and 'value="JJ-FORM-0001"' in page  # what was typed is kept
@@ -192,9 +196,10 @@ def test_claim_detail_shows_rules_steps_deadline_and_npl_ratio(client, world, cl
     assert 'id="withdraw-form"' in page and 'id="review-form"' not in page
 
 
-def test_claim_submit_form(client, world):
+def test_claim_submit_form(client, world, server_day):
     project = world.register()
     world.npl(project)
+    server_day(date(2025, 4, 1))  # RP-14: the submission date is the server's
     client.force_login(world.bank_user)
     response = client.post(reverse("riskpool:claim-create", args=[project.pk]), {
         "outstanding_principal": "2400000", "credit_report_on": "2025-03-25", "submitted_on": "2025-04-01",
@@ -244,7 +249,7 @@ def test_wrong_state_step_is_409_with_the_reason(client, world, claim):
     assert response.status_code == 409 and reload(claim).state == "submitted"
 
 
-def test_rp16_the_authority_starts_the_notice_from_its_desk(client, world, claim):
+def test_rp16_the_authority_starts_the_notice_from_its_desk(client, world, claim, server_day):
     from riskpool import services
 
     services.claim_review(user=world.reviewer, claim=claim, approve=True, note="ok", on=date(2025, 4, 10))
@@ -253,7 +258,8 @@ def test_rp16_the_authority_starts_the_notice_from_its_desk(client, world, claim
     assert client.post(reverse("riskpool:notice-start"), {"claims": [claim.pk], "on": "2025-04-14"}).status_code == 403
     client.force_login(world.authority)
     assert 'id="notice-start-form"' in client.get(reverse("riskpool:notice-desk")).content.decode()
-    response = client.post(reverse("riskpool:notice-start"), {"claims": [claim.pk], "on": "2025-04-14"})
+    server_day(date(2025, 4, 14))  # the notice starts on the server's day, whatever is typed
+    response = client.post(reverse("riskpool:notice-start"), {"claims": [claim.pk], "on": "2025-04-01"})
     assert response.status_code == 302 and reload(claim).state == "on_notice"
     assert reload(claim).notice_start == date(2025, 4, 14) and claim.notice_end == date(2025, 4, 23)
 
