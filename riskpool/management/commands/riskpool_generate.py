@@ -95,8 +95,10 @@ CLAIM_STATES = [
 ]
 MAIN_PATH = [("submitted", 0), ("approved", 20), ("on_notice", 24), ("notice_passed", 36), ("in_funding_plan", 40),
              ("documents_uploaded", 42), ("paid", 50), ("in_compensation_library", 60)]
-AFTER_LIBRARY = {"recovering": ["recovering"], "upgraded": ["upgraded"], "settled": ["recovering", "settled"],
-                 "closed": ["recovering", "settled", "closed"]}
+# RP-16 8a / 8b: the bank's application, decided by the reviewer a few days later.
+AFTER_LIBRARY = {"recovering": ["recovering"], "upgraded": ["upgrade_requested", "upgraded"],
+                 "settled": ["recovering", "settlement_requested", "settled"],
+                 "closed": ["recovering", "settlement_requested", "settled", "closed"]}
 PAID_STATES = {"paid", "in_compensation_library", "recovering", "upgraded", "settled", "closed"}
 METHODS = ["collection", "package_sale", "transfer", "securitisation", "realised_assets"]
 
@@ -399,7 +401,7 @@ class Command(BaseCommand):
                 if state in AFTER_LIBRARY:
                     on = path[-1][1]
                     for step in AFTER_LIBRARY[state]:
-                        on += rng.randint(40, 200)
+                        on += rng.randint(2, 4) if path[-1][0].endswith("_requested") else rng.randint(40, 200)
                         path.append((step, on))
             while len(path) > 1 and path[-1][1] > today_ord:  # a step cannot be in the future
                 path.pop()
@@ -437,11 +439,14 @@ class Command(BaseCommand):
                     returned += back
                     classification_lines.append(f"{pid}\t{day(on_of['upgraded'] - 5)}\t{cls}\tspecial_mention")
             library = {"in_compensation_library": "compensation", "recovering": "compensation",
+                       "upgrade_requested": "compensation", "settlement_requested": "compensation",
                        "settled": "settlement", "closed": "closed", "upgraded": "loan"}.get(state)
             if library:
                 library_moves[library].append((pid, on_of[state]))
             due_since = {"submitted": submitted, "in_funding_plan": on_of.get("in_funding_plan"),
-                         "documents_uploaded": on_of.get("documents_uploaded"), "paid": paid_on}.get(state)
+                         "documents_uploaded": on_of.get("documents_uploaded"), "paid": paid_on,
+                         "upgrade_requested": on_of.get("upgrade_requested"),
+                         "settlement_requested": on_of.get("settlement_requested")}.get(state)
             claim_lines.append("\t".join((
                 str(cid), str(pid), str(pool.pk), state, day(submitted), day(npl_on), str(outstanding), day(submitted - 3),
                 str(ratio), str(amount), next_due(state, due_since) if due_since else r"\N",
