@@ -438,6 +438,19 @@ class ClaimViewSet(SelectorViewSet):
         report = services.recovery_report(user=request.user, claim=claim, on=_today(), **data)
         return Response(s.RecoveryReportSerializer(report).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=s.NilRecoveryInputSerializer,
+                   responses=_row_responses({201: s.NilRecoveryReportSerializer}, 400, 404, 409))
+    @action(detail=True, methods=["post"], url_path="nil-recovery-report", url_name="nil-recovery-report")
+    def nil_recovery_report(self, request, pk=None):
+        """零清收报告 (RP-16 8b, 第十九条(六)): nothing was recovered on the claim in a closed quarter.
+        A quarter without recoveries owes no report; this makes it explicit and clears the
+        quarter from the quarterly close's missing reports. 409 when a recovery of that quarter
+        is reported, or the quarter is already reported nil."""
+        claim = self._get(pk)
+        period = parsed(s.NilRecoveryInputSerializer, request).validated_data["period"]
+        report = services.recovery_nil_report(user=request.user, claim=claim, period=period, on=_today())
+        return Response(s.NilRecoveryReportSerializer(report).data, status=status.HTTP_201_CREATED)
+
     @extend_schema(request=s.ClaimNoteSerializer, responses=_row_responses({200: s.ClaimDetailSerializer}, 400, 404, 409))
     @action(detail=True, methods=["post"], url_path="closure-request", url_name="closure-request")
     def closure_request(self, request, pk=None):

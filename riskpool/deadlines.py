@@ -12,9 +12,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_noop
 
 from core import deadlines
-from core.periods import period_bounds
 from riskpool import rules
-from riskpool.models import Claim, Classification, LoanProject, MissingRecoveryReport, RecoveryReport
+from riskpool.models import Claim, Classification, LoanProject
 from riskpool.selectors import STATE_OWNERS
 from riskpool.services import scheme_s_params
 from riskpool.services_reports import auto_close_cutoff
@@ -107,32 +106,6 @@ def claim_windows(today: date, horizon: date):
                 params={"loan": row["project__loan_no"]},
                 url=reverse("riskpool:project-detail", args=[row["project_id"]]),
             )
-
-
-@deadlines.provider
-def recovery_reports(today: date, horizon: date):
-    """RP-16 8b: a claim in recovery whose report for a closed quarter was missing at the JB-5
-    close stays owed by its bank until a recovery received in that quarter is reported. Two
-    queries: the missing rows, and the reports filed on their claims since."""
-    rows = list(
-        MissingRecoveryReport.objects.filter(due_on__lte=horizon, claim__state__in=("in_compensation_library", "recovering"))
-        .values("period", "due_on", "claim_id", "claim__project__loan_no", bank=F("member__organisation_id"))
-    )
-    received: dict[int, list[date]] = {}
-    for claim_id, on in RecoveryReport.objects.filter(claim_id__in={r["claim_id"] for r in rows}).values_list(
-        "claim_id", "received_on"
-    ):
-        received.setdefault(claim_id, []).append(on)
-    for row in rows:
-        _kind, start, end = period_bounds(row["period"])
-        if any(start <= on <= end for on in received.get(row["claim_id"], ())):
-            continue
-        yield deadlines.Obligation(
-            organisation_id=row["bank"], rule="RP-16", key=f"riskpool.recovery:{row['claim_id']}:{row['period']}",
-            due_on=row["due_on"], message=gettext_noop("Report the %(period)s recoveries of loan %(loan)s"),
-            params={"period": row["period"], "loan": row["claim__project__loan_no"]},
-            url=reverse("riskpool:claim-detail", args=[row["claim_id"]]),
-        )
 
 
 @deadlines.provider

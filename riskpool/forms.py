@@ -236,6 +236,13 @@ class RecoveryForm(forms.Form):
     method = forms.ChoiceField(label=_("Method"), choices=RecoveryReport.Method.choices)
 
 
+class NilRecoveryForm(forms.Form):
+    """零清收报告 (RP-16 8b, 第十九条(六)): nothing was recovered in a closed quarter."""
+
+    period = forms.CharField(label=_("Quarter with nothing recovered"), max_length=6,
+                             help_text=_("A closed quarter such as 2025Q1."))
+
+
 def new_key() -> str:
     return uuid.uuid4().hex
 

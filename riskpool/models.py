@@ -416,6 +416,30 @@ class RecoveryReport(models.Model):
         return f"{self.received_on} {self.gross}"
 
 
+class NilRecoveryReport(models.Model):
+    """零清收报告 (RP-16 8b, RP-17; 第十九条(六)): the bank states that nothing was recovered on a
+    compensated claim in the closed quarter ``period`` ("2025Q1"). A quarter with no recovery owes
+    no report; this one makes it explicit, and the quarterly close no longer lists the claim as
+    unreported for that quarter."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="nil_recovery_reports",
+                              verbose_name=_("claim"))
+    period = models.CharField(_("quarter"), max_length=6)
+    filed_on = models.DateField(_("filed on"))
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+                                 verbose_name=_("filed by"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-period", "-id"]
+        verbose_name = _("nil recovery report")
+        verbose_name_plural = _("nil recovery reports")
+        constraints = [models.UniqueConstraint(fields=["claim", "period"], name="nil_recovery_report_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.claim_id} nil"
+
+
 class Product(models.Model):
     """A Scheme M product sub-fund (RP-M2); products sharing ``subfund`` share one size."""
 

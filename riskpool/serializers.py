@@ -18,7 +18,16 @@ from rest_framework import serializers
 from guarantees import serializers as gs
 from guarantees.services import BorrowerData
 from riskpool import rules
-from riskpool.models import Claim, ClaimDocument, ClaimStep, Classification, LoanProject, Product, RecoveryReport
+from riskpool.models import (
+    Claim,
+    ClaimDocument,
+    ClaimStep,
+    Classification,
+    LoanProject,
+    NilRecoveryReport,
+    Product,
+    RecoveryReport,
+)
 from riskpool.services import ProjectData
 
 _ENUM_FIELDS: dict[str, type[serializers.ChoiceField]] = {}
@@ -304,6 +313,18 @@ class RecoveryReportSerializer(serializers.ModelSerializer):
         model = RecoveryReport
         fields = ["id", "claim", "received_on", "gross", "method", "return_amount", "report_due_on", "returned_on",
                   "created_at"]
+        read_only_fields = fields
+
+
+class NilRecoveryInputSerializer(serializers.Serializer):
+    period = serializers.CharField(max_length=6, help_text=_(
+        "A closed quarter (\"2025Q1\") in which nothing was recovered on the claim (RP-16 8b, 第十九条(六))."))
+
+
+class NilRecoveryReportSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = NilRecoveryReport
+        fields = ["id", "claim", "period", "filed_on", "created_at"]
         read_only_fields = fields
 
 

@@ -21,6 +21,7 @@ from core.bulk import create_all_or_none_confirming_renames
 from core.calendar import shanghai_today
 from core.errors import Conflict, Problem, RuleViolation
 from core.models import AuditEvent, LprRate, Organisation, RuleSet
+from core.periods import Quarter, period_bounds
 from core.rates import lpr_on, to_yuan
 from core.rulesets import rule_params
 from core.services import require_member
@@ -37,6 +38,8 @@ from riskpool.models import (
     LedgerEntry,
     LoanProject,
     Member,
+    MissingRecoveryReport,
+    NilRecoveryReport,
     Objection,
     Pool,
     RecoveryReport,
@@ -1143,6 +1146,13 @@ def recovery_report(*, user, claim: Claim, received_on: date, gross, method: str
     )
     audit(actor=user, action=AuditEvent.Action.CREATE, instance=report, organisation=claim.project.bank,
           summary=f"recovery {gross}, return {amount}")
+    # Money found later in a quarter reported nil: the recovery stands, the nil statement goes
+    # (kept in the audit trail), so the quarter is counted once, as recovered.
+    quarter = Quarter.of(received_on)
+    for nil in NilRecoveryReport.objects.filter(claim=claim, period=str(quarter)):
+        audit(actor=user, action=AuditEvent.Action.DELETE, instance=nil, organisation=claim.project.bank,
+              summary=f"nil recovery report {nil.period} superseded by a recovery")
+        nil.delete()
     _return(claim, LedgerEntry.Kind.RETURN_RECOVERY, amount, user=user, on=on, key=idempotency_key)
     returned = claim.returned_amount + amount
     if claim.state == "in_compensation_library":
@@ -1212,6 +1222,43 @@ def claim_settlement_decide(*, user, claim: Claim, approve: bool, on: date | Non
     _move(claim, "settled", user=user, on=on, note=note)
     _set_library(claim.project, LP.Library.SETTLEMENT, user=user)
     return claim
+
+
+@transaction.atomic
+def recovery_nil_report(*, user, claim: Claim, period: str, on: date | None = None) -> NilRecoveryReport:
+    """零清收报告 (RP-16 8b, 第十九条(六)): the bank states that nothing was recovered on a compensated
+    claim in the closed quarter ``period``. Refused (RP-17) for a quarter that has not ended, one
+    that ended before the claim was paid (nothing was owed then), one with a recovery reported,
+    or one already reported nil. The quarter's missing-report row of the quarterly close (JB-5)
+    is removed: the obligation clears, as it would with a recovery report."""
+    claim = _locked(claim)
+    require_member(user, claim.project.bank, *BANK_ROLES)
+    _require_state(claim, "in_compensation_library", "recovering")
+    on = on or shanghai_today()
+    period = (period or "").strip().upper()
+    try:
+        kind, start, end = period_bounds(period)
+    except RuleViolation:
+        kind = None
+    if kind != "quarter":
+        raise RuleViolation("RP-17", _("Give a quarter such as 2025Q1."), "period")
+    if end >= on:
+        raise RuleViolation("RP-17", _("%(period)s has not ended yet; a nil report is for a closed quarter.")
+                            % {"period": period}, "period")
+    if claim.paid_on is None or end < claim.paid_on:
+        raise RuleViolation("RP-17", _("The claim was paid after %(period)s; nothing is reported for it.")
+                            % {"period": period}, "period")
+    if claim.recoveries.filter(received_on__range=(start, end)).exists():
+        raise Conflict("RP-17", _("A recovery received in %(period)s is already reported; the quarter is not nil.")
+                       % {"period": period}, "period")
+    if NilRecoveryReport.objects.filter(claim=claim, period=period).exists():
+        raise Conflict("RP-17", _("%(period)s is already reported as nil.") % {"period": period}, "period")
+    report = NilRecoveryReport.objects.create(claim=claim, period=period, filed_on=on,
+                                              filed_by=user if getattr(user, "pk", None) else None)
+    MissingRecoveryReport.objects.filter(claim=claim, period=period).delete()
+    audit(actor=user, action=AuditEvent.Action.CREATE, instance=report, organisation=claim.project.bank,
+          summary=f"nil recovery report {period}")
+    return report
 
 
 @transaction.atomic

@@ -28,6 +28,7 @@ from riskpool.models import (
     LoanProject,
     Member,
     MissingRecoveryReport,
+    NilRecoveryReport,
     Pool,
     PoolQuarterSnapshot,
     QuarterBankReport,
@@ -347,8 +348,10 @@ def quarter_close(*, period: str, start: date, end: date, entries: dict[str, int
       the loans entered during the quarter (``entries``, from ``entries_per_bank``);
     - RP-16 8b: per member bank, its claims in recovery at the quarter's end, the recovery
       reports for money received in the quarter (gross, returns owed), and every claim in
-      recovery without such a report, stored as MissingRecoveryReport with the date it was due
-      (``rules.recovery_report_due``), in one INSERT … SELECT;
+      recovery with neither such a report nor a nil report, stored as MissingRecoveryReport with
+      the date a report would have been due (``rules.recovery_report_due``), in one INSERT …
+      SELECT. These rows are information for the pool, not obligations: a quarter with no money
+      recovered owes no report (第十九条(六)), so they are not on the JB-3 overdue lists;
     - per Scheme S pool: compensation paid and money returned in the quarter and up to its end,
       and the ledger balance at its end (PoolQuarterSnapshot).
 
@@ -365,11 +368,14 @@ def quarter_close(*, period: str, start: date, end: date, entries: dict[str, int
 
     # RP-16 8b: the claims in recovery with no report for money received in the quarter.
     reported = RecoveryReport.objects.filter(claim_id=OuterRef("pk"), received_on__range=(start, end))
+    # 第十九条(六): a quarter the bank reported nil is not missing either.
+    nil = NilRecoveryReport.objects.filter(claim_id=OuterRef("pk"), period=period)
     member = Member.objects.filter(pool_id=OuterRef("project__pool_id"), organisation_id=OuterRef("project__bank_id"))
     missing = (
         recovery_claims(end=end)
         .filter(Exists(member))
         .exclude(Exists(reported))
+        .exclude(Exists(nil))
         .annotate(
             v_pool=F("project__pool_id"), v_member=Subquery(member.values("pk")[:1]), v_claim=F("pk"),
             v_period=Value(period, output_field=CharField()), v_due_on=Value(report_due, output_field=DateField()),

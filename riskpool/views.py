@@ -26,6 +26,7 @@ from core.errors import RuleViolation
 from core.exports import xlsx_response
 from core.models import Organisation
 from core.net import client_ip
+from core.periods import previous_quarter
 from core.views_helpers import add_rule_violation, paginate
 from riskpool import rules, selectors, services
 from riskpool.forms import (
@@ -37,6 +38,7 @@ from riskpool.forms import (
     DisposalForm,
     DocumentsForm,
     FundingPlanForm,
+    NilRecoveryForm,
     NoteForm,
     NoticeStartForm,
     ObjectionForm,
@@ -399,6 +401,12 @@ ACTIONS: dict[str, Action] = {
         lambda u, c, d, f: services.recovery_report(user=u, claim=c, **d),
         gettext_lazy("The recovery is reported."),
     ),
+    "nil-recovery": Action(
+        gettext_lazy("Report a quarter with nothing recovered (RP-16 8b)"), NilRecoveryForm,
+        _bank_in("in_compensation_library", "recovering"),
+        lambda u, c, d, f: services.recovery_nil_report(user=u, claim=c, period=d["period"]),
+        gettext_lazy("The nil recovery report is filed."),
+    ),
     "closure-request": Action(
         gettext_lazy("Request write-off closure (RP-16 8c)"), DateNoteForm,
         _bank_in("in_compensation_library", "recovering"),
@@ -468,7 +476,7 @@ SHOWN_IN = {"pay": ("documents_uploaded",)}  # a paid claim accepts a repeated p
 
 
 def _initial_for(key: str) -> dict:
-    initial = {"on": shanghai_today(), "received_on": shanghai_today()}
+    initial = {"on": shanghai_today(), "received_on": shanghai_today(), "period": previous_quarter(shanghai_today())}
     if key == "pay":
         initial["idempotency_key"] = new_key()
     return initial
@@ -513,6 +521,7 @@ def _render_claim(request, claim, bound: dict | None = None, status: int = 200):
         "steps": [{"step": s, "old": state_label(s.old) if s.old else "", "new": state_label(s.new)}
                   for s in claim.steps.select_related("by")],
         "documents": claim.documents.all(), "recoveries": claim.recoveries.all(),
+        "nil_reports": claim.nil_recovery_reports.all(),
         "objections": claim.objections.all() if sees_objections else None,
         "deadline": _deadline(claim), "member": member, "limit": gate,
         "over_limit": member is not None and member.npl_ratio is not None and member.npl_ratio > gate,
@@ -565,7 +574,7 @@ def claim_action(request, pk: int, action: str):
 # person in the wrong state, from the service).
 ACTION_ROLES = {
     "documents": "bank", "re-review": "bank", "withdraw": "bank", "to-library": "bank", "upgrade": "bank",
-    "recovery": "bank", "closure-request": "bank", "disposal-complete": "bank", "settlement-request": "bank",
+    "recovery": "bank", "nil-recovery": "bank", "closure-request": "bank", "disposal-complete": "bank", "settlement-request": "bank",
     "review": "reviewer", "notice-close": "authority", "closure-review": "reviewer", "upgrade-decide": "reviewer",
     "settlement-decide": "reviewer", "pay": "treasurer", "closure-recheck": "treasurer", "close": "authority",
     "finance-decide": "finance_bureau",

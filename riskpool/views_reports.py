@@ -90,7 +90,7 @@ def quarter_close(request, pk: int, period: str):
             title=_("Quarterly close %(period)s of %(pool)s (RP-6, RP-16)") % {"period": period, "pool": pool.name},
             headers=[_("Bank"), _("Loans disbursed in the quarter"), _("Their principal (yuan)"),
                      _("Loans entered in the quarter"), _("Claims in recovery"), _("Recovery reports"),
-                     _("Gross recoveries (yuan)"), _("Returns owed (yuan)"), _("Reports missing")],
+                     _("Gross recoveries (yuan)"), _("Returns owed (yuan)"), _("No report (nothing recovered)")],
             rows=([r.member.organisation.name, r.window_projects, r.window_principal, r.entered_in_quarter,
                    r.recovery_claims, r.reports_received, r.recoveries_gross, r.returns_due, r.reports_missing]
                   for r in rows),

@@ -120,6 +120,7 @@ ROUTES: dict[str, tuple[str, str | None, str, set[str]]] = {
     "riskpool-api:claim-to-compensation-library": (ROW, "claim", "post", {"own_bank"}),
     "riskpool-api:claim-upgrade": (ROW, "claim", "post", {"own_bank"}),
     "riskpool-api:claim-recoveries": (ROW, "claim", "post", {"own_bank"}),
+    "riskpool-api:claim-nil-recovery-report": (ROW, "claim", "post", {"own_bank"}),
     "riskpool-api:claim-closure-request": (ROW, "claim", "post", {"own_bank"}),
     "riskpool-api:claim-settlement-request": (ROW, "claim", "post", {"own_bank"}),
 }

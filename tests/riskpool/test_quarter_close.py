@@ -194,13 +194,26 @@ def test_jb15_quarter_close_is_a_constant_number_of_queries(world):
     assert MissingRecoveryReport.objects.filter(period=Q1).count() == 13
 
 
-def test_jb3_a_missing_recovery_report_is_owed_by_the_bank_until_it_is_filed(world, on_day):
+def test_jb5_rp17_a_quarter_without_a_recovery_report_is_not_an_overdue_item(world, on_day):
+    """第十九条(六): a quarter with no money recovered owes no report, so the quarterly close's
+    "no report" rows are information for the pool, never overdue items of the bank."""
     from core import deadlines
 
     silent = claim(world.pool, world.bank, "in_compensation_library")
     on_day(CLOSE_DAY)
     run_jb5()
-    owed = [o for o in deadlines.obligations(today=CLOSE_DAY, horizon=CLOSE_DAY) if o.key.startswith("riskpool.recovery")]
-    assert [(o.organisation_id, o.due_on, o.rule) for o in owed] == [(world.bank.pk, DEADLINE, "RP-16")]
-    report(silent, date(2025, 3, 28))  # filed, late, for money of the quarter
-    assert not [o for o in deadlines.obligations(today=CLOSE_DAY, horizon=CLOSE_DAY) if o.key.startswith("riskpool.recovery")]
+    assert MissingRecoveryReport.objects.filter(claim=silent, period=Q1).exists()
+    later = date(2025, 5, 30)
+    owed = [o for o in deadlines.obligations(today=later, horizon=later) if "recover" in o.key]
+    assert owed == []
+
+
+def test_jb5_rp17_a_nil_report_clears_the_quarter_and_a_rerun_keeps_it_clear(world, on_day):
+    silent = claim(world.pool, world.bank, "in_compensation_library")
+    on_day(CLOSE_DAY)
+    run_jb5()
+    services.recovery_nil_report(user=world.bank_user, claim=silent, period=Q1, on=CLOSE_DAY)
+    assert not MissingRecoveryReport.objects.filter(claim=silent, period=Q1).exists()
+    run_jb5()  # JB-12: the re-run does not list it again
+    assert not MissingRecoveryReport.objects.filter(claim=silent, period=Q1).exists()
+    assert QuarterBankReport.objects.get(period=Q1, member=world.member).reports_missing == 0

@@ -134,7 +134,8 @@ def test_each_page_for_its_role_and_refused_for_others(client, world, claim, peo
 
 
 @pytest.mark.parametrize("action", [
-    "documents", "re-review", "withdraw", "to-library", "upgrade", "recovery", "closure-request", "review",
+    "documents", "re-review", "withdraw", "to-library", "upgrade", "recovery", "nil-recovery", "closure-request",
+    "review",
     "notice-close", "closure-review", "pay", "closure-recheck", "close", "disposal-complete", "settlement-request",
     "upgrade-decide", "settlement-decide", "finance-decide",
 ])
