@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('riskpool', '0013_g_product_suspension'),
+        ('riskpool', '0015_e_scheme_s_ends_2028_08_10'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
