@@ -99,6 +99,7 @@ ROUTES: dict[str, tuple[str, str | None, str, set[str]]] = {
     "riskpool:admin-special-add": (ROW, "pool", "get", {"authority"}),
     "riskpool:admin-special-end": (ROW, "special", "get", {"authority"}),
     "riskpool:pool-quarters-export": (ROW, "pool", "get", OVERSEERS),
+    "riskpool:project-late-entry": (ROW, "pool", "get", {"authority"}),  # RP-6: the authority's audited late entry
     # reports
     "riskpool:report-index": (LIST, None, "get", OVERSEERS),
     "riskpool:half-year-report": (ROW, "half-year", "get", OVERSEERS),
