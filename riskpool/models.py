@@ -168,6 +168,8 @@ class LoanProject(models.Model):
     classified_on = models.DateField(_("classified on"))
     # RP-6: an NPL classification dated before entry means the project is never compensated.
     npl_before_entry = models.BooleanField(default=False, editable=False)
+    # RP-15: 本金余额 at the NPL date, in yuan, from the claim (None until a claim gives it).
+    outstanding_yuan = MoneyField(_("outstanding principal in yuan"), null=True, blank=True)
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
     closed_reason = models.CharField(_("closed because"), max_length=10, choices=ClosedReason.choices, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

@@ -1330,6 +1330,63 @@ def quote(
 # --- RP-15 bank NPL gate -------------------------------------------------------------------
 
 
+NPL_CLASSES = ("substandard", "doubtful", "loss")
+WRITE_OFF = "write_off"
+
+
+@dataclass(frozen=True)
+class NplProject:
+    """RP-15: the figures of one entered loan project that the NPL ratio reads."""
+
+    principal_yuan: Decimal  # principal at entry, in yuan (RP-5)
+    outstanding_yuan: Decimal | None  # 本金余额 at the NPL date when known (the claim's), in yuan
+    classification: str
+    closed_reason: str
+    disbursed_on: date
+
+
+def counts_as_npl(classification: str, closed_reason: str) -> bool:
+    """RP-15 numerator: now substandard, doubtful or loss, compensated or not, unless closed by
+    write-off (核销结项)."""
+    return classification in NPL_CLASSES and closed_reason != WRITE_OFF
+
+
+def npl_amount(outstanding_yuan: Any, principal_yuan: Any) -> Decimal:
+    """RP-15 numerator, one project: its outstanding principal (本金余额) at the NPL date; while
+    none is recorded (no claim yet), its principal, so the ratio is never understated."""
+    return _amount(principal_yuan if outstanding_yuan is None else outstanding_yuan, "RP-15", "outstanding_principal")
+
+
+def entered_under(disbursed_on: date, rule_set_from: date | None, rule_set_to: date | None) -> bool:
+    """RP-15 denominator: the project was entered under the rule set in force (its entry follows
+    the rule set of its disbursement date, RP-19); no rule set range known counts everything."""
+    if rule_set_from is not None and disbursed_on < rule_set_from:
+        return False
+    return rule_set_to is None or disbursed_on <= rule_set_to
+
+
+def npl_figures(
+    projects: Iterable[NplProject], *, rule_set_from: date | None, rule_set_to: date | None
+) -> tuple[Decimal, Decimal, Decimal | None]:
+    """RP-15 (第十七条), the Interpretation of the spec as written: (numerator, denominator, ratio).
+    Numerator: outstanding principal of the bank's entered projects now non-performing
+    (``counts_as_npl``, ``npl_amount``). Denominator: principal of all projects it entered under
+    the current rule set (``entered_under``). The services compute the same two sums in the
+    database (``members_refresh_npl``); this is their definition."""
+    npl = entered = _ZERO
+    for project in projects:
+        if counts_as_npl(project.classification, project.closed_reason):
+            npl += npl_amount(project.outstanding_yuan, project.principal_yuan)
+        if entered_under(project.disbursed_on, rule_set_from, rule_set_to):
+            entered += _amount(project.principal_yuan, "RP-15", "principal")
+    return npl, entered, npl_ratio(npl, entered)
+
+
+def npl_over_limit(npl: Decimal | None, params: SchemeSParams = S_DEFAULTS) -> bool:
+    """RP-15: the bank's claims are held (the status shown beside the ratio)."""
+    return not npl_gate_open(npl, params)
+
+
 def npl_ratio(npl_principal: Any, entered_principal: Any) -> Decimal | None:
     """RP-15 (第十七条): outstanding principal of the bank's entered projects now non-performing
     (compensated or not, not closed by write-off) ÷ principal of all projects it entered under

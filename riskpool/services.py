@@ -12,6 +12,7 @@ import filetype
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -226,21 +227,39 @@ def member_readmit(*, user, member: Member, on: date) -> Member:
 NPL_CHUNK = 1000  # JB-15: members per set-based pass
 
 
-def members_refresh_npl(members) -> list[Member]:
+def current_rule_set_range(on: date) -> tuple[date | None, date | None]:
+    """RP-15: the dates of the Scheme S rule set in force on ``on`` (its projects are those
+    disbursed in that range, RP-19); (None, None) when none is."""
+    row = (
+        RuleSet.objects.filter(scheme=RuleSet.Scheme.RISKPOOL_S, effective_from__lte=on)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
+        .order_by("-effective_from").values_list("effective_from", "effective_to").first()
+    )
+    return row if row is not None else (None, None)
+
+
+def members_refresh_npl(members, *, on: date | None = None) -> list[Member]:
     """RP-15, set-based (JB-15): the NPL figures of many members in one GROUP BY query and one
-    bulk UPDATE: principal (yuan) of each bank's projects in the pool now substandard, doubtful or
-    loss and not closed by write-off ÷ principal of all its projects in the pool. Members with
-    no project get 0, 0 and no ratio."""
+    bulk UPDATE, as ``rules.npl_figures`` defines them: outstanding principal (yuan; the
+    principal while no claim has given it) of each bank's projects in the pool now substandard,
+    doubtful or loss and not closed by write-off ÷ principal of its projects in the pool entered
+    under the rule set in force on ``on`` (today). Members with no project get 0, 0 and no ratio."""
     members = list(members)
     if not members:
         return members
+    start, end = current_rule_set_range(on or shanghai_today())
     npl_q = Q(classification__in=LP.NPL_CLASSES) & ~Q(closed_reason=LP.ClosedReason.WRITE_OFF)
+    entered_q = Q()
+    if start is not None:
+        entered_q &= Q(disbursed_on__gte=start)
+    if end is not None:
+        entered_q &= Q(disbursed_on__lte=end)
     rows = (
         LoanProject.objects.filter(pool_id__in={m.pool_id for m in members},
                                    bank_id__in={m.organisation_id for m in members})
         .values("pool_id", "bank_id")
-        .annotate(npl=Sum("principal_yuan", filter=npl_q, default=Decimal("0")),
-                  entered=Sum("principal_yuan", default=Decimal("0")))
+        .annotate(npl=Sum(Coalesce("outstanding_yuan", "principal_yuan"), filter=npl_q, default=Decimal("0")),
+                  entered=Sum("principal_yuan", filter=entered_q, default=Decimal("0")))
         .order_by()
     )
     sums = {(row["pool_id"], row["bank_id"]): (row["npl"], row["entered"]) for row in rows}
@@ -258,7 +277,7 @@ def members_refresh_npl(members) -> list[Member]:
 
 def member_refresh_npl(member: Member, *, on: date | None = None) -> Member:
     """RP-15: one bank's NPL figures (``members_refresh_npl`` for a single member)."""
-    members_refresh_npl([member])
+    members_refresh_npl([member], on=on)
     return member
 
 
@@ -276,7 +295,7 @@ def npl_gates_refresh(*, on: date, user, progress=None) -> dict:
         chunk = list(members.filter(pk__gt=last)[:NPL_CHUNK])
         if not chunk:
             break
-        members_refresh_npl(chunk)
+        members_refresh_npl(chunk, on=on)
         done += len(chunk)
         last = chunk[-1].pk
         if progress:
@@ -812,6 +831,9 @@ def claim_submit(*, user, project: LoanProject, submitted_on: date, outstanding_
     Claim.objects.filter(pk=claim.pk).update(next_due_on=due.due, next_due_provisional=due.provisional,
                                              next_due_latest=due.latest)
     claim.next_due_on, claim.next_due_provisional, claim.next_due_latest = due.due, due.provisional, due.latest
+    # RP-15: from now on the bank's NPL ratio counts this loan's outstanding principal (in yuan).
+    outstanding_yuan = money(data.outstanding_principal * project.principal_yuan / project.principal, rule="RP-15")
+    LoanProject.objects.filter(pk=project.pk).update(outstanding_yuan=outstanding_yuan)
     ClaimStep.objects.create(claim=claim, old="", new="submitted", on=submitted_on, by=user)
     audit(actor=user, action=AuditEvent.Action.CREATE, instance=claim, organisation=project.bank,
           summary=f"claim on {project.loan_no}: {claim.amount}")

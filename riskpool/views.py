@@ -148,9 +148,9 @@ def _bank_members(user):
     """The bank's own memberships, with its NPL ratio against the gate (RP-15)."""
     if not is_bank_operator(user):
         return []
-    gate = services.scheme_s_params(shanghai_today()).npl_gate
+    params = services.scheme_s_params(shanghai_today())
     return [
-        {"member": m, "limit": gate, "over": m.npl_ratio is not None and m.npl_ratio > gate}
+        {"member": m, "limit": params.npl_gate, "over": rules.npl_over_limit(m.npl_ratio, params)}
         for m in selectors.memberships_of_bank(user=user)
     ]
 
@@ -508,7 +508,7 @@ def _deadline(claim) -> dict | None:
 
 def _render_claim(request, claim, bound: dict | None = None, status: int = 200):
     member = selectors.member_of_claim(claim)
-    gate = services.scheme_s_params(shanghai_today()).npl_gate
+    params = services.scheme_s_params(shanghai_today())
     sees_objections = is_reviewer(request.user) or is_authority(request.user) or request.user.is_superuser
     actions = _actions_for(request.user, claim, bound)
     shown = {row["key"] for row in actions}
@@ -523,8 +523,8 @@ def _render_claim(request, claim, bound: dict | None = None, status: int = 200):
         "documents": claim.documents.all(), "recoveries": claim.recoveries.all(),
         "nil_reports": claim.nil_recovery_reports.all(),
         "objections": claim.objections.all() if sees_objections else None,
-        "deadline": _deadline(claim), "member": member, "limit": gate,
-        "over_limit": member is not None and member.npl_ratio is not None and member.npl_ratio > gate,
+        "deadline": _deadline(claim), "member": member, "limit": params.npl_gate,
+        "over_limit": member is not None and rules.npl_over_limit(member.npl_ratio, params),
         "actions": actions, "step_errors": step_errors,
     }, status=status)
 

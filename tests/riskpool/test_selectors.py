@@ -85,7 +85,10 @@ def test_rp25_public_notice_shows_only_bank_borrower_masked_code_amount_and_rati
     code = claim.project.borrower.id_number
     assert len(rows) == 1
     row = rows[0]
-    assert set(row) == {"id", "bank", "borrower", "credit_code", "amount", "ratio"}
+    # RP-16 step 3: plus the notice period (and whether objections are open), nothing of the loan.
+    assert set(row) == {"id", "bank", "borrower", "credit_code", "amount", "ratio", "notice_start", "notice_end",
+                        "notice_end_latest",
+                        "open", "over"}
     assert row["bank"] == world.bank.name and row["borrower"] == claim.project.borrower.name
     assert row["credit_code"] == code[:4] + "*" * 10 + code[-4:] and code not in str(row)
     assert row["amount"] == D("1200000.00") and row["ratio"] == D("0.500000")
@@ -133,7 +136,7 @@ def test_rp15_pool_summary_in_a_constant_number_of_queries(world, claim, django_
     assert summary["paid"] == D("1200000.00") and summary["returned"] == D("400000.00")
     assert summary["claims_by_state"] == {"recovering": 1}
     mine = next(b for b in summary["banks"] if b["bank"] == world.bank.name)
-    assert mine["npl_ratio"] == D("0.014778") and mine["limit"] == D("0.030000") and mine["gate_open"]
+    assert mine["npl_ratio"] == D("0.011823") and mine["limit"] == D("0.030000") and mine["gate_open"]
     assert len(summary["banks"]) == 4
     for user in (world.reviewer, world.treasurer):
         assert selectors.pool_summary(user=user, pool=world.pool)["balance"] == D("4200000.00")

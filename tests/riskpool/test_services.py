@@ -312,7 +312,10 @@ def test_rp15_claim_held_while_the_bank_is_above_3_percent_then_released(world):
     assert member.npl_ratio == D("0.033816")
     claim = world.submit(project)
     assert claim.state == "held_npl_gate" and claim.next_due_on is None
-    assert "RP-15" in claim.held_reason and "3.3816%" in claim.held_reason and "above the limit of 3%" in claim.held_reason
+    # RP-15: the claim gives the loan's outstanding principal (2,400,000), which now counts instead
+    # of its principal: 6,400,000 / 207,000,000, still above 3%.
+    assert reload(world.member).npl_principal == D("6400000.00")
+    assert "RP-15" in claim.held_reason and "3.0918%" in claim.held_reason and "above the limit of 3%" in claim.held_reason
     with pytest.raises(Conflict):
         services.claim_review(user=world.reviewer, claim=claim, approve=True, on=date(2025, 4, 2))
 
@@ -320,7 +323,7 @@ def test_rp15_claim_held_while_the_bank_is_above_3_percent_then_released(world):
     claim = reload(claim)
     assert claim.state == "submitted" and claim.held_reason == ""
     assert claim.next_due_on == date(2025, 5, 20)  # the 30 days run from the release
-    assert reload(world.member).npl_ratio == D("0.014493")
+    assert reload(world.member).npl_ratio == D("0.011594")  # 2,400,000 outstanding / 207,000,000
     assert list(claim.steps.values_list("new", flat=True)) == ["submitted", "held_npl_gate", "submitted"]
 
 
