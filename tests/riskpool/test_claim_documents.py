@@ -93,8 +93,9 @@ def test_rp14_claim_with_both_documents_stores_them(world):
 # --- the web form ---------------------------------------------------------------------------
 
 
-def test_rp14_web_form_refuses_a_claim_without_documents_naming_each(client, world):
+def test_rp14_web_form_refuses_a_claim_without_documents_naming_each(client, world, server_day):
     project = npl_project(world)
+    server_day(date(2025, 4, 1))  # the submission date is the server's
     client.force_login(world.bank_user)
     response = client.post(reverse("riskpool:claim-create", args=[project.pk]), {
         "outstanding_principal": "2400000", "credit_report_on": "2025-03-25", "submitted_on": "2025-04-01",
@@ -103,10 +104,12 @@ def test_rp14_web_form_refuses_a_claim_without_documents_naming_each(client, wor
     assert "loan file" in response.content.decode() and not Claim.objects.filter(project=project).exists()
     errors = response.context["form"].errors
     assert "loan_file" in errors and "credit_report" not in errors
+    assert [str(e) for e in errors.get("__all__", [])] == []  # nothing else is wrong with the claim
 
 
-def test_rp14_web_form_accepts_both_documents(client, world):
+def test_rp14_web_form_accepts_both_documents(client, world, server_day):
     project = npl_project(world)
+    server_day(date(2025, 4, 1))  # the submission date is the server's
     client.force_login(world.bank_user)
     response = client.post(reverse("riskpool:claim-create", args=[project.pk]), {
         "outstanding_principal": "2400000", "credit_report_on": "2025-03-25", "submitted_on": "2025-04-01",
