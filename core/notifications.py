@@ -74,7 +74,10 @@ def _email_new(today: date) -> int:
         by_org[note.organisation_id].append(note)
     # Each person in the language they chose (User.language), the site's default otherwise.
     people: dict[tuple[int, str], list[str]] = defaultdict(list)
-    for org_id, email, language in User.objects.filter(organisation_id__in=by_org, is_active=True).exclude(
+    # A deactivated organisation's people are locked out, so they are not written to either.
+    for org_id, email, language in User.objects.filter(
+        organisation_id__in=by_org, is_active=True, organisation__is_active=True
+    ).exclude(
         email=""
     ).values_list("organisation_id", "email", "language"):
         people[(org_id, language or settings.LANGUAGE_CODE)].append(email)

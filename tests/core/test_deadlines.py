@@ -128,6 +128,16 @@ def test_jb3_each_person_gets_the_email_in_the_language_they_chose(django_captur
     assert "逾期" in by_address["zh@firm.invalid"].subject
 
 
+def test_jb3_no_email_to_a_deactivated_organisation_but_its_items_stay(django_capture_on_commit_callbacks):
+    firm = firm_user(email="closed@firm.invalid")
+    CompensationFactory(guarantee__firm=firm.organisation, due_on=date(2025, 4, 18))
+    type(firm.organisation).objects.filter(pk=firm.organisation_id).update(is_active=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = scan()
+    assert mail.outbox == [] and result.counts["emails"] == 0
+    assert Notification.objects.filter(organisation=firm.organisation).count() == 1  # the item itself stays
+
+
 def test_the_language_switch_keeps_the_choice_on_the_account(client):
     user = UserFactory()
     client.force_login(user)
