@@ -15,6 +15,7 @@ NAVIGATION = [
     (_("Agreements"), "guarantees:agreement-list", lambda u, kind: kind in PARTY_KINDS),
     (_("Compensations"), "guarantees:compensation-list", lambda u, kind: kind in PARTY_KINDS),
     (_("Loan projects"), "riskpool:project-list", lambda u, kind: kind in {K.BANK, K.POOL_REVIEWER, K.POOL_TREASURER, K.AUTHORITY}),
+    (_("Claims"), "riskpool:claim-list", lambda u, kind: kind == K.BANK),
     (_("Review queue"), "riskpool:review-queue", lambda u, kind: kind == K.POOL_REVIEWER),
     (_("Public notices"), "riskpool:notice-desk", lambda u, kind: kind == K.AUTHORITY),
     (_("Payments"), "riskpool:treasurer-desk", lambda u, kind: kind == K.POOL_TREASURER),

@@ -11,7 +11,21 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, TruncQuarter
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -91,6 +105,15 @@ def claim_list(*, user) -> QuerySet[Claim]:
     return Claim.objects.filter(access.claim_q(user)).select_related(
         "project__pool", "project__bank", "project__borrower"
     )
+
+
+def claims_in_workflow_order(*, user, states) -> QuerySet[Claim]:
+    """The claims list page: the user's claims grouped by state in the order of the RP-16
+    workflow (``states``, first step first), each group the earliest next deadline first."""
+    rank = Case(*(When(state=s, then=Value(i)) for i, s in enumerate(states)), default=Value(len(states)),
+                output_field=IntegerField())
+    return claim_list(user=user).annotate(state_rank=rank).order_by(
+        "state_rank", F("next_due_on").asc(nulls_last=True), "-submitted_on", "id")
 
 
 def claim_queue_for_finance_bureau(*, user) -> QuerySet[Claim]:

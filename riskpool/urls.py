@@ -13,6 +13,7 @@ urlpatterns = [
     path("projects/<int:pk>/classify/", views.project_classify, name="project-classify"),
     path("projects/<int:pk>/close/", views.project_close_repaid, name="project-close"),
     path("projects/<int:pk>/claim/", views.claim_create, name="claim-create"),
+    path("claims/", views.claim_list, name="claim-list"),
     path("claims/<int:pk>/", views.claim_detail, name="claim-detail"),
     path("claims/<int:pk>/<slug:action>/", views.claim_action, name="claim-action"),
     path("documents/<int:pk>/", views.claim_document_download, name="claim-document"),

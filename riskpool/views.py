@@ -168,6 +168,19 @@ def project_list(request):
     })
 
 
+@login_required
+def claim_list(request):
+    """A bank's claims (an overseer's: its pools'), by state in workflow order, each with the
+    date its next step is due and who owes it (RP-16, RP-25)."""
+    _require(is_pool_party, request.user)
+    page = paginate(request, selectors.claims_in_workflow_order(user=request.user, states=list(STATE_LABELS)))
+    rows = [{"claim": c, "label": state_label(c.state), "owner": OWNER_LABELS.get(NEXT_OWNER.get(c.state, ""), "")}
+            for c in page.object_list]
+    return render(request, "riskpool/claim_list.html", {
+        "page": page, "rows": rows, "bank_operator": is_bank_operator(request.user), "today": shanghai_today(),
+    })
+
+
 def _member_pools(user):
     return selectors.pools_of_bank(user=user)
 

@@ -58,6 +58,7 @@ ROUTES: dict[str, tuple[str, str | None, str, set[str]]] = {
     "riskpool:project-close": (ROW, "project", "post", {"own_bank"}),
     "riskpool:projects-to-close": (LIST, None, "get", {"own_bank", "other_bank"}),
     "riskpool:claim-create": (ROW, "project", "get", {"own_bank"}),
+    "riskpool:claim-list": (LIST, None, "get", {"own_bank", "other_bank"} | OVERSEERS),
     "riskpool:claim-detail": (ROW, "claim", "get", S_ROW),
     "riskpool:claim-action": (ROW, "claim-action", "post", {"reviewer"}),
     "riskpool:review-queue": (LIST, None, "get", {"reviewer"}),

@@ -82,6 +82,8 @@ PAGES = {
     "riskpool:project-close": ("project", "post", {"bob": 404, "charlie": 404, "reviewer": 403, "dave": 404}),
     "riskpool:projects-to-close": (None, "get", {"alice": 200, "reviewer": 403, "authority": 403, "charlie": 403}),
     "riskpool:claim-create": ("project", "get", {"alice": 200, "bob": 404, "reviewer": 403, "charlie": 404}),
+    "riskpool:claim-list": (None, "get", {"alice": 200, "bob": 200, "reviewer": 200, "authority": 200,
+                                          "charlie": 403}),
     "riskpool:claim-detail": ("claim", "get", {"alice": 200, "reviewer": 200, "treasurer": 200, "authority": 200,
                                               "bob": 404, "charlie": 404, "dave": 404}),
     "riskpool:claim-action": ("claim-action", "post", {"bob": 404, "charlie": 404, "treasurer": 403,
