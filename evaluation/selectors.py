@@ -27,6 +27,7 @@ from evaluation.models import (
     ExemptionCase,
     Interview,
     RegionResult,
+    Reminder,
     Result,
     Submission,
 )
@@ -284,3 +285,33 @@ def compensated_guarantees(*, user) -> QuerySet[Guarantee]:
     S = Guarantee.Status
     return Guarantee.objects.filter(org_filter(user, "firm"), status__in=[
         S.COMPENSATED, S.RECOVERING, S.RECOVERED, S.WRITTEN_OFF]).select_related("borrower").order_by("-start")
+
+
+def _reminder_year(reminder: Reminder) -> int | None:
+    # Keys are "EV-5:<year>:<firm>:<stage>" and "EV-9:<year>:<org>" (services._remind).
+    part = reminder.key.split(":")[1:2]
+    return int(part[0]) if part and part[0].isdigit() else None
+
+
+def reminders_outstanding(*, user, limit: int = 10) -> list[Reminder]:
+    """JB-8 / JB-10 reminders of the user's organisation whose obligation is still open: an EV-5
+    reminder goes once the firm's submission of that year has left it (filed, accepted) or the
+    province has closed the year; an EV-9 one once the year's targets are set. Three queries."""
+    if not user.is_authenticated or not user.organisation_id:
+        return []
+    reminders = list(Reminder.objects.filter(organisation_id=user.organisation_id)[:50])
+    years = {_reminder_year(r) for r in reminders} - {None}
+    year_rows = list(EvaluationYear.objects.filter(year__in=years))
+    open_years = {row.year for row in year_rows if row.stage == EvaluationYear.Stage.OPEN}
+    with_targets = {row.year for row in year_rows if row.has_targets}
+    held = set(Submission.objects.filter(firm_id=user.organisation_id, year__year__in=years,
+                                         state=rules.State.DRAFT).values_list("year__year", flat=True))
+    outstanding = []
+    for reminder in reminders:
+        year = _reminder_year(reminder)
+        if reminder.rule == "EV-5" and (year not in open_years or year not in held):
+            continue
+        if reminder.rule == "EV-9" and year in with_targets:
+            continue
+        outstanding.append(reminder)
+    return outstanding[:limit]

@@ -184,7 +184,8 @@ def firm_reminders_send(*, year: int, on: date) -> int:
     """JB-8 (EV-5): remind every firm whose submission is still with it before the 90-day
     deadline, on 1 March and again on 20 March; once per stage (JB-12)."""
     stage = _stage_reminder(year, on)
-    if stage is None:
+    # A year whose review the province has closed takes no more filings: nothing to remind of.
+    if stage is None or not EvaluationYear.objects.filter(year=year, stage=EvaluationYear.Stage.OPEN).exists():
         return 0
     due = selectors.params_for(year).dates(year).firm
     sent = 0

@@ -111,11 +111,7 @@ def home(request):
 
 
 def _reminders(user):
-    from evaluation.models import Reminder
-
-    if not user.organisation_id:
-        return []
-    return list(Reminder.objects.filter(organisation_id=user.organisation_id)[:10])
+    return selectors.reminders_outstanding(user=user)
 
 
 # --- year set-up and overview (EV-3, EV-5, EV-9) ---------------------------------------------------
