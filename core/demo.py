@@ -28,6 +28,7 @@ from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 
 from core.models import Organisation, Region, Role, User
+from core.periods import add_months, quarter_ends, quarter_start
 from core.validators import credit_code_check_character, id_number_problem
 
 DEMO_PASSWORD = "demo-pass-2024"
@@ -242,36 +243,13 @@ class GuaranteePlan:
     events: list = field(default_factory=list)  # (date, order, name, kwargs)
 
 
-def _quarter_start(day: date) -> date:
-    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-
-
-def _quarter_ends(before: date, count: int) -> list[date]:
-    ends, day = [], _quarter_start(before) - timedelta(days=1)
-    while len(ends) < count:
-        ends.append(day)
-        day = _quarter_start(day) - timedelta(days=1)
-    return sorted(ends)
-
-
-FIRST_START = _quarter_start(_quarter_ends(ANCHOR, QUARTERS_BACK)[0])
+FIRST_START = quarter_start(quarter_ends(ANCHOR, QUARTERS_BACK)[0])
 LAST_START = ANCHOR - timedelta(days=3)
 
 
 def _wan(rng: random.Random, low: int, high: int) -> Decimal:
     """A random amount between ``low`` and ``high`` 万元, in whole 万元."""
     return Decimal(rng.randint(low, high)) * 10000
-
-
-def _add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, d)
-        except ValueError:
-            continue
-    raise ValueError(day)
 
 
 def _person(rng: random.Random) -> str:
@@ -411,7 +389,7 @@ def build_plan() -> list[GuaranteePlan]:
             other_fees = Decimal("2000.00") if segment != "medium" and rng.random() < 0.03 else Decimal("0")
             months = rng.choice((12, 12, 12, 6, 24))
             principal = amount if rng.random() < 0.6 else (amount / Decimal("0.8")).quantize(Decimal("1"))
-            maturity = _add_months(start, months) - timedelta(days=1)
+            maturity = add_months(start, months) - timedelta(days=1)
             shares = agreement.shares
             plan = GuaranteePlan(
                 firm=firm, agreement=agreement.code, contract_no=f"{prefix}-DB-{start:%Y}-{n:04d}", borrower=borrower,
@@ -504,7 +482,7 @@ def _firm_figures(orgs: dict[str, Organisation], users: dict[str, User]) -> None
     from guarantees.models import FirmNetAssets, FirmYearProfile
     from guarantees.services import net_assets_record
 
-    ends = _quarter_ends(ANCHOR, QUARTERS_BACK)
+    ends = quarter_ends(ANCHOR, QUARTERS_BACK)
     for key, profile in FIRMS.items():
         firm, user = orgs[key], users[FIRM_OPERATORS[key]]
         known = dict(FirmNetAssets.objects.filter(firm=firm, as_of__in=ends).values_list("as_of", "net_assets"))
@@ -600,7 +578,7 @@ def _snapshots(result: DemoResult) -> None:
     except Exception as exc:  # the job framework or JB-5 is not there (yet)
         result.notes.append(f"JB-5 snapshot skipped: {exc}")
         return
-    for as_of in _quarter_ends(ANCHOR, 3):
+    for as_of in quarter_ends(ANCHOR, 3):
         period = f"{as_of.year}Q{(as_of.month - 1) // 3 + 1}"
         if JobRun.objects.filter(job="JB-5", period=period, state=JobRun.State.SUCCEEDED).exists():
             continue

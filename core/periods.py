@@ -8,7 +8,6 @@ from datetime import date, timedelta
 
 from django.utils.translation import gettext as _
 
-from core.calendar import shanghai_today
 from core.errors import RuleViolation
 
 
@@ -24,6 +23,9 @@ class Quarter:
     @classmethod
     def current(cls) -> Quarter:
         """The quarter of today in Asia/Shanghai (JB-2), whatever the server's clock zone."""
+        # Imported here: core.calendar loads models, and the pure rules modules import this one.
+        from core.calendar import shanghai_today
+
         return cls.of(shanghai_today())
 
     @property
@@ -50,6 +52,32 @@ _PERIOD_PATTERNS = {
 
 def _month_end(year: int, month: int) -> date:
     return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+
+
+def add_months(day: date, months: int) -> date:
+    """Spec README: "within N months of D" ends on the same day-of-month N months later,
+    clamped to that month's last day (2024-11-30 + 3 months = 2025-02-28)."""
+    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return date(year, month0 + 1, min(day.day, _month_end(year, month0 + 1).day))
+
+
+def quarter_start(day: date) -> date:
+    """The first day of ``day``'s calendar quarter."""
+    return Quarter.of(day).start
+
+
+def quarter_end(day: date) -> date:
+    """The last day of ``day``'s calendar quarter."""
+    return Quarter.of(day).end
+
+
+def quarter_ends(before: date, count: int) -> list[date]:
+    """The last days of the ``count`` quarters before ``before``'s, oldest first."""
+    ends, day = [], quarter_start(before) - timedelta(days=1)
+    while len(ends) < count:
+        ends.append(day)
+        day = quarter_start(day) - timedelta(days=1)
+    return sorted(ends)
 
 
 def period_bounds(period: str) -> tuple[str, date, date]:

@@ -8,6 +8,7 @@ from datetime import date
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.money import yuan
 from counterguarantee import rules
 from counterguarantee.models import AbnormalEvent, AssetClass, Inspection
 from counterguarantee.services import MeasureData, PlanData
@@ -54,7 +55,7 @@ class PlanForm(forms.Form):
     def __init__(self, *args, params: rules.Params, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["credit_grounds"].choices = [
-            (c, f"{c} " + (str(label) % {"cap": rules.yuan(params.agri_amount_cap)} if c == rules.AGRI_AMOUNT_GROUND
+            (c, f"{c} " + (str(label) % {"cap": yuan(params.agri_amount_cap)} if c == rules.AGRI_AMOUNT_GROUND
                            else str(label)))
             for c, label in rules.CREDIT_GROUNDS.items()
         ]

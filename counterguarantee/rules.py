@@ -20,14 +20,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Problem, RuleViolation
-from guarantees.rules import CENT, RATIO, money, ratio
+from core.money import money, percent, ratio, round_money, round_ratio, yuan
+from core.periods import add_months
 
 _ZERO = Decimal("0")
 _ONE = Decimal("1")
@@ -136,31 +137,9 @@ ABNORMAL_EVENTS = {
 # --- small helpers -------------------------------------------------------------------------
 
 
-def _plain(number: Decimal) -> str:
-    text = format(number.normalize(), "f")
-    return "0" if text == "-0" else text
-
-
-def percent(fraction: Decimal) -> str:
-    return f"{_plain(fraction * 100)}%"
-
-
-def yuan(amount: Decimal) -> str:
-    return format(amount.quantize(CENT), ",.2f")
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day-of-month ``months`` later, clamped to that month's last day (spec README)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month0 = divmod(index, 12)
-    month = month0 + 1
-    first_of_next = date(year + month // 12, month % 12 + 1, 1)
-    return date(year, month, min(day.day, (first_of_next - timedelta(days=1)).day))
-
-
 def discounted_value(value: Decimal, rate: Decimal) -> Decimal:
     """CG-7: value × rate, to the cent (ROUND_HALF_UP)."""
-    return (value * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+    return round_money(value * rate)
 
 
 # --- parameters and tables -----------------------------------------------------------------
@@ -1070,7 +1049,7 @@ def credit_shares(rows: Iterable[tuple[int, int, int]]) -> list[ShareYear]:
         if total < 0 or collateral < 0 or collateral > total:
             raise RuleViolation("CG-14", _("The counts do not add up."), "rows")
         if total:
-            collateral_share = (Decimal(collateral) / Decimal(total)).quantize(RATIO, rounding=ROUND_HALF_UP)
+            collateral_share = round_ratio(Decimal(collateral) / Decimal(total))
             credit_share = _ONE - collateral_share
         else:
             credit_share = collateral_share = None

@@ -15,6 +15,7 @@ from core.audit import audit, snapshot
 from core.calendar import shanghai_today
 from core.errors import Conflict, Problem, RuleViolation
 from core.models import AuditEvent, Organisation, RuleSet
+from core.money import ratio
 from core.rulesets import rule_params
 from core.services import require_member
 from counterguarantee import rules
@@ -521,7 +522,7 @@ def asset_class_save(*, user, code: str, name: str, registry: str, is_active: bo
 def bank_rate_set(*, user, asset_class: AssetClass, rate, effective_from: date, note: str = "") -> BankPledgeRate:
     """CG-6: the banks' upper rate for a class from a date on (a row starting that day is replaced)."""
     require_authority_admin(user)
-    rate = rules.ratio(rate, rule="CG-6", field="rate")
+    rate = ratio(rate, rule="CG-6", field="rate")
     if not Decimal("0") <= rate <= Decimal("1"):
         raise RuleViolation("CG-6", _("Enter a rate between 0 and 1 (0.7 for 70%)."), "rate")
     row = BankPledgeRate.objects.select_for_update().filter(asset_class=asset_class,

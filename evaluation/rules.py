@@ -24,10 +24,10 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Problem, RuleViolation
+from core.money import money, ratio, to_decimal
 from guarantees import rules as gu
 
 POINT = Decimal("0.01")
-RATIO = gu.RATIO
 _ZERO = Decimal("0")
 _ONE = Decimal("1")
 _TEN = Decimal("10")
@@ -39,7 +39,7 @@ def points(value: Decimal) -> Decimal:
 
 
 def _number(value: Any, field_name: str, rule: str = "EV-3") -> Decimal:
-    number = gu._to_decimal(value)
+    number = to_decimal(value)
     if number is None:
         raise RuleViolation(rule, _("Enter a number."), field_name)
     return number
@@ -200,7 +200,7 @@ def _params_problem(function: str, params: Mapping, weight: Decimal):
         if spec.get("input") not in INPUTS:
             return False
         if "target_value" in spec:
-            value = gu._to_decimal(spec["target_value"])
+            value = to_decimal(spec["target_value"])
             return value is not None and value > 0
         return spec.get("target") in TARGET_KEYS
 
@@ -208,13 +208,13 @@ def _params_problem(function: str, params: Mapping, weight: Decimal):
         return None if target_ok(params) else _("Name an input and a target (or a target value above 0).")
     if function == "capped_ratio_sum":
         parts = params.get("parts") or []
-        if not parts or not all(isinstance(p, Mapping) and target_ok(p) and gu._to_decimal(p.get("weight")) is not None
+        if not parts or not all(isinstance(p, Mapping) and target_ok(p) and to_decimal(p.get("weight")) is not None
                                 for p in parts):
             return _("Every part needs an input, a target and a weight.")
         if sum((Decimal(str(p["weight"])) for p in parts), _ZERO) != weight:
             return _("The parts' weights must add up to the indicator's weight.")
         return None
-    full_at, zero_at = gu._to_decimal(params.get("full_at")), gu._to_decimal(params.get("zero_at"))
+    full_at, zero_at = to_decimal(params.get("full_at")), to_decimal(params.get("zero_at"))
     if params.get("input") not in INPUTS or full_at is None or zero_at is None:
         return _("Name an input and the two breakpoints.")
     if (function == "linear_descending" and not full_at < zero_at) or (
@@ -239,7 +239,7 @@ class Targets:
     def from_mapping(cls, data: Mapping[str, Any]) -> Targets:
         problems, values = [], {}
         for key in TARGET_KEYS:
-            number = gu._to_decimal((data or {}).get(key))
+            number = to_decimal((data or {}).get(key))
             if number is None or number <= 0:
                 problems.append(Problem("EV-9", _("Enter a target above 0."), f"targets.{key}"))
             else:
@@ -280,7 +280,7 @@ class FirmFigures:
         values: dict[str, Any] = {}
         for name in FIGURE_FIELDS:
             raw = data.get(name)
-            number = gu._to_decimal(raw)
+            number = to_decimal(raw)
             if raw is None or raw == "" or number is None:
                 problem(name, _("This figure is missing or not a number."))
             elif name == "net_assets" and number <= 0:
@@ -296,12 +296,12 @@ class FirmFigures:
         if problems:
             raise RuleViolation.many(problems)
         return cls(
-            guarantee_balance=gu.money(values["guarantee_balance"]),
-            net_assets=gu.money(values["net_assets"]),
+            guarantee_balance=money(values["guarantee_balance"]),
+            net_assets=money(values["net_assets"]),
             sme_clients=int(values["sme_clients"]),
-            sme_amount=gu.money(values["sme_amount"]),
-            total_amount=gu.money(values["total_amount"]),
-            avg_fee_rate=gu.ratio(values["avg_fee_rate"]),
+            sme_amount=money(values["sme_amount"]),
+            total_amount=money(values["total_amount"]),
+            avg_fee_rate=ratio(values["avg_fee_rate"]),
         )
 
     @property
@@ -359,7 +359,7 @@ def differs(computed: Any, declared: Any, *, tolerance: Decimal = DIFFERENCE_FLA
     """EV-3: a declared figure differing from the computed one by more than 1% (of the computed
     one) is flagged for the reviewers. A declared figure where nothing was computed (or the
     reverse) is flagged unless both are 0; a missing declared figure is not flagged."""
-    c, d = gu._to_decimal(computed), gu._to_decimal(declared)
+    c, d = to_decimal(computed), to_decimal(declared)
     if d is None:
         return False
     if c is None:
@@ -432,7 +432,7 @@ class EvaluationParams:
                 continue
             raw = data[spec.name]
             if spec.name == "firm_days":
-                number = gu._to_decimal(raw)
+                number = to_decimal(raw)
                 if number is None or number < 1 or number != number.to_integral_value():
                     raise RuleViolation("EV-5", _("Enter a whole number of days."), spec.name)
                 values[spec.name] = int(number)
@@ -444,7 +444,7 @@ class EvaluationParams:
                     raise RuleViolation("EV-5", _("Enter a month and day as MM-DD."), spec.name) from None
                 values[spec.name] = f"{month:02d}-{day:02d}"
             else:
-                number = gu._to_decimal(raw)
+                number = to_decimal(raw)
                 if number is None or number <= 0:
                     raise RuleViolation("EV-7", _("This parameter must be above 0."), spec.name)
                 values[spec.name] = number

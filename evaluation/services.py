@@ -6,7 +6,6 @@ import io
 import zipfile
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit, snapshot
 from core.errors import Conflict, RuleViolation
 from core.models import AuditEvent, Organisation, Region, User
+from core.money import round_money, to_decimal
 from core.services import require_member
 from evaluation import rules, selectors
 from evaluation.models import (
@@ -67,9 +67,9 @@ def year_setup(*, user, year: int, scheme: list[dict] | None = None, targets: di
             row.scheme = [i.as_dict() for i in rules.parse_scheme(scheme)]
         if targets is not None:
             parsed = rules.Targets.from_mapping(targets)
-            row.target_leverage = parsed.leverage.quantize(Decimal("0.01"))
+            row.target_leverage = round_money(parsed.leverage)
             row.target_clients = int(parsed.clients)
-            row.target_amount = parsed.amount.quantize(Decimal("0.01"))
+            row.target_amount = round_money(parsed.amount)
             row.targets_set_at = timezone.now()
         row.save()
         audit(actor=user, action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE, instance=row,
@@ -254,7 +254,7 @@ def submission_declare(*, user, submission: Submission, declared: dict[str, Any]
         value = declared.get(name)
         if value in (None, ""):
             continue
-        number = rules.gu._to_decimal(value)
+        number = to_decimal(value)
         if number is None or number < 0:
             raise RuleViolation("EV-3", _("Enter a number that is 0 or more."), name)
         clean[name] = str(number)

@@ -28,6 +28,7 @@ from openpyxl import load_workbook
 from core import upload_limits
 from core.bulk import BulkRejected, ImportRefused, RowError
 from core.exports import Workbook
+from core.money import round_money, round_ratio
 from guarantees import rules
 from guarantees.models import Borrower, Guarantee
 from guarantees.services import BorrowerData, GuaranteeData, guarantee_bulk_create
@@ -95,7 +96,7 @@ def parse_money(cell: Cell) -> Decimal:
         raise CellError(_("An amount in yuan has at most 2 decimal places."))
     if number >= Decimal("1e16"):
         raise CellError(_("The amount is too large."))
-    return number.quantize(rules.CENT)
+    return round_money(number)
 
 
 def parse_percent(cell: Cell) -> Decimal:
@@ -114,7 +115,7 @@ def parse_percent(cell: Cell) -> Decimal:
         raise CellError(_("A percentage must be between 0 and 100."))
     if _places(number) > 4:
         raise CellError(_("A percentage has at most 4 decimal places."))
-    return number.scaleb(-2).quantize(rules.RATIO)
+    return round_ratio(number.scaleb(-2))
 
 
 def parse_fraction(cell: Cell) -> Decimal:
@@ -124,7 +125,7 @@ def parse_fraction(cell: Cell) -> Decimal:
         raise CellError(_("A rate as a fraction must be between 0 and 1 (0.008 for 0.8%)."))
     if _places(number) > 6:
         raise CellError(_("A rate as a fraction has at most 6 decimal places."))
-    return number.quantize(rules.RATIO)
+    return round_ratio(number)
 
 
 def parse_int(cell: Cell) -> int:

@@ -15,16 +15,16 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Conflict, Problem, RuleViolation
+from core.money import CENT, money, percent, plain, ratio, round_money, round_ratio, to_decimal
+from core.money import amount as _amount
 
 PARTIES = ("bank", "guarantee_firm", "reguarantee", "national_fund", "government")
-CENT = Decimal("0.01")
-RATIO = Decimal("0.000001")
 
 PARTY_LABELS = {
     "bank": _("bank"),
@@ -37,72 +37,6 @@ PARTY_LABELS = {
 _ZERO = Decimal("0")
 _ONE = Decimal("1")
 _WAN = Decimal("10000")  # 万元 -> yuan
-
-
-# --- parsing helpers -----------------------------------------------------------------------
-
-
-def _to_decimal(value: Any) -> Decimal | None:
-    """A finite Decimal, or None when ``value`` is not a number.
-
-    bool is refused although it is an int: ``True`` as a share or an amount is always a bug.
-    A float goes through its shortest repr (as DRF's DecimalField does), so a JSON 0.2 means
-    0.2 and not 0.200000000000000011.
-    """
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, Decimal):
-        number = value
-    elif isinstance(value, int):
-        number = Decimal(value)
-    elif isinstance(value, float):
-        number = Decimal(repr(value))
-    elif isinstance(value, str):
-        try:
-            number = Decimal(value.strip())
-        except InvalidOperation:
-            return None
-    else:
-        return None
-    return number if number.is_finite() else None
-
-
-def _quantize(value: Any, step: Decimal, rule: str, field: str | None, message) -> Decimal:
-    number = _to_decimal(value)
-    if number is not None:
-        try:
-            return number.quantize(step, rounding=ROUND_HALF_UP)
-        except InvalidOperation:  # too many digits for the context: not a real amount
-            pass
-    raise RuleViolation(rule, message, field)
-
-
-def money(value: Any, *, rule: str = "INPUT", field: str | None = None) -> Decimal:
-    """Parse str/int/Decimal (a float through its repr) into yuan rounded to cents, ROUND_HALF_UP."""
-    return _quantize(value, CENT, rule, field, _("Enter a valid amount in yuan."))
-
-
-def ratio(value: Any, *, rule: str = "INPUT", field: str | None = None) -> Decimal:
-    """Parse like ``money`` into a fraction rounded to six places, ROUND_HALF_UP."""
-    return _quantize(value, RATIO, rule, field, _("Enter a valid ratio, as a fraction (0.2 for 20%)."))
-
-
-def _amount(value: Any, rule: str, field: str) -> Decimal:
-    """A non-negative money amount; a negative one is an input error of ``rule``."""
-    amount = money(value, rule=rule, field=field)
-    if amount < 0:
-        raise RuleViolation(rule, _("This amount must not be negative."), field)
-    return amount
-
-
-def _plain(number: Decimal) -> str:
-    """Decimal without trailing zeros or exponent, for messages: 0.900000 -> 0.9."""
-    text = format(number.normalize(), "f")
-    return "0" if text == "-0" else text
-
-
-def _percent(fraction: Decimal) -> str:
-    return f"{_plain(fraction * 100)}%"
 
 
 # --- parameters ----------------------------------------------------------------------------
@@ -154,15 +88,15 @@ def _parse_param(value: Any, spec: dataclasses.Field) -> Decimal:
 
 def _share_problem(party: str, value: Any) -> tuple[Decimal | None, Problem | None]:
     label = PARTY_LABELS[party]
-    share = _to_decimal(value)
+    share = to_decimal(value)
     if share is None:
         message = _("The %(party)s share must be a number.") % {"party": label}
     elif not _ZERO <= share <= _ONE:
         message = _("The %(party)s share must be between 0 and 1.") % {"party": label}
-    elif share != share.quantize(RATIO):
+    elif share != round_ratio(share):
         message = _("The %(party)s share may have at most 6 decimal places.") % {"party": label}
     else:
-        return share.quantize(RATIO), None
+        return round_ratio(share), None
     return None, Problem("GU-1", message, "shares")
 
 
@@ -179,7 +113,7 @@ def _validated_shares(values: Mapping[str, Any]) -> dict[str, Decimal]:
     if total != _ONE:
         raise RuleViolation(
             "GU-1",
-            _("Shares must add up to exactly 1 (they add up to %(total)s).") % {"total": _plain(total)},
+            _("Shares must add up to exactly 1 (they add up to %(total)s).") % {"total": plain(total)},
             "shares",
         )
     return shares
@@ -252,7 +186,7 @@ def check_minimum_shares(split: Split, params: GuaranteeParams = GuaranteeParams
         message = _(
             "The provincial re-guarantee share (%(reguarantee)s) must not be lower than "
             "the national fund share (%(fund)s)."
-        ) % {"reguarantee": _percent(split.reguarantee), "fund": _percent(fund)}
+        ) % {"reguarantee": percent(split.reguarantee), "fund": percent(fund)}
         problems.append(Problem("GU-2", message, "shares.reguarantee"))
     return problems
 
@@ -260,8 +194,8 @@ def check_minimum_shares(split: Split, params: GuaranteeParams = GuaranteeParams
 def _below_minimum(party: str, share: Decimal, minimum: Decimal) -> Problem:
     message = _("The %(party)s share (%(share)s) is below the minimum of %(minimum)s.") % {
         "party": PARTY_LABELS[party],
-        "share": _percent(share),
-        "minimum": _percent(minimum),
+        "share": percent(share),
+        "minimum": percent(minimum),
     }
     return Problem("GU-2", message, f"shares.{party}")
 
@@ -279,7 +213,7 @@ def _split_cents(base: Decimal, split: Split) -> dict[str, Decimal]:
     by_remainder = sorted(PARTIES, key=lambda p: (-(exact[p] - parts[p]), PARTIES.index(p)))
     for party in by_remainder[:leftover]:
         parts[party] += 1
-    return {party: (Decimal(parts[party]) * CENT).quantize(CENT) for party in PARTIES}
+    return {party: round_money(Decimal(parts[party]) * CENT) for party in PARTIES}
 
 
 def allocate(base: Any, split: Split) -> dict[str, Decimal]:
@@ -343,8 +277,8 @@ def check_fees(
     cap = fee_cap(single_borrower_amount, params)
     if rate > cap:
         message = _("The fee rate %(rate)s is above the cap of %(cap)s for this borrower.") % {
-            "rate": _percent(rate),
-            "cap": _percent(cap),
+            "rate": percent(rate),
+            "cap": percent(cap),
         }
         problems.append(Problem("GU-5", message, "fee_rate"))
     if others != 0:
@@ -383,12 +317,12 @@ def check_bank_fees(*, small_micro_or_agri: bool, scheme_m_product: bool, bank_f
 
 
 def _share_of(part: Decimal, whole: Decimal) -> Decimal | None:
-    return None if whole == 0 else (part / whole).quantize(RATIO, rounding=ROUND_HALF_UP)
+    return None if whole == 0 else round_ratio(part / whole)
 
 
 def _non_negative(value: Any, rule: str, field: str) -> Decimal:
     """A non-negative number kept at full precision (a sum of amount x rate has 8 places)."""
-    number = _to_decimal(value)
+    number = to_decimal(value)
     if number is None or number < 0:
         raise RuleViolation(rule, _("Enter a number that is 0 or more."), field)
     return number
@@ -581,7 +515,7 @@ def recovery_net(gross: Any, costs: Any) -> Decimal:
     then 0 and the excess is not charged back to the other parties; change it here only.
     """
     net = _amount(gross, "GU-13", "gross") - _amount(costs, "GU-13", "costs")
-    return max(net, _ZERO.quantize(CENT))
+    return max(net, round_money(_ZERO))
 
 
 def share_recovery(net_amount: Any, split: Split) -> dict[str, Decimal]:

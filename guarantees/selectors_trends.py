@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
 
 from core.models import Organisation, Region
+from core.money import round_money
 from counterguarantee.rules import credit_shares
 from guarantees import rules
 from guarantees.models import FirmIndicatorSnapshot
@@ -63,7 +64,7 @@ def _point(period: str, firms: int, sums: dict) -> TrendPoint:
         leverage=rules.leverage(sums["sum_geared_balance"], sums["sum_net_assets"]) if sums["sum_net_assets"] else None,
         avg_fee_rate=rules.average_fee_rate(sums["sum_fee_weighted"], sums["sum_fee_written"]),
         # the weighted part, rounded to cents, can exceed the whole by the stored ratios' rounding
-        support_share=rules.support_share(min(sums["sum_support_weighted"].quantize(Decimal("0.01")), sums["sum_support_written"]),
+        support_share=rules.support_share(min(round_money(sums["sum_support_weighted"]), sums["sum_support_written"]),
                                           sums["sum_support_written"]),
         compensation_rate=rules.compensation_rate(sums["sum_compensation_paid"], sums["sum_released"]),
         credit_share=credit_shares([(0, sums["sum_planned"], sums["sum_collateral"])])[0].credit_share,

@@ -17,6 +17,7 @@ from rest_framework import serializers
 
 from core.calendar import shanghai_today
 from core.models import Organisation
+from core.money import money, ratio
 from guarantees import rules, selectors, services
 from guarantees.models import (
     Agreement,
@@ -40,7 +41,7 @@ class MoneyField(serializers.DecimalField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        return rules.money(super().to_internal_value(data), field=self.field_name)
+        return money(super().to_internal_value(data), field=self.field_name)
 
 
 class RatioField(serializers.DecimalField):
@@ -52,7 +53,7 @@ class RatioField(serializers.DecimalField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        return rules.ratio(super().to_internal_value(data), field=self.field_name)
+        return ratio(super().to_internal_value(data), field=self.field_name)
 
 
 _CHOICE_FIELDS: dict[str, type[serializers.ChoiceField]] = {}

@@ -16,6 +16,7 @@ from core.audit import audit, snapshot
 from core.bulk import create_all_or_none_confirming_renames
 from core.errors import Problem, RuleViolation
 from core.models import AuditEvent, Organisation
+from core.money import money, ratio
 from core.rulesets import rule_params
 from core.services import require_member, transition
 from core.validators import credit_code_problem, id_number_problem
@@ -97,7 +98,7 @@ def agreement_create(
         raise RuleViolation("INPUT", _("An agreement with this number already exists."), "code")
     agreement = Agreement(
         firm=firm, bank=bank, code=code, signed_on=signed_on, expires_on=expires_on, grace_days=grace_days,
-        deposit_ratio=rules.ratio(deposit_ratio, field="deposit_ratio"), batch_mode=batch_mode,
+        deposit_ratio=ratio(deposit_ratio, field="deposit_ratio"), batch_mode=batch_mode,
         loss_base_includes_interest=loss_base_includes_interest,
     )
     _apply_split(agreement, shares)
@@ -372,9 +373,9 @@ def guarantee_default(
 ) -> Compensation:
     """逾期: allocate the loss (GU-3) and set the compensation's due date (GU-4)."""
     require_member(user, guarantee.firm, *FIRM_ROLES)
-    principal = rules.money(principal, rule="GU-3", field="principal")
-    interest = rules.money(interest, rule="GU-3", field="interest")
-    penalty_interest = rules.money(penalty_interest, rule="GU-3", field="penalty_interest")
+    principal = money(principal, rule="GU-3", field="principal")
+    interest = money(interest, rule="GU-3", field="interest")
+    penalty_interest = money(penalty_interest, rule="GU-3", field="penalty_interest")
     problems = []
     if default_on < guarantee.start:
         problems.append(Problem("INPUT", _("The default date is before the guarantee start."), "default_on"))
@@ -465,12 +466,12 @@ def recovery_record(
     _require_paid(compensation)
     if received_on < compensation.paid_on:
         raise RuleViolation("INPUT", _("The recovery date is before the compensation was paid."), "received_on")
-    costs = sum((rules.money(c, rule="GU-13", field="costs") for c in (cost_litigation, cost_arbitration, cost_enforcement)),
+    costs = sum((money(c, rule="GU-13", field="costs") for c in (cost_litigation, cost_arbitration, cost_enforcement)),
                 Decimal("0"))
     net = rules.recovery_net(gross, costs)
     parts = rules.share_recovery(net, rules.Split(**{k: Decimal(v) for k, v in compensation.shares.items()}))
     recovery = Recovery.objects.create(
-        compensation=compensation, received_on=received_on, gross=rules.money(gross, rule="GU-13", field="gross"),
+        compensation=compensation, received_on=received_on, gross=money(gross, rule="GU-13", field="gross"),
         cost_litigation=cost_litigation, cost_arbitration=cost_arbitration, cost_enforcement=cost_enforcement,
         net=net, source=source, after_write_off=compensation.written_off_on is not None,
         part_bank=parts["bank"], part_firm=parts["guarantee_firm"], part_reguarantee=parts["reguarantee"],
@@ -512,7 +513,7 @@ def compensation_write_off(*, user, compensation: Compensation, on: date) -> Com
 @transaction.atomic
 def net_assets_record(*, user, firm: Organisation, as_of: date, net_assets) -> FirmNetAssets:
     require_member(user, firm, *FIRM_ROLES)
-    amount = rules.money(net_assets, rule="GU-8", field="net_assets")
+    amount = money(net_assets, rule="GU-8", field="net_assets")
     row, created = FirmNetAssets.objects.select_for_update().get_or_create(
         firm=firm, as_of=as_of, defaults={"net_assets": amount}
     )

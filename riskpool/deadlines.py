@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_noop
 
 from core import deadlines
+from core.periods import add_months
 from riskpool import rules
 from riskpool.models import Claim, Classification, LoanProject
 from riskpool.selectors import STATE_OWNERS
@@ -84,8 +85,8 @@ def claim_windows(today: date, horizon: date):
     months = scheme_s_params(today).claim_window_months
     # Classification dates whose deadline can fall in [today, horizon]; a few days' slack for
     # month-end clamping, then the exact rule decides.
-    earliest = rules.add_months(today, -months) - timedelta(days=3)
-    latest = rules.add_months(horizon, -months) + timedelta(days=3)
+    earliest = add_months(today, -months) - timedelta(days=3)
+    latest = add_months(horizon, -months) + timedelta(days=3)
     claimed = Claim.objects.filter(project=OuterRef("project")).exclude(state__in=ACTIVE_CLAIM_STATES_EXCLUDED)
     moves = (
         Classification.objects.filter(
@@ -114,7 +115,7 @@ def repaid_closures(today: date, horizon: date):
     maturity; overdue until the system closes it (JB-5, from 6 months after maturity). One item
     per bank and maturity date (a city pool matures thousands of loans a month), one GROUP BY."""
     params = scheme_s_params(today)
-    latest = rules.add_months(horizon, -params.normal_closure_months) + timedelta(days=3)  # month-end slack
+    latest = add_months(horizon, -params.normal_closure_months) + timedelta(days=3)  # month-end slack
     auto_from = auto_close_cutoff(today, params)  # the system owes these, not the bank
     live = Claim.objects.filter(project_id=OuterRef("pk")).exclude(state__in=ACTIVE_CLAIM_STATES_EXCLUDED)
     rows = (

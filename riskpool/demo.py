@@ -129,7 +129,7 @@ def _borrower(rng: random.Random, bank_region: str, serial: int, loan_kind: str)
 
 def _project_data(loan_no: str, loan_kind: str, principal: Decimal, disbursed: date, months: int,
                   rng: random.Random, features=()):
-    from core.demo import _add_months
+    from core.periods import add_months
     from riskpool.services import ProjectData
 
     cap = Decimal("30000000") if loan_kind == "enterprise" else Decimal("10000000")  # RP-3
@@ -137,7 +137,7 @@ def _project_data(loan_no: str, loan_kind: str, principal: Decimal, disbursed: d
     other = Decimal(rng.randint(0, max(0, min(room, 300)))) * 10000  # RP-4: B = other balance + principal
     return ProjectData(
         loan_no=loan_no, loan_kind=loan_kind, principal=principal, disbursed_on=disbursed,
-        maturity_on=_add_months(disbursed, months) - timedelta(days=1),
+        maturity_on=add_months(disbursed, months) - timedelta(days=1),
         annual_rate=Decimal(rng.randrange(340, 480, 5)) / 10000,  # RP-7: 1-year LPR 3.0% + 200bp = 5.0%
         other_balance=other, guarantee_method=rng.choice(["credit", "mortgage", "pledge"]),
         features=list(features), entered_on=disbursed + timedelta(days=rng.randint(1, 12)),  # RP-6 window

@@ -19,14 +19,17 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Conflict, Problem, RuleViolation
-from guarantees.rules import CENT, RATIO, money, ratio
+from core.money import amount as _amount
+from core.money import money, points, ratio, round_money, round_ratio, yuan
+from core.money import percent as _pct
+from core.periods import add_months, quarter_end
 
 if TYPE_CHECKING:  # core.calendar reads its override table from the database; only its type here
     from core.calendar import Deadline
@@ -83,62 +86,12 @@ PURPOSE_LABELS = {
 # --- small helpers -------------------------------------------------------------------------
 
 
-def _plain(number: Decimal) -> str:
-    """Decimal without trailing zeros or exponent, for messages: 0.500000 -> 0.5."""
-    text = format(number.normalize(), "f")
-    return "0" if text == "-0" else text
-
-
-def _pct(fraction: Decimal) -> str:
-    return f"{_plain(fraction * _HUNDRED)}%"
-
-
-def _points(fraction: Decimal) -> str:
-    return _plain(fraction * _HUNDRED)
-
-
-def _yuan(amount: Decimal) -> str:
-    return format(amount.quantize(CENT), ",.2f")
-
-
-def _amount(value: Any, rule: str, field: str) -> Decimal:
-    """A non-negative money amount; a negative one is an input error of ``rule``."""
-    amount = money(value, rule=rule, field=field)
-    if amount < 0:
-        raise RuleViolation(rule, _("This amount must not be negative."), field)
-    return amount
-
-
 def _fraction(value: Any, rule: str, field: str) -> Decimal:
     """A ratio in [0, 1], six places."""
     number = ratio(value, rule=rule, field=field)
     if not _ZERO <= number <= _ONE:
         raise RuleViolation(rule, _("Enter a ratio between 0 and 1."), field)
     return number
-
-
-def _round_money(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def _round_ratio(value: Decimal) -> Decimal:
-    return value.quantize(RATIO, rounding=ROUND_HALF_UP)
-
-
-def add_months(day: date, months: int) -> date:
-    """Spec README: "within N months of D" ends on the same day-of-month N months later,
-    clamped to that month's last day (2024-11-30 + 3 months = 2025-02-28)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    next_month = date(year + month // 12, month % 12 + 1, 1)
-    last = (next_month - timedelta(days=1)).day
-    return date(year, month, min(day.day, last))
-
-
-def quarter_end(day: date) -> date:
-    """The last day of ``day``'s calendar quarter."""
-    return add_months(date(day.year, 3 * ((day.month - 1) // 3) + 1, 1), 3) - timedelta(days=1)
 
 
 # --- the working-day calendar (JB-1) -------------------------------------------------------
@@ -473,7 +426,7 @@ def within_size_limit(loan_kind: str, balance: Decimal, params: SchemeSParams = 
 
 def check_loan_size(loan_kind: str, balance: Decimal, params: SchemeSParams = S_DEFAULTS) -> Reason:
     """RP-3: the quote's reason for the loan-size test."""
-    values = {"balance": _yuan(balance), "limit": _yuan(size_limit(loan_kind, params))}
+    values = {"balance": yuan(balance), "limit": yuan(size_limit(loan_kind, params))}
     if loan_kind == "enterprise":
         if within_size_limit(loan_kind, balance, params):
             return Reason(
@@ -526,7 +479,7 @@ def check_credit_report(
     params: SchemeSParams = S_DEFAULTS,
 ) -> Reason:
     """RP-4: the quote's reason: B, and whether the credit report behind it is current."""
-    values = {"balance": _yuan(balance), "days": params.credit_report_working_days}
+    values = {"balance": yuan(balance), "days": params.credit_report_working_days}
     if report_on is None or submitted_on is None:
         return Reason(
             "RP-4",
@@ -579,7 +532,7 @@ def yuan_of(amount: Any, currency: str, rate_to_yuan: Any | None, *, field: str 
     rate = _number(rate_to_yuan)
     if rate is None or rate <= 0:
         raise RuleViolation("RP-5", _("The exchange rate must be a positive number."), "currency")
-    return _round_money(value * rate)
+    return round_money(value * rate)
 
 
 # --- RP-6 entry deadline -------------------------------------------------------------------
@@ -804,7 +757,7 @@ def compensation_ratio(
 def compensation_amount(share: Decimal, outstanding_principal: Any) -> Decimal:
     """RP-13: compensation = ratio × the outstanding principal (本金余额) at the NPL date, in cents
     (ROUND_HALF_UP)."""
-    return _round_money(share * _amount(outstanding_principal, "RP-13", "outstanding_principal"))
+    return round_money(share * _amount(outstanding_principal, "RP-13", "outstanding_principal"))
 
 
 # --- RP-14 claim window --------------------------------------------------------------------
@@ -1155,14 +1108,14 @@ def _ratio_reasons(
             "RP-8",
             INFO,
             _("The total balance of %(balance)s yuan is above the highest tier; the special list's ratio applies.")
-            % {"balance": _yuan(balance)},
+            % {"balance": yuan(balance)},
         )
     elif base is None:
         rp8 = Reason(
             "RP-8",
             FAIL,
             _("The total balance of %(balance)s yuan is above the highest tier (%(top)s yuan): no ratio.")
-            % {"balance": _yuan(balance), "top": _yuan(params.tiers[-1][0])},
+            % {"balance": yuan(balance), "top": yuan(params.tiers[-1][0])},
         )
     else:
         ceiling = next(c for c, share in params.tiers if balance <= c)
@@ -1170,7 +1123,7 @@ def _ratio_reasons(
             "RP-8",
             PASS,
             _("The total balance of %(balance)s yuan is in the tier up to %(ceiling)s yuan: base ratio %(ratio)s.")
-            % {"balance": _yuan(balance), "ceiling": _yuan(ceiling), "ratio": _pct(base)},
+            % {"balance": yuan(balance), "ceiling": yuan(ceiling), "ratio": _pct(base)},
         )
     valid = valid_qualifications(data.qualifications, data.disbursed_on)
     if valid:
@@ -1181,7 +1134,7 @@ def _ratio_reasons(
             % {
                 "date": data.disbursed_on.isoformat(),
                 "names": ", ".join(str(QUALIFICATION_LABELS.get(c, c)) for c in valid),
-                "bonus": _points(params.qualification_bonus),
+                "bonus": points(params.qualification_bonus),
             },
         )
     else:
@@ -1199,7 +1152,7 @@ def _ratio_reasons(
             _("Loan feature (%(names)s): +%(bonus)s percentage points.")
             % {
                 "names": ", ".join(str(FEATURE_LABELS.get(f, f)) for f in features),
-                "bonus": _points(params.feature_bonus),
+                "bonus": points(params.feature_bonus),
             },
         )
     else:
@@ -1274,7 +1227,7 @@ def quote(
                 "RP-5",
                 INFO,
                 _("%(amount)s %(currency)s is %(yuan)s yuan at the disbursement date's rate.")
-                % {"amount": _yuan(data.principal), "currency": data.currency, "yuan": _yuan(principal)},
+                % {"amount": yuan(data.principal), "currency": data.currency, "yuan": yuan(principal)},
             )
         )
     reasons.append(check_entry(data.disbursed_on, data.entered_on, data.npl_on, entry_due))
@@ -1300,7 +1253,7 @@ def quote(
                 "RP-13",
                 PASS,
                 _("Compensation = %(ratio)s × outstanding principal %(principal)s yuan = %(amount)s yuan.")
-                % {"ratio": _pct(share), "principal": _yuan(outstanding), "amount": _yuan(amount)},
+                % {"ratio": _pct(share), "principal": yuan(outstanding), "amount": yuan(amount)},
             )
         )
     else:
@@ -1394,7 +1347,7 @@ def npl_ratio(npl_principal: Any, entered_principal: Any) -> Decimal | None:
     spec's Interpretation of 第十七条; the services sum the two amounts in the database."""
     npl = _amount(npl_principal, "RP-15", "npl_principal")
     entered = _amount(entered_principal, "RP-15", "entered_principal")
-    return None if entered == 0 else _round_ratio(npl / entered)
+    return None if entered == 0 else round_ratio(npl / entered)
 
 
 def npl_gate_open(npl: Decimal | None, params: SchemeSParams = S_DEFAULTS) -> bool:
@@ -1780,7 +1733,7 @@ def recovery_return(gross: Any, share: Any, paid: Any, returned_so_far: Any) -> 
     min(gross × ratio, paid − returned so far)."""
     gross_amount = _amount(gross, "RP-17", "gross")
     claim_ratio = _fraction(share, "RP-17", "ratio")
-    return min(_round_money(gross_amount * claim_ratio), _remaining(paid, returned_so_far, "RP-17"))
+    return min(round_money(gross_amount * claim_ratio), _remaining(paid, returned_so_far, "RP-17"))
 
 
 def upgrade_return(paid: Any, returned_so_far: Any) -> Decimal:
@@ -1915,7 +1868,7 @@ def growth(amount: Decimal, prev_amount: Decimal | None) -> Decimal | None:
     year's A is missing or 0 (from the pool's second year on)."""
     if prev_amount is None or prev_amount <= 0:
         return None
-    return _round_ratio((amount - prev_amount) / prev_amount)
+    return round_ratio((amount - prev_amount) / prev_amount)
 
 
 def competition_ranks(values: Mapping[str, Decimal | int]) -> dict[str, int]:
@@ -2029,7 +1982,7 @@ def clawback_interest(amount: Any, segments: Iterable[tuple[date, Any]], paid_on
         days = (min(end, returned_on) - max(start, paid_on)).days
         if days > 0:
             day_percent += rate * days
-    return _round_money(principal * day_percent / (_HUNDRED * 365))
+    return round_money(principal * day_percent / (_HUNDRED * 365))
 
 
 # --- RP-22 revocation ----------------------------------------------------------------------
@@ -2094,7 +2047,7 @@ def m_ratio(in_new_gov_bank_system: bool, params: SchemeMParams = M_DEFAULTS) ->
 
 def m_reimbursement(payout: Any, in_new_gov_bank_system: bool, params: SchemeMParams = M_DEFAULTS) -> Decimal:
     """RP-M1: the reimbursement of one payout, in cents."""
-    return _round_money(_amount(payout, "RP-M1", "payout") * m_ratio(in_new_gov_bank_system, params))
+    return round_money(_amount(payout, "RP-M1", "payout") * m_ratio(in_new_gov_bank_system, params))
 
 
 def m_sub_fund(product: str, params: SchemeMParams = M_DEFAULTS) -> SubFund:
@@ -2152,7 +2105,7 @@ def product_suspended(
         else:
             reasons.append(Reason("RP-M3", PASS, _("%(what)s of %(rate)s is within %(limit)s.") % values))
     threshold = size * params.suspension_usage
-    values = {"reimbursed": _yuan(reimbursed), "share": _pct(params.suspension_usage), "size": _yuan(size)}
+    values = {"reimbursed": yuan(reimbursed), "share": _pct(params.suspension_usage), "size": yuan(size)}
     if reimbursed >= threshold:
         reasons.append(
             Reason(
@@ -2259,7 +2212,7 @@ def m_return(recovery: Any, costs: Any, share: Any, reimbursed: Any, returned_so
     arbitration and enforcement costs) × the reimbursement ratio, in cents, never more in total
     than was reimbursed; costs above the recovery give 0."""
     net = max(_amount(recovery, "RP-M5", "recovery") - _amount(costs, "RP-M5", "costs"), _NO_MONEY)
-    due = _round_money(net * _fraction(share, "RP-M5", "ratio"))
+    due = round_money(net * _fraction(share, "RP-M5", "ratio"))
     return min(due, _remaining(reimbursed, returned_so_far, "RP-M5"))
 
 

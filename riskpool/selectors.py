@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from core.calendar import SHANGHAI, shanghai_today
 from core.models import Organisation, RuleSet
+from core.money import round_half_up
 from core.periods import Quarter
 from core.rulesets import rule_params
 from core.scoping import sees_everything, visible_organisations
@@ -283,7 +284,7 @@ def oversight_pool_figures(*, user, today: date) -> list[dict]:
         waiting = sorted(steps.get(pool.pk, []), key=lambda r: order[r["state"]])
         figures.append({
             "pool": pool, "balance": pool.balance, "net_paid": net_paid,
-            "utilisation": (net_paid / pool.size).quantize(Decimal("0.0001")) if pool.size else None,
+            "utilisation": round_half_up(net_paid / pool.size, Decimal("0.0001")) if pool.size else None,
             "steps": waiting, "waiting": sum(r["n"] for r in waiting), "overdue": sum(r["overdue"] for r in waiting),
             "banks_over_gate": over_gate.get(pool.pk, 0), "gate": params.npl_gate,
         })

@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from core.models import Organisation
+from core.money import round_money
 from core.scoping import sees_everything
 from guarantees.models import Compensation
 from riskpool import access, rules
@@ -122,7 +123,7 @@ def product_rows(*, user, on: date) -> list[ProductRow]:
         f = figures[product.pk]
         rows.append(ProductRow(
             product=product, subfund_reimbursed=f.cumulative_reimbursed,
-            line_70=(product.size * params.suspension_usage).quantize(Decimal("0.01")),
+            line_70=round_money(product.size * params.suspension_usage),
             usage=(f.cumulative_reimbursed / product.size) if product.size else None,
             npl_rate=f.npl_rate, compensation_rate=f.firm_compensation_rate, rate_limit=params.suspension_rate,
             suspension=product_wide_suspension(product, f, params),

@@ -22,12 +22,12 @@ from core.bulk import create_all_or_none_confirming_renames
 from core.calendar import shanghai_today
 from core.errors import Conflict, Problem, RuleViolation
 from core.models import AuditEvent, LprRate, Organisation, RuleSet
+from core.money import money, points
 from core.periods import Quarter, period_bounds
 from core.rates import lpr_on, to_yuan
 from core.rulesets import rule_params
 from core.services import require_member
 from core.validators import credit_code_problem
-from guarantees.rules import money
 from guarantees.services import BorrowerData, borrower_names, borrower_upsert
 from riskpool import rules
 from riskpool.models import (
@@ -322,7 +322,7 @@ def _gate_reason(member: Member, on: date) -> str:
 
 
 def _percent(fraction: Decimal) -> str:
-    return f"{(fraction * 100).quantize(Decimal('0.0001')).normalize():f}"
+    return points(fraction, Decimal("0.0001"))
 
 
 # --- loan projects (RP-5, RP-6, RP-22, RP-25) ----------------------------------------------

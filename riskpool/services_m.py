@@ -19,10 +19,11 @@ from core.audit import audit, snapshot
 from core.calendar import shanghai_today
 from core.errors import Conflict, Problem, RuleViolation
 from core.models import AuditEvent, RuleSet
+from core.money import money
 from core.rulesets import rule_params
 from core.services import require_member
 from guarantees.models import Compensation, FirmYearProfile, Guarantee
-from guarantees.rules import compensation_rate, money
+from guarantees.rules import compensation_rate
 from riskpool import rules
 from riskpool.models import (
     LedgerEntry,

@@ -18,6 +18,7 @@ from django.db.models.functions import Cast
 from core import calendar as core_calendar
 from core.audit import snapshot
 from core.models import AuditEvent
+from core.periods import add_months
 from riskpool import rules
 from riskpool.models import (
     BankEvaluation,
@@ -278,7 +279,7 @@ def auto_close_cutoff(on: date, params: rules.SchemeSParams) -> date:
     """The latest maturity whose ``rules.auto_close_on`` is on or before ``on``, so the closure
     is one range condition on an indexed column; ``auto_close_on`` never decreases with the
     maturity, so every earlier maturity is due too."""
-    day = rules.add_months(on, -params.auto_closure_months)
+    day = add_months(on, -params.auto_closure_months)
     while rules.auto_close_on(day + timedelta(days=1), params) <= on:
         day += timedelta(days=1)
     while rules.auto_close_on(day, params) > on:

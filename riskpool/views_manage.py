@@ -21,6 +21,7 @@ from core.calendar import shanghai_today
 from core.errors import RuleViolation
 from core.exports import MONEY_FORMAT, Workbook
 from core.models import Organisation
+from core.money import percent
 from core.views_helpers import add_rule_violation, paginate
 from riskpool import selectors, services
 from riskpool.forms import LateEntryForm
@@ -372,10 +373,6 @@ def special_list(request, pk: int):
     })
 
 
-def _percent_text(fraction) -> str:
-    return f"{(fraction * 100).normalize():f}%"
-
-
 @login_required
 def special_add(request, pk: int):
     """RP-12: add an enterprise or an industry of the city government's list, after a confirmation."""
@@ -396,7 +393,7 @@ def special_add(request, pk: int):
                     return _confirm(
                         request, title=_("Add this entry to the special list (RP-12)?"), pool=pool,
                         facts=[(_("Enterprise or industry"), clean["credit_code"] or clean["industry"]),
-                               (_("Compensation ratio"), _percent_text(clean["ratio"])),
+                               (_("Compensation ratio"), percent(clean["ratio"])),
                                (_("Valid from"), clean["valid_from"].isoformat()),
                                (_("Valid until"), clean["valid_to"].isoformat() if clean["valid_to"] else "—"),
                                (_("Note"), clean["note"] or "—")],
@@ -431,7 +428,7 @@ def special_end(request, pk: int):
     _require_may(user, pool, ADMIN_ROLES)
     list_url = reverse("riskpool:admin-special-list", args=[pool.pk])
     facts = [(_("Enterprise or industry"), entry.credit_code or entry.industry),
-             (_("Compensation ratio"), _percent_text(entry.ratio)), (_("Valid from"), entry.valid_from.isoformat()),
+             (_("Compensation ratio"), percent(entry.ratio)), (_("Valid from"), entry.valid_from.isoformat()),
              (_("Valid until"), entry.valid_to.isoformat() if entry.valid_to else "—")]
     status = 200
     if request.method == "POST":

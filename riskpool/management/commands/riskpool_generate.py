@@ -42,6 +42,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Q
 
 from core import calendar as core_calendar
+from core import periods
 from core.calendar import shanghai_today
 from core.models import Organisation, Region, Role, User
 from guarantees.management.commands.bench_guarantees import Command as GuaranteesBench
@@ -363,7 +364,7 @@ class Command(BaseCommand):
         report_due_cache: dict[int, str] = {}
 
         def report_due(received: int) -> str:
-            quarter_end = rules.quarter_end(date.fromordinal(received)).toordinal()
+            quarter_end = periods.quarter_end(date.fromordinal(received)).toordinal()
             if quarter_end not in report_due_cache:
                 report_due_cache[quarter_end] = rules.recovery_report_due(
                     date.fromordinal(received), calendar=core_calendar, params=params).date.isoformat()
