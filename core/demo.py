@@ -646,7 +646,26 @@ def _app_demos() -> list[Callable]:
 
 
 def build_demo() -> DemoResult:
-    """Create or complete the demo data set; returns what was done and the logins to print."""
+    """Create or complete the demo data set; returns what was done and the logins to print.
+
+    The reminders the demo's jobs raise are kept in-app only: e-mailing them (printed to the
+    console by the development backend) would fill ``make run``'s output with raw addresses."""
+    from django.test.utils import override_settings
+
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+        return _build_demo()
+
+
+def logins_by_user(logins: list[tuple[str, str, str, str]]) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """The demo logins one per user name, in first-seen order: (role, user name, [(url, what), …]),
+    so a person with pages in several apps is printed once with all of them."""
+    grouped: dict[str, tuple[str, str, list[tuple[str, str]]]] = {}
+    for role, username, url, what in logins:
+        grouped.setdefault(username, (role, username, []))[2].append((url, what))
+    return list(grouped.values())
+
+
+def _build_demo() -> DemoResult:
     result = DemoResult()
     plans = build_plan()
     with transaction.atomic():

@@ -21,9 +21,10 @@ class Command(BaseCommand):
             for note in result.notes:
                 self.stdout.write(f"  {note}")
             self.stdout.write(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
-        for role, username, url, what in result.logins:
+        for role, username, pages in demo.logins_by_user(result.logins):
             second = "  + code" if username in result.two_factor else ""
-            self.stdout.write(f"  {role:<20} {username:<22} {demo.DEMO_PASSWORD}{second}  open {url:<14} {what}")
+            opens = "; ".join(f"{url} ({what})" for url, what in pages)
+            self.stdout.write(f"  {role:<20} {username:<23} {demo.DEMO_PASSWORD}{second}  open {opens}")
         if verbose and result.two_factor:
             self.stdout.write(
                 "Logins marked '+ code' use two-factor sign-in: after the password, enter the 6-digit code of the "
