@@ -66,12 +66,13 @@ def audit_object_types() -> list[tuple[str, str]]:
     """
     base = str(settings.BASE_DIR)
     types = [
-        (model._meta.label_lower, f"{model._meta.verbose_name} ({model._meta.label_lower})")
+        # Labelled by the model's and the app's verbose names: internal codes stay off the screen.
+        (model._meta.label_lower, f"{model._meta.verbose_name} ({config.verbose_name})")
         for config in apps.get_app_configs()
         if config.path.startswith(base) and ".venv" not in config.path
         for model in config.get_models()
     ]
-    return sorted(types)
+    return sorted(types, key=lambda row: str(row[1]))
 
 
 @dataclass(frozen=True)
