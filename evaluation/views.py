@@ -169,6 +169,8 @@ def year_detail(request, year: int):
         sub.late_steps = [{"step": step, "label": STEP_LABELS[step.state]}
                           for step in selectors.submission_lateness(sub, today=today, dates=dates) if step.late]
         sub.late = bool(sub.late_steps)
+        # EV-3: the figures declared >1% off, by their labels (the stored field names stay internal).
+        sub.flagged_labels = [str(exports.FIGURE_LABELS.get(name, name)) for name in sub.flagged]
     return render(request, "evaluation/year_detail.html", {
         "year": row, "submissions": subs, "late": [s for s in subs if s.late],
         "overview": selectors.year_overview(user=user, year=row), "dates": dates,

@@ -29,3 +29,18 @@ def test_ev5_history_in_labels_not_codes(client, lang, line):
     html = client.get(reverse("evaluation:submission", args=[sub.pk]), HTTP_ACCEPT_LANGUAGE=lang).content.decode()
     assert line in html
     assert f"submit: {rules.State.DRAFT} →" not in html
+
+
+@pytest.mark.parametrize(("lang", "label"), [("en", "Net assets at year end"), ("zh-hans", "年末净资产")])
+def test_ev3_flagged_figures_shown_by_label_on_the_year_page(client, lang, label):
+    world = build_world(YEAR)
+    services.year_setup(user=world.authority, year=YEAR, targets=TARGETS)
+    job_run(job_id="JB-8", period=str(YEAR), trigger=JobRun.Trigger.COMMAND)
+    sub = Submission.objects.get(firm=world.firm_user.organisation)
+    sub = services.submission_declare(user=world.firm_user, submission=sub,
+                                      declared={"guarantee_balance": "3030000.00", "net_assets": "1010001.00"})
+    assert sub.flagged == ["net_assets"]
+    client.force_login(world.authority)
+    html = client.get(reverse("evaluation:year", args=[YEAR]), HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+    assert label in html
+    assert ">net_assets<" not in html
