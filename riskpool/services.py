@@ -852,8 +852,7 @@ def claim_review(*, user, claim: Claim, approve: bool, note: str = "", on: date 
     require_member(user, claim.project.pool.reviewer, *REVIEWER_ROLES)
     _require_state(claim, "submitted", "re_review")
     on = on or shanghai_today()
-    if not approve and not note.strip():
-        raise RuleViolation("RP-16", _("A rejection needs the reasons."), "note")
+    _require_reasons(approve, note)
     return _move(claim, "approved" if approve else "rejected", user=user, on=on, note=note, decision_note=note)
 
 
@@ -1082,6 +1081,12 @@ def _return(claim: Claim, kind: str, amount: Decimal, *, user, on: date, key: st
                     idempotency_key=key, note=f"claim {claim.pk}")
 
 
+def _require_reasons(approve: bool, note: str) -> None:
+    """RP-16: every refusal in the claim workflow carries its reasons."""
+    if not approve and not note.strip():
+        raise RuleViolation("RP-16", _("A rejection needs the reasons."), "note")
+
+
 def _back_from_application(claim: Claim) -> str:
     """A refused 8a / 8b application returns the claim to the library state it came from."""
     return "recovering" if claim.recoveries.exists() else "in_compensation_library"
@@ -1132,9 +1137,8 @@ def claim_upgrade_decide(*, user, claim: Claim, approve: bool, on: date | None =
     require_member(user, claim.project.pool.reviewer, *REVIEWER_ROLES)
     _require_state(claim, "upgrade_requested")
     on = on or shanghai_today()
+    _require_reasons(approve, note)
     if not approve:
-        if not note.strip():
-            raise RuleViolation("RP-16", _("A rejection needs the reasons."), "note")
         return _move(claim, _back_from_application(claim), user=user, on=on, note=note, decision_note=note,
                      reclassified_on=None)
     if claim.project.is_npl:
@@ -1236,9 +1240,8 @@ def claim_settlement_decide(*, user, claim: Claim, approve: bool, on: date | Non
     require_member(user, claim.project.pool.reviewer, *REVIEWER_ROLES)
     _require_state(claim, "settlement_requested")
     on = on or shanghai_today()
+    _require_reasons(approve, note)
     if not approve:
-        if not note.strip():
-            raise RuleViolation("RP-16", _("A rejection needs the reasons."), "note")
         return _move(claim, _back_from_application(claim), user=user, on=on, note=note, decision_note=note,
                      disposal_completed_on=None)
     _move(claim, "settled", user=user, on=on, note=note)
@@ -1349,9 +1352,8 @@ def claim_closure_finance_decide(*, user, claim: Claim, approve: bool, on: date 
     require_member(user, bureau, *FINANCE_ROLES)
     _require_state(claim, "closure_approved")
     on = on or shanghai_today()
+    _require_reasons(approve, note)
     if not approve:
-        if not note.strip():
-            raise RuleViolation("RP-16", _("A rejection needs the reasons."), "note")
         return _move(claim, "closure_rechecked", user=user, on=on, note=note, decision_note=note)
     _move(claim, "closed", user=user, on=on, note=note)
     _close_project(claim, LP.ClosedReason.WRITE_OFF, user=user, on=on)
