@@ -15,20 +15,10 @@ from riskpool import rules
 from riskpool.models import Claim, ClaimDocument
 from tests.factories import PoolFactory, UserFactory, bank_user
 from tests.riskpool.test_api import login, rules_of, set_today, token_client
-from tests.riskpool.test_services import PDF, World, pdf
+from tests.riskpool.test_services import PDF, pdf
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 CLAIMS = reverse("riskpool-api:claim-list")
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def world():
-    return World()
 
 
 def npl_project(world, loan_no="JJ-2024-0001"):

@@ -7,19 +7,8 @@ from django.urls import reverse
 
 from riskpool.models import Claim
 from tests.factories import bank_user
-from tests.riskpool.test_services import World
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def world():
-    return World()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 
 def test_rp25_bank_sees_its_claims_in_workflow_order_with_next_deadline(client, world):

@@ -18,20 +18,9 @@ from riskpool import views as riskpool_views
 from riskpool.models import MissingRecoveryReport, NilRecoveryReport
 from tests.factories import bank_user
 from tests.riskpool.test_api import set_today, token_client
-from tests.riskpool.test_services import World
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 AFTER_Q2 = date(2025, 7, 3)
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def world():
-    return World()
 
 
 @pytest.fixture

@@ -18,20 +18,9 @@ from core import deadlines
 from riskpool import selectors, services
 from riskpool import views as riskpool_views
 from tests.factories import PoolFactory, UserFactory
-from tests.riskpool.test_services import World
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 START, END, CLOSE_DUE = date(2025, 4, 14), date(2025, 4, 23), date(2025, 4, 24)
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def world():
-    return World()
 
 
 @pytest.fixture

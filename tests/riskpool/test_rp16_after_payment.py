@@ -18,19 +18,9 @@ from core.models import AuditEvent, Organisation
 from riskpool import services
 from riskpool.models import ClaimStep, LedgerEntry, LoanProject
 from tests.factories import OrganisationFactory, PoolFactory, UserFactory, bank_user
-from tests.riskpool.test_services import World, paid_claim, reload
+from tests.riskpool.test_services import paid_claim, reload
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def world():
-    return World()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 
 def _obligations(on: date, horizon: date, org) -> dict[str, deadlines.Obligation]:

@@ -15,20 +15,10 @@ from core.models import AuditEvent
 from riskpool import services
 from riskpool.models import LoanProject
 from tests.factories import bank_user
-from tests.riskpool.test_services import World, reload
+from tests.riskpool.test_services import reload
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 MATURITY = date(2025, 5, 9)  # the worked example's maturity
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def world():
-    return World()
 
 
 def _items(world, today, horizon):
