@@ -563,19 +563,32 @@ def import_guarantees(*, user, firm, upload, confirmed_renames: Collection[str] 
 
 def template_workbook() -> bytes:
     """The upload template: the Chinese header row, and a sheet explaining every column."""
+    return upload_template(
+        "担保业务", COLUMNS, ALL_COLUMNS, TEMPLATE_HEADERS,
+        note="担保费率(%) 与 担保费率(小数) 二选一。任何一行有误时整个文件不导入，并列出每个错误的行号、列名和原因。",
+        note_width=60,
+    )
+
+
+def upload_template(title: str, columns, all_columns, headers, *, note: str, note_width: int,
+                    example: list | None = None) -> bytes:
+    """One layout for every upload template: the header row (text-formatted identifier columns,
+    so they keep every digit), an optional example row, and a sheet explaining each column."""
     workbook = Workbook()
-    sheet = workbook.sheet("担保业务")
-    sheet.append(TEMPLATE_HEADERS, bold=True, fill="EEF1F5")
-    for index, column in enumerate(COLUMNS):
+    sheet = workbook.sheet(title)
+    sheet.append(headers, bold=True, fill="EEF1F5")
+    if example is not None:
+        sheet.append(example)
+    for index, column in enumerate(columns):
         sheet.widths({index: max(12, len(column.header) * 2 + 2)})
-        if column.parse in (parse_text, parse_identifier):  # text format so identifiers keep every digit
+        if column.parse in (parse_text, parse_identifier):
             sheet.format_column(index, "@", first_row=2, last_row=1001)
     sheet.freeze("A2")
     notes = workbook.sheet("填写说明")
     notes.append(["列名", "English key", "必填", "说明"], bold=True)
-    for column in ALL_COLUMNS:
+    for column in all_columns:
         notes.append([column.header, column.key, "是" if column.required else "", column.note])
     notes.append([])
-    notes.append(["担保费率(%) 与 担保费率(小数) 二选一。任何一行有误时整个文件不导入，并列出每个错误的行号、列名和原因。"])
-    notes.widths({0: 34, 1: 24, 3: 60})
+    notes.append([note])
+    notes.widths({0: 34, 1: 24, 3: note_width})
     return workbook.to_bytes()

@@ -23,7 +23,6 @@ from datetime import date, timedelta
 from django.utils.translation import gettext as _
 
 from core.bulk import BulkRejected
-from core.exports import Workbook
 from guarantees import imports as base
 from guarantees import rules as guarantee_rules
 from guarantees.imports import (
@@ -254,21 +253,9 @@ def template_workbook(today: date | None = None) -> bytes:
     from core.calendar import shanghai_today
 
     today = today or shanghai_today()
-    workbook = Workbook()
-    sheet = workbook.sheet("贷款项目")
-    sheet.append(TEMPLATE_HEADERS, bold=True, fill="EEF1F5")
-    sheet.append(example_row(today))
-    for index, column in enumerate(COLUMNS):
-        sheet.widths({index: max(12, len(column.header) * 2 + 2)})
-        if column.parse in (parse_text, parse_identifier):  # text format so identifiers keep every digit
-            sheet.format_column(index, "@", first_row=2, last_row=1001)
-    sheet.freeze("A2")
-    notes = workbook.sheet("填写说明")
-    notes.append(["列名", "English key", "必填", "说明"], bold=True)
-    for column in ALL_COLUMNS:
-        notes.append([column.header, column.key, "是" if column.required else "", column.note])
-    notes.append([])
-    notes.append(["第2行为示例，请替换为真实数据。年利率(%) 与 年利率(小数) 二选一。入库日期为上传当日 (RP-6)。"
-                  "任何一行有误时整个文件不导入，并列出每个错误的行号、列名、规则编号和原因。"])
-    notes.widths({0: 34, 1: 24, 3: 70})
-    return workbook.to_bytes()
+    return base.upload_template(
+        "贷款项目", COLUMNS, ALL_COLUMNS, TEMPLATE_HEADERS, example=example_row(today),
+        note="第2行为示例，请替换为真实数据。年利率(%) 与 年利率(小数) 二选一。入库日期为上传当日 (RP-6)。"
+             "任何一行有误时整个文件不导入，并列出每个错误的行号、列名、规则编号和原因。",
+        note_width=70,
+    )
