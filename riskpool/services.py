@@ -971,6 +971,16 @@ def notice_last_day(claim: Claim) -> date:
     return claim.notice_end_latest or claim.notice_end
 
 
+def notice_is_over(claim: Claim, on: date) -> bool:
+    """RP-16 step 3: the notice may be closed from the day after its last day (JB-1: the latest)."""
+    return claim.notice_end is not None and on > notice_last_day(claim)
+
+
+def objections_block_closing(statuses) -> bool:
+    """RP-16 step 3: a pending or upheld objection keeps the notice open."""
+    return any(status != Objection.Status.DISMISSED for status in statuses)
+
+
 @transaction.atomic
 def claim_notice_close(*, user, claim: Claim, on: date) -> Claim:
     """RP-16 step 3 (第二十条(二)): the authority that ran the notice closes it, after the notice's
@@ -981,14 +991,14 @@ def claim_notice_close(*, user, claim: Claim, on: date) -> Claim:
     require_member(user, claim.project.pool.authority, *AUTHORITY_ROLES)
     _require_state(claim, "on_notice")
     last = notice_last_day(claim)
-    if on <= last:
+    if not notice_is_over(claim, on):
         if last != claim.notice_end:
             raise Conflict("RP-16", _(
                 "The notice runs until %(date)s at the earliest and %(latest)s at the latest: the holidays of that "
                 "year are not confirmed yet, so it can be closed after %(latest)s, or earlier once the authority "
                 "enters the year's holiday notice.") % {"date": claim.notice_end.isoformat(), "latest": last.isoformat()})
         raise Conflict("RP-16", _("The notice runs until %(date)s.") % {"date": claim.notice_end.isoformat()})
-    if claim.objections.exclude(status=Objection.Status.DISMISSED).exists():
+    if objections_block_closing(claim.objections.values_list("status", flat=True)):
         raise Conflict("RP-16", _("An objection is still pending or was upheld."))
     return _move(claim, "notice_passed", user=user, on=on)
 

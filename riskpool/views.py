@@ -49,7 +49,7 @@ from riskpool.forms import (
     SettlementForm,
     new_key,
 )
-from riskpool.models import Claim, Objection, Pool
+from riskpool.models import Claim, Pool
 
 K = Organisation.Kind
 # Long lists of a city-size pool (approvals to put on notice, notices running, claims passed for a
@@ -663,8 +663,8 @@ def _render_notice_desk(request, notice_form=None, status=200):
     rows = []
     for claim in notices.prefetch_related("objections")[:NOTICE_BATCH]:
         statuses = [o.status for o in claim.objections.all()]
-        blocked = any(status != Objection.Status.DISMISSED for status in statuses)
-        over = claim.notice_end is not None and today > services.notice_last_day(claim)
+        blocked = services.objections_block_closing(statuses)
+        over = services.notice_is_over(claim, today)
         rows.append({
             "claim": claim, "over": over, "objections": len(statuses), "blocked": blocked,
             "may_close": over and not blocked,
