@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from core.api.viewsets import SelectorViewSet
 from core.calendar import shanghai_today
+from core.i18n_text import render_messages
 from core.models import Organisation
 from counterguarantee import rules, selectors, services
 from counterguarantee import serializers as s
@@ -70,7 +71,7 @@ class CheckView(APIView):
             on = rules._Reader(data, "").date("checked_on") or on
         tables = services.tables_on(on)
         plan = rules.PlanInput.from_mapping(data, tables, default_date=on)
-        return Response(rules.check_plan(plan, tables).as_dict())
+        return Response(render_messages(rules.check_plan(plan, tables).as_dict()))
 
 
 class PlanViewSet(SelectorViewSet):

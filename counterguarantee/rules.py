@@ -24,9 +24,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
-
 from core.errors import Problem, RuleViolation
+from core.i18n_text import dump, join
+from core.i18n_text import gettext_lazy as _
 from core.money import money, percent, ratio, round_money, round_ratio, yuan
 from core.periods import add_months
 
@@ -549,7 +549,7 @@ class Detail:
     measure: int | None = None
 
     def as_dict(self) -> dict:
-        return {"measure": self.measure, "field": self.field, "outcome": self.outcome, "message": str(self.message)}
+        return {"measure": self.measure, "field": self.field, "outcome": self.outcome, "message": dump(self.message)}
 
 
 @dataclass(frozen=True)
@@ -562,7 +562,7 @@ class RuleResult:
     details: tuple[Detail, ...] = ()
 
     def as_dict(self) -> dict:
-        data = {"rule": self.rule, "outcome": self.outcome, "message": str(self.message)}
+        data = {"rule": self.rule, "outcome": self.outcome, "message": dump(self.message)}
         if self.excess is not None:
             data["excess"] = str(self.excess)
         if self.field:
@@ -606,9 +606,9 @@ def _n(index: int) -> int:
     return index + 1
 
 
-def _ground_labels(codes: Iterable[str], table: Mapping[str, Any], params: Params) -> str:
-    return "; ".join(f"{code} {table[code] % {'cap': yuan(params.agri_amount_cap)} if code == AGRI_AMOUNT_GROUND else table[code]}"
-                     for code in codes)
+def _ground_labels(codes: Iterable[str], table: Mapping[str, Any], params: Params):
+    return join("; ", (join(" ", [code, table[code] % {"cap": yuan(params.agri_amount_cap)}
+                                  if code == AGRI_AMOUNT_GROUND else table[code]]) for code in codes))
 
 
 # --- the rules -----------------------------------------------------------------------------
@@ -637,7 +637,7 @@ def check_credit_expected(plan: PlanInput, tables: Tables) -> RuleResult:
                        "%(cap)s yuan.") % {"amount": yuan(g.amount), "cap": yuan(params.agri_amount_cap)})
     if not holding:
         if failing:
-            return RuleResult("CG-1", INFO, " ".join(str(n) for n in notes), field="credit_grounds")
+            return RuleResult("CG-1", INFO, join(" ", notes), field="credit_grounds")
         return RuleResult("CG-1", NOT_APPLICABLE, _("No credit-guarantee ground (第五条) is recorded for this borrower."),
                           field="credit_grounds")
     grounds = _ground_labels(holding, CREDIT_GROUNDS, params)
@@ -651,11 +651,11 @@ def check_credit_expected(plan: PlanInput, tables: Tables) -> RuleResult:
         message = _("A credit guarantee is expected (%(grounds)s): ask for no counter-guarantee or a guarantee only, "
                     "but the plan has %(n)d mortgage or pledge measure(s) (no. %(which)s).") % {
             "grounds": grounds, "n": len(collateral), "which": ", ".join(str(_n(i)) for i in collateral)}
-        return RuleResult("CG-1", WARNING, " ".join([str(message), *map(str, notes)]), field="credit_grounds",
+        return RuleResult("CG-1", WARNING, join(" ", [message, *notes]), field="credit_grounds",
                           details=details)
     message = _("A credit guarantee is expected (%(grounds)s), and the plan asks for no mortgage or pledge.") % {
         "grounds": grounds}
-    return RuleResult("CG-1", PASS, " ".join([str(message), *map(str, notes)]), field="credit_grounds")
+    return RuleResult("CG-1", PASS, join(" ", [message, *notes]), field="credit_grounds")
 
 
 def check_lowered_threshold(plan: PlanInput, tables: Tables) -> RuleResult:
@@ -707,7 +707,7 @@ def check_valuation(plan: PlanInput, tables: Tables) -> RuleResult:
         return RuleResult("CG-5", NOT_APPLICABLE, _("No mortgage or pledge: nothing to value."))
     outcome = _worst(details)
     if outcome == FAIL:
-        message = " ".join(str(d.message) for d in details if d.outcome == FAIL)
+        message = join(" ", [d.message for d in details if d.outcome == FAIL])
     else:
         message = str(_("Every mortgage and pledge has a valuation in force on %(on)s.") % {"on": on})
     return RuleResult("CG-5", outcome, message, details=tuple(details))
@@ -768,11 +768,11 @@ def check_bank_rate(plan: PlanInput, tables: Tables) -> RuleResult:
     details += [d for d in _flag_without_reason(plan)]
     outcome = _worst([d for d in details if d.field == "rate"])
     if outcome == FAIL:
-        message = " ".join(str(d.message) for d in details if d.outcome == FAIL)
+        message = join(" ", [d.message for d in details if d.outcome == FAIL])
     elif outcome == INFO:
-        message = " ".join(str(d.message) for d in details if d.outcome == INFO)
+        message = join(" ", [d.message for d in details if d.outcome == INFO])
     else:
-        message = " ".join(str(d.message) for d in details if d.field == "rate")
+        message = join(" ", [d.message for d in details if d.field == "rate"])
     return RuleResult("CG-6", outcome, message, details=tuple(details))
 
 
@@ -839,7 +839,7 @@ def check_term(plan: PlanInput, tables: Tables) -> RuleResult:
                                   % {"n": _n(i), "date": m.end, "end": end}, "end", i))
     outcome = _worst(details)
     if outcome == FAIL:
-        message = " ".join(str(d.message) for d in details if d.outcome == FAIL)
+        message = join(" ", [d.message for d in details if d.outcome == FAIL])
     else:
         message = str(_("No measure ends after the guarantee ends on %(end)s.") % {"end": end})
     return RuleResult("CG-9", outcome, message, details=tuple(details))
@@ -893,10 +893,10 @@ def check_contracts(plan: PlanInput, tables: Tables) -> RuleResult:
         for d in details:
             if d.outcome == outcome and str(d.message) not in seen:
                 seen.add(str(d.message))
-                parts.append(str(d.message))
-        message = " ".join(parts)
+                parts.append(d.message)
+        message = join(" ", parts)
     else:
-        message = str(_("Every measure has its own contract, signed by every owner."))
+        message = _("Every measure has its own contract, signed by every owner.")
     return RuleResult("CG-10", outcome, message, details=tuple(details))
 
 
@@ -940,11 +940,11 @@ def check_registration(plan: PlanInput, tables: Tables) -> RuleResult:
         return RuleResult("CG-11", NOT_APPLICABLE, _("No mortgage or pledge: nothing to register."))
     outcome = _worst(details)
     if outcome in (FAIL, WARNING):
-        message = " ".join(str(d.message) for d in details if d.outcome == outcome)
+        message = join(" ", [d.message for d in details if d.outcome == outcome])
     elif outcome == NOT_APPLICABLE:
         message = str(_("No measure of this plan needs registration."))
     else:
-        message = " ".join(str(d.message) for d in details if d.outcome == PASS)
+        message = join(" ", [d.message for d in details if d.outcome == PASS])
     return RuleResult("CG-11", outcome, message, details=tuple(details))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core.api.fields import StoredTextField
 from counterguarantee import rules
 
 
@@ -64,13 +65,13 @@ class DetailSerializer(serializers.Serializer):
     measure = serializers.IntegerField(allow_null=True, help_text=_("Position of the measure, from 0."))
     field = serializers.CharField()
     outcome = serializers.ChoiceField(choices=list(rules.OUTCOMES))
-    message = serializers.CharField()
+    message = StoredTextField()
 
 
 class RuleResultSerializer(serializers.Serializer):
     rule = serializers.ChoiceField(choices=list(rules.CHECKED_RULES))
     outcome = serializers.ChoiceField(choices=list(rules.OUTCOMES))
-    message = serializers.CharField()
+    message = StoredTextField()
     excess = _money(required=False, help_text=_("CG-7 only: discounted sum minus the guaranteed amount."))
     field = serializers.CharField(required=False)
     details = DetailSerializer(many=True)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from core.calendar import shanghai_today
 from core.errors import RuleViolation
+from core.i18n_text import render as render_text
 from core.models import Organisation
 from core.selectors import is_oversight_user
 from core.views_helpers import add_rule_violation, paginate, problem_message
@@ -58,7 +59,8 @@ def _rows(check: dict | None) -> list[dict]:
     """A stored or fresh check result, with labels, for the results table."""
     if not check:
         return []
-    return [{**r, "label": OUTCOME_LABELS.get(r["outcome"], r["outcome"]), "title": RULE_TITLES.get(r["rule"], "")}
+    return [{**r, "message": render_text(r["message"]), "label": OUTCOME_LABELS.get(r["outcome"], r["outcome"]),
+             "title": RULE_TITLES.get(r["rule"], "")}
             for r in check.get("results", [])]
 
 
@@ -100,12 +102,12 @@ def _hints(check: dict | None) -> tuple[dict, dict[int, dict]]:
     for r in (check or {}).get("results", []):
         if r["rule"] == "CG-7":
             plan_hints.setdefault("__sum", []).append({"rule": r["rule"], "outcome": r["outcome"],
-                                                       "message": r["message"]})
+                                                       "message": render_text(r["message"])})
         elif r.get("field"):
             plan_hints.setdefault(r["field"], []).append({"rule": r["rule"], "outcome": r["outcome"],
-                                                          "message": r["message"]})
+                                                          "message": render_text(r["message"])})
         for d in r.get("details", []):
-            item = {"rule": r["rule"], "outcome": d["outcome"], "message": d["message"]}
+            item = {"rule": r["rule"], "outcome": d["outcome"], "message": render_text(d["message"])}
             if d["measure"] is None:
                 plan_hints.setdefault(d["field"], []).append(item)
             else:

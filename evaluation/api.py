@@ -8,7 +8,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.fields import StoredTextField
 from core.errors import Problem, RuleViolation
+from core.i18n_text import render_messages
 from evaluation import rules
 from evaluation.models import EvaluationYear
 from evaluation.selectors import params_for
@@ -69,7 +71,7 @@ class PreviewResponseSerializer(serializers.Serializer):
 
 class ExemptionReasonSerializer(serializers.Serializer):
     rule = serializers.CharField()
-    message = serializers.CharField()
+    message = StoredTextField()
 
 
 class DecideResponseSerializer(serializers.Serializer):
@@ -149,4 +151,5 @@ class DecideView(APIView):
         envelope = DecideRequestSerializer(data=request.data)
         envelope.is_valid(raise_exception=True)
         data = envelope.validated_data
-        return Response(rules.decide_exemption(data["grounds"], staff_at_fault=data["staff_at_fault"]).as_dict())
+        return Response(render_messages(
+            rules.decide_exemption(data["grounds"], staff_at_fault=data["staff_at_fault"]).as_dict()))

@@ -21,9 +21,9 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
-
 from core.errors import Problem, RuleViolation
+from core.i18n_text import dump
+from core.i18n_text import gettext_lazy as _
 from core.money import money, ratio, to_decimal
 from guarantees import rules as gu
 
@@ -699,22 +699,22 @@ def decide_exemption(grounds: Iterable[str], *, staff_at_fault: bool) -> Decisio
         return ", ".join(by_rule[rule])
 
     if by_rule["EV-13"]:
-        return Decision(Outcome.ACCOUNTABLE, [{"rule": "EV-13", "message": str(
+        return Decision(Outcome.ACCOUNTABLE, [{"rule": "EV-13", "message": dump(
             _("Accountability grounds found (%(codes)s): reduction and exemption are ruled out.")
             % {"codes": listed("EV-13")})}])
     reasons = []
     if by_rule["EV-12"]:
         if not staff_at_fault:
-            return Decision(Outcome.EXEMPT, [{"rule": "EV-12", "message": str(
+            return Decision(Outcome.EXEMPT, [{"rule": "EV-12", "message": dump(
                 _("Exemption grounds found (%(codes)s) and no fault of the staff involved.")
                 % {"codes": listed("EV-12")})}])
-        reasons.append({"rule": "EV-12", "message": str(
+        reasons.append({"rule": "EV-12", "message": dump(
             _("Exemption grounds found (%(codes)s), but the staff involved were at fault.")
             % {"codes": listed("EV-12")})})
     if by_rule["EV-11"]:
-        return Decision(Outcome.REDUCED, [*reasons, {"rule": "EV-11", "message": str(
+        return Decision(Outcome.REDUCED, [*reasons, {"rule": "EV-11", "message": dump(
             _("Reduced-liability grounds found (%(codes)s).") % {"codes": listed("EV-11")})}])
-    return Decision(Outcome.NOT_EXEMPT, [*reasons, {"rule": "EV-14", "message": str(
+    return Decision(Outcome.NOT_EXEMPT, [*reasons, {"rule": "EV-14", "message": dump(
         _("No ground for reduction or exemption was found."))}])
 
 

@@ -100,6 +100,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.navigation",
             ],
+            # ``{{ value|text }}`` for stored text (core.i18n_text) on every page, without a load.
+            "builtins": ["core.templatetags.i18n_text"],
         },
     },
 ]

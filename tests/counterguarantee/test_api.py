@@ -85,7 +85,8 @@ def test_no_rule_set_on_the_date_is_400(client):
 
 
 def test_same_function_as_the_editor_and_the_approval(client):
-    """The preview of a stored plan's facts gives the plan's stored check."""
+    """The preview of a stored plan's facts gives the plan's stored check (its messages stored as
+    codes, answered in the request's language)."""
     plan, user = draft_plan(measures=[guarantor_data(), mortgage_data(rate="0.650000")])
     stored = plan.last_check
     data = {"checked_on": "2025-01-01",
@@ -95,8 +96,10 @@ def test_same_function_as_the_editor_and_the_approval(client):
 
     from django.core.serializers.json import DjangoJSONEncoder
 
+    from core.i18n_text import render_messages
+
     body = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
-    assert post(client, user, body).json() == stored
+    assert post(client, user, body).json() == render_messages(stored)
 
 
 def test_anonymous_is_refused(client):
