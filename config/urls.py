@@ -8,6 +8,7 @@ from core.api.errors import api_not_found
 urlpatterns = [
     path("", include("core.urls")),
     path("jobs/", include("core.urls_jobs")),
+    path("rulesets/", include("core.urls_rulesets")),
     path("guarantees/", include("guarantees.urls")),
     path("riskpool/", include("riskpool.urls")),
     path("notice/", include("riskpool.urls_public")),

@@ -28,6 +28,7 @@ NAVIGATION = [
     (_("Annual evaluation"), "evaluation:home", lambda u, kind: kind in {K.GUARANTEE_FIRM, K.AUTHORITY, K.SUPERVISOR}),
     (_("Firm indicators"), "indicators:dashboard", lambda u, kind: kind in OVERSIGHT_KINDS),
     (_("Audit trail"), "audit-list", lambda u, kind: kind in OVERSIGHT_KINDS),
+    (_("Rule sets and simulator"), "rulesets:list", lambda u, kind: kind == K.AUTHORITY),
     (_("Jobs"), "jobs:list", lambda u, kind: u.has_role("authority_admin")),
     (_("Calendar"), "calendar", lambda u, kind: kind == K.AUTHORITY and u.has_role("authority_admin")),
     (_("Settings"), "admin:index", lambda u, kind: u.is_staff),

@@ -35,3 +35,11 @@ def tick(job_id: str) -> int | None:
     """The beat's entry for every job (core.jobs.beat_schedule); queues it on its day."""
     run = job_tick(job_id=job_id)
     return run.pk if run else None
+
+
+@shared_task
+def run_simulation_task(simulation_id: int) -> int:
+    """Issue 15: replay one draft (core.simulation.simulation_run)."""
+    from core.simulation import simulation_run
+
+    return simulation_run(simulation_id=simulation_id).pk

@@ -5,6 +5,7 @@ from .notifications import Notification
 from .organisations import ApiToken, Organisation, Region, Role, User
 from .rates import ExchangeRate, LprRate
 from .rulesets import RuleSet
+from .simulations import RuleSetDraft, Simulation
 
 __all__ = [
     "ApiToken",
@@ -19,5 +20,7 @@ __all__ = [
     "Region",
     "Role",
     "RuleSet",
+    "RuleSetDraft",
+    "Simulation",
     "User",
 ]

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -45,6 +46,9 @@ class RuleSet(models.Model):
     def __str__(self) -> str:
         end = self.effective_to.isoformat() if self.effective_to else "…"
         return f"{self.get_scheme_display()} {self.name} ({self.effective_from:%Y-%m-%d} – {end})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("rulesets:detail", args=[self.pk])
 
     def overlapping(self):
         others = RuleSet.objects.filter(scheme=self.scheme).exclude(pk=self.pk)

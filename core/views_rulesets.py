@@ -1,0 +1,214 @@
+"""The authority's rule-set pages: typed forms per family, side-by-side diff of two versions
+(issue 13 point 7), drafts, their simulations and adoption (issue 15). Thin: the services in
+core.services_rulesets and core.simulation do the work."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core import selectors_rulesets as sel
+from core import services_rulesets as services
+from core import simulation
+from core.errors import RuleViolation
+from core.forms_rulesets import ParamsForm, ScenarioForm, VersionForm
+from core.models import Role
+from core.ruleset_families import display_value, get_family, params_diff
+from core.views_helpers import add_rule_violation, problem_message
+
+
+def _require_authority(user) -> None:
+    if not sel.is_rule_user(user):
+        raise PermissionDenied(_("Rule sets and the policy simulator are for the authority."))
+
+
+def _family_or_404(scheme: str):
+    family = get_family(scheme)
+    if family is None:
+        raise Http404(_("This scheme's parameters have no typed form."))
+    return family
+
+
+@login_required
+def ruleset_list(request):
+    _require_authority(request.user)
+    return render(request, "core/rulesets/list.html", {
+        "schemes": sel.rule_sets_by_scheme(user=request.user),
+        "choices": sel.compare_choices(user=request.user),
+        "can_edit": request.user.has_role(Role.Code.AUTHORITY_ADMIN),
+    })
+
+
+def _typed_rows(scheme: str, params: dict) -> list[dict]:
+    family = get_family(scheme)
+    if family is None:
+        return [{"label": k, "value": str(v), "unit": "", "rule": ""} for k, v in params.items()]
+    return [
+        {"label": spec.label, "rule": spec.rule, "group": spec.group, "value": display_value(spec, params.get(spec.name))}
+        for spec in family.specs
+    ]
+
+
+@login_required
+def ruleset_detail(request, pk: int):
+    rule_set = sel.rule_set_get(user=request.user, pk=pk)
+    return render(request, "core/rulesets/detail.html", {
+        "object": rule_set, "rows": _typed_rows(rule_set.scheme, rule_set.params),
+        "drafts": rule_set.drafts.all(), "can_edit": request.user.has_role(Role.Code.AUTHORITY_ADMIN),
+        "adopted_from": getattr(rule_set, "adopted_from", None),
+    })
+
+
+def _edit_page(request, *, scheme, params, initial, title, save, cancel_url):
+    """One page for every typed edit: the version's name and dates, then the family's parameters."""
+    family = _family_or_404(scheme)
+    data = request.POST if request.method == "POST" else None
+    version = VersionForm(data, initial=initial)
+    form = ParamsForm(data, family=family, params=params, prefix="p")
+    if data is not None and version.is_valid() & form.is_valid():
+        try:
+            saved = save(params=form.params, **version.cleaned_data)
+        except RuleViolation as exc:
+            add_rule_violation(version, exc, field_map={"effective_to": "effective_to"})
+            for problem in exc.problems:
+                if problem.field and problem.field in form.fields:
+                    form.add_error(problem.field, problem_message(problem))
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(saved)
+    return render(request, "core/rulesets/form.html", {
+        "title": title, "version": version, "form": form, "scheme": scheme, "cancel_url": cancel_url,
+    }, status=400 if data is not None else 200)
+
+
+@login_required
+def ruleset_edit(request, pk: int):
+    rule_set = sel.rule_set_get(user=request.user, pk=pk)
+    if not request.user.has_role(Role.Code.AUTHORITY_ADMIN):
+        raise PermissionDenied
+    return _edit_page(
+        request, scheme=rule_set.scheme, params=rule_set.params,
+        initial={f: getattr(rule_set, f) for f in ("name", "effective_from", "effective_to", "note")},
+        title=_("Edit rule set %(name)s") % {"name": rule_set},
+        save=lambda **kw: services.ruleset_update(user=request.user, rule_set=rule_set, **kw),
+        cancel_url=rule_set.get_absolute_url(),
+    )
+
+
+@login_required
+def ruleset_new_version(request, pk: int):
+    rule_set = sel.rule_set_get(user=request.user, pk=pk)
+    if not request.user.has_role(Role.Code.AUTHORITY_ADMIN):
+        raise PermissionDenied
+    return _edit_page(
+        request, scheme=rule_set.scheme, params=rule_set.params,
+        initial={"name": rule_set.name, "effective_to": rule_set.effective_to},
+        title=_("New version of %(name)s") % {"name": rule_set},
+        save=lambda **kw: services.ruleset_add_version(user=request.user, scheme=rule_set.scheme, **kw),
+        cancel_url=rule_set.get_absolute_url(),
+    )
+
+
+@login_required
+def compare(request):
+    """Side by side: two versions (rule sets or drafts) of one scheme, changed rows marked."""
+    _require_authority(request.user)
+    a = sel.version_get(user=request.user, key=request.GET.get("a", ""))
+    b = sel.version_get(user=request.user, key=request.GET.get("b", ""))
+    if a.scheme != b.scheme:
+        messages.error(request, _("Choose two versions of the same scheme."))
+        return redirect("rulesets:list")
+    rows = params_diff(a.scheme, a.params, b.params)
+    return render(request, "core/rulesets/compare.html", {
+        "a": a, "b": b, "rows": rows, "changed": sum(r["changed"] for r in rows),
+        "choices": sel.compare_choices(user=request.user), "key_a": request.GET["a"], "key_b": request.GET["b"],
+    })
+
+
+# --- drafts ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def draft_create(request, pk: int):
+    rule_set = sel.rule_set_get(user=request.user, pk=pk)
+    draft = services.draft_create(user=request.user, rule_set=rule_set)
+    messages.success(request, _("Draft made. Nothing uses it until it is adopted."))
+    return redirect("rulesets:draft-edit", pk=draft.pk)
+
+
+@login_required
+def draft_edit(request, pk: int):
+    draft = sel.draft_get(user=request.user, pk=pk)
+    return _edit_page(
+        request, scheme=draft.scheme, params=draft.params,
+        initial={f: getattr(draft, f) for f in ("name", "effective_from", "effective_to", "note")},
+        title=_("Edit draft %(name)s") % {"name": draft},
+        save=lambda **kw: services.draft_update(user=request.user, draft=draft, **kw),
+        cancel_url=draft.get_absolute_url(),
+    )
+
+
+@login_required
+def draft_detail(request, pk: int):
+    draft = sel.draft_get(user=request.user, pk=pk)
+    in_force = sel.in_force_for(draft)
+    rows = params_diff(draft.scheme, in_force.params if in_force else {}, draft.params)
+    return render(request, "core/rulesets/draft.html", {
+        "draft": draft, "in_force": in_force, "rows": rows, "changed": sum(r["changed"] for r in rows),
+        "simulations": draft.simulations.all()[:20], "can_simulate": simulation.has_replay(draft.scheme),
+        "scenario_form": ScenarioForm(), "can_adopt": request.user.has_role(Role.Code.AUTHORITY_ADMIN),
+    })
+
+
+@login_required
+@require_POST
+def draft_adopt(request, pk: int):
+    draft = sel.draft_get(user=request.user, pk=pk)
+    sim = draft.simulations.filter(pk=request.POST.get("simulation") or None).first()
+    try:
+        rule_set = services.draft_adopt(user=request.user, draft=draft, simulation=sim)
+    except RuleViolation as exc:
+        messages.error(request, problem_message(exc.problems[0]))
+        return redirect(draft)
+    messages.success(request, _("Adopted as a new rule-set version."))
+    return redirect(rule_set)
+
+
+# --- simulations -------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def simulation_start(request, pk: int):
+    draft = sel.draft_get(user=request.user, pk=pk)
+    form = ScenarioForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(draft)
+    try:
+        sim = simulation.simulation_start(user=request.user, draft=draft, scenario=form.scenario())
+    except RuleViolation as exc:
+        messages.error(request, problem_message(exc.problems[0]))
+        return redirect(draft)
+    return redirect(sim)
+
+
+@login_required
+def simulation_detail(request, pk: int):
+    sim = sel.simulation_get(user=request.user, pk=pk)
+    return render(request, "core/rulesets/simulation.html", {
+        "sim": sim, "draft": sim.draft, "result": sim.result, "view": simulation.result_view(sim),
+        "can_adopt": request.user.has_role(Role.Code.AUTHORITY_ADMIN) and not sim.draft.adopted_as_id,
+    })
+
+
+@login_required
+def simulation_progress(request, pk: int):
+    sim = sel.simulation_get(user=request.user, pk=pk)
+    return JsonResponse({"state": sim.state, "done": sim.progress_done, "total": sim.progress_total,
+                         "percent": sim.progress_percent, "error": sim.error})
