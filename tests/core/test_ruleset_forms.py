@@ -11,8 +11,8 @@ from django.urls import reverse
 from core.errors import RuleViolation
 from core.forms_rulesets import ParamsForm
 from core.models import AuditEvent, Organisation, RuleSet, RuleSetDraft
-from core.rulesets import rule_params
 from core.ruleset_families import get_family, params_diff
+from core.rulesets import rule_params
 from core.services_rulesets import draft_adopt, draft_create
 from tests.factories import UserFactory, bank_user
 
@@ -39,7 +39,7 @@ def scheme_s() -> RuleSet:
 def form_data(form: ParamsForm, **changes) -> dict:
     """What the browser posts for an unchanged form, with ``changes`` applied (prefix ``p``)."""
     data = {}
-    for name, field in form.fields.items():
+    for name in form.fields:
         value = form.initial.get(name)
         if isinstance(value, list):
             data[f"p-{name}"] = value
@@ -158,7 +158,7 @@ def test_adopting_a_draft_adds_a_version_from_its_date_and_ends_the_old_one_the_
     assert rule_params("riskpool_s", date(2025, 12, 31))["npl_gate"] == "0.030000"
     assert rule_params("riskpool_s", date(2026, 1, 1))["npl_gate"] == "0.020000"
     assert new.effective_to == date(2028, 8, 10)  # keeps the old version's end
-    assert RuleSet.objects.get(pk=scheme_s().pk if False else draft.base_id).effective_to == date(2025, 12, 31)
+    assert RuleSet.objects.get(pk=draft.base_id).effective_to == date(2025, 12, 31)
     assert AuditEvent.objects.filter(object_type="core.ruleset", object_id=str(new.pk), action="create").exists()
     with pytest.raises(RuleViolation):
         draft_adopt(user=admin, draft=RuleSetDraft.objects.get(pk=draft.pk))
