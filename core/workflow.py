@@ -66,6 +66,7 @@ class Step:
     deadline: Callable[[Any], date | None] | None = None
     url: str | None = None
     url_args: Callable[[Any, str], Sequence[Any]] | None = None
+    done: Any = None  # the step as history reads it ("Submitted"); the label when not given
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -140,10 +141,12 @@ class Workflow:
                 for step in self.steps for source, target in step.transitions]
 
     def allowed(self) -> dict[str, frozenset[str]]:
-        """state → the states a step leads to from it (terminal states map to an empty set)."""
+        """state → the other states a step leads to from it (terminal states map to an empty set;
+        a step that leaves the state as it is, such as an upload, is no transition here)."""
         out: dict[str, set[str]] = {state: set() for state in self.states.values}
         for t in self.transitions():
-            out[t.source].add(t.target)
+            if t.source != t.target:
+                out[t.source].add(t.target)
         return {state: frozenset(targets) for state, targets in out.items()}
 
     def terminal_states(self) -> frozenset[str]:
@@ -177,9 +180,11 @@ class Workflow:
     def history_text(self, name: str, old: str, new: str) -> str:
         """"Submitted: With the firm → County review": a state change as the reader reads it."""
         try:
-            action = self.step(name).label
+            step = self.step(name)
         except KeyError:
             action = name
+        else:
+            action = step.done if step.done is not None else step.label
         return f"{action}: {self.label(old)} → {self.label(new)}"
 
     # --- deciding -------------------------------------------------------------------------------
@@ -236,3 +241,9 @@ class Workflow:
             actions.append(Action(name=step.name, label=step.label, target=target, target_label=self.label(target),
                                   url=url, due=self.step_deadline(obj, step.name), rule=step.rule))
         return actions
+
+    def actions_by_name(self, user, obj) -> dict[str, Action | None]:
+        """``actions_for`` as a mapping of every step name to its Action, or None when the user
+        may not take it now (what a template asks: ``actions.submit``)."""
+        found = {action.name: action for action in self.actions_for(user, obj)}
+        return {step.name: found.get(step.name) for step in self.steps}

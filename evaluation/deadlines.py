@@ -11,7 +11,7 @@ from core import deadlines
 from core.models import Organisation, Region
 from evaluation import rules
 from evaluation.models import EvaluationYear, Submission
-from evaluation.selectors import params_for
+from evaluation.workflows import SUBMISSION as FLOW
 
 S = rules.State
 
@@ -19,30 +19,30 @@ S = rules.State
 @deadlines.provider
 def evaluation_obligations(today: date, horizon: date):
     """EV-5: every open submission, owed by whoever holds it (the firm, the county, the city, the
-    province's authorities) by that step's date; EV-9: the current year's targets, owed by the
+    province's authorities) by that step's date as the workflow sets it; EV-9: the current year's targets, owed by the
     province's authorities by 31 May while missing. Three queries whatever the number of rows."""
     province_orgs = list(Organisation.objects.filter(kind=Organisation.Kind.AUTHORITY, is_active=True,
                                                      region__level=Region.Level.PROVINCE)
                          .values_list("pk", "region__path"))
-    rows = (Submission.objects.filter(year__stage=EvaluationYear.Stage.OPEN)
-            .exclude(state=S.ACCEPTED)
-            .values_list("pk", "state", "year__year", "firm_id", "county_org_id", "city_org_id", "firm__name",
-                         "firm__region__path"))
-    dates_of: dict[int, rules.ChainDates] = {}
-    for pk, state, year, firm_id, county, city, name, path in rows:
-        if year not in dates_of:
-            dates_of[year] = params_for(year).dates(year)
-        dates = dates_of[year]
-        due = {S.DRAFT: dates.firm, S.COUNTY: dates.county, S.CITY: dates.city, S.PROVINCE: dates.province}[state]
-        if due > horizon:
+    subs = (Submission.objects.filter(year__stage=EvaluationYear.Stage.OPEN)
+            .exclude(state__in=FLOW.terminal_states())
+            .select_related("year", "firm__region").only("pk", "state", "year", "firm_id", "county_org_id",
+                                                          "city_org_id", "firm__name", "firm__region__path"))
+    years: dict[int, EvaluationYear] = {}
+    for sub in subs:
+        sub.year = years.setdefault(sub.year_id, sub.year)  # one instance per year: its dates are read once
+        due = FLOW.deadline(sub)
+        if due is None or due > horizon:
             continue
-        holders = {S.DRAFT: [firm_id], S.COUNTY: [county], S.CITY: [city],
-                   S.PROVINCE: [org for org, prefix in province_orgs if path.startswith(prefix)]}[state]
+        state = sub.state
+        holders = {S.DRAFT: [sub.firm_id], S.COUNTY: [sub.county_org_id], S.CITY: [sub.city_org_id],
+                   S.PROVINCE: [org for org, prefix in province_orgs if sub.firm.region.path.startswith(prefix)]}[state]
         for org in holders:
             yield deadlines.Obligation(
-                organisation_id=org, rule="EV-5", key=f"evaluation.submission:{pk}:{state}", due_on=due,
+                organisation_id=org, rule="EV-5", key=f"evaluation.submission:{sub.pk}:{state}", due_on=due,
                 message=gettext_noop("%(year)s evaluation of %(firm)s: next step due"),
-                params={"year": year, "firm": name}, url=reverse("evaluation:submission", args=[pk]))
+                params={"year": sub.year.year, "firm": sub.firm.name},
+                url=reverse("evaluation:submission", args=[sub.pk]))
     year = today.year
     due = rules.targets_deadline(year)
     if due <= horizon and not EvaluationYear.objects.filter(

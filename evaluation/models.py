@@ -6,7 +6,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from core.fields import MoneyField, RatioField
 from evaluation import rules
@@ -135,13 +134,6 @@ STEP_TAKEN_FIELDS = {
 }
 
 
-def _state_label(state: str) -> str:
-    try:
-        return Submission.State(state).label
-    except ValueError:
-        return state
-
-
 class SubmissionStep(models.Model):
     """Every move of a submission through the chain, with who, when and why (EV-5)."""
 
@@ -159,26 +151,12 @@ class SubmissionStep(models.Model):
     def __str__(self) -> str:
         return f"{self.old} → {self.new}"
 
-    # The step's action and states in the reader's language: the stored codes never reach the page.
-    ACTION_LABELS = {
-        "submit": pgettext_lazy("evaluation step", "Submitted"),
-        "forward": pgettext_lazy("evaluation step", "Forwarded"),
-        "accept": pgettext_lazy("evaluation step", "Accepted"),
-        "return": pgettext_lazy("evaluation step", "Returned"),
-        "sample": pgettext_lazy("evaluation step", "Picked for the spot check"),
-    }
+    def text(self) -> str:
+        """The step and its states in the reader's language, as the workflow names them
+        ("Submitted: With the firm → County review"): the stored codes never reach the page."""
+        from evaluation.workflows import SUBMISSION
 
-    @property
-    def action_label(self) -> str:
-        return self.ACTION_LABELS.get(self.action, self.action)
-
-    @property
-    def old_label(self) -> str:
-        return _state_label(self.old)
-
-    @property
-    def new_label(self) -> str:
-        return _state_label(self.new)
+        return SUBMISSION.history_text(self.action, self.old, self.new)
 
 
 class Material(models.Model):

@@ -135,8 +135,12 @@ def params_for(year: int) -> rules.EvaluationParams:
 
 
 def year_dates(year: EvaluationYear) -> rules.ChainDates:
-    """EV-5: the year's chain deadlines, by its rule set."""
-    return params_for(year.year).dates(year.year)
+    """EV-5: the year's chain deadlines, by its rule set; read once per EvaluationYear instance
+    (a list sharing one instance per year asks the rule set once per year, not per row)."""
+    dates = year.__dict__.get("_chain_dates")
+    if dates is None:
+        dates = year.__dict__["_chain_dates"] = params_for(year.year).dates(year.year)
+    return dates
 
 
 # --- years, submissions ---------------------------------------------------------------------------
@@ -219,12 +223,6 @@ def late_counts(*, user, year: EvaluationYear, today: date) -> dict[str, int]:
             if step.late:
                 counts[step.state] = counts.get(step.state, 0) + 1
     return counts
-
-
-def due_date(submission: Submission) -> date | None:
-    dates = year_dates(submission.year)
-    return {rules.State.DRAFT: dates.firm, rules.State.COUNTY: dates.county, rules.State.CITY: dates.city,
-            rules.State.PROVINCE: dates.province}.get(submission.state)
 
 
 # --- results --------------------------------------------------------------------------------------

@@ -36,13 +36,12 @@ from evaluation.models import (
     SubmissionStep,
     YearExclusion,
 )
+from evaluation.workflows import SUBMISSION as FLOW
 from guarantees.models import Guarantee
 
 K = Organisation.Kind
 S = rules.State
 FIRM_ROLES = ("firm_operator",)
-COUNTY_ROLES = ("county_supervisor",)
-CITY_ROLES = ("city_supervisor",)
 FIGURES = rules.FIGURE_FIELDS
 
 
@@ -220,23 +219,11 @@ def _locked(submission: Submission) -> Submission:
     return Submission.objects.select_for_update(of=("self",)).select_related("year", "firm").get(pk=submission.pk)
 
 
-def _require_state(submission: Submission, *states: str) -> None:
-    if submission.state not in states:
-        raise Conflict("EV-5", _("This step is not possible while the submission is “%(state)s”.")
-                       % {"state": submission.get_state_display()})
-
-
-def _require_open(submission: Submission) -> None:
-    if submission.year.stage != EvaluationYear.Stage.OPEN:
-        raise Conflict("EV-5", _("The province has closed its review of this year."))
-
-
 def submission_refresh(*, user, submission: Submission) -> Submission:
     """EV-3: recompute the figures from the recorded guarantees (the firm, while it holds it)."""
-    require_member(user, submission.firm, *FIRM_ROLES)
     with transaction.atomic():
         sub = _locked(submission)
-        _require_state(sub, S.DRAFT)
+        FLOW.check(user, sub, "refresh")
         figures = selectors.computed_figures(firms=Organisation.objects.filter(pk=sub.firm_id), year=sub.year.year)
         sub.computed, sub.computed_at = figures.get(sub.firm_id, {}), timezone.now()
         sub.flagged = _flags(sub.computed, sub.declared, sub.year.year)
@@ -248,7 +235,7 @@ def submission_refresh(*, user, submission: Submission) -> Submission:
 
 def submission_declare(*, user, submission: Submission, declared: dict[str, Any]) -> Submission:
     """EV-3: the firm's declared figures beside the computed ones; over 1% apart is flagged."""
-    require_member(user, submission.firm, *FIRM_ROLES)
+    FLOW.check(user, submission, "declare")
     clean = {}
     for name in FIGURES:
         value = declared.get(name)
@@ -260,7 +247,7 @@ def submission_declare(*, user, submission: Submission, declared: dict[str, Any]
         clean[name] = str(number)
     with transaction.atomic():
         sub = _locked(submission)
-        _require_state(sub, S.DRAFT)
+        FLOW.check(user, sub, "declare")
         before = snapshot(sub)
         sub.declared, sub.flagged = clean, _flags(sub.computed, clean, sub.year.year)
         sub.save()
@@ -272,11 +259,9 @@ def submission_declare(*, user, submission: Submission, declared: dict[str, Any]
 def scoring_form_sign(*, user, submission: Submission) -> Submission:
     """EV-4: the firm signs off the scoring form generated from the computed indicators; the score
     (EV-3) is computed with the year's scheme and targets (EV-9) at that moment."""
-    require_member(user, submission.firm, *FIRM_ROLES)
     with transaction.atomic():
         sub = _locked(submission)
-        _require_state(sub, S.DRAFT)
-        _require_open(sub)
+        FLOW.check(user, sub, "sign")
         _score_into(sub)
         sub.form_signed_by, sub.form_signed_at = user, timezone.now()
         sub.save()
@@ -328,20 +313,9 @@ def check_upload(upload) -> tuple[str, int]:
     return kind, size
 
 
-def _require_holder(user, sub: Submission, state: str) -> None:
-    """The party holding the submission at ``state`` (EV-5)."""
-    if state == S.DRAFT:
-        require_member(user, sub.firm, *FIRM_ROLES)
-    elif state == S.COUNTY:
-        require_member(user, sub.county_org, *COUNTY_ROLES)
-    elif state == S.CITY:
-        require_member(user, sub.city_org, *CITY_ROLES)
-    elif state == S.PROVINCE:
-        _require_province(user)
-        if not user.is_superuser and not sub.firm.region.path.startswith(user.organisation.region.path):
-            raise PermissionDenied(_("This firm is not in your province."))
-    else:
-        raise PermissionDenied
+def material_kinds(state: str) -> list[str]:
+    """EV-4: the kinds of material uploaded while the submission is at ``state``."""
+    return [kind for kind, at in MATERIAL_ROLES.items() if at == state]
 
 
 def material_upload(*, user, submission: Submission, kind: str, upload, auditor: str = "",
@@ -357,9 +331,10 @@ def material_upload(*, user, submission: Submission, kind: str, upload, auditor:
                                       "three years."), "auditor")
     with transaction.atomic():
         sub = _locked(submission)
-        _require_holder(user, sub, MATERIAL_ROLES[kind])
-        _require_state(sub, MATERIAL_ROLES[kind])
-        _require_open(sub)
+        FLOW.check(user, sub, "upload")
+        if MATERIAL_ROLES[kind] != sub.state:
+            raise Conflict("EV-4", _("This material is not uploaded while the submission is “%(state)s”.")
+                           % {"state": FLOW.label(sub.state)}, "kind")
         material = Material.objects.filter(submission=sub, kind=kind).first() or Material(submission=sub, kind=kind)
         replaced = material.file.name if material.pk else ""
         material.content_type, material.size, material.uploaded_by = content_type, size, user
@@ -400,18 +375,16 @@ def _move(sub: Submission, *, user, new: str, action: str, reason: str = "", **c
 def submission_submit(*, user, submission: Submission) -> Submission:
     """EV-4 / EV-5: the firm files its four materials and the signed scoring form with the first
     reviewer (the county supervisor, or the next level up when there is none)."""
-    require_member(user, submission.firm, *FIRM_ROLES)
     with transaction.atomic():
         sub = _locked(submission)
-        _require_state(sub, S.DRAFT)
-        _require_open(sub)
+        new = FLOW.check(user, sub, "submit")
         have = set(sub.materials.values_list("kind", flat=True))
         missing = [str(Material.Kind(k).label) for k in Material.FIRM_KINDS if k not in have]
         if missing:
             raise RuleViolation("EV-4", _("Upload first: %(missing)s.") % {"missing": ", ".join(missing)}, "materials")
         if sub.form_signed_at is None:
             raise RuleViolation("EV-4", _("Sign off the scoring form first."), "form")
-        return _move(sub, user=user, new=rules.next_step(sub.state, sub.steps()), action="submit", return_reason="")
+        return _move(sub, user=user, new=new, action="submit", return_reason="")
 
 
 def submission_forward(*, user, submission: Submission, opinion: str) -> Submission:
@@ -420,9 +393,8 @@ def submission_forward(*, user, submission: Submission, opinion: str) -> Submiss
     reviews and accepts (its opinion optional)."""
     with transaction.atomic():
         sub = _locked(submission)
-        _require_holder(user, sub, sub.state)
-        _require_state(sub, S.COUNTY, S.CITY, S.PROVINCE)
-        _require_open(sub)
+        action = "accept" if sub.state in FLOW.step("accept").sources else "forward"
+        new = FLOW.check(user, sub, action)
         opinion = (opinion or "").strip()
         changes: dict[str, Any] = {"return_reason": ""}
         if sub.state in (S.COUNTY, S.CITY):
@@ -435,8 +407,7 @@ def submission_forward(*, user, submission: Submission, opinion: str) -> Submiss
             changes["county_opinion" if sub.state == S.COUNTY else "city_opinion"] = opinion
         elif opinion:
             changes["province_opinion"] = opinion
-        action = "accept" if sub.state == S.PROVINCE else "forward"
-        return _move(sub, user=user, new=rules.next_step(sub.state, sub.steps()), action=action, **changes)
+        return _move(sub, user=user, new=new, action=action, **changes)
 
 
 def submission_return(*, user, submission: Submission, reason: str) -> Submission:
@@ -446,9 +417,7 @@ def submission_return(*, user, submission: Submission, reason: str) -> Submissio
         raise RuleViolation("EV-5", _("Give the reason for returning it."), "reason")
     with transaction.atomic():
         sub = _locked(submission)
-        _require_holder(user, sub, sub.state)
-        _require_open(sub)
-        new = rules.previous_step(sub.state, sub.steps())
+        new = FLOW.check(user, sub, "return")
         changes = {"return_reason": reason}
         if new == S.DRAFT:
             changes.update(form_signed_at=None, form_signed_by=None)  # the firm signs again what it refiles
@@ -457,10 +426,9 @@ def submission_return(*, user, submission: Submission, reason: str) -> Submissio
 
 def submission_sample(*, user, submission: Submission, note: str) -> Submission:
     """EV-5: the province sends the submission to a third party as part of its sample."""
-    _require_province(user)
     with transaction.atomic():
         sub = _locked(submission)
-        _require_state(sub, S.PROVINCE, S.ACCEPTED)
+        FLOW.check(user, sub, "sample")
         before = snapshot(sub)
         sub.third_party_sample, sub.third_party_note = True, (note or "").strip()
         sub.save(update_fields=["third_party_sample", "third_party_note", "updated_at"])

@@ -44,6 +44,7 @@ from evaluation.models import (
     Material,
     Submission,
 )
+from evaluation.workflows import SUBMISSION as FLOW
 
 # EV-5: each step named by what its holder owes (the key is the state it is owed at).
 STEP_LABELS = {
@@ -103,7 +104,7 @@ def home(request):
     subs = selectors.submissions_for_user(user=user)
     waiting = list(selectors.waiting_on(user=user))
     for sub in waiting:
-        sub.due = selectors.due_date(sub)
+        sub.due = FLOW.deadline(sub)
         sub.late = sub.due is not None and today > sub.due
     context.update(waiting=waiting, submissions=list(subs[:50]) if role == "firm" else [],
                    reminders=_reminders(user))
@@ -165,7 +166,7 @@ def year_detail(request, year: int):
     subs = list(selectors.submissions_for_user(user=user, year=year))
     dates = selectors.year_dates(row)
     for sub in subs:
-        sub.due = selectors.due_date(sub)
+        sub.due = FLOW.deadline(sub)
         sub.late_steps = [{"step": step, "label": STEP_LABELS[step.state]}
                           for step in selectors.submission_lateness(sub, today=today, dates=dates) if step.late]
         sub.late = bool(sub.late_steps)
@@ -204,26 +205,6 @@ def _sub(request, pk: int) -> Submission:
     return selectors.submission_get_for_user(user=request.user, submission_id=pk)
 
 
-def _holder_kinds(user, sub: Submission) -> list[str]:
-    """The material kinds ``user`` may upload now (EV-4)."""
-    org = user.organisation_id
-    if sub.state == rules.State.DRAFT and org == sub.firm_id:
-        return list(Material.FIRM_KINDS)
-    if sub.state == rules.State.COUNTY and org == sub.county_org_id:
-        return [Material.Kind.COMPLIANCE_REPORT]
-    if sub.state == rules.State.CITY and org == sub.city_org_id:
-        return [Material.Kind.SPOT_CHECK]
-    return []
-
-
-def _holds(user, sub: Submission) -> bool:
-    if sub.year.stage != EvaluationYear.Stage.OPEN:
-        return False
-    if sub.state == rules.State.PROVINCE:
-        return selectors.is_province_user(user)
-    return Submission.objects.filter(selectors.acting_step(user), pk=sub.pk).exists() and sub.state != rules.State.ACCEPTED
-
-
 def _form_rows(sub: Submission) -> list[dict]:
     indicators = sub.year.indicators()
     return [{"code": i.code, "label": i.label, "weight": i.weight, "function": i.function,
@@ -232,24 +213,26 @@ def _form_rows(sub: Submission) -> list[dict]:
 
 @login_required
 def submission_detail(request, pk: int):
+    """A submission with the steps the user may take on it now (EV-3 … EV-5), as the workflow
+    definition lists them: each form is shown only with its step."""
     user = request.user
     sub = _sub(request, pk)
-    holds = _holds(user, sub)
-    is_firm = user.organisation_id == sub.firm_id
+    actions = FLOW.actions_by_name(user, sub)
     context = {
-        "sub": sub, "holds": holds, "is_firm": is_firm, "is_province": selectors.is_province_user(user),
-        "figures": exports.figure_rows(sub), "form_rows": _form_rows(sub), "due": selectors.due_date(sub),
+        "sub": sub, "actions": actions, "forward": actions["forward"] or actions["accept"], "is_province": selectors.is_province_user(user),
+        "figures": exports.figure_rows(sub), "form_rows": _form_rows(sub), "due": FLOW.deadline(sub),
         "dates": selectors.year_dates(sub.year), "materials": sub.materials.all(), "history": sub.history.select_related("by"),
         "steps": sub.steps(), "today": shanghai_today(),
     }
-    kinds = _holder_kinds(user, sub) if holds else []
-    if kinds:
-        context["material_form"] = MaterialForm(kinds=kinds)
-    if holds and is_firm:
+    if actions["upload"]:
+        context["material_form"] = MaterialForm(kinds=services.material_kinds(sub.state))
+    if actions["declare"]:
         context["declare_form"] = DeclareForm(initial=sub.declared)
-    if holds and not is_firm:
-        context.update(opinion_form=OpinionForm(), return_form=ReturnForm())
-    if context["is_province"] and sub.state in (rules.State.PROVINCE, rules.State.ACCEPTED):
+    if actions["forward"] or actions["accept"]:
+        context["opinion_form"] = OpinionForm()
+    if actions["return"]:
+        context["return_form"] = ReturnForm()
+    if actions["sample"]:
         context["sample_form"] = SampleForm()
     return render(request, "evaluation/submission_detail.html", context)
 
@@ -276,7 +259,7 @@ def submission_step(request, pk: int, step: str):
         services.scoring_form_sign(user=user, submission=sub)
     elif step == "submit":
         services.submission_submit(user=user, submission=sub)
-    elif step == "forward":
+    elif step in ("forward", "accept"):
         services.submission_forward(user=user, submission=sub, opinion=request.POST.get("opinion", ""))
     elif step == "return":
         services.submission_return(user=user, submission=sub, reason=request.POST.get("reason", ""))

@@ -154,3 +154,18 @@ def test_actions_carry_the_url_of_the_step():
     (send,) = flow.actions_for(Person("ann"), Thing(pk=7))
     assert send.url.endswith("/evaluation/submissions/7/send/")
     assert send.as_dict()["url"] == send.url
+
+
+def test_a_step_that_keeps_the_state_is_no_transition_and_history_uses_its_done_label():
+    flow = Workflow(name="thing", rule="T-1", states=Colour, steps=[
+        Step("send", "Send", "T-2", [("new", "done")], is_owner, done="Sent"),
+        Step("note", "Add a note", "T-2", [("new", "new"), ("done", "done")], is_owner)])
+    assert flow.allowed()["done"] == frozenset() and flow.terminal_states() == frozenset({"checked", "skipped", "done"})
+    assert [a.name for a in flow.actions_for(Person("ann"), Thing(state="done"))] == ["note"]
+    assert flow.history_text("send", "new", "done") == "Sent: New → Done"
+
+
+def test_actions_by_name_names_every_step():
+    by_name = FLOW.actions_by_name(Person("cat"), Thing(state="checked"))
+    assert list(by_name) == ["send", "pass", "back"]
+    assert by_name["send"] is None and by_name["pass"].target == "done"

@@ -1,0 +1,133 @@
+"""EV-3 … EV-5: the submission workflow definition (evaluation.workflows) is the one place that
+says who may take which step in which state, where it leads and by when; these tests pin it to
+the spec's chain and to each role."""
+from __future__ import annotations
+
+from datetime import date
+from itertools import pairwise
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from core.errors import Conflict
+from core.jobs import job_run
+from core.models import JobRun
+from evaluation import rules, services
+from evaluation.models import EvaluationYear, Submission
+from evaluation.workflows import SUBMISSION as FLOW
+from tests.evaluation.factories import TARGETS, build_world, file_submission, pdf
+
+YEAR = 2024
+S = Submission.State
+
+
+def test_ev5_every_state_has_a_label_in_workflow_order():
+    assert list(S.values) == rules.chain_steps(has_county=True, has_city=True)
+    for state in S:
+        assert state.label and str(state.label) != state.value
+        assert FLOW.label(state.value) == state.label
+
+
+def test_ev5_transitions_are_the_spec_chain_with_skipped_levels_and_one_step_returns():
+    """EV-5: forward to the next level the firm has (county, city, province, accepted) and
+    return one step back; nothing else moves a submission."""
+    forward, back = set(), set()
+    for has_county in (True, False):
+        for has_city in (True, False):
+            steps = rules.chain_steps(has_county=has_county, has_city=has_city)
+            forward |= set(pairwise(steps))
+            back |= {(b, a) for a, b in pairwise(steps[:-1])}
+    moves = {(t.source, t.target) for t in FLOW.transitions() if t.source != t.target}
+    assert moves == forward | back
+    by_step = {}
+    for t in FLOW.transitions():
+        by_step.setdefault(t.name, set()).add((t.source, t.target))
+    assert by_step["submit"] == {p for p in forward if p[0] == S.DRAFT}
+    assert by_step["accept"] == {(S.PROVINCE, S.ACCEPTED)}
+    assert by_step["return"] == back
+    assert FLOW.terminal_states() == frozenset({S.ACCEPTED})
+
+
+@pytest.fixture
+def opened(db):
+    world = build_world(YEAR)
+    services.year_setup(user=world.authority, year=YEAR, targets=TARGETS)
+    job_run(job_id="JB-8", period=str(YEAR), trigger=JobRun.Trigger.COMMAND)
+    return world
+
+
+def names(user, sub):
+    return [a.name for a in FLOW.actions_for(user, sub)]
+
+
+def test_ev5_actions_for_each_holder_along_the_chain(opened):
+    w = opened
+    sub = Submission.objects.get(firm=w.firm)
+    assert names(w.firm_user, sub) == ["refresh", "declare", "upload", "sign", "submit"]
+    for outsider in (w.other_firm_user, w.county_user, w.city_user, w.authority):
+        assert names(outsider, sub) == []
+    sub = file_submission(w, sub)
+    assert names(w.county_user, sub) == ["upload", "forward", "return"]
+    (forward,) = FLOW.actions_for(w.county_user, sub, names=["forward"])
+    assert (forward.target, forward.url) == (S.CITY, f"/evaluation/submissions/{sub.pk}/forward/")
+    for outsider in (w.firm_user, w.other_county_user, w.city_user, w.authority):
+        assert names(outsider, sub) == []
+    services.material_upload(user=w.county_user, submission=sub, kind="compliance_report", upload=pdf())
+    sub = services.submission_forward(user=w.county_user, submission=sub, opinion="合规")
+    assert names(w.city_user, sub) == ["upload", "forward", "return"]
+    assert names(w.county_user, sub) == []
+    services.material_upload(user=w.city_user, submission=sub, kind="spot_check", upload=pdf())
+    sub = services.submission_forward(user=w.city_user, submission=sub, opinion="抽查无误")
+    assert names(w.authority, sub) == ["accept", "return", "sample"]
+    assert names(w.city_user, sub) == []
+    sub = services.submission_forward(user=w.authority, submission=sub, opinion="")
+    assert sub.state == S.ACCEPTED and names(w.authority, sub) == ["sample"]
+    assert names(w.firm_user, sub) == []
+
+
+def test_ev5_a_city_level_firm_files_straight_with_the_city(opened):
+    w = opened
+    sub = Submission.objects.get(firm=w.city_firm_user.organisation)
+    (submit,) = FLOW.actions_for(w.city_firm_user, sub, names=["submit"])
+    assert submit.target == S.CITY
+    sub = file_submission(w, sub, w.city_firm_user)
+    assert sub.state == S.CITY
+    (back,) = FLOW.actions_for(w.city_user, sub, names=["return"])
+    assert back.target == S.DRAFT
+
+
+def test_ev5_a_closed_year_offers_no_chain_step_and_refuses_one(opened):
+    w = opened
+    sub = Submission.objects.get(firm=w.firm)
+    EvaluationYear.objects.filter(year=YEAR).update(stage=EvaluationYear.Stage.REVIEW_CLOSED)
+    sub = Submission.objects.get(pk=sub.pk)
+    assert names(w.firm_user, sub) == []
+    with pytest.raises(Conflict) as exc:
+        FLOW.check(w.firm_user, sub, "submit")
+    assert exc.value.rule == "EV-5"
+
+
+def test_ev5_wrong_holder_is_refused_and_wrong_state_is_a_conflict(opened):
+    w = opened
+    sub = Submission.objects.get(firm=w.firm)
+    with pytest.raises(PermissionDenied):
+        FLOW.check(w.county_user, sub, "submit")
+    with pytest.raises(Conflict) as exc:
+        FLOW.check(w.county_user, sub, "forward")
+    assert exc.value.rule == "EV-5"
+
+
+def test_ev5_deadline_of_each_holders_step(opened):
+    w = opened
+    sub = Submission.objects.get(firm=w.firm)
+    dates = rules.chain_dates(YEAR)
+    expected = {S.DRAFT: dates.firm, S.COUNTY: dates.county, S.CITY: dates.city, S.PROVINCE: dates.province,
+                S.ACCEPTED: None}
+    for state, due in expected.items():
+        sub.state = state
+        assert FLOW.deadline(sub) == due, state
+    assert dates.firm == date(YEAR + 1, 3, 31)
+
+
+def test_ev5_history_text_reads_the_definitions_labels():
+    assert FLOW.history_text("return", S.CITY, S.COUNTY) == "Returned: City review → County review"
