@@ -4,11 +4,14 @@ from __future__ import annotations
 from datetime import date
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
+from django.utils.translation import check_for_language
 from django.utils.translation import gettext_lazy as _
 
 from core import selectors
@@ -26,6 +29,21 @@ class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     form_class = LoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        """Signing in applies the language kept on the account (chosen in the switch), so a person
+        reads their own language on any browser, not the browser's or the last user's."""
+        response = super().form_valid(form)
+        language = form.get_user().language
+        if language and check_for_language(language):
+            translation.activate(language)
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
+        return response
 
 
 def _url(name: str, *args) -> str | None:
@@ -165,7 +183,6 @@ def audit_list(request):
 def language_switch(request):
     """Django's set_language, and for a signed-in person the choice kept on their account, so the
     e-mails the system sends them (JB-3 deadlines, reminders) are in that language too."""
-    from django.utils.translation import check_for_language
     from django.views.i18n import set_language
 
     response = set_language(request)
