@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import core.calendar
 from core.calendar import Deadline
 from core.errors import Conflict, RuleViolation
+from core.periods import add_months
 from riskpool import rules
 from riskpool.rules import (
     ALLOWED_TRANSITIONS,
@@ -31,7 +32,6 @@ from riskpool.rules import (
     SchemeMParams,
     SchemeSParams,
     SubFund,
-    add_months,
     auto_close_on,
     base_ratio,
     check_borrower,
