@@ -6,6 +6,7 @@ today with the ``today`` fixture. Who may call what is proven in test_api_scopin
 """
 from __future__ import annotations
 
+import types
 from datetime import date
 from decimal import Decimal as D
 
@@ -51,8 +52,8 @@ def _media(settings, tmp_path):
 
 def set_today(monkeypatch, day: date) -> None:
     """Set the server's Asia/Shanghai date for the API, the filters and the services."""
-    monkeypatch.setattr(core_calendar, "shanghai_today", lambda: day)
-    monkeypatch.setattr(services, "shanghai_today", lambda: day)
+    # The clock under core.calendar.shanghai_today: every module that imported the function sees it.
+    monkeypatch.setattr(core_calendar, "timezone", types.SimpleNamespace(localdate=lambda **kwargs: day))
 
 
 @pytest.fixture

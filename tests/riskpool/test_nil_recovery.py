@@ -14,7 +14,6 @@ from django.urls import reverse
 from core.errors import Conflict, RuleViolation
 from core.models import AuditEvent
 from riskpool import services
-from riskpool import views as riskpool_views
 from riskpool.models import MissingRecoveryReport, NilRecoveryReport
 from tests.factories import bank_user
 from tests.riskpool.test_api import set_today, token_client
@@ -86,9 +85,8 @@ def test_rp17_nil_report_only_by_the_claims_bank(world, compensated):
             services.recovery_nil_report(user=user, claim=compensated, period="2025Q2", on=AFTER_Q2)
 
 
-def test_rp17_nil_report_button_on_the_claim_page(client, world, compensated, monkeypatch):
-    monkeypatch.setattr(riskpool_views, "shanghai_today", lambda: AFTER_Q2)
-    monkeypatch.setattr(services, "shanghai_today", lambda: AFTER_Q2)
+def test_rp17_nil_report_button_on_the_claim_page(client, world, compensated, server_day):
+    server_day(AFTER_Q2)
     client.force_login(world.bank_user)
     url = reverse("riskpool:claim-detail", args=[compensated.pk])
     page = client.get(url).content.decode()

@@ -16,7 +16,6 @@ from django.urls import reverse
 
 from core import deadlines
 from riskpool import selectors, services
-from riskpool import views as riskpool_views
 from tests.factories import PoolFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
@@ -88,15 +87,15 @@ def test_rp16_close_notice_is_not_overdue_on_the_last_day_nor_on_the_day_after(w
 
 
 def test_rp16_notice_desk_lists_the_period_and_offers_the_close_only_after_the_end(client, world, approved,
-                                                                                  monkeypatch):
+                                                                                  server_day):
     [claim] = services.claim_notice_start(user=world.authority, claims=[approved], on=START)
     client.force_login(world.authority)
-    monkeypatch.setattr(riskpool_views, "shanghai_today", lambda: END)
+    server_day(END)
     page = client.get(reverse("riskpool:notice-desk")).content.decode()
     assert f'id="notice-{claim.pk}"' in page and "2025-04-14 – 2025-04-23" in page
     close_url = reverse("riskpool:claim-action", args=[claim.pk, "notice-close"])
     assert close_url not in page and "2025-04-24" in page  # closable from the day after
-    monkeypatch.setattr(riskpool_views, "shanghai_today", lambda: CLOSE_DUE)
+    server_day(CLOSE_DUE)
     page = client.get(reverse("riskpool:notice-desk")).content.decode()
     assert close_url in page
     confirm = client.post(close_url, {"notice-close-on": "2025-04-24"})
@@ -105,11 +104,11 @@ def test_rp16_notice_desk_lists_the_period_and_offers_the_close_only_after_the_e
     assert done.status_code == 302 and reload(claim).state == "notice_passed"
 
 
-def test_rp16_notice_desk_holds_the_close_while_an_objection_is_pending(client, world, approved, monkeypatch):
+def test_rp16_notice_desk_holds_the_close_while_an_objection_is_pending(client, world, approved, server_day):
     [claim] = services.claim_notice_start(user=world.authority, claims=[approved], on=START)
     services.objection_file(claim=claim, name="张三", contact="13800000000", text="该企业已停业", on=date(2025, 4, 16))
     client.force_login(world.authority)
-    monkeypatch.setattr(riskpool_views, "shanghai_today", lambda: CLOSE_DUE)
+    server_day(CLOSE_DUE)
     page = client.get(reverse("riskpool:notice-desk")).content.decode()
     assert reverse("riskpool:claim-action", args=[claim.pk, "notice-close"]) not in page
 
@@ -124,9 +123,9 @@ def test_rp16_notice_desk_of_another_pools_authority_shows_none_of_ours(client, 
                        {"notice-close-on": "2025-04-24"}).status_code == 404
 
 
-def test_rp16_claim_page_offers_the_close_to_the_authority_not_the_reviewer(client, world, approved, monkeypatch):
+def test_rp16_claim_page_offers_the_close_to_the_authority_not_the_reviewer(client, world, approved, server_day):
     [claim] = services.claim_notice_start(user=world.authority, claims=[approved], on=START)
-    monkeypatch.setattr(riskpool_views, "shanghai_today", lambda: CLOSE_DUE)
+    server_day(CLOSE_DUE)
     url = reverse("riskpool:claim-detail", args=[claim.pk])
     client.force_login(world.reviewer)
     assert 'id="notice-close-form"' not in client.get(url).content.decode()
