@@ -117,3 +117,20 @@ def explain(queryset: QuerySet, *, using: str | None = None) -> list[str]:
     _require_postgresql(using)
     sql, params = queryset.query.sql_with_params()
     return explain_sql(sql, params, using=using)
+
+
+def verify_two_factor(client, user) -> None:
+    """Mark a test Client's signed-in session as past the second factor (core.twofactor), as a
+    finished sign-in of an authority or reviewer would be: a confirmed TOTP device named
+    ``bench`` is created for the benchmark user when it has none."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from core.twofactor import ENROLLED_SESSION_KEY
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+    device = device or TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session[ENROLLED_SESSION_KEY] = True
+    session.save()

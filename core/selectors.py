@@ -116,19 +116,19 @@ class OversightSummary:
 
 def indicator_rows_for_user(*, user, quarter: Quarter, firms=None, today: date | None = None):
     """GU-6 … GU-9 rows of the guarantee firms ``user`` may see, for ``quarter``, with the
-    parameters in force at the quarter's end. Overdue compensations are counted as of the
-    quarter's end, or today for the running quarter. ``firms`` narrows (a region filter)."""
+    parameters in force at the quarter's end: a closed quarter from its JB-5 snapshots, the open
+    one live over its own business (guarantees.selectors_indicators.quarter_indicator_rows).
+    Overdue compensations are counted as of the quarter's end, or today for the running quarter.
+    ``firms`` narrows (a region filter)."""
     from guarantees.selectors import firms_for_user
-    from guarantees.selectors_indicators import firm_indicator_rows
+    from guarantees.selectors_indicators import quarter_indicator_rows
     from guarantees.services import guarantee_params
 
     visible = firms_for_user(user=user)
     if firms is not None:
         visible = visible.filter(pk__in=firms.values("pk"))
-    as_of = min(quarter.end, today or shanghai_today())
-    return firm_indicator_rows(
-        firms=visible, period_start=quarter.start, period_end=quarter.end,
-        params=guarantee_params(quarter.end), today=as_of,
+    return quarter_indicator_rows(
+        firms=visible, quarter=quarter, params=guarantee_params(quarter.end), today=today or shanghai_today(),
     )
 
 

@@ -65,14 +65,15 @@ MAX_PAGE_SIZE = 500  # as the REST API's core.api.pagination.StandardPagination
 
 def paginate(request, queryset, per_page: int = PAGE_SIZE):
     """The page of ``queryset`` the request asks for (``?page=``), ``per_page`` rows or as many
-    as ``?page_size=`` says (1 … 500), like the REST API's lists."""
-    from django.core.paginator import Paginator
+    as ``?page_size=`` says (1 … 500), like the REST API's lists. The count stops at
+    core.pagination.COUNT_CAP (``page.paginator.capped`` says when it did)."""
+    from core.pagination import CappedPaginator
 
     try:
         size = min(max(int(request.GET.get("page_size", per_page)), 1), MAX_PAGE_SIZE)
     except (TypeError, ValueError):
         size = per_page
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
+    return CappedPaginator(queryset, size).get_page(request.GET.get("page"))
 
 
 def run_upload(form: forms.BaseForm, run):

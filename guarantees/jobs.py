@@ -62,6 +62,7 @@ def snapshot_quarter(run, period: str, progress) -> dict:
                     compensation_paid=row.compensation_paid,
                     released_amount=row.released_amount,
                     compensation_rate=row.compensation_rate,
+                    overdue_compensations=row.overdue_compensations,
                     job_run=run,
                 )
                 for row in rows

@@ -10,15 +10,16 @@ The callers scope: pass the firms the requesting user may see (core.scoping).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from core.models import Organisation
+from core.periods import Quarter
 from guarantees import rules
-from guarantees.models import Agreement, Compensation, FirmNetAssets, Guarantee
+from guarantees.models import Agreement, Compensation, FirmIndicatorSnapshot, FirmNetAssets, Guarantee
 from guarantees.rules import GuaranteeParams
 
 ZERO = Decimal("0.00")
@@ -107,20 +108,10 @@ def _money(value) -> Decimal:
     return ZERO if value is None else value
 
 
-def firm_indicator_rows(
-    *,
-    firms: QuerySet[Organisation],
-    period_start: date,
-    period_end: date,
-    params: GuaranteeParams,
-    today: date | None = None,
-) -> list[FirmIndicators]:
-    """GU-6 … GU-9 per firm for [period_start, period_end], in three queries for any number of
-    firms. Overdue compensations are counted as of ``today`` (default: period_end)."""
-    as_of = today or period_end
-    firm_ids = firms.values("pk")
-    written = _in("start", period_start, period_end)
-
+def _heads(firm_ids, period_end: date):
+    """(pk, name, latest net assets on or before ``period_end``, GU-2 non-compliant agreements,
+    GU-5 bank-fee violations) per firm, by name. The two counts are of today's rows whatever the
+    period, like the agreements themselves, until they are corrected."""
     latest_net_assets = (
         FirmNetAssets.objects.filter(firm=OuterRef("pk"), as_of__lte=period_end)
         .order_by("-as_of")
@@ -133,8 +124,7 @@ def firm_indicator_rows(
         .annotate(n=Count("pk"))
         .values("n")
     )
-    # GU-5 (seed 000 (十一), 马政办 第七条): like the agreements, every stored bank-fee violation of
-    # the firm's business counts, whatever the period, until it is corrected.
+    # GU-5 (seed 000 (十一), 马政办 第七条): every stored bank-fee violation of the firm's business.
     bank_fee_violations = (
         Guarantee.objects.filter(firm=OuterRef("pk"), bank_fee_violation=True)
         .order_by()
@@ -142,7 +132,7 @@ def firm_indicator_rows(
         .annotate(n=Count("pk"))
         .values("n")
     )
-    heads = (
+    return list(
         Organisation.objects.filter(pk__in=firm_ids)
         .annotate(
             latest_net_assets=Subquery(latest_net_assets),
@@ -153,69 +143,212 @@ def firm_indicator_rows(
         .values_list("pk", "name", "latest_net_assets", "noncompliant", "bank_fees")
     )
 
-    guarantee_sums = {
+
+def _written_sums(written: Q | None, params: GuaranteeParams) -> dict:
+    """The GU-6/GU-7 sums of the business ``written`` (a condition on the guarantee; None: every
+    row the query reads)."""
+    def where(condition: Q | None) -> Q | None:
+        return written if condition is None else condition if written is None else written & condition
+
+    return {
+        "written": _sum("amount", where(None)),
+        "weighted": _sum(F("amount") * F("fee_rate"), where(None), WEIGHTED),
+        "support": _sum("amount", where(Q(small_micro_or_agri=True))),
+        "small": _sum("amount", where(Q(single_borrower_amount__lte=params.small_amount_threshold))),
+    }
+
+
+def _guarantee_sums_live(firm_ids, period_start: date, period_end: date, params: GuaranteeParams) -> dict:
+    """Balance, written and released per firm, summed over every guarantee that can count."""
+    return {
         row["firm_id"]: row
         for row in Guarantee.objects.filter(_relevant_guarantees(period_start, period_end), firm__in=firm_ids)
         .order_by()
         .values("firm_id")
         .annotate(
             balance=_sum("amount", _active_on(period_end)),
-            written=_sum("amount", written),
-            weighted=_sum(F("amount") * F("fee_rate"), written, WEIGHTED),
-            support=_sum("amount", written & Q(small_micro_or_agri=True)),
-            small=_sum("amount", written & Q(single_borrower_amount__lte=params.small_amount_threshold)),
             released=_sum("amount", _in("closed_on", period_start, period_end)),
+            **_written_sums(_in("start", period_start, period_end), params),
         )
     }
 
+
+def _guarantee_sums_carried(firm_ids, balances: dict, period_start: date, period_end: date,
+                            params: GuaranteeParams) -> dict:
+    """The same figures for a quarter whose previous quarter has JB-5 snapshots (``balances``:
+    firm -> balance at the previous quarter's end), reading only the quarter's own business: the
+    guarantees that started in it and those whose liability ended in it (two index range scans,
+    whatever the size of the table). GU-8's balance is carried forward:
+
+        balance(end) = balance(previous end) + started in the quarter and still in force at its end
+                       - started before the quarter and ended in it
+
+    which is the live sum as long as no guarantee was entered back-dated into a closed quarter
+    after its snapshot (re-running that quarter's JB-5 takes such a late entry in)."""
+    started = {
+        row["firm_id"]: row
+        for row in Guarantee.objects.filter(_in("start", period_start, period_end), firm__in=firm_ids)
+        .order_by()
+        .values("firm_id")
+        .annotate(still=_sum("amount", Q(closed_on__isnull=True) | Q(closed_on__gt=period_end)),
+                  **_written_sums(None, params))
+    }
+    ended = {
+        row["firm_id"]: row
+        for row in Guarantee.objects.filter(_in("closed_on", period_start, period_end), firm__in=firm_ids)
+        .order_by()
+        .values("firm_id")
+        .annotate(released=Sum("amount"), ended_old=_sum("amount", Q(start__lt=period_start)))
+    }
+    sums = {}
+    for firm_id, previous in balances.items():
+        s, e = started.get(firm_id, {}), ended.get(firm_id, {})
+        sums[firm_id] = {
+            **s,
+            "balance": previous + _money(s.get("still")) - _money(e.get("ended_old")),
+            "released": e.get("released"),
+        }
+    return sums
+
+
+def _compensation_sums(firm_ids, period_start: date, period_end: date, as_of: date) -> dict:
+    """Paid in the period and overdue on ``as_of`` per firm (``firm_ids``: a list). Grouped for
+    every firm and narrowed here: a filter on the looked-up firm would make PostgreSQL look each
+    compensation's guarantee up twice."""
     paid_in_period = _in("paid_on", period_start, period_end)
-    compensation_sums = {
+    wanted = set(firm_ids)
+    return {
         row["of_firm"]: row
         for row in Compensation.objects.filter(paid_in_period | _overdue_on(as_of))
         .annotate(of_firm=_of_guarantee("firm_id"))
-        .filter(of_firm__in=firm_ids)
         .order_by()
         .values("of_firm")
         .annotate(
             paid=_sum("paid_amount", paid_in_period),
             overdue=Count("pk", filter=_overdue_on(as_of)),
         )
+        if row["of_firm"] in wanted
     }
 
-    rows = []
-    for firm_id, name, net_assets, noncompliant_count, bank_fee_count in heads:
-        g = guarantee_sums.get(firm_id, {})
-        c = compensation_sums.get(firm_id, {})
-        written_amount = _money(g.get("written"))
-        balance = _money(g.get("balance"))
-        paid = _money(c.get("paid"))
-        released = _money(g.get("released"))
-        fee_rate = rules.average_fee_rate(g.get("weighted") or 0, written_amount)
-        support = rules.support_share(_money(g.get("support")), written_amount)
-        small = rules.support_share(_money(g.get("small")), written_amount)
-        rows.append(
-            FirmIndicators(
-                firm_id=firm_id,
-                firm_name=name,
-                balance=balance,
-                net_assets=net_assets,
-                leverage=None if net_assets is None else rules.leverage(balance, net_assets),
-                written_amount=written_amount,
-                avg_fee_rate=fee_rate,
-                support_share=support,
-                small_amount_share=small,
-                compensation_paid=paid,
-                released_amount=released,
-                compensation_rate=rules.compensation_rate(paid, released),
-                fee_on_target=rules.fee_rate_on_target(fee_rate, params),
-                support_on_target=rules.support_share_on_target(support, params),
-                small_share_on_target=rules.small_amount_share_on_target(small, params),
-                noncompliant_agreements=noncompliant_count,
-                overdue_compensations=c.get("overdue", 0),
-                bank_fee_violations=bank_fee_count,
-            )
-        )
-    return rows
+
+def _row(head, params: GuaranteeParams, g: dict, c: dict) -> FirmIndicators:
+    """One firm's indicators from its sums: the ratios and targets through guarantees.rules."""
+    firm_id, name, net_assets, noncompliant_count, bank_fee_count = head
+    written_amount = _money(g.get("written"))
+    balance = _money(g.get("balance"))
+    paid = _money(c.get("paid"))
+    released = _money(g.get("released"))
+    fee_rate = rules.average_fee_rate(g.get("weighted") or 0, written_amount)
+    support = rules.support_share(_money(g.get("support")), written_amount)
+    small = rules.support_share(_money(g.get("small")), written_amount)
+    return FirmIndicators(
+        firm_id=firm_id,
+        firm_name=name,
+        balance=balance,
+        net_assets=net_assets,
+        leverage=None if net_assets is None else rules.leverage(balance, net_assets),
+        written_amount=written_amount,
+        avg_fee_rate=fee_rate,
+        support_share=support,
+        small_amount_share=small,
+        compensation_paid=paid,
+        released_amount=released,
+        compensation_rate=rules.compensation_rate(paid, released),
+        fee_on_target=rules.fee_rate_on_target(fee_rate, params),
+        support_on_target=rules.support_share_on_target(support, params),
+        small_share_on_target=rules.small_amount_share_on_target(small, params),
+        noncompliant_agreements=noncompliant_count,
+        overdue_compensations=c.get("overdue", 0),
+        bank_fee_violations=bank_fee_count,
+    )
+
+
+def _snapshot_row(head, params: GuaranteeParams, snap: FirmIndicatorSnapshot) -> FirmIndicators:
+    """A closed quarter's row as JB-5 recorded it; the targets are judged again by the rule set in
+    force at the quarter's end (the same one JB-5 used), the GU-2/GU-5 counts are today's."""
+    firm_id, name, _net_assets, noncompliant_count, bank_fee_count = head
+    return FirmIndicators(
+        firm_id=firm_id,
+        firm_name=name,
+        balance=snap.balance,
+        net_assets=snap.net_assets,
+        leverage=snap.leverage,
+        written_amount=snap.written_amount,
+        avg_fee_rate=snap.avg_fee_rate,
+        support_share=snap.support_share,
+        small_amount_share=snap.small_amount_share,
+        compensation_paid=snap.compensation_paid,
+        released_amount=snap.released_amount,
+        compensation_rate=snap.compensation_rate,
+        fee_on_target=rules.fee_rate_on_target(snap.avg_fee_rate, params),
+        support_on_target=rules.support_share_on_target(snap.support_share, params),
+        small_share_on_target=rules.small_amount_share_on_target(snap.small_amount_share, params),
+        noncompliant_agreements=noncompliant_count,
+        overdue_compensations=snap.overdue_compensations,
+        bank_fee_violations=bank_fee_count,
+    )
+
+
+def firm_indicator_rows(
+    *,
+    firms: QuerySet[Organisation],
+    period_start: date,
+    period_end: date,
+    params: GuaranteeParams,
+    today: date | None = None,
+) -> list[FirmIndicators]:
+    """GU-6 … GU-9 per firm for [period_start, period_end], summed live, in three queries for any
+    number of firms (JB-5 takes its snapshot with it). Overdue compensations are counted as of
+    ``today`` (default: period_end)."""
+    as_of = today or period_end
+    heads = _heads(firms.values("pk"), period_end)
+    g_sums = _guarantee_sums_live(firms.values("pk"), period_start, period_end, params)
+    c_sums = _compensation_sums([h[0] for h in heads], period_start, period_end, as_of)
+    return [_row(head, params, g_sums.get(head[0], {}), c_sums.get(head[0], {})) for head in heads]
+
+
+def quarter_indicator_rows(
+    *, firms: QuerySet[Organisation], quarter: Quarter, params: GuaranteeParams, today: date
+) -> list[FirmIndicators]:
+    """The dashboard's rows for ``quarter`` (issue 12: constant time at a million guarantees).
+
+    - A closed quarter: the JB-5 snapshots (FirmIndicatorSnapshot), which are the quarter's
+      official figures; a firm without one (JB-5 not run yet, or a snapshot written before
+      overdue counts were kept) is summed live, as of the quarter's end.
+    - The open quarter: live, but over the quarter's own business only, the balance carried
+      from the previous quarter's snapshot (_guarantee_sums_carried); live over everything for
+      a firm without that snapshot. Overdue compensations as of ``today``.
+    """
+    heads = _heads(firms.values("pk"), quarter.end)
+    firm_ids = [h[0] for h in heads]
+    if quarter.end < today:
+        snapshots = {
+            s.firm_id: s for s in FirmIndicatorSnapshot.objects.filter(
+                period=str(quarter), firm_id__in=firm_ids, overdue_compensations__isnull=False)
+        }
+        rest = [pk for pk in firm_ids if pk not in snapshots]
+        live = _live_rows(rest, heads, quarter, params, quarter.end)
+        return [_snapshot_row(h, params, snapshots[h[0]]) if h[0] in snapshots else live[h[0]] for h in heads]
+    previous = Quarter.of(quarter.start - timedelta(days=1))
+    balances = dict(
+        FirmIndicatorSnapshot.objects.filter(period=str(previous), firm_id__in=firm_ids).values_list("firm_id", "balance")
+    )
+    rest = [pk for pk in firm_ids if pk not in balances]
+    live = _live_rows(rest, heads, quarter, params, today)
+    g_sums = _guarantee_sums_carried(list(balances), balances, quarter.start, quarter.end, params)
+    c_sums = _compensation_sums(list(balances), quarter.start, quarter.end, today)
+    return [
+        _row(h, params, g_sums[h[0]], c_sums.get(h[0], {})) if h[0] in balances else live[h[0]] for h in heads
+    ]
+
+
+def _live_rows(firm_ids: list[int], heads, quarter: Quarter, params: GuaranteeParams, as_of: date) -> dict:
+    """Live rows of the firms ``firm_ids`` (no queries when there are none)."""
+    if not firm_ids:
+        return {}
+    g_sums = _guarantee_sums_live(firm_ids, quarter.start, quarter.end, params)
+    c_sums = _compensation_sums(firm_ids, quarter.start, quarter.end, as_of)
+    return {h[0]: _row(h, params, g_sums.get(h[0], {}), c_sums.get(h[0], {})) for h in heads if h[0] in firm_ids}
 
 
 def bank_partner_rows(

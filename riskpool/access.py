@@ -40,6 +40,11 @@ S_PARTY_KINDS = (
 )
 
 
+# The kinds of organisation that own pool rows: a member bank its loans and claims, a Scheme M
+# guarantee firm its claims.
+OWNER_KINDS = (Organisation.Kind.BANK, Organisation.Kind.GUARANTEE_FIRM)
+
+
 class Party(StrEnum):
     """The part an organisation plays in one pool."""
 
@@ -83,13 +88,24 @@ def authority_pools_q(user, prefix: str = "") -> Q:
 
 def rows_q(user, *, owner: str, pool: str) -> Q:
     """RP-25: the rows whose ``owner`` (the bank or firm field, e.g. ``"bank"``) is the user's
-    organisation, or whose pool (through ``pool``, e.g. ``"pool__"``) the user oversees."""
+    organisation, or whose pool (through ``pool``, e.g. ``"pool__"``) the user oversees.
+
+    Each side is filtered by one indexed column (issue 12): an OR of the owner column with a
+    join to the pool table cannot use an index of the row table, so at a million loans the list
+    and its count read every row. Only a bank or a guarantee firm owns rows, so only they get
+    the owner column; the pools overseen are looked up first (one small query) and the rows
+    filtered by their ids."""
     if user.is_authenticated and sees_everything(user):
         return Q()
     org = _org(user)
     if org is None:
         return NOTHING
-    return Q(**{f"{owner}_id": org.pk}) | pools_q(user, pool)
+    own = Q(**{f"{owner}_id": org.pk}) if org.kind in OWNER_KINDS else NOTHING
+    pool_ids = list(Pool.objects.filter(pools_q(user)).order_by().values_list("pk", flat=True))
+    if not pool_ids:
+        return own
+    overseen = Q(**{f"{pool}id__in": pool_ids})
+    return overseen if own is NOTHING else own | overseen
 
 
 def project_q(user) -> Q:

@@ -806,6 +806,7 @@ class Command(BaseCommand):
         host = next((h.lstrip(".") for h in settings.ALLOWED_HOSTS if h != "*"), "localhost")
         client = Client(HTTP_HOST=host, secure=bool(getattr(settings, "SECURE_SSL_REDIRECT", False)))
         client.force_login(user, backend=MODEL_BACKEND)
+        bench.verify_two_factor(client, user)
         return client
 
     @staticmethod
