@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from core.errors import Conflict, RuleViolation
+from core.job_counts import count_rows, counts_text
 from core.jobs import all_jobs, get_job, job_enqueue, show_lost_runs
 from core.models import JobRun, Role
 from core.views_helpers import add_rule_violation
@@ -57,6 +58,7 @@ def _last_runs() -> dict[str, list[JobRun]]:
     )
     by_job: dict[str, list[JobRun]] = {}
     for run in show_lost_runs(list(runs)):
+        run.count_rows = count_rows(run.counts)
         by_job.setdefault(run.job, []).append(run)
     return by_job
 
@@ -102,6 +104,7 @@ def _run_json(run: JobRun) -> dict:
         "percent": run.progress_percent,
         "attempts": run.attempts,
         "counts": run.counts,
+        "counts_text": counts_text(run.counts),  # in the viewer's language (issue 13.2)
         "error": run.error,
         "worker_lost": run.worker_lost,
         "finished": timezone.localtime(run.finished_at).strftime("%Y-%m-%d %H:%M:%S") if run.finished_at else None,

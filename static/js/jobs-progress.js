@@ -21,8 +21,7 @@
     tr.querySelector('[data-field="done"]').textContent = run.done + " / " + run.total;
     tr.querySelector('[data-field="attempts"]').textContent = run.attempts;
     tr.querySelector('[data-field="error"]').textContent = run.error;
-    var counts = Object.keys(run.counts).map(function (k) { return k + ": " + run.counts[k]; }).join(", ");
-    tr.querySelector('[data-field="counts"]').textContent = counts || "—";
+    tr.querySelector('[data-field="counts"]').textContent = run.counts_text || "—";
     if (run.state !== "queued" && run.state !== "running") { tr.removeAttribute("data-active"); }
   }
   function poll() {

@@ -38,7 +38,7 @@ def test_jb13_admin_sees_every_job_with_its_schedule_and_runs(admin_client):
     assert response.status_code == 200
     page = response.content.decode()
     for text in ("JB-5", "Quarterly close and indicator snapshot", "Every quarter, on working day 16",
-                 "2024Q3", "RuntimeError: disk full", "firms: 7", reverse("jobs:progress")):
+                 "2024Q3", "RuntimeError: disk full", "Guarantee firms: 7", reverse("jobs:progress")):
         assert text in page
 
 
