@@ -60,7 +60,7 @@ def test_the_page_and_its_live_json_show_labels_in_the_viewers_language(admin_cl
     bank = OrganisationFactory(kind=Organisation.Kind.BANK, name="示范银行")
     run = JobRun.objects.create(job="JB-5", period="2025Q1", trigger=JobRun.Trigger.BEAT, state=JobRun.State.QUEUED,
                                 counts={"entries_by_bank": {f"{pool.pk}/{bank.pk}": 2}, "loans_auto_closed": 3})
-    for language, label in (("zh-hans", str(COUNT_LABELS["loans_auto_closed"])), ("en", "Loans closed at maturity")):
+    for language, label in (("zh-hans", "到期自动结项的贷款"), ("en", "Loans closed at maturity")):
         page = admin_client.get(reverse("jobs:list"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
         progress = admin_client.get(reverse("jobs:progress"), HTTP_ACCEPT_LANGUAGE=language).json()
         text = {r["id"]: r for r in progress["runs"]}[run.pk]["counts_text"]
