@@ -148,7 +148,8 @@ def result_view(sim: Simulation) -> dict:
 
     result = sim.result or {}
     return {
-        "changes": [{**c, "kind_label": name(c.get("kind")), "field_label": name(c.get("field"))}
+        "changes": [{**c, "kind_label": name(c.get("kind")), "field_label": name(c.get("field")),
+                     "before": name(c.get("before")), "after": name(c.get("after"))}
                     for c in result.get("changes", [])],
         "change_count": result.get("change_count", 0),
         "totals": [{**t, "label": name(t.get("code"))} for t in result.get("totals", [])],

@@ -1,0 +1,305 @@
+"""Issue 15: the Scheme S replay for the policy simulator (registered with core.simulation).
+
+Every claim, bank NPL gate and bank grade of the history is decided twice with the same rule
+functions the services use (``rules.quote`` for a claim's eligibility, ratio and amount,
+``rules.npl_gate_open`` for RP-15, ``rules.evaluate_banks`` and ``rules.revoked`` for RP-20 and
+RP-22): once with the rule set in force on the object's own rule date (RP-19), once with the
+draft in its place. Only outcomes that differ are listed, each with the first rule whose result
+differs. Nothing is written.
+
+Inputs the rules do not take from a rule set (LPR, calendar, special list, qualifications) are
+read once per chunk or per date and shared by both decisions, so they cannot make a difference.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+from core import calendar as core_calendar
+from core.errors import RuleViolation
+from core.models import RuleSet
+from core.rates import lpr_on
+from core.simulation import Replay, ReplayContext, register_replay
+from guarantees.models import BorrowerQualification
+from riskpool import rules
+from riskpool.models import BankEvaluation, Claim, Member, Pool, SpecialListEntry
+
+CHUNK = 2000
+# Claims whose compensation counts in the payout totals: all but those withdrawn or refused.
+NOT_PAYING = ("withdrawn", "rejected", "upgraded")
+# RP-15: claims the gate decides on (accepted, not yet approved).
+GATED_STATES = ("submitted", "held_npl_gate")
+TWO = Decimal("0.01")
+
+
+def _pct(value: Decimal | None) -> str:
+    return "—" if value is None else f"{(value * 100).quantize(TWO)}%"
+
+
+def _yuan(value: Decimal) -> str:
+    return f"{value.quantize(TWO):,}"
+
+
+def _quarter(day: date) -> str:
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+class _RuleSets:
+    """The Scheme S rule sets, read once; ``on(day)`` is the one in force that day (as
+    core.rulesets.rule_params decides), parsed once per version."""
+
+    def __init__(self):
+        self.rows = list(RuleSet.objects.filter(scheme=RuleSet.Scheme.RISKPOOL_S).order_by("-effective_from")
+                         .values("pk", "effective_from", "effective_to", "params"))
+        self.parsed: dict[int, rules.SchemeSParams] = {}
+
+    def on(self, day: date) -> rules.SchemeSParams | None:
+        for row in self.rows:
+            if row["effective_from"] <= day and (row["effective_to"] is None or day <= row["effective_to"]):
+                if row["pk"] not in self.parsed:
+                    self.parsed[row["pk"]] = rules.SchemeSParams.from_mapping(row["params"])
+                return self.parsed[row["pk"]]
+        return None
+
+
+class _SpecialList:
+    """RP-12 entries of the Scheme S pools, read once. ``ratio`` picks as
+    riskpool.services.special_ratio does: a credit-code entry before an industry one, then the
+    latest valid_from, then the latest row."""
+
+    def __init__(self):
+        self.entries = list(SpecialListEntry.objects.order_by("industry", "-valid_from", "-id").values(
+            "pool_id", "credit_code", "industry", "valid_from", "valid_to", "ratio"))
+
+    def ratio(self, *, pool_id: int, credit_code: str, industry: str, on: date) -> Decimal | None:
+        for e in self.entries:
+            if e["pool_id"] != pool_id or e["valid_from"] > on or (e["valid_to"] and e["valid_to"] < on):
+                continue
+            if (industry and e["industry"] == industry) or (credit_code and e["credit_code"] == credit_code):
+                return e["ratio"]
+        return None
+
+
+def _lpr(day: date, cache: dict) -> dict:
+    if day not in cache:
+        rates = {}
+        for term in (rules.LPR_ONE_YEAR, rules.LPR_FIVE_YEARS):
+            try:
+                rates[term] = lpr_on(day, term)
+            except RuleViolation:
+                pass
+        cache[day] = rates
+    return cache[day]
+
+
+def _first_difference(a: rules.Quote, b: rules.Quote) -> str:
+    """The rule id of the first reason whose outcome or words differ (the rule that moved it)."""
+    for x, y in zip(a.reasons, b.reasons, strict=False):
+        if x.rule != y.rule or x.outcome != y.outcome or str(x.message) != str(y.message):
+            return x.rule
+    return "RP-13"
+
+
+def _replay_claims(ctx: ReplayContext, draft: rules.SchemeSParams, rule_sets: _RuleSets, out: dict) -> None:
+    scenario = ctx.scenario
+    claims = Claim.objects.filter(pool__scheme=Pool.Scheme.S).exclude(state="withdrawn")
+    if scenario.get("date_from"):
+        claims = claims.filter(npl_on__gte=scenario["date_from"])
+    if scenario.get("date_to"):
+        claims = claims.filter(npl_on__lte=scenario["date_to"])
+    total = claims.count()
+    out["total_work"] += total
+    special = _SpecialList()
+    lpr_cache: dict = {}
+    rows = claims.select_related("project", "project__borrower").order_by("pk")
+    chunk: list[Claim] = []
+
+    def flush():
+        borrower_ids = {c.project.borrower_id for c in chunk}
+        qualifications = defaultdict(list)
+        for q in BorrowerQualification.objects.filter(borrower_id__in=borrower_ids):
+            qualifications[q.borrower_id].append(rules.Qualification(q.code, q.valid_from, q.valid_to))
+        for claim in chunk:
+            _replay_claim(claim, qualifications[claim.project.borrower_id], draft, rule_sets, special, lpr_cache, out)
+        out["done"] += len(chunk)
+        ctx.progress(out["done"], out["total_work"])
+        chunk.clear()
+
+    for claim in rows.iterator(chunk_size=CHUNK):
+        chunk.append(claim)
+        if len(chunk) >= CHUNK:
+            flush()
+    if chunk:
+        flush()
+    out["replayed"]["claims"] = total
+
+
+def _replay_claim(claim, qualifications, draft, rule_sets, special, lpr_cache, out) -> None:
+    project, borrower = claim.project, claim.project.borrower
+    in_force = rule_sets.on(rules.ratio_rule_date(claim.npl_on))
+    if in_force is None:
+        out["replayed"]["claims_without_rule_set"] += 1
+        return
+    data = rules.QuoteInput(
+        loan_kind=project.loan_kind, principal=project.principal, disbursed_on=project.disbursed_on,
+        maturity_on=project.maturity_on, annual_rate=project.annual_rate, other_balance=project.other_balance,
+        npl_on=claim.npl_on, outstanding_principal=claim.outstanding_principal, currency=project.currency,
+        qualifications=tuple(qualifications), features=tuple(project.features), purpose=project.purpose,
+        covered_by_other_scheme=project.covered_by_other_scheme, entered_on=project.entered_on,
+        submitted_on=claim.submitted_on, credit_report_on=claim.credit_report_on,
+    )
+    credit_code = borrower.id_number.upper() if borrower.id_kind == borrower.IdKind.CREDIT_CODE else ""
+    kwargs = {
+        "lpr_percent": _lpr(project.disbursed_on, lpr_cache), "calendar": core_calendar,
+        "rate_to_yuan": None if project.currency == "CNY" else project.principal_yuan / project.principal,
+        "special_ratio": special.ratio(pool_id=claim.pool_id, credit_code=credit_code, industry=borrower.industry,
+                                      on=claim.npl_on),
+    }
+    try:
+        before = rules.quote(data, params=in_force, **kwargs)
+        after = rules.quote(data, params=draft, **kwargs)
+    except RuleViolation:
+        out["replayed"]["claims_not_quotable"] += 1
+        return
+    paying = claim.state not in NOT_PAYING
+    if paying:
+        quarter = _quarter(claim.paid_on or claim.submitted_on)
+        out["quarters"][quarter][0] += before.amount
+        out["quarters"][quarter][1] += after.amount
+        out["totals"]["payouts"][0] += before.amount
+        out["totals"]["payouts"][1] += after.amount
+        out["totals"]["eligible_claims"][0] += before.eligible
+        out["totals"]["eligible_claims"][1] += after.eligible
+    if before.eligible == after.eligible and before.ratio == after.ratio and before.amount == after.amount:
+        return
+    rule = _first_difference(before, after)
+    ref = {"kind": "claim", "id": claim.pk, "ref": project.loan_no, "rule": rule}
+    if before.eligible != after.eligible:
+        out["changes"].append({**ref, "field": "eligible", "before": "yes" if before.eligible else "no",
+                               "after": "yes" if after.eligible else "no"})
+    if before.ratio != after.ratio:
+        out["changes"].append({**ref, "field": "ratio", "before": _pct(before.ratio), "after": _pct(after.ratio)})
+    if before.amount != after.amount:
+        out["changes"].append({**ref, "field": "amount", "before": _yuan(before.amount),
+                               "after": _yuan(after.amount)})
+    out["changed_objects"] += 1
+
+
+def _replay_banks(ctx: ReplayContext, draft: rules.SchemeSParams, rule_sets: _RuleSets, today: date,
+                  out: dict) -> None:
+    """RP-15: each member bank's gate today under the rule set in force and under the draft, with
+    the claims it would hold; RP-20 / RP-22: each evaluated year's grades and the revocations."""
+    in_force = rule_sets.on(today)
+    members = list(Member.objects.filter(pool__scheme=Pool.Scheme.S, revoked_on__isnull=True)
+                   .select_related("organisation").order_by("pk"))
+    waiting = defaultdict(int)
+    for bank_id in Claim.objects.filter(pool__scheme=Pool.Scheme.S, state__in=GATED_STATES).values_list(
+            "project__bank_id", flat=True):
+        waiting[bank_id] += 1
+    out["replayed"]["banks"] = len(members)
+    for member in members:
+        before = in_force is not None and rules.npl_gate_open(member.npl_ratio, in_force)
+        after = rules.npl_gate_open(member.npl_ratio, draft)
+        out["totals"]["banks_gated"][0] += not before
+        out["totals"]["banks_gated"][1] += not after
+        held = waiting[member.organisation_id]
+        out["totals"]["claims_held"][0] += held if not before else 0
+        out["totals"]["claims_held"][1] += held if not after else 0
+        if before != after:
+            out["changes"].append({
+                "kind": "bank", "id": member.pk, "ref": str(member.organisation), "rule": "RP-15", "field": "npl_gate",
+                "before": "open" if before else "held", "after": "open" if after else "held",
+            })
+            out["changed_objects"] += 1
+    _replay_grades(draft, rule_sets, out)
+
+
+def _replay_grades(draft: rules.SchemeSParams, rule_sets: _RuleSets, out: dict) -> None:
+    evaluations = list(BankEvaluation.objects.select_related("member__organisation").order_by("pool", "year", "pk"))
+    by_pool_year = defaultdict(list)
+    for row in evaluations:
+        by_pool_year[(row.pool_id, row.year)].append(row)
+    grades: dict[str, dict] = {"before": defaultdict(dict), "after": defaultdict(dict)}
+    for (_pool, year), rows in sorted(by_pool_year.items(), key=lambda item: item[0][1]):
+        in_force = rule_sets.on(date(year, 12, 31))
+        bank_years = [rules.BankYear(str(r.member_id), r.amount, r.borrowers, r.prev_amount, r.prev_borrowers,
+                                     r.violation) for r in rows]
+        before = {g.id: g.grade for g in rules.evaluate_banks(bank_years, in_force)} if in_force else {}
+        after = {g.id: g.grade for g in rules.evaluate_banks(bank_years, draft)}
+        for r in rows:
+            key = str(r.member_id)
+            grades["before"][key][year] = before.get(key, r.grade)
+            grades["after"][key][year] = after[key]
+            if before.get(key, r.grade) != after[key]:
+                out["changes"].append({
+                    "kind": "bank", "id": r.member_id, "ref": f"{r.member.organisation} {year}", "rule": "RP-20",
+                    "field": "grade", "before": before.get(key, r.grade), "after": after[key],
+                })
+                out["changed_objects"] += 1
+    out["replayed"]["bank_years"] = len(evaluations)
+    for key, years in grades["after"].items():
+        ordered = sorted(years)
+        in_force = rule_sets.on(date(ordered[-1], 12, 31)) or draft
+        was = rules.revoked([grades["before"][key][y] for y in ordered], in_force)
+        would = rules.revoked([years[y] for y in ordered], draft)
+        out["totals"]["banks_revoked"][0] += was
+        out["totals"]["banks_revoked"][1] += would
+        if was != would:
+            out["changes"].append({"kind": "bank", "id": int(key), "ref": key, "rule": "RP-22", "field": "revoked",
+                                   "before": "yes" if was else "no", "after": "yes" if would else "no"})
+            out["changed_objects"] += 1
+
+
+def replay_scheme_s(ctx: ReplayContext) -> dict:
+    draft = rules.SchemeSParams.from_mapping(ctx.draft_params)
+    rule_sets = _RuleSets()
+    out = {
+        "changes": [], "changed_objects": 0, "done": 0, "total_work": 0,
+        "replayed": defaultdict(int), "quarters": defaultdict(lambda: [Decimal("0.00"), Decimal("0.00")]),
+        "totals": {key: [0, 0] for key in ("eligible_claims", "banks_gated", "claims_held", "banks_revoked")},
+    }
+    out["totals"]["payouts"] = [Decimal("0.00"), Decimal("0.00")]
+    _replay_claims(ctx, draft, rule_sets, out)
+    _replay_banks(ctx, draft, rule_sets, core_calendar.shanghai_today(), out)
+
+    def total(code, pair, money=False):
+        fmt = _yuan if money else str
+        return {"code": code, "before": fmt(pair[0]), "after": fmt(pair[1]), "delta": fmt(pair[1] - pair[0])}
+
+    t = out["totals"]
+    return {
+        "changes": out["changes"],
+        "change_count": len(out["changes"]),
+        "changed_objects": out["changed_objects"],
+        "replayed": dict(out["replayed"]),
+        "totals": [total("payouts", t["payouts"], money=True)] + [
+            total(code, [int(t[code][0]), int(t[code][1])])
+            for code in ("eligible_claims", "banks_gated", "claims_held", "banks_revoked")
+        ],
+        "by_quarter": [
+            {"quarter": q, "before": _yuan(b), "after": _yuan(a), "delta": _yuan(a - b)}
+            for q, (b, a) in sorted(out["quarters"].items())
+        ],
+    }
+
+
+register_replay(Replay(
+    scheme=RuleSet.Scheme.RISKPOOL_S,
+    run=replay_scheme_s,
+    labels={
+        "claim": _("Claim"), "bank": _("Bank"),
+        "eligible": _("eligible"), "ratio": _("compensation ratio"), "amount": _("compensation amount (yuan)"),
+        "npl_gate": _("NPL gate"), "grade": _("grade"), "revoked": _("membership revoked"),
+        "open": _("open"), "held": _("held"), "yes": _("yes"), "no": _("no"),
+        "excellent": _("Excellent"), "good": _("Good"), "qualified": _("Qualified"), "unqualified": _("Unqualified"),
+        "payouts": _("Compensation on claims not withdrawn or refused (yuan)"),
+        "eligible_claims": _("Eligible claims"), "banks_gated": _("Banks over the NPL gate"),
+        "claims_held": _("Claims held by the NPL gate"), "banks_revoked": _("Banks revoked"),
+        "claims": _("Claims"), "banks": _("Member banks"), "bank_years": _("Bank evaluations (bank × year)"),
+        "claims_without_rule_set": _("Claims with no rule set in force on their date"),
+        "claims_not_quotable": _("Claims the rules cannot decide (data incomplete)"),
+    },
+))
