@@ -67,6 +67,7 @@ class Step:
     url: str | None = None
     url_args: Callable[[Any, str], Sequence[Any]] | None = None
     done: Any = None  # the step as history reads it ("Submitted"); the label when not given
+    refused: Any = None  # the refusal from a state the step is not taken from; a generic one when not given
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -84,15 +85,16 @@ class Action:
 
     name: str
     label: str
-    target: str
-    target_label: str
+    target: str | None
+    target_label: str | None
     url: str | None
     due: date | None
     rule: str
 
     def as_dict(self) -> dict:
         return {"name": self.name, "label": str(self.label), "target": self.target,
-                "target_label": str(self.target_label), "url": self.url, "due": self.due, "rule": self.rule}
+                "target_label": None if self.target_label is None else str(self.target_label), "url": self.url,
+                "due": self.due, "rule": self.rule}
 
 
 @dataclass(frozen=True)
@@ -158,15 +160,26 @@ class Workflow:
     def steps_from(self, state: str) -> list[Step]:
         return [step for step in self.steps if state in step.sources]
 
-    def target(self, obj, name: str) -> str:
-        """Where step ``name`` takes ``obj`` from its state (one of the step's transitions)."""
+    def target(self, obj, name: str, to: str | None = None) -> str:
+        """Where step ``name`` takes ``obj`` from its state (one of the step's transitions):
+        ``to`` when the service decides it from its input, else the step's choice."""
         step, state = self.step(name), self.state_of(obj)
         targets = [t for s, t in step.transitions if s == state]
-        chosen = step.target(obj) if step.target is not None else (targets[0] if len(targets) == 1 else None)
+        if to is not None:
+            chosen = to
+        elif step.target is not None:
+            chosen = step.target(obj)
+        else:
+            chosen = targets[0] if len(targets) == 1 else None
         if chosen not in targets:
-            raise Conflict(step.rule, _("This step is not possible while %(noun)s is “%(state)s”.")
-                           % {"noun": self._noun(), "state": self.label(state)})
+            raise self._wrong_state(step, state)
         return chosen
+
+    def _wrong_state(self, step: Step, state: str) -> Conflict:
+        if step.refused is not None:
+            return Conflict(step.rule, step.refused)
+        return Conflict(step.rule, _("This step is not possible while %(noun)s is “%(state)s”.")
+                        % {"noun": self._noun(), "state": self.label(state)})
 
     def step_deadline(self, obj, name: str) -> date | None:
         step = self.step(name)
@@ -192,23 +205,22 @@ class Workflow:
     def _noun(self) -> str:
         return str(self.noun) if self.noun is not None else _("it")
 
-    def check(self, user, obj, name: str) -> str:
-        """Refuse step ``name`` on ``obj`` by ``user`` unless the definition allows it now; return
-        the state it leads to. Order: the state (Conflict, 409), the person (PermissionDenied),
+    def check(self, user, obj, name: str, *, to: str | None = None) -> str:
+        """Refuse step ``name`` on ``obj`` by ``user`` unless the definition allows it now (to
+        ``to`` when given); return the state it leads to. Order: the state (Conflict, 409), the person (PermissionDenied),
         the guards (Conflict naming their rule); a step with one predicate for every state asks
         the person first, so someone who may never take it is told that, not where it stands."""
         step, state = self.step(name), self.state_of(obj)
         if not isinstance(step.who, Mapping):
             self._check_person(step, state, user, obj)
         if state not in step.sources:
-            raise Conflict(step.rule, _("This step is not possible while %(noun)s is “%(state)s”.")
-                           % {"noun": self._noun(), "state": self.label(state)})
+            raise self._wrong_state(step, state)
         if isinstance(step.who, Mapping):
             self._check_person(step, state, user, obj)
         for guard in step.guards:
             if not guard.test(obj):
                 raise Conflict(guard.rule, guard.message)
-        return self.target(obj, name)
+        return self.target(obj, name, to)
 
     @staticmethod
     def _check_person(step: Step, state: str, user, obj) -> None:
@@ -217,8 +229,11 @@ class Workflow:
             raise PermissionDenied(_("Your role does not allow this step."))
 
     def may(self, user, obj, name: str) -> bool:
+        step, state = self.step(name), self.state_of(obj)
         try:
-            self.check(user, obj, name)
+            targets = {t for s, t in step.transitions if s == state}
+            # A step whose target the service picks from its input is open when any target is.
+            self.check(user, obj, name, to=None if step.target or len(targets) <= 1 else next(iter(targets)))
         except (Conflict, PermissionDenied):
             return False
         return True
@@ -233,12 +248,16 @@ class Workflow:
                 continue
             if not self.may(user, obj, step.name):
                 continue
-            target = self.target(obj, step.name)
+            try:
+                target = self.target(obj, step.name)
+            except Conflict:
+                target = None  # the service picks it from the input (a contract with or without registration)
             url = None
             if step.url:
                 args = step.url_args(obj, step.name) if step.url_args is not None else (obj.pk,)
                 url = reverse(step.url, args=list(args))
-            actions.append(Action(name=step.name, label=step.label, target=target, target_label=self.label(target),
+            actions.append(Action(name=step.name, label=step.label, target=target,
+                                  target_label=self.label(target) if target else None,
                                   url=url, due=self.step_deadline(obj, step.name), rule=step.rule))
         return actions
 

@@ -88,4 +88,4 @@ class PlanViewSet(SelectorViewSet):
 
     @extend_schema(responses={200: s.PlanDetailSerializer, 404: OpenApiResponse(ErrorSerializer)})
     def retrieve(self, request, pk=None):
-        return Response(s.PlanDetailSerializer(self._get(pk)).data)
+        return Response(s.PlanDetailSerializer(self._get(pk), context={"request": request}).data)

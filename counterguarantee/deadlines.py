@@ -10,23 +10,29 @@ from django.utils.translation import gettext_noop
 
 from core import deadlines
 from counterguarantee.models import Measure
+from counterguarantee.workflows import MEASURE
 
 
 @deadlines.provider
 def limitation_dates_due(today: date, horizon: date):
     """CG-13: every open limitation date on or before the horizon (overdue ones included), owed by
-    the guarantee firm. One query over the partial index of open enforcements."""
+    the guarantee firm: the deadline of the measure workflow's "action" step. One query over the
+    partial index of open enforcements."""
     rows = (Measure.objects.filter(status=Measure.Status.ENFORCED, enforcement_closed_on__isnull=True,
                                    limitation_due_on__lte=horizon)
-            .values("pk", "position", "kind", "limitation_due_on", "plan_id", "plan__firm_id",
-                    "plan__guarantee__contract_no")
+            .select_related("plan__guarantee")
+            .only("pk", "position", "kind", "status", "limitation_due_on", "enforcement_closed_on", "plan_id",
+                  "plan__firm_id", "plan__guarantee__contract_no")
             .order_by("limitation_due_on", "pk"))
-    for row in rows.iterator(chunk_size=2000):
+    for measure in rows.iterator(chunk_size=2000):
+        due = MEASURE.step_deadline(measure, "action")
+        if due is None:
+            continue
         yield deadlines.Obligation(
-            organisation_id=row["plan__firm_id"], rule="CG-13", key=f"counterguarantee.measure:{row['pk']}:limitation",
-            due_on=row["limitation_due_on"],
+            organisation_id=measure.plan.firm_id, rule="CG-13", key=f"counterguarantee.measure:{measure.pk}:limitation",
+            due_on=due,
             message=gettext_noop("Act on counter-guarantee measure %(number)s of guarantee %(contract)s before its "
                                  "limitation date"),
-            params={"number": row["position"] + 1, "contract": row["plan__guarantee__contract_no"]},
-            url=reverse("counterguarantee:plan-detail", args=[row["plan_id"]]),
+            params={"number": measure.position + 1, "contract": measure.plan.guarantee.contract_no},
+            url=reverse("counterguarantee:plan-detail", args=[measure.plan_id]),
         )

@@ -4,10 +4,13 @@ position; the answer is ``rules.CheckResult.as_dict()``)."""
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.fields import StoredTextField
+from core.api.workflow import ActionSerializer, actions_of
 from counterguarantee import rules
+from counterguarantee.workflows import PLAN
 
 
 def _money(**kwargs):
@@ -119,4 +122,10 @@ class PlanDetailSerializer(PlanSerializer):
     resolving_existing_risk = serializers.BooleanField()
     resolving_reason = serializers.CharField()
     last_check = CheckResponseSerializer(allow_null=True, help_text=_("At approval, or the latest for a draft."))
+    actions = serializers.SerializerMethodField(help_text=_("The steps you may take on the plan now (edit, approve, "
+                                                            "release), as its workflow allows."))
+
+    @extend_schema_field(ActionSerializer(many=True))
+    def get_actions(self, plan) -> list[dict]:
+        return actions_of(PLAN, self, plan)
     measures = MeasureSerializer(many=True, source="measures.all")

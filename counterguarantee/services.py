@@ -29,14 +29,12 @@ from counterguarantee.models import (
     Measure,
     Plan,
 )
+from counterguarantee.workflows import MEASURE, OPEN, PLAN
 from guarantees.models import Guarantee
 
 FIRM_ROLES = ("firm_operator",)
 AUTHORITY_ROLES = ("authority_admin",)
-# CG-13: the guarantee states in which the firm pursues its counter-guarantors.
-DEFAULTED_STATES = (Guarantee.Status.DEFAULTED, Guarantee.Status.COMPENSATED, Guarantee.Status.RECOVERING,
-                    Guarantee.Status.WRITTEN_OFF)
-OPEN_MEASURE_STATES = (Measure.Status.PLANNED, Measure.Status.CONTRACTED, Measure.Status.REGISTERED)
+OPEN_MEASURE_STATES = OPEN
 
 
 # --- the tables in force --------------------------------------------------------------------
@@ -192,8 +190,8 @@ def plan_save(*, user, guarantee: Guarantee, data: PlanData, measures: list[Meas
     _plan_input, result, _t = check_data(guarantee=guarantee, data=data, measures=measures, on=on)
     plan = Plan.objects.select_for_update().filter(guarantee=guarantee).first()
     before = snapshot(plan) if plan else None
-    if plan is not None and not plan.is_draft:
-        raise Conflict("STATE", _("The plan is approved; record after-care steps instead of editing it."))
+    if plan is not None:
+        PLAN.check(user, plan, "edit")
     if plan is None:
         plan = Plan(guarantee=guarantee, firm_id=guarantee.firm_id, created_by=user if user.pk else None)
     plan.credit_grounds = list(data.credit_grounds)
@@ -245,9 +243,7 @@ def plan_approve(*, user, plan: Plan, on: date | None = None, note: str = "") ->
     as checked. A plan with a failing rule is approved only with a note saying why (the policy
     says 原则上); it then appears on the authority's list of plans that failed at approval."""
     plan = Plan.objects.select_for_update().select_related("guarantee__firm").get(pk=plan.pk)
-    _require_firm(user, plan.guarantee)
-    if not plan.is_draft:
-        raise Conflict("STATE", _("The plan is already approved."))
+    PLAN.check(user, plan, "approve")
     on = on or shanghai_today()
     measures = list(plan.measures.select_related("asset_class"))
     plan_input, result, tables = check_data(guarantee=plan.guarantee, data=plan_data(plan),
@@ -261,7 +257,7 @@ def plan_approve(*, user, plan: Plan, on: date | None = None, note: str = "") ->
                                   inputs=plan_input.as_mapping(), tables=_used_tables(tables, plan_input),
                                   created_by=user if user.pk else None)
     before = snapshot(plan)
-    plan.status = Plan.Status.APPROVED
+    plan.status = PLAN.target(plan, "approve")
     plan.approved_on = on
     plan.approved_by = user if user.pk else None
     plan.approval_passed = result.passed
@@ -289,11 +285,6 @@ def _used_tables(tables: rules.Tables, plan_input: rules.PlanInput) -> dict:
 # --- after the guarantee (CG-13) -------------------------------------------------------------
 
 
-def _require_approved(plan: Plan) -> None:
-    if plan.status != Plan.Status.APPROVED:
-        raise Conflict("STATE", _("Only an approved, unreleased plan has after-care steps."))
-
-
 def _record(user, instance, plan: Plan, summary: str) -> None:
     audit(actor=user, action=AuditEvent.Action.CREATE, instance=instance, organisation=plan.guarantee.firm,
           summary=summary)
@@ -303,8 +294,7 @@ def _record(user, instance, plan: Plan, summary: str) -> None:
 def inspection_record(*, user, measure: Measure, on: date, finding: str, note: str = "") -> Inspection:
     """CG-13 (第十七条(一)): a periodic inspection of a measure while the guarantee is active."""
     plan = measure.plan
-    _require_firm(user, plan.guarantee)
-    _require_approved(plan)
+    MEASURE.check(user, measure, "inspection")
     if on > shanghai_today():
         raise RuleViolation("CG-13", _("The date is in the future."), "on")
     row = Inspection.objects.create(measure=measure, on=on, finding=finding, note=note,
@@ -318,8 +308,7 @@ def abnormal_event_record(*, user, measure: Measure, on: date, kind: str, note: 
                           response: str = "") -> AbnormalEvent:
     """CG-13 (第十七条(二)(三)): an abnormal event and the risk measures the firm took."""
     plan = measure.plan
-    _require_firm(user, plan.guarantee)
-    _require_approved(plan)
+    MEASURE.check(user, measure, "event")
     if kind not in rules.ABNORMAL_EVENTS:
         raise RuleViolation("CG-13", _("Unknown event."), "kind")
     row = AbnormalEvent.objects.create(measure=measure, on=on, kind=kind, note=note, response=response,
@@ -335,10 +324,7 @@ def measure_record_contract(*, user, measure: Measure, contract_no: str, signato
     registration (CG-11); the measure moves planned → contracted → registered."""
     measure = Measure.objects.select_for_update().select_related("plan__guarantee__firm").get(pk=measure.pk)
     plan = measure.plan
-    _require_firm(user, plan.guarantee)
-    _require_approved(plan)
-    if measure.status not in (Measure.Status.PLANNED, Measure.Status.CONTRACTED):
-        raise Conflict("STATE", _("This measure is already registered, released or being enforced."))
+    MEASURE.check(user, measure, "contract", to=Measure.Status.CONTRACTED)
     problems = []
     if not contract_no:
         problems.append(Problem("CG-10", _("Enter the contract number."), "contract_no"))
@@ -355,9 +341,8 @@ def measure_record_contract(*, user, measure: Measure, contract_no: str, signato
     if registration_number:
         measure.registry = registry or (measure.asset_class.registry if measure.asset_class_id else "")
         measure.registration_number, measure.registered_online = registration_number, registered_online
-        measure.status = Measure.Status.REGISTERED
-    else:
-        measure.status = Measure.Status.CONTRACTED
+    measure.status = MEASURE.check(user, measure, "contract",
+                                   to=Measure.Status.REGISTERED if registration_number else Measure.Status.CONTRACTED)
     measure.save()
     audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=measure, organisation=plan.guarantee.firm,
           before=before, summary=f"{measure.status}: contract {contract_no}")
@@ -369,10 +354,7 @@ def plan_release(*, user, plan: Plan, on: date, registration_cancelled: bool, do
     """CG-13 (第十七条(四)): on full repayment the measures are released, their registrations
     cancelled at the original registry and the documents returned to the owners."""
     plan = Plan.objects.select_for_update().select_related("guarantee__firm").get(pk=plan.pk)
-    _require_firm(user, plan.guarantee)
-    _require_approved(plan)
-    if plan.guarantee.status != Guarantee.Status.RELEASED:
-        raise Conflict("CG-13", _("The guarantee is not released (repaid) yet."))
+    new = PLAN.check(user, plan, "release")
     measures = list(plan.measures.filter(status__in=OPEN_MEASURE_STATES))
     problems = []
     if any(m.registration_number for m in measures) and not registration_cancelled:
@@ -385,13 +367,14 @@ def plan_release(*, user, plan: Plan, on: date, registration_cancelled: bool, do
         raise RuleViolation.many(problems)
     before = snapshot(plan)
     for m in measures:
-        m.status = Measure.Status.RELEASED
+        m.plan = plan
+        m.status = MEASURE.check(user, m, "release")
         m.released_on = on
         m.registration_cancelled_on = on if m.registration_number else None
         m.documents_returned_on = on if m.is_collateral else None
     Measure.objects.bulk_update(measures, ["status", "released_on", "registration_cancelled_on",
                                            "documents_returned_on"])
-    plan.status = Plan.Status.RELEASED
+    plan.status = new
     plan.released_on = on
     plan.save(update_fields=["status", "released_on", "updated_at"])
     audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=plan, organisation=plan.guarantee.firm,
@@ -409,7 +392,7 @@ def _recompute(measure: Measure, on: date) -> None:
 
 def _start_enforcement(user, measure: Measure, recourse_from: date, why: str) -> None:
     before = snapshot(measure)
-    measure.status = Measure.Status.ENFORCED
+    measure.status = MEASURE.target(measure, "enforce")
     measure.recourse_from = recourse_from
     _recompute(measure, recourse_from)
     measure.save()
@@ -436,13 +419,7 @@ def measure_enforce(*, user, measure: Measure, recourse_from: date) -> Measure:
     collateral. ``recourse_from`` is the day the recourse claim arose (the firm paid the bank);
     the limitation date follows from it."""
     measure = Measure.objects.select_for_update().select_related("plan__guarantee__firm").get(pk=measure.pk)
-    plan = measure.plan
-    _require_firm(user, plan.guarantee)
-    _require_approved(plan)
-    if plan.guarantee.status not in DEFAULTED_STATES:
-        raise Conflict("CG-13", _("The guarantee has not defaulted."))
-    if measure.status not in OPEN_MEASURE_STATES:
-        raise Conflict("STATE", _("This measure is already released or being enforced."))
+    MEASURE.check(user, measure, "enforce")
     if recourse_from > shanghai_today():
         raise RuleViolation("CG-13", _("The date is in the future."), "recourse_from")
     _start_enforcement(user, measure, recourse_from, "recorded by the firm")
@@ -455,9 +432,7 @@ def enforcement_action_record(*, user, measure: Measure, on: date, kind: str, no
     limitation period, so the date by which to act moves on."""
     measure = Measure.objects.select_for_update().select_related("plan__guarantee__firm").get(pk=measure.pk)
     plan = measure.plan
-    _require_firm(user, plan.guarantee)
-    if measure.status != Measure.Status.ENFORCED or measure.enforcement_closed_on:
-        raise Conflict("STATE", _("Record enforcement of this measure first."))
+    MEASURE.check(user, measure, "action")
     if kind not in rules.ENFORCEMENT_ACTIONS:
         raise RuleViolation("CG-13", _("Unknown action."), "kind")
     if on < measure.recourse_from or on > shanghai_today():
@@ -477,9 +452,7 @@ def enforcement_action_record(*, user, measure: Measure, on: date, kind: str, no
 def enforcement_close(*, user, measure: Measure, on: date) -> Measure:
     """CG-13: the claim on this measure is settled (recovered, or given up): no more limitation date."""
     measure = Measure.objects.select_for_update().select_related("plan__guarantee__firm").get(pk=measure.pk)
-    _require_firm(user, measure.plan.guarantee)
-    if measure.status != Measure.Status.ENFORCED or measure.enforcement_closed_on:
-        raise Conflict("STATE", _("This measure is not being enforced."))
+    MEASURE.check(user, measure, "close")
     before = snapshot(measure)
     measure.enforcement_closed_on = on
     measure.save(update_fields=["enforcement_closed_on"])

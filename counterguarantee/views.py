@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -24,6 +25,7 @@ from core.views_helpers import add_rule_violation, paginate, problem_message
 from counterguarantee import forms as f
 from counterguarantee import rules, selectors, services
 from counterguarantee.models import Measure, Plan
+from counterguarantee.workflows import MEASURE, PLAN
 
 K = Organisation.Kind
 OUTCOME_LABELS = {
@@ -192,7 +194,23 @@ def _place_errors(plan_form, formset, exc: RuleViolation) -> None:
 # --- the plan: approval and after-care -----------------------------------------------------
 
 
+def _measure_form(name: str, m: Measure, today):
+    """The form of after-care step ``name`` on measure ``m``, with what it can be pre-filled with."""
+    prefix, form_class = MEASURE_ACTIONS[name][:2]
+    initial = {"on": today}
+    if name == "contract":
+        initial = {"contract_no": m.contract_no, "signatories": m.owners,
+                   "registry": m.registry or (m.asset_class.registry if m.asset_class_id else ""),
+                   "registration_number": m.registration_number}
+    elif name == "enforce":
+        paid = getattr(getattr(m.plan.guarantee, "compensation", None), "paid_on", None)
+        initial = {"recourse_from": paid or today}
+    return form_class(prefix=f"{prefix}{m.pk}", initial=initial)
+
+
 def _plan_context(request, plan: Plan, **extra) -> dict:
+    """The plan with the steps the user may take on it and on each measure now, as the workflow
+    definitions (counterguarantee.workflows) list them: each form is shown only with its step."""
     user = request.user
     own = _is_firm_operator(user) and (user.is_superuser or user.organisation_id == plan.firm_id)
     measures = list(plan.measures.select_related("asset_class").prefetch_related("inspections", "abnormal_events",
@@ -200,37 +218,24 @@ def _plan_context(request, plan: Plan, **extra) -> dict:
     approval = plan.checks.filter(purpose="approval").first()
     today = shanghai_today()
     guarantee = plan.guarantee
-    actions = []
-    if own and plan.status == Plan.Status.APPROVED:
-        defaulted = guarantee.status in services.DEFAULTED_STATES
-        for m in measures:
-            forms_for = {}
-            if m.status in (Measure.Status.PLANNED, Measure.Status.CONTRACTED):
-                forms_for["contract"] = f.ContractForm(prefix=f"k{m.pk}", initial={
-                    "contract_no": m.contract_no, "signatories": m.owners, "registry": m.registry or (
-                        m.asset_class.registry if m.asset_class_id else ""),
-                    "registration_number": m.registration_number})
-            if m.status in services.OPEN_MEASURE_STATES:
-                forms_for["inspection"] = f.InspectionForm(prefix=f"i{m.pk}", initial={"on": today})
-                forms_for["event"] = f.AbnormalEventForm(prefix=f"e{m.pk}", initial={"on": today})
-                if defaulted:
-                    paid = getattr(getattr(guarantee, "compensation", None), "paid_on", None)
-                    forms_for["enforce"] = f.EnforceForm(prefix=f"x{m.pk}", initial={"recourse_from": paid or today})
-            elif m.status == Measure.Status.ENFORCED and not m.enforcement_closed_on:
-                forms_for["action"] = f.EnforcementActionForm(prefix=f"a{m.pk}", initial={"on": today})
-                forms_for["close"] = f.CloseForm(prefix=f"c{m.pk}", initial={"on": today})
-            forms_for.update(extra.pop(f"forms_{m.pk}", {}))
-            actions.append((m, forms_for))
-    else:
-        actions = [(m, {}) for m in measures]
+    steps = PLAN.actions_by_name(user, plan)
+    rows = []
+    for m in measures:
+        m.plan = plan  # the steps read the plan and its guarantee: once, not per measure
+        forms_for = {action.name: {"form": _measure_form(action.name, m, today), "label": action.label,
+                                   "url": action.url}
+                     for action in MEASURE.actions_for(user, m, names=MEASURE_ACTIONS)}
+        for name, form in extra.pop(f"forms_{m.pk}", {}).items():  # a refused form, shown with its errors
+            forms_for[name] = {"label": MEASURE.step(name).label,
+                               "url": reverse("counterguarantee:measure-action", args=[m.pk, name]), "form": form}
+        rows.append((m, forms_for))
     return {
-        "plan": plan, "guarantee": guarantee, "own": own, "measures": actions, "approval": approval,
+        "plan": plan, "guarantee": guarantee, "own": own, "steps": steps, "measures": rows, "approval": approval,
         "approval_rows": _rows(approval.results if approval else None),
         "current_rows": _rows(plan.last_check) if plan.is_draft else [],
-        "approve_form": extra.pop("approve_form", None) or (f.ApproveForm() if own and plan.is_draft else None),
+        "approve_form": extra.pop("approve_form", None) or (f.ApproveForm() if steps["approve"] else None),
         "release_form": extra.pop("release_form", None) or (
-            f.ReleaseForm(initial={"on": today}) if own and plan.status == Plan.Status.APPROVED
-            and guarantee.status == guarantee.Status.RELEASED else None),
+            f.ReleaseForm(initial={"on": today}) if steps["release"] else None),
         "today": today, **extra,
     }
 

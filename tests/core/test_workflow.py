@@ -169,3 +169,16 @@ def test_actions_by_name_names_every_step():
     by_name = FLOW.actions_by_name(Person("cat"), Thing(state="checked"))
     assert list(by_name) == ["send", "pass", "back"]
     assert by_name["send"] is None and by_name["pass"].target == "done"
+
+
+def test_a_target_picked_by_the_service_and_a_steps_own_refusal():
+    flow = Workflow(name="thing", rule="T-1", states=Colour, steps=[
+        Step("record", "Record", "T-4", [("new", "checked"), ("new", "skipped")], is_owner,
+             refused="Already recorded.")])
+    assert flow.check(Person("ann"), Thing(), "record", to="skipped") == "skipped"
+    with pytest.raises(Conflict):
+        flow.check(Person("ann"), Thing(), "record", to="done")
+    with pytest.raises(Conflict, match="Already recorded."):
+        flow.check(Person("ann"), Thing(state="done"), "record")
+    (record,) = flow.actions_for(Person("ann"), Thing())
+    assert record.target is None and record.as_dict()["target_label"] is None
