@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("core.urls")),
     path("jobs/", include("core.urls_jobs")),
     path("rulesets/", include("core.urls_rulesets")),
+    path("imports/", include("core.urls_imports")),
     path("guarantees/", include("guarantees.urls")),
     path("riskpool/", include("riskpool.urls")),
     path("notice/", include("riskpool.urls_public")),

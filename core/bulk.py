@@ -79,11 +79,13 @@ def create_all_or_none(rows: Iterable[dict], create: Callable[[dict], object]) -
     return created
 
 
-def unconfirmed_renames(rows: Iterable[dict], existing: Mapping[str, str], confirmed: Collection[str]) -> list[RowError]:
+def unconfirmed_renames(rows: Iterable[dict], existing: Mapping[str, str], confirmed: Collection[str],
+                        memory: dict[str, str] | None = None) -> list[RowError]:
     """A later upload never renames a borrower silently: every row whose borrower identifier is
     on record (``existing``: identifier → name) or earlier in the file under another name is a
     row error carrying the change, unless that exact change (``Rename.key``) is in ``confirmed``,
-    the changes the uploader saw listed and ticked to confirm."""
+    the changes the uploader saw listed and ticked to confirm. ``memory``, when given, is updated
+    with the names the rows settle, for the next chunk of the same file."""
     names = {code.upper(): name for code, name in existing.items()}
     errors = []
     for row in rows:
@@ -107,6 +109,8 @@ def unconfirmed_renames(rows: Iterable[dict], existing: Mapping[str, str], confi
               "renamed unless you confirm the change below.") % {"code": code, "old": old, "new": borrower.name},
             rename=rename,
         ))
+    if memory is not None:
+        memory.update(names)
     return errors
 
 

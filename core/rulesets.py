@@ -29,6 +29,26 @@ def rule_params(scheme: str, on: date) -> dict:
     return found
 
 
+class RuleSetTable:
+    """All of ``scheme``'s rule sets read once (a bulk upload dates every row on its own day):
+    ``params_on(on)`` is ``rule_params`` without a query per row; a gap raises the same error."""
+
+    def __init__(self, scheme: str, build=dict):
+        self.scheme = scheme
+        self.build = build
+        self.rows = list(RuleSet.objects.filter(scheme=scheme).order_by("-effective_from")
+                         .values_list("pk", "effective_from", "effective_to", "params"))
+        self.built: dict[int, object] = {}
+
+    def params_on(self, on: date):
+        for pk, start, end, params in self.rows:
+            if start <= on and (end is None or end >= on):
+                if pk not in self.built:
+                    self.built[pk] = self.build(params)
+                return self.built[pk]
+        return self.build(rule_params(self.scheme, on))  # raises the RULESET error naming the gap
+
+
 def covered_ranges(scheme: str) -> list[tuple[date, date | None]]:
     """The date ranges ``scheme``'s rule sets cover, adjacent or overlapping sets merged (an open
     end is None), earliest first."""

@@ -43,3 +43,11 @@ def run_simulation_task(simulation_id: int) -> int:
     from core.simulation import simulation_run
 
     return simulation_run(simulation_id=simulation_id).pk
+
+
+@shared_task(acks_late=True)
+def import_run_task(run_id: int) -> str:
+    """Issue 12: enter a stored bulk upload (core.bulk_import); its state is the result."""
+    from core.bulk_import import import_run_execute
+
+    return import_run_execute(run_id).state

@@ -105,32 +105,34 @@ def cell_too_long(max_cell: int) -> ImportRefused:
                          % {"max": f"{max_cell:,}"})
 
 
-def check_upload(content: bytes, *, limits: Limits | None = None, deadline: Deadline | None = None) -> None:
-    """Refuse (ImportRefused) a file that passes a limit, before it is parsed."""
+def check_upload(content: bytes, *, limits: Limits | None = None, deadline: Deadline | None = None) -> int:
+    """Refuse (ImportRefused) a file that passes a limit, before it is parsed. Returns the rows
+    the file claims, blank ones and the header included (an upper bound of its data rows): the
+    upload pages decide by it whether the file is entered at once or in the background."""
     limits = limits or Limits.from_settings()
     deadline = deadline or Deadline(limits.parse_seconds)
     if len(content) > limits.max_bytes:
         raise ImportRefused(_("The file is larger than %(max)s MB.") % {"max": megabytes(limits.max_bytes)})
     if content.startswith(b"PK\x03\x04"):
-        check_xlsx(content, limits, deadline)
-    else:
-        check_csv(content, limits)
+        return check_xlsx(content, limits, deadline)
+    return check_csv(content, limits)
 
 
-def check_csv(content: bytes, limits: Limits) -> None:
+def check_csv(content: bytes, limits: Limits) -> int:
     """A csv is its own unpacked size; its lines (blank lines included) are counted without
     reading a field. A line break inside a quoted cell counts as a line: an upper bound."""
     lines = content.count(b"\n") + (0 if content.endswith(b"\n") else 1)
     if lines > limits.max_rows + 1:  # the header row is not a data row
         raise too_many_rows(limits.max_rows)
+    return lines
 
 
-def check_xlsx(content: bytes, limits: Limits, deadline: Deadline) -> None:
+def check_xlsx(content: bytes, limits: Limits, deadline: Deadline) -> int:
     try:
         archive = zipfile.ZipFile(BytesIO(content))
         entries = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
-        return  # not a zip after all: the reader says so in its own words
+        return 0  # not a zip after all: the reader says so in its own words
     if len(entries) > MAX_ZIP_ENTRIES:
         raise ImportRefused(_("The workbook holds more than %(max)s parts. It is not a plain spreadsheet.")
                             % {"max": MAX_ZIP_ENTRIES})
@@ -142,18 +144,20 @@ def check_xlsx(content: bytes, limits: Limits, deadline: Deadline) -> None:
         raise ImportRefused(_("The workbook is compressed %(ratio)s times, more than the limit of %(max)s: "
                               "it holds far more (empty) cells than it shows. Copy the data into the template "
                               "and upload that.") % {"ratio": unpacked // max(len(content), 1), "max": limits.max_ratio})
+    rows = 0
     try:
         with archive:
             for entry in entries:
                 name = entry.filename.lower()
                 if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                    _scan_sheet(archive, entry, limits, deadline)
+                    rows = max(rows, _scan_sheet(archive, entry, limits, deadline))
                 elif name.startswith("xl/") and name.endswith("sharedstrings.xml"):
                     _scan_text(archive, entry, limits, deadline)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
         # A damaged member, a bad checksum, an encrypted or unknown compression: not a workbook.
         raise ImportRefused(_("The file could not be read as an xlsx workbook (%(error)s).")
                             % {"error": type(exc).__name__}) from exc
+    return rows
 
 
 def _chunks(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, limits: Limits, deadline: Deadline):
@@ -216,7 +220,7 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def _scan_sheet(archive, entry, limits: Limits, deadline: Deadline) -> None:
+def _scan_sheet(archive, entry, limits: Limits, deadline: Deadline) -> int:
     max_rows = limits.max_rows + 1  # the header row
     rows = 0  # rows seen, or the highest row number given, whichever is larger
     first = True
@@ -242,6 +246,7 @@ def _scan_sheet(archive, entry, limits: Limits, deadline: Deadline) -> None:
             raise too_many_columns(limits.max_columns)
         if prefixed or len(letters) != chunk.count(b"<c ") + chunk.count(b"<c>") + chunk.count(b"<c/>"):
             _count_unnumbered_cells(chunk, limits)
+    return rows
 
 
 def _count_unnumbered_cells(chunk: bytes, limits: Limits) -> None:

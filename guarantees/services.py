@@ -185,16 +185,57 @@ def borrower_names(*, owner: Organisation, rows: list[dict]) -> dict[str, str]:
     return dict(Borrower.objects.filter(owner=owner, id_number__in=codes).values_list("id_number", "name"))
 
 
-def borrower_upsert(*, user, owner: Organisation, data: BorrowerData) -> Borrower:
-    """Find the owner's borrower by identifier, or create it; its figures are refreshed."""
-    derived = _check_borrower(data)
-    values = {
+# The one borrower check of every entry path (form, API, bulk upload).
+borrower_check = _check_borrower
+
+
+def _borrower_values(data: BorrowerData, derived: str | None) -> dict:
+    return {
         "name": data.name, "id_kind": data.id_kind, "kind": data.kind, "industry": data.industry,
         "employees": data.employees, "revenue": data.revenue, "total_assets": data.total_assets,
         "size_entered": data.size_entered, "size_evidence": data.size_evidence, "size_derived": derived or "",
         "is_agricultural": data.is_agricultural, "is_strategic_emerging": data.is_strategic_emerging,
         "is_government_platform": data.is_government_platform,
     }
+
+
+def borrowers_upsert(*, user, owner: Organisation, rows: list[dict], existing: dict[str, Borrower]) -> dict[str, Borrower]:
+    """``borrower_upsert`` for a chunk of checked upload rows (each with its ``borrower`` and the
+    ``derived`` size ``borrower_check`` gave), given the owner's borrowers on record among them
+    (``existing``, locked, by identifier): one INSERT for the new ones, one UPDATE for the changed
+    ones and their audit rows; as row by row, the last row naming a borrower gives its figures.
+    Returns every borrower of the rows by identifier."""
+    from core.bulk_import import audit_rows
+
+    latest: dict[str, dict] = {}
+    for row in rows:
+        latest[row["borrower"].id_number.upper()] = _borrower_values(row["borrower"], row.get("derived"))
+    new, changed, befores = [], [], []
+    for code, values in latest.items():
+        borrower = existing.get(code)
+        if borrower is None:
+            new.append(Borrower(owner=owner, id_number=code, **values))
+            continue
+        before = snapshot(borrower)
+        for name, value in values.items():
+            setattr(borrower, name, value)
+        if snapshot(borrower) != before:
+            changed.append(borrower)
+            befores.append(before)
+    Borrower.objects.bulk_create(new)
+    audit_rows(actor=user, action=AuditEvent.Action.CREATE, instances=new, organisation=owner,
+               summaries=(b.name for b in new))
+    if changed:
+        Borrower.objects.bulk_update(changed, fields=list(_borrower_values(rows[0]["borrower"], None)))
+        audit_rows(actor=user, action=AuditEvent.Action.UPDATE, instances=changed, organisation=owner, befores=befores,
+                   summaries=(f"renamed {before.get('name')} → {b.name}" if before.get("name") != b.name else b.name
+                              for b, before in zip(changed, befores, strict=True)))
+    return {**existing, **{b.id_number: b for b in new}}
+
+
+def borrower_upsert(*, user, owner: Organisation, data: BorrowerData) -> Borrower:
+    """Find the owner's borrower by identifier, or create it; its figures are refreshed."""
+    values = _borrower_values(data, _check_borrower(data))
     id_number = data.id_number.upper()
     borrower = Borrower.objects.select_for_update().filter(owner=owner, id_number=id_number).first()
     if borrower is None:

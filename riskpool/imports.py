@@ -20,9 +20,15 @@ from collections.abc import Collection
 from dataclasses import replace
 from datetime import date, timedelta
 
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from core.bulk import BulkRejected
+from core import upload_limits
+from core.bulk import BulkRejected, RowError, unconfirmed_renames
+from core.bulk_import import audit_rows, import_rows, problems_as_errors
+from core.calendar import shanghai_today
+from core.errors import RuleViolation
+from core.models import AuditEvent
 from guarantees import imports as base
 from guarantees import rules as guarantee_rules
 from guarantees.imports import (
@@ -47,12 +53,13 @@ from guarantees.imports import (
     parse_text,
 )
 from guarantees.models import Borrower
-from guarantees.services import BorrowerData
-from riskpool import rules, services
+from guarantees.services import BorrowerData, borrower_check, borrowers_upsert
+from riskpool import entry, rules, services
 from riskpool.models import LoanProject, Pool
 from riskpool.services import ProjectData
 
-__all__ = ["XLSX_CONTENT_TYPE", "ImportRefused", "import_projects", "megabytes", "read_upload", "template_workbook"]
+__all__ = ["XLSX_CONTENT_TYPE", "ImportRefused", "import_content", "import_projects", "megabytes", "read_upload",
+           "template_workbook"]
 
 LP = LoanProject
 
@@ -168,26 +175,41 @@ def _header_lookup() -> dict[str, Column]:
 HEADER_LOOKUP = _header_lookup()
 
 
-def parse_table(table: Table) -> ParsedFile:
-    """Turn the rows into ``project_bulk_register`` rows, each unreadable cell a RowError."""
-    if not table.rows:
-        raise ImportRefused(_("The file has a header row but no loans."))
+def parse_rows(table: Table) -> ParsedFile:
+    """The file's rows as the importer's ``{"row", "borrower", "data"}`` dicts, each unreadable
+    cell a RowError (``{"row", "errors"}``); ``rows`` is a one-pass iterator when the table
+    streams. A file without a data row is refused when the iterator ends."""
     positions, seen = base.map_header(table.header, COLUMNS, HEADER_LOOKUP)
     parsed = ParsedFile(rows=[], headers=seen, order={text: i for i, text in enumerate(table.header)})
+    parsed.rows = _parsed_rows(table, positions)
+    return parsed
+
+
+def _parsed_rows(table: Table, positions):
     product_header = next((table.header[i] for i, c in positions.items() if c.target == "product_ref"), "")
     products = base.ProductLookup()
+    count = 0
     for number, values, errors in base.read_cells(table, positions):
+        count += 1
         if "product_ref" in values:
             try:
                 values["product"] = products.find(values.pop("product_ref"))
             except base.CellError as exc:
                 errors.append(base.RowError(number, product_header, "RP-M3", str(exc)))
         if errors:
-            parsed.rows.append({"row": number, "errors": errors})
+            yield {"row": number, "errors": errors}
             continue
         borrower = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("borrower.")}
         data = {k: v for k, v in values.items() if not k.startswith("borrower.")}
-        parsed.rows.append({"row": number, "borrower": BorrowerData(**borrower), "data": ProjectData(**data)})
+        yield {"row": number, "borrower": BorrowerData(**borrower), "data": ProjectData(**data)}
+    if not count:
+        raise ImportRefused(_("The file has a header row but no loans."))
+
+
+def parse_table(table: Table) -> ParsedFile:
+    """``parse_rows`` with the rows as a list (small files, the tests)."""
+    parsed = parse_rows(table)
+    parsed.rows = list(parsed.rows)
     return parsed
 
 
@@ -198,8 +220,8 @@ def read_upload(upload) -> ParsedFile:
 
 
 def _column_for(parsed: ParsedFile, name: str | None) -> str | None:
-    """The file's header for a service error's field (``borrower.id_number`` → 证件号码,
-    ``entered_on`` → the disbursement date's column, which decides the RP-6 window)."""
+    """The file's header for an error's field (``borrower.id_number`` → 证件号码, ``entered_on``
+    → the disbursement date's column, which decides the RP-6 window)."""
     if not name:
         return None
     if name in parsed.headers:
@@ -211,20 +233,106 @@ def _column_for(parsed: ParsedFile, name: str | None) -> str | None:
     return name
 
 
-def import_projects(*, user, pool: Pool, upload, confirmed_renames: Collection[str] = ()) -> list[LoanProject]:
-    """Read ``upload`` and enter all its loans in ``pool`` for the user's bank, or none.
+def import_content(*, user, pool: Pool, content: bytes, confirmed_renames: Collection[str] = (),
+                   progress=None, deadline=None) -> int:
+    """Enter every loan of the file ``content`` (already past ``core.upload_limits``) in ``pool``
+    for the user's bank, or none; how many were entered.
 
-    Raises ImportRefused for a file that cannot be used, and BulkRejected listing every bad row
-    (each error's column is the file's header text, in the order of the file); a row that
-    renames a borrower on record is one of them unless its change is in ``confirmed_renames``."""
-    parsed = read_upload(upload)
+    Raises ImportRefused for a file that cannot be used, RuleViolation when the bank cannot
+    enter loans at all (RP-22, not a member), and BulkRejected listing every bad row (each
+    error's column is the file's header text, in the order of the file); a row that renames a
+    borrower on record is one of them unless its change is in ``confirmed_renames``."""
+    parsed = parse_rows(base.stream_table(content, deadline=deadline))
     try:
-        return services.project_bulk_register(user=user, pool=pool, rows=parsed.rows,
-                                              confirmed_renames=confirmed_renames)
+        with transaction.atomic():
+            importer = ProjectImporter(user=user, pool=pool, confirmed_renames=confirmed_renames)
+            return import_rows(parsed.rows, importer, progress=progress)
     except BulkRejected as exc:
         errors = [replace(e, column=_column_for(parsed, e.column), message=str(e.message)) for e in exc.errors]
         errors.sort(key=lambda e: (e.row, parsed.order.get(e.column or "", len(parsed.order))))
         raise BulkRejected(errors) from None
+
+
+def import_projects(*, user, pool: Pool, upload, confirmed_renames: Collection[str] = ()) -> int:
+    """``import_content`` of an uploaded file (a Django UploadedFile): how many loans were entered."""
+    content, deadline, _rows = base.checked_content(upload)
+    return import_content(user=user, pool=pool, content=content, confirmed_renames=confirmed_renames,
+                          deadline=deadline)
+
+
+def run_stored(run, progress) -> int:
+    """A background run (core.bulk_import): the stored file entered for the run's uploader."""
+    pool = Pool.objects.get(pk=run.target_id)
+    with run.file.open("rb") as stored:
+        content = stored.read()
+    limits = upload_limits.Limits.from_settings()
+    return import_content(user=run.started_by, pool=pool, content=content, confirmed_renames=run.confirmed_renames,
+                          progress=progress, deadline=upload_limits.Deadline(limits.parse_seconds))
+
+
+class ProjectImporter:
+    """贷款项目批量入库, set-based: the bank, its membership (RP-22) and the Scheme S rule sets are
+    read once per file; per chunk, one query for the loan numbers already entered and one for
+    the borrowers on record; each row is checked by the functions the single entry uses
+    (``services.project_problems``: RP-3, RP-4, RP-6, RP-7, RP-M3; ``borrower_check``: the
+    identity and GU-11), all its problems at once, and written with bulk inserts."""
+
+    def __init__(self, *, user, pool: Pool, confirmed_renames: Collection[str] = ()):
+        self.user, self.pool = user, pool
+        self.bank = entry.project_bank(user)
+        self.entered_on = shanghai_today()
+        self.member = entry.member_for_entry(pool, self.bank, on=self.entered_on)
+        self.confirmed = set(confirmed_renames)
+        self.context = entry.EntryContext()
+        self.loan_numbers: set[str] = set()  # every loan number of the file so far
+        self.names: dict[str, str] = {}  # identifier -> the name the file gives it so far
+        self.borrowers: dict[str, Borrower] = {}  # this chunk's borrowers on record, by identifier
+
+    def check(self, rows: list[dict]) -> list[RowError]:
+        codes = {row["borrower"].id_number.upper() for row in rows}
+        self.borrowers = {b.id_number: b for b in Borrower.objects.select_for_update().filter(
+            owner=self.bank, id_number__in=codes)}
+        numbers = {row["data"].loan_no for row in rows}
+        entered = set(LoanProject.objects.filter(bank=self.bank, loan_no__in=numbers).values_list("loan_no", flat=True))
+        errors: list[RowError] = []
+        for row in rows:
+            data, number = row["data"], row["row"]
+            problems = entry.project_problems(data, entered_on=self.entered_on, bank=self.bank,
+                                              context=self.context)
+            try:
+                row["derived"] = borrower_check(row["borrower"])
+            except RuleViolation as exc:
+                problems += exc.problems
+            if data.loan_no in entered or data.loan_no in self.loan_numbers:
+                problems.append(entry.duplicate_loan_problem(data.loan_no))
+            self.loan_numbers.add(data.loan_no)
+            errors += problems_as_errors(number, problems)
+        existing = {code: b.name for code, b in self.borrowers.items() if code not in self.names}
+        errors += unconfirmed_renames(rows, {**existing, **self.names}, self.confirmed, memory=self.names)
+        return errors
+
+    def write(self, rows: list[dict]) -> int:
+        owners = borrowers_upsert(user=self.user, owner=self.bank, rows=rows, existing=self.borrowers)
+        projects = [
+            entry.project_build(pool=self.pool, bank=self.bank, borrower=owners[row["borrower"].id_number.upper()],
+                                data=row["data"], entered_on=self.entered_on, user=self.user, context=self.context)
+            for row in rows
+        ]
+        try:
+            with transaction.atomic():  # a savepoint per chunk, for a concurrent upload of the same loans
+                LoanProject.objects.bulk_create(projects)
+        except IntegrityError:
+            numbers = set(LoanProject.objects.filter(bank=self.bank, loan_no__in=[p.loan_no for p in projects])
+                          .values_list("loan_no", flat=True))
+            raise BulkRejected([
+                RowError(row["row"], "loan_no", "RP-21", str(entry.duplicate_loan_problem(row["data"].loan_no).message))
+                for row in rows if row["data"].loan_no in numbers]) from None
+        audit_rows(actor=self.user, action=AuditEvent.Action.CREATE, instances=projects, organisation=self.bank,
+                   summaries=(f"loan project {p.loan_no}" for p in projects))
+        return len(projects)
+
+    def finish(self) -> None:
+        services.members_refresh_npl([self.member])
 
 
 # --- the template ---------------------------------------------------------------------------

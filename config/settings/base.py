@@ -190,6 +190,10 @@ BULK_UPLOAD_MAX_RATIO = int(env("BULK_UPLOAD_MAX_RATIO", "100"))  # unpacked siz
 BULK_UPLOAD_MAX_COLUMNS = int(env("BULK_UPLOAD_MAX_COLUMNS", "200"))
 BULK_UPLOAD_MAX_CELL_CHARS = int(env("BULK_UPLOAD_MAX_CELL_CHARS", "32767"))  # Excel's own cap
 BULK_UPLOAD_PARSE_SECONDS = float(env("BULK_UPLOAD_PARSE_SECONDS", "300"))
+# Issue 12: a file of more rows is entered by a Celery task (progress bar, result page); rows are
+# checked and written this many at a time.
+BULK_IMPORT_INLINE_ROWS = int(env("BULK_IMPORT_INLINE_ROWS", "5000"))
+BULK_IMPORT_CHUNK_ROWS = int(env("BULK_IMPORT_CHUNK_ROWS", "2000"))
 
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:

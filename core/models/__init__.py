@@ -1,5 +1,6 @@
 from .audit import AuditEvent
 from .calendar import CalendarDay, CalendarYear
+from .imports import ImportRun
 from .jobs import JobRun
 from .notifications import Notification
 from .organisations import ApiToken, Organisation, Region, Role, User
@@ -13,6 +14,7 @@ __all__ = [
     "CalendarDay",
     "CalendarYear",
     "ExchangeRate",
+    "ImportRun",
     "JobRun",
     "LprRate",
     "Notification",

@@ -1,0 +1,219 @@
+"""The set-based engine of the bulk uploads (issue 12), shared by the loan-project import
+(riskpool.imports) and the guarantee import (guarantees.imports).
+
+A file is streamed: its rows are read, parsed and checked ``BULK_IMPORT_CHUNK_ROWS`` at a time,
+each chunk with a few set-based queries (the loan numbers, borrowers… of the whole chunk at
+once) instead of a savepoint and ten queries per row; while no row has failed, each checked
+chunk is written at once (bulk_create), inside the caller's one transaction. Every later row is
+still checked, so every problem of the file is reported, and any error raises BulkRejected,
+which rolls the whole file back: all or nothing, as before.
+
+A file of more than ``BULK_IMPORT_INLINE_ROWS`` rows is not entered while the browser waits: it
+is stored as an ``ImportRun`` and entered by a Celery task (``core.tasks.import_run_task``);
+its page polls ``import_run_status`` and then shows the result (rows saved, or the errors,
+downloadable as xlsx).
+"""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from core.audit import snapshot
+from core.bulk import BulkRejected, ImportRefused, RowError
+from core.errors import RuleViolation
+from core.models import AuditEvent, ImportRun
+
+# What enters a stored file of each kind: ``run(run: ImportRun, progress) -> rows saved``.
+RUNNERS = {
+    ImportRun.Kind.PROJECTS: "riskpool.imports.run_stored",
+    ImportRun.Kind.GUARANTEES: "guarantees.imports.run_stored",
+}
+
+
+class ChunkImporter(Protocol):
+    """One file's checks and writes, chunk by chunk (see ``import_rows``)."""
+
+    def check(self, rows: list[dict]) -> list[RowError]:
+        """Every problem of these rows (each readable: ``{"row", "borrower", "data", …}``), with
+        set-based lookups; it remembers what later chunks must see (loan numbers, names)."""
+
+    def write(self, rows: list[dict]) -> int:
+        """Save these checked rows (no row of the file has failed so far); how many were saved."""
+
+    def finish(self) -> None:
+        """After the last row, all of them saved (a figure refreshed once, …)."""
+
+
+def chunks(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def import_rows(rows: Iterable[dict], importer: ChunkImporter, *, chunk_rows: int | None = None,
+                progress: Callable[[int], None] | None = None) -> int:
+    """Check and enter ``rows`` (parsed file rows, possibly ``{"row", "errors"}`` for a row the
+    parser could not read), all or none, inside the caller's transaction; raises BulkRejected
+    with every error of the file in row order. ``progress(rows done)`` after each chunk."""
+    chunk_rows = chunk_rows or settings.BULK_IMPORT_CHUNK_ROWS
+    errors: list[RowError] = []
+    saved = done = 0
+    for chunk in chunks(rows, chunk_rows):
+        readable = [row for row in chunk if not row.get("errors")]
+        found = [error for row in chunk for error in row.get("errors", ())]
+        found += importer.check(readable)
+        if found:
+            errors += found
+        elif not errors:
+            saved += importer.write(readable)
+        done += len(chunk)
+        if progress is not None:
+            progress(done)
+    if errors:
+        raise BulkRejected(sorted(errors, key=lambda e: e.row))
+    importer.finish()
+    return saved
+
+
+def problems_as_errors(row: int, exc_or_problems) -> list[RowError]:
+    """A rule function's problems (a RuleViolation or its list of Problems) as one row's errors."""
+    problems = exc_or_problems.problems if isinstance(exc_or_problems, RuleViolation) else exc_or_problems
+    return [RowError(row, p.field, p.rule, p.message) for p in problems]
+
+
+def audit_rows(*, actor, action: str, instances: Iterable, organisation, summaries: Iterable[str],
+               befores: Iterable[dict | None] | None = None) -> int:
+    """``core.audit.audit`` for many rows in one INSERT (per ``BULK_IMPORT_CHUNK_ROWS``): the
+    same columns, the instance as it is now as ``after``."""
+    actor_user = actor if getattr(actor, "pk", None) else None
+    label = (actor.get_username() if actor_user else str(actor or "system"))[:150]
+    befores = befores if befores is not None else itertools.repeat(None)
+    events = [
+        AuditEvent(actor=actor_user, actor_label=label, organisation=organisation, action=action,
+                   object_type=instance._meta.label_lower, object_id=str(instance.pk), summary=summary[:255],
+                   before=before, after=snapshot(instance))
+        for instance, summary, before in zip(instances, summaries, befores, strict=False)
+    ]
+    AuditEvent.objects.bulk_create(events, batch_size=settings.BULK_IMPORT_CHUNK_ROWS)
+    return len(events)
+
+
+class Memo:
+    """A per-file cache of a lookup by key (an exchange rate by currency and date, a deadline by
+    quarter): one call per distinct key however many rows share it."""
+
+    def __init__(self, func: Callable):
+        self.func = func
+        self.values: dict = {}
+
+    def __call__(self, *key):
+        if key not in self.values:
+            try:
+                self.values[key] = (self.func(*key), None)
+            except RuleViolation as exc:
+                self.values[key] = (None, exc)
+        value, error = self.values[key]
+        if error is not None:
+            raise error
+        return value
+
+
+# --- background runs ----------------------------------------------------------------------
+
+
+def runs_inline(rows: int) -> bool:
+    """A file of at most ``BULK_IMPORT_INLINE_ROWS`` rows is entered while the browser waits."""
+    return rows <= settings.BULK_IMPORT_INLINE_ROWS
+
+
+def import_run_start(*, user, kind: str, target_id: int, content: bytes, file_name: str, rows: int,
+                     confirmed_renames: Iterable[str] = ()) -> ImportRun:
+    """Store the file and queue its import (after the commit, so the worker finds the row)."""
+    from core.tasks import import_run_task
+
+    run = ImportRun(kind=kind, organisation=user.organisation, started_by=user, target_id=target_id,
+                    file_name=file_name[:200], confirmed_renames=sorted(confirmed_renames), progress_total=rows)
+    run.file.save(f"{kind}.bin", ContentFile(content), save=False)
+    run.save()
+    transaction.on_commit(lambda: import_run_task.delay(run.pk))
+    return run
+
+
+def import_run_again(*, user, run: ImportRun, confirmed_renames: Iterable[str]) -> ImportRun:
+    """The same stored file entered again, with the borrower renames its result listed confirmed."""
+    with run.file.open("rb") as stored:
+        content = stored.read()
+    return import_run_start(user=user, kind=run.kind, target_id=run.target_id, content=content,
+                            file_name=run.file_name, rows=run.progress_total, confirmed_renames=confirmed_renames)
+
+
+def _progress_key(run_id: int) -> str:
+    return f"import-run-progress:{run_id}"
+
+
+def progress_of(run: ImportRun) -> int:
+    """Rows done: written by the task to the cache, since the run's own row is written only when
+    its transaction ends."""
+    return cache.get(_progress_key(run.pk), run.progress_done)
+
+
+def import_run_execute(run_id: int) -> ImportRun:
+    """The task's body: enter the stored file and record how it went."""
+    run = ImportRun.objects.get(pk=run_id)
+    if run.finished:
+        return run  # a redelivered task (acks late) does not enter the file twice
+    ImportRun.objects.filter(pk=run.pk).update(state=ImportRun.State.RUNNING)
+    key = _progress_key(run.pk)
+
+    def progress(done: int) -> None:
+        cache.set(key, done, 24 * 3600)
+
+    runner = import_string(RUNNERS[run.kind])
+    fields: dict = {"finished_at": None}
+    try:
+        fields.update(state=ImportRun.State.SAVED, saved=runner(run, progress))
+    except ImportRefused as exc:
+        fields.update(state=ImportRun.State.REFUSED, message=exc.message)
+    except BulkRejected as exc:
+        fields.update(state=ImportRun.State.REJECTED, errors=[e.as_dict() for e in exc.errors])
+    except RuleViolation as exc:
+        fields.update(state=ImportRun.State.REFUSED, message=" ".join(str(p.message) for p in exc.problems))
+    except Exception as exc:
+        fields.update(state=ImportRun.State.FAILED, message=type(exc).__name__)
+        raise
+    finally:
+        fields.update(finished_at=timezone.now(), progress_done=progress_of(run))
+        ImportRun.objects.filter(pk=run.pk).update(**fields)
+        cache.delete(key)
+    run.refresh_from_db()
+    return run
+
+
+def import_run_get_for_user(*, user, run_id: int) -> ImportRun:
+    """A run of the user's own organisation; another organisation's run is a 404, as a missing one."""
+    run = ImportRun.objects.filter(pk=run_id, organisation_id=user.organisation_id).first()
+    if run is None or user.organisation_id is None:
+        raise Http404(_("No such upload."))
+    return run
+
+
+def error_workbook(run: ImportRun) -> bytes:
+    """The rejected file's errors as an xlsx (row, column, rule, problem), streamed rows."""
+    from core.exports import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.sheet(_("Errors"))
+    sheet.append([_("Row"), _("Column"), _("Rule"), _("Problem")])
+    for error in run.errors:
+        sheet.append([error["row"], error.get("column") or "", error["rule"], error["message"]])
+    return book.to_bytes()
