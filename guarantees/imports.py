@@ -23,7 +23,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import filetype
-import python_calamine
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -363,6 +362,8 @@ def _stream_xlsx(content: bytes, max_rows: int, deadline: upload_limits.Deadline
     """The first sheet read by calamine (Rust: the sheet's values without openpyxl's cell
     objects, several times faster). Calamine does not give number formats, so the cells shown
     as a percentage are found by ``percent_cells`` from the file's own XML."""
+    import python_calamine  # here, not at the top: only an xlsx needs it
+
     try:
         workbook = python_calamine.load_workbook(io.BytesIO(content))
         sheet = workbook.get_sheet_by_index(0)
