@@ -55,6 +55,12 @@ def round_ratio(value: Decimal) -> Decimal:
     return value.quantize(RATIO, rounding=ROUND_HALF_UP)
 
 
+def share_of(part: Decimal, whole: Decimal) -> Decimal | None:
+    """``part`` ÷ ``whole`` as a ratio (six places, half-up); None when ``whole`` is 0, where a
+    share means nothing. The one division behind every indicator ratio (GU-6 … GU-9, EV-3)."""
+    return None if whole == 0 else round_ratio(part / whole)
+
+
 def _quantize(value: Any, step: Decimal, rule: str, field: str | None, message) -> Decimal:
     number = to_decimal(value)
     if number is not None:

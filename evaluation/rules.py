@@ -24,8 +24,7 @@ from typing import Any
 from core.errors import Problem, RuleViolation
 from core.i18n_text import dump
 from core.i18n_text import gettext_lazy as _
-from core.money import money, ratio, to_decimal
-from guarantees import rules as gu
+from core.money import money, ratio, share_of, to_decimal
 
 POINT = Decimal("0.01")
 _ZERO = Decimal("0")
@@ -306,13 +305,14 @@ class FirmFigures:
 
     @property
     def leverage(self) -> Decimal | None:
-        """GU-8 放大倍数, six places (guarantees.rules.leverage)."""
-        return gu.leverage(self.guarantee_balance, self.net_assets)
+        """GU-8 放大倍数, six places, as guarantees.rules.leverage counts it (None without net
+        assets); computed on the kernel so that the rules of the two apps stay apart."""
+        return share_of(self.guarantee_balance, self.net_assets) if self.net_assets > 0 else None
 
     @property
     def support_share(self) -> Decimal | None:
         """GU-7 s = a ÷ all guaranteed amount written (guarantees.rules.support_share)."""
-        return gu.support_share(self.sme_amount, self.total_amount)
+        return share_of(self.sme_amount, self.total_amount)
 
     def values(self) -> dict[str, Decimal | None]:
         return {

@@ -15,6 +15,7 @@ from core.views_helpers import ConfirmRenamesForm
 from guarantees import rules
 from guarantees.models import Agreement, Borrower, Guarantee, Recovery, RecoveryAction
 from guarantees.services import BorrowerData, GuaranteeData
+from guarantees.signals import offered_products
 
 RATIO_STEP = Decimal("0.000001")
 
@@ -156,9 +157,7 @@ class GuaranteeForm(forms.Form):
     def __init__(self, *args, agreements, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["agreement"].queryset = agreements
-        from riskpool.selectors_m import open_products
-
-        self.fields["product"].queryset = open_products()
+        self.fields["product"].queryset = offered_products()
         self.fields["product"].label_from_instance = lambda p: f"{p.name} · {p.pool.name}"
         self.fields["currency"].widget.attrs.update(size=4, autocomplete="off")
 

@@ -33,6 +33,7 @@ from core.money import round_money, round_ratio
 from guarantees import rules
 from guarantees.models import Borrower, Guarantee
 from guarantees.services import BorrowerData, GuaranteeData, guarantee_bulk_create
+from guarantees.signals import offered_products
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -589,10 +590,8 @@ class ProductLookup:
 
     def find(self, text: str):
         if self._by_key is None:
-            from riskpool.selectors_m import open_products  # riskpool builds on guarantees
-
             self._by_key = {}
-            for product in open_products():
+            for product in offered_products():
                 for key in {product.code.lower(), _normal(product.name)}:
                     self._by_key.setdefault(key, []).append(product)
         found = self._by_key.get(text.strip().lower()) or self._by_key.get(_normal(text), [])

@@ -21,7 +21,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Conflict, Problem, RuleViolation
-from core.money import CENT, money, percent, plain, ratio, round_money, round_ratio, to_decimal
+from core.money import CENT, money, percent, plain, ratio, round_money, round_ratio, share_of, to_decimal
 from core.money import amount as _amount
 
 PARTIES = ("bank", "guarantee_firm", "reguarantee", "national_fund", "government")
@@ -316,10 +316,6 @@ def check_bank_fees(*, small_micro_or_agri: bool, scheme_m_product: bool, bank_f
 # --- GU-6 … GU-9 firm indicators -----------------------------------------------------------
 
 
-def _share_of(part: Decimal, whole: Decimal) -> Decimal | None:
-    return None if whole == 0 else round_ratio(part / whole)
-
-
 def _non_negative(value: Any, rule: str, field: str) -> Decimal:
     """A non-negative number kept at full precision (a sum of amount x rate has 8 places)."""
     number = to_decimal(value)
@@ -332,7 +328,7 @@ def average_fee_rate(weighted_sum: Any, total_amount: Any) -> Decimal | None:
     """GU-6: guaranteed-amount-weighted mean fee rate, sum(amount x rate) / sum(amount);
     None when nothing was written in the period."""
     weighted = _non_negative(weighted_sum, "GU-6", "weighted_sum")
-    return _share_of(weighted, _amount(total_amount, "GU-6", "total_amount"))
+    return share_of(weighted, _amount(total_amount, "GU-6", "total_amount"))
 
 
 def fee_rate_on_target(rate: Decimal | None, params: GuaranteeParams = GuaranteeParams()) -> bool:
@@ -347,7 +343,7 @@ def support_share(small_agri_amount: Any, total_amount: Any) -> Decimal | None:
     whole = _amount(total_amount, "GU-7", "total_amount")
     if part > whole:
         raise RuleViolation("GU-7", _("The part cannot be larger than the total."), "small_agri_amount")
-    return _share_of(part, whole)
+    return share_of(part, whole)
 
 
 def support_share_on_target(share: Decimal | None, params: GuaranteeParams = GuaranteeParams()) -> bool:
@@ -365,14 +361,14 @@ def leverage(balance: Any, net_assets: Any) -> Decimal | None:
     where the multiple means nothing."""
     liabilities = _amount(balance, "GU-8", "balance")
     assets = money(net_assets, rule="GU-8", field="net_assets")
-    return None if assets <= 0 else _share_of(liabilities, assets)
+    return None if assets <= 0 else share_of(liabilities, assets)
 
 
 def compensation_rate(compensated: Any, released: Any) -> Decimal | None:
     """GU-9 代偿率: compensation paid / guaranteed amount released in the period; None when
     nothing was released. Not capped at 1: compensation includes interest."""
     paid = _amount(compensated, "GU-9", "compensated")
-    return _share_of(paid, _amount(released, "GU-9", "released"))
+    return share_of(paid, _amount(released, "GU-9", "released"))
 
 
 # --- GU-11 enterprise size -----------------------------------------------------------------

@@ -30,6 +30,7 @@ from guarantees.models import (
     Recovery,
     RecoveryAction,
 )
+from guarantees.signals import compensation_paid, problems_of_product_business
 
 FIRM_ROLES = ("firm_operator",)
 S = Guarantee.Status
@@ -282,9 +283,7 @@ def _product_problems(data: GuaranteeData, agreement: Agreement) -> list[Problem
     the bank is suspended from new business in it on the guarantee's start date."""
     if data.product is None:
         return []
-    from riskpool.services_m import suspension_problems  # riskpool builds on guarantees, not the reverse
-
-    return suspension_problems(product=data.product, parties=[agreement.firm, agreement.bank], on=data.start)
+    return problems_of_product_business(product=data.product, parties=[agreement.firm, agreement.bank], on=data.start)
 
 
 def _guarantee_input_problems(data: GuaranteeData, agreement: Agreement) -> list[Problem]:
@@ -463,10 +462,8 @@ def compensation_pay(*, user, compensation: Compensation, paid_on: date) -> Comp
     audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=compensation, organisation=guarantee.firm,
           before=before, summary=f"{guarantee.contract_no} compensated")
     # CG-13: the recourse claim arose today, so every counter-guarantee measure gets its date to
-    # act now. Imported here so that loading guarantees does not load the counter-guarantee app.
-    from counterguarantee.services import measures_on_compensation
-
-    measures_on_compensation(user=user, guarantee=guarantee, paid_on=paid_on)
+    # act now (counterguarantee listens: it builds on guarantees, not the reverse).
+    compensation_paid.send(sender=Compensation, user=user, guarantee=guarantee, paid_on=paid_on)
     return compensation
 
 
