@@ -1,30 +1,23 @@
-"""Reads of the platform's own pages: the audit trail and the figures on the home page.
+"""Reads of the platform's own pages: the audit trail.
 
 Every function takes the requesting user and scopes through core.scoping (or the app selectors
 that start there), in a fixed number of queries whatever the amount of data.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import QuerySet
 
-from core.calendar import SHANGHAI, shanghai_today
-from core.models import AuditEvent, Organisation
-from core.periods import Quarter
-from core.scoping import has_jurisdiction, org_filter, sees_everything
+from core.calendar import SHANGHAI
+from core.models import AuditEvent
+from core.permissions import is_oversight_user
+from core.scoping import org_filter
 
 # --- audit trail -------------------------------------------------------------------------------
-
-
-def is_oversight_user(user) -> bool:
-    """The authority and supervisors (and Django superusers): the people of the oversight pages,
-    the firm-indicator dashboard and the audit trail."""
-    return bool(user.is_authenticated and (sees_everything(user) or has_jurisdiction(user)))
 
 
 def audit_events_for_user(
@@ -96,115 +89,3 @@ def audit_changes(event: AuditEvent) -> list[Change]:
             continue
         changes.append(Change(key, None if old is missing else old, None if new is missing else new))
     return changes
-
-
-# --- home page ---------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class OversightSummary:
-    """The authority's handful of numbers for a quarter: firms off each policy line."""
-
-    quarter: Quarter
-    firms: int
-    fee_off: int  # GU-6: average fee rate not below 1%
-    support_off: int  # GU-7: support share under 80%
-    agreements_firms: int  # GU-2: firms with a non-compliant agreement
-    agreements: int
-    overdue_firms: int  # GU-4: firms with an overdue compensation
-    overdue: int
-
-
-def indicator_rows_for_user(*, user, quarter: Quarter, firms=None, today: date | None = None):
-    """GU-6 … GU-9 rows of the guarantee firms ``user`` may see, for ``quarter``, with the
-    parameters in force at the quarter's end: a closed quarter from its JB-5 snapshots, the open
-    one live over its own business (guarantees.selectors_indicators.quarter_indicator_rows).
-    Overdue compensations are counted as of the quarter's end, or today for the running quarter.
-    ``firms`` narrows (a region filter)."""
-    from guarantees.selectors import firms_for_user
-    from guarantees.selectors_indicators import quarter_indicator_rows
-    from guarantees.services import guarantee_params
-
-    visible = firms_for_user(user=user)
-    if firms is not None:
-        visible = visible.filter(pk__in=firms.values("pk"))
-    return quarter_indicator_rows(
-        firms=visible, quarter=quarter, params=guarantee_params(quarter.end), today=today or shanghai_today(),
-    )
-
-
-def oversight_summary(*, user, quarter: Quarter | None = None, today: date | None = None) -> OversightSummary:
-    quarter = quarter or Quarter.current()
-    rows = indicator_rows_for_user(user=user, quarter=quarter, today=today)
-    return OversightSummary(
-        quarter=quarter,
-        firms=len(rows),
-        fee_off=sum(1 for r in rows if not r.fee_on_target),
-        support_off=sum(1 for r in rows if not r.support_on_target),
-        agreements_firms=sum(1 for r in rows if r.noncompliant_agreements),
-        agreements=sum(r.noncompliant_agreements for r in rows),
-        overdue_firms=sum(1 for r in rows if r.overdue_compensations),
-        overdue=sum(r.overdue_compensations for r in rows),
-    )
-
-
-@dataclass
-class PartySummary:
-    """A firm's or a bank's own business: guarantees by status, overdue compensations."""
-
-    by_status: list[tuple[str, str, int]] = field(default_factory=list)  # (code, label, count)
-    total: int = 0
-    active_amount: Decimal = Decimal("0.00")
-    fee_flagged: int = 0  # GU-5 breaches stored on the firm's guarantees
-    overdue_count: int = 0
-    overdue: list = field(default_factory=list)  # the first few Compensation rows
-    indicators: object = None  # FirmIndicators of the quarter (firms only)
-    quarter: Quarter | None = None
-
-
-OVERDUE_SHOWN = 10
-
-
-def _party_summary(*, user, side: str, today: date) -> PartySummary:
-    """``side`` is "firm" or "bank": the user's organisation in that role on the guarantee."""
-    from guarantees.models import Guarantee
-    from guarantees.selectors import guarantee_list, overdue_compensations
-
-    org = user.organisation
-    statuses = Guarantee.Status
-    counts = guarantee_list(user=user).filter(**{side: org}).order_by().aggregate(
-        total=Count("pk"),
-        active_amount=Sum("amount", filter=Q(status=statuses.ACTIVE)),
-        fee_flagged=Count("pk", filter=Q(fee_compliant=False)),
-        **{f"s_{code}": Count("pk", filter=Q(status=code)) for code in statuses.values},
-    )
-    overdue = (
-        overdue_compensations(user=user, today=today)
-        .filter(**{f"guarantee__{side}": org})
-        .annotate(amount_due=F("base") - F("part_bank"))  # GU-3: the firm pays all but the bank's share
-    )
-    return PartySummary(
-        by_status=[(code, label, counts[f"s_{code}"]) for code, label in statuses.choices],
-        total=counts["total"],
-        active_amount=counts["active_amount"] or Decimal("0.00"),
-        fee_flagged=counts["fee_flagged"],
-        overdue_count=overdue.count(),
-        overdue=list(overdue.order_by("due_on", "pk")[:OVERDUE_SHOWN]),
-    )
-
-
-def firm_summary(*, user, today: date | None = None) -> PartySummary:
-    """A guarantee firm's own home page: its guarantees, this quarter's indicators, overdue
-    compensations (GU-4)."""
-    today = today or shanghai_today()
-    summary = _party_summary(user=user, side="firm", today=today)
-    summary.quarter = Quarter.of(today)
-    rows = indicator_rows_for_user(
-        user=user, quarter=summary.quarter, firms=Organisation.objects.filter(pk=user.organisation_id), today=today
-    )
-    summary.indicators = rows[0] if rows else None
-    return summary
-
-
-def bank_summary(*, user, today: date | None = None) -> PartySummary:
-    """A bank's home page: the guarantees on its loans, compensations overdue to it (GU-4)."""
-    return _party_summary(user=user, side="bank", today=today or shanghai_today())

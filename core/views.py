@@ -20,6 +20,7 @@ from core.calendar import provisional_years, shanghai_today
 from core.home import panels_for
 from core.models import AuditEvent, Notification, Organisation, User
 from core.notifications import latest_scan_day, notifications_for
+from core.permissions import is_oversight_user
 from core.views_helpers import paginate
 
 K = Organisation.Kind
@@ -54,19 +55,13 @@ def _url(name: str, *args) -> str | None:
         return None
 
 
-def _links(*names_labels) -> list[dict]:
-    return [{"label": label, "url": url} for name, label in names_labels if (url := _url(name))]
-
-
 def _home_role(user) -> str:
-    if selectors.is_oversight_user(user):
+    """"oversight", "firm", "bank" or "other": the apps' home panels show the first three their
+    figures; "other" is pointed to the menu."""
+    if is_oversight_user(user):
         return "oversight"
     kind = user.organisation.kind if user.organisation_id else None
-    if kind == K.GUARANTEE_FIRM:
-        return "firm"
-    if kind == K.BANK:
-        return "bank"
-    return "other"
+    return {K.GUARANTEE_FIRM: "firm", K.BANK: "bank"}.get(kind, "other")
 
 
 def _calendar_warning(today: date) -> dict | None:
@@ -84,37 +79,19 @@ def _calendar_warning(today: date) -> dict | None:
 
 @login_required
 def home(request):
+    """The apps' panels (core.home), the JB-3 deadlines and, for the oversight, the JB-1 calendar
+    warning. The page-head links are the panels' own, then the audit trail for the oversight."""
     user = request.user
     role = _home_role(user)
     today = shanghai_today()
-    context = {"role": role, "today": today}
+    panels = panels_for(user, today)
+    links = [link for panel in panels for link in panel.get("links", ())]
     if role == "oversight":
-        context["summary"] = selectors.oversight_summary(user=user, today=today)
-        context["dashboard_url"] = _url("indicators:dashboard")
-        context["calendar_warning"] = _calendar_warning(today)
-        context["links"] = _links(
-            ("indicators:dashboard", _("Firm indicators")),
-            ("audit-list", _("Audit trail")),
-            ("guarantees:agreement-list", _("Agreements")),
-            ("guarantees:compensation-list", _("Compensations")),
-        )
-    elif role == "firm":
-        context["summary"] = selectors.firm_summary(user=user, today=today)
-        context["links"] = _links(
-            ("guarantees:guarantee-create", _("Record a guarantee")),
-            ("guarantees:guarantee-import", _("Import guarantees from a file")),
-            ("guarantees:guarantee-list", _("All guarantees")),
-            ("guarantees:compensation-list", _("Compensations")),
-        )
-    elif role == "bank":
-        context["summary"] = selectors.bank_summary(user=user, today=today)
-        context["links"] = _links(
-            ("guarantees:guarantee-list", _("Guarantees on our loans")),
-            ("guarantees:compensation-list", _("Compensations")),
-        )
-    context["guarantee_list_url"] = _url("guarantees:guarantee-list")
-    context["deadlines"] = _deadline_lists(user)
-    context["panels"] = panels_for(user, today)
+        links += [{"label": _("Audit trail"), "url": url} for url in [_url("audit-list")] if url]
+    context = {
+        "role": role, "today": today, "panels": panels, "links": links, "deadlines": _deadline_lists(user),
+        "calendar_warning": _calendar_warning(today) if role == "oversight" else None,
+    }
     return render(request, "core/home.html", context)
 
 
@@ -159,7 +136,7 @@ class AuditFilterForm(forms.Form):
 def audit_list(request):
     """The audit trail of the user's jurisdiction: who changed what, when, from what."""
     user = request.user
-    if not selectors.is_oversight_user(user):
+    if not is_oversight_user(user):
         raise PermissionDenied(_("The audit trail is for the authority and supervisors."))
     object_types = selectors.audit_object_types()
     form = AuditFilterForm(request.GET or None, object_types=object_types)

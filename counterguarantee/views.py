@@ -20,7 +20,7 @@ from core.calendar import shanghai_today
 from core.errors import RuleViolation
 from core.i18n_text import render as render_text
 from core.models import Organisation
-from core.selectors import is_oversight_user
+from core.permissions import is_oversight_user
 from core.views_helpers import add_rule_violation, paginate, problem_message
 from counterguarantee import forms as f
 from counterguarantee import rules, selectors, services

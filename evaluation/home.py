@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from core import home
-from core.selectors import is_oversight_user
+from core.permissions import is_oversight_user
 from evaluation import selectors
 from evaluation.models import EvaluationYear, Submission
 

@@ -16,11 +16,14 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from core.calendar import shanghai_today
 from core.models import Organisation
 from core.periods import Quarter
 from guarantees import rules
 from guarantees.models import Agreement, Compensation, FirmIndicatorSnapshot, FirmNetAssets, Guarantee
 from guarantees.rules import GuaranteeParams
+from guarantees.selectors import firms_for_user
+from guarantees.services import guarantee_params
 
 ZERO = Decimal("0.00")
 # amount (2 places) x fee rate (6 places): kept exact, the GU-6 function rounds the ratio.
@@ -420,3 +423,16 @@ def bank_partner_rows(
             )
         )
     return rows
+
+
+def indicator_rows_for_user(*, user, quarter: Quarter, firms=None, today: date | None = None):
+    """GU-6 … GU-9 rows of the guarantee firms ``user`` may see, for ``quarter``, with the
+    parameters in force at the quarter's end: a closed quarter from its JB-5 snapshots, the open
+    one live over its own business (quarter_indicator_rows). Overdue compensations are counted
+    as of the quarter's end, or today for the running quarter. ``firms`` narrows (a region filter)."""
+    visible = firms_for_user(user=user)
+    if firms is not None:
+        visible = visible.filter(pk__in=firms.values("pk"))
+    return quarter_indicator_rows(
+        firms=visible, quarter=quarter, params=guarantee_params(quarter.end), today=today or shanghai_today(),
+    )

@@ -30,9 +30,9 @@ from guarantees.models import (
     Recovery,
     RecoveryAction,
 )
+from guarantees.permissions import FIRM_ROLES
 from guarantees.signals import compensation_paid, problems_of_product_business
 
-FIRM_ROLES = ("firm_operator",)
 S = Guarantee.Status
 TRANSITIONS = {
     S.ACTIVE: {S.RELEASED, S.DEFAULTED},

@@ -40,6 +40,7 @@ from guarantees.forms import (
     WriteOffForm,
 )
 from guarantees.models import Agreement, Compensation, Guarantee
+from guarantees.permissions import is_firm_operator
 
 S = Guarantee.Status
 # Where a compensated guarantee can still be worked on (GU-13).
@@ -49,14 +50,6 @@ INDUSTRY_NAMES = dict(rules.INDUSTRIES)
 
 
 # --- who may write ------------------------------------------------------------------------
-
-
-def is_firm_operator(user) -> bool:
-    """A guarantee firm's operator: the only people who record guarantees and their steps."""
-    return bool(
-        user.is_authenticated and user.organisation_id and user.has_role(*services.FIRM_ROLES)
-        and user.organisation.kind == Organisation.Kind.GUARANTEE_FIRM
-    )
 
 
 def _require_firm_operator(user) -> Organisation:

@@ -21,10 +21,10 @@ from core.calendar import shanghai_today
 from core.exports import Workbook
 from core.models import Organisation, Region
 from core.periods import Quarter
+from core.permissions import is_oversight_user
 from core.scoping import jurisdiction_region_path, sees_everything
-from core.selectors import indicator_rows_for_user, is_oversight_user
 from guarantees import selectors
-from guarantees.selectors_indicators import FirmIndicators
+from guarantees.selectors_indicators import FirmIndicators, indicator_rows_for_user
 
 try:  # GU-10, from the indicators module when it provides it
     from guarantees.selectors_indicators import bank_partner_rows

@@ -104,7 +104,7 @@ def test_home_of_the_authority_shows_the_firms_off_the_policy_lines(client, worl
     assert _figure(content, "support") == (f"{dashboard}?off=support", 1)
     assert _figure(content, "agreements") == (f"{dashboard}?off=agreements", 1)
     assert _figure(content, "overdue") == (f"{dashboard}?off=overdue", 1)
-    summary = response.context["summary"]
+    summary = response.context["panel"]["summary"]
     assert (summary.firms, summary.agreements, summary.overdue) == (1, 1, 1)
     assert 'id="status-counts"' not in content
 
@@ -136,7 +136,7 @@ def test_home_of_a_supervisor_is_the_oversight_page_for_its_region(client, world
                              roles=["county_supervisor"])
     response, content = _home(client, supervisor)
     assert 'id="oversight-figures"' in content
-    assert response.context["summary"].firms == 0  # 呼玛县 is not its county
+    assert response.context["panel"]["summary"].firms == 0  # 呼玛县 is not its county
     assert "no guarantee firms in your jurisdiction" in content
 
 
@@ -144,7 +144,7 @@ def test_home_of_a_firm_user(client, world):
     response, content = _home(client, world["firm_user"])
     for block in ('id="party-figures"', 'id="status-counts"', 'id="firm-indicators"', 'id="overdue"'):
         assert block in content, block
-    summary = response.context["summary"]
+    summary = response.context["panel"]["summary"]
     assert summary.total == 3 and summary.overdue_count == 1
     assert dict((code, n) for code, _label, n in summary.by_status)["active"] == 2
     assert summary.indicators.firm_id == world["firm"].pk and not summary.indicators.fee_on_target
@@ -157,7 +157,7 @@ def test_home_of_a_firm_user(client, world):
 def test_home_of_a_firm_user_with_no_business(client, tree):
     firm = OrganisationFactory(kind=K.GUARANTEE_FIRM, region=tree["county"])
     response, content = _home(client, firm_user(organisation=firm))
-    assert response.context["summary"].total == 0
+    assert response.context["panel"]["summary"].total == 0
     assert "No guarantees recorded yet" in content and "Nothing overdue." in content
 
 
@@ -165,12 +165,12 @@ def test_home_of_a_bank_user_shows_its_guarantees_and_what_is_overdue_to_it(clie
     response, content = _home(client, world["bank_user"])
     assert 'id="status-counts"' in content and 'id="overdue"' in content
     assert 'id="firm-indicators"' not in content
-    summary = response.context["summary"]
+    summary = response.context["panel"]["summary"]
     assert summary.total == 3 and summary.overdue_count == 1
     assert "HM-OVERDUE" in content and "呼玛担保公司" in content
     other = UserFactory(organisation=world["other_bank"], roles=["bank_operator"])
     response, content = _home(client, other)
-    assert response.context["summary"].total == 0 and "HM-OVERDUE" not in content
+    assert response.context["panel"]["summary"].total == 0 and "HM-OVERDUE" not in content
 
 
 def test_home_of_a_pool_reviewer_is_a_plain_welcome(client, tree):
@@ -184,7 +184,7 @@ def test_home_of_a_pool_reviewer_is_a_plain_welcome(client, tree):
 def test_home_of_a_superuser_sees_every_firm(client, world):
     admin = UserFactory(organisation=None, is_superuser=True, is_staff=True)
     response, _content = _home(client, admin)
-    assert response.context["summary"].firms == 1
+    assert response.context["panel"]["summary"].firms == 1
 
 
 def _more_firms(tree, n):

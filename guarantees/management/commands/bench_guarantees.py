@@ -61,7 +61,6 @@ from core.calendar import shanghai_today
 from core.jobs import job_run
 from core.models import JobRun, Organisation, Region, Role, User
 from core.periods import Quarter
-from core.selectors import indicator_rows_for_user
 from core.validators import ID_CHECK, ID_WEIGHTS, credit_code_check_character, credit_code_problem
 from core.views_helpers import PAGE_SIZE
 from guarantees import rules, selectors
@@ -78,7 +77,7 @@ from guarantees.models import (
     Recovery,
     RecoveryAction,
 )
-from guarantees.selectors_indicators import bank_partner_rows
+from guarantees.selectors_indicators import bank_partner_rows, indicator_rows_for_user
 from guarantees.services import guarantee_params
 
 BENCH_CODE = "BENCH"
