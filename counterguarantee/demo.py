@@ -24,6 +24,8 @@ from decimal import ROUND_FLOOR, Decimal
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from core import demo
+
 SEED = 20221330
 YEARS = (2025, 2026)
 # firm key -> year -> the scenarios of its guarantees of that year, in contract order
@@ -124,6 +126,7 @@ def _after_care(plan, g, user, rng, today, result) -> None:
     result.notes.append(f"CG-13: plan of {g.contract_no} enforced from {paid}.")
 
 
+@demo.part(order=30)
 def build_counterguarantee_demo(orgs, users) -> CounterguaranteeResult:
     from core.calendar import shanghai_today
     from core.demo import ANCHOR

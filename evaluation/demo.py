@@ -19,6 +19,8 @@ from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from core import demo
+
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 DONE_YEAR, OPEN_YEAR = 2024, 2025
 TARGETS = {
@@ -172,6 +174,7 @@ def _cases(orgs, users, result) -> None:
     result.notes.append("Exemption cases: one decided (免责), one open.")
 
 
+@demo.part(order=40)
 def build_evaluation_demo(orgs: dict, users: dict) -> EvaluationResult:
     """Create or complete the evaluation part of the demo; ``orgs`` and ``users`` are core.demo's."""
     from django.db import transaction

@@ -20,6 +20,7 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
+from core import demo
 from core.audit import audit
 from core.models import AuditEvent, Role
 
@@ -317,6 +318,7 @@ def _write_off(claim, applied_on: date, target: str, *, reviewer, treasurer, aut
                                               on=applied_on + timedelta(days=30), note="同意。")
 
 
+@demo.part(order=20)
 def build_riskpool_demo(orgs: dict, users: dict) -> RiskpoolResult:
     """Create or complete the pool part of the demo; ``orgs`` and ``users`` are core.demo's."""
     from core.demo import ANCHOR
@@ -446,3 +448,19 @@ def build_scheme_m_claims(m_pool, users) -> list[str]:
             continue
     services_m.m_annual_report(year=ANCHOR.year - 1, pool=m_pool)
     return [f"Scheme M: {made} claims of guarantee firms created, and the fund-use report of {ANCHOR.year - 1}."]
+
+
+@demo.after(order=20)
+def _pool_reports(notes: list[str]) -> None:
+    """JB-6 for the last complete half-year and JB-7 for the last year, so the pool's report
+    pages have something to show (each once: a later run of the demo leaves them as they are)."""
+    from core.demo import ANCHOR
+    from core.jobs import job_run
+    from core.models import JobRun
+
+    half = f"{ANCHOR.year}H1" if ANCHOR.month > 6 else f"{ANCHOR.year - 1}H2"
+    for job, period in (("JB-6", half), ("JB-7", str(ANCHOR.year - 1))):
+        if JobRun.objects.filter(job=job, period=period, state=JobRun.State.SUCCEEDED).exists():
+            continue
+        job_run(job_id=job, period=period, trigger=JobRun.Trigger.COMMAND)
+        notes.append(f"{job} for {period} written.")
