@@ -1,24 +1,39 @@
-"""Line charts drawn on the server as inline SVG: no script and nothing fetched at run time, and
-each chart sits next to the table that holds the same figures (the table is the accessible
-version; the SVG carries a title and is otherwise decorative)."""
+"""Line charts drawn on the server as inline SVG: no script and nothing fetched at run time.
+
+A chart is meant to be read by a regulator, not only glanced at (issue 13, point 6): it has a
+y axis with round-number ticks and gridlines, the unit written on that axis, every period on
+the x axis, and every point labelled with its value. It sits next to the table that holds the
+same figures exactly; the table stays the accessible version, the SVG carries a title.
+"""
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from django import template
 from django.utils.html import format_html, format_html_join
-
-from core.templatetags import money
+from django.utils.translation import gettext as _
 
 register = template.Library()
-WIDTH, HEIGHT, PAD_X, PAD_TOP, PAD_BOTTOM = 320, 120, 8, 12, 22
+
+WIDTH, HEIGHT = 480, 250
+LEFT, RIGHT, TOP, BOTTOM = 64, 16, 28, 40
+TICKS = 4  # about this many intervals on the y axis
+TENTH = Decimal("0.1")
+# Past this many points the per-point labels would overlap: only the first, last, lowest and
+# highest keep theirs (the table beside the chart has every figure).
+LABEL_ALL_UP_TO = 8
+_NICE_STEPS = (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10))
 
 
-def _scale(values: list[Decimal]) -> tuple[Decimal, Decimal]:
-    low, high = min(values), max(values)
-    if low == high:
-        return (low - 1, high + 1) if low else (Decimal("0"), Decimal("1"))
-    return min(low, Decimal("0")) if low >= 0 else low, high
+def _units():
+    """kind → (how a stored value becomes the plotted one, places of a point label, unit)."""
+    return {
+        "wan": (lambda v: v.scaleb(-4), 2, _("10,000 yuan")),
+        "yuan": (lambda v: v, 0, _("yuan")),
+        "percent": (lambda v: v.scaleb(2), 2, "%"),
+        "times": (lambda v: v, 2, _("times")),
+        "plain": (lambda v: v, None, ""),
+    }
 
 
 def _get(point, *names):
@@ -32,24 +47,69 @@ def _get(point, *names):
     return None
 
 
+def nice_axis(low: Decimal, high: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+    """(bottom, top, step) of a y axis covering ``low``..``high`` with about ``TICKS`` intervals
+    of 1, 2, 2.5 or 5 times a power of ten. The axis starts at zero unless every value is below
+    it, so a bar of money is never read against a truncated scale."""
+    low, high = min(low, Decimal(0)), max(high, Decimal(0))
+    if low == high:
+        high = low + 1
+    raw = (high - low) / TICKS
+    magnitude = Decimal(1).scaleb(raw.adjusted())
+    step = next(s * magnitude for s in _NICE_STEPS if s * magnitude >= raw)
+    bottom = (low / step).to_integral_value(rounding=ROUND_FLOOR) * step
+    top = (high / step).to_integral_value(rounding=ROUND_CEILING) * step
+    return bottom, top, step
+
+
+def _places(step: Decimal) -> int:
+    exponent = step.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def _number(value: Decimal, places: int | None) -> str:
+    if places is None:
+        text = format(value.normalize(), ",f")
+        return "0" if text == "-0" else text
+    return format(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP), f",.{places}f")
+
+
 @register.simple_tag
 def line_chart(points, attribute: str, title: str, kind: str = "plain"):
     """An SVG line of each point's ``attribute`` over ``points`` (objects or dicts, oldest first,
-    each with a ``period`` or ``label``); a missing value breaks the line. The first and last labels are drawn, the last
-    value written as ``kind`` says: "wan" (万元), "percent" or "plain"."""
-    values = [(_get(p, "period", "label"), _get(p, attribute)) for p in points]
+    each with a ``period`` or ``label``); a missing value breaks the line. ``kind`` is the unit:
+    "wan" (plotted in 万元), "yuan", "percent", "times" (a multiple, such as leverage) or "plain"."""
+    convert, label_places, unit = _units().get(kind, _units()["plain"])
+    values = [(str(_get(p, "period", "label")), _get(p, attribute)) for p in points]
+    values = [(period, None if v is None else convert(Decimal(v))) for period, v in values]
     known = [v for _p, v in values if v is not None]
     if not known:
         return format_html('<p class="empty chart-empty">{}</p>', title)
-    low, high = _scale(known)
-    span = high - low
-    step = Decimal(WIDTH - 2 * PAD_X) / max(len(values) - 1, 1)
-    tenth = Decimal("0.1")
+    bottom, top, step = nice_axis(min(known), max(known))
+    plot_w, plot_h = Decimal(WIDTH - LEFT - RIGHT), Decimal(HEIGHT - TOP - BOTTOM)
+    gap = plot_w / len(values)  # each period gets a slot; its point sits in the middle
 
-    def xy(i: int, value: Decimal) -> tuple[Decimal, Decimal]:
-        """Pixel coordinates, to a tenth (Decimal throughout: the values are money and ratios)."""
-        y = PAD_TOP + (HEIGHT - PAD_TOP - PAD_BOTTOM) * (high - Decimal(value)) / span
-        return (PAD_X + i * step).quantize(tenth), y.quantize(tenth)
+    def x(i: int) -> Decimal:
+        return (LEFT + gap * i + gap / 2).quantize(TENTH)
+
+    def y(value: Decimal) -> Decimal:
+        return (TOP + plot_h * (top - value) / (top - bottom)).quantize(TENTH)
+
+    tick_places = _places(step)
+    ticks, tick = [], bottom
+    while tick <= top:
+        ticks.append(tick)
+        tick += step
+    grid = format_html_join(
+        "", '<line class="chart-gridline{}" x1="{}" x2="{}" y1="{}" y2="{}"/>'
+            '<text class="chart-tick" x="{}" y="{}" text-anchor="end" dominant-baseline="middle">{}</text>',
+        (("-zero" if t == 0 else "", LEFT, WIDTH - RIGHT, y(t), y(t), LEFT - 6, y(t), _number(t, tick_places))
+         for t in ticks))
+    every = max(1, -(-len(values) // 8))  # at most 8 period labels under the axis
+    x_labels = format_html_join(
+        "", '<text class="chart-tick" x="{}" y="{}" text-anchor="middle">{}</text>',
+        ((x(i), HEIGHT - BOTTOM + 16, period) for i, (period, _v) in enumerate(values)
+         if i % every == 0 or i == len(values) - 1))
 
     segments, current = [], []
     for i, (_period, value) in enumerate(values):
@@ -58,21 +118,27 @@ def line_chart(points, attribute: str, title: str, kind: str = "plain"):
                 segments.append(current)
             current = []
         else:
-            current.append(xy(i, value))
+            current.append((x(i), y(value)))
     if current:
         segments.append(current)
-    lines = format_html_join("", '<polyline fill="none" stroke="currentColor" stroke-width="2" points="{}"/>',
-                             ((" ".join(f"{x},{y}" for x, y in seg),) for seg in segments))
-    dots = format_html_join("", '<circle cx="{}" cy="{}" r="2.5"/>', (xy(i, v) for i, (_p, v) in enumerate(values) if v is not None))
-    last = known[-1]
-    label = {"wan": money.wan, "percent": money.percent}.get(kind, str)(last)
+    lines = format_html_join("", '<polyline class="chart-line" points="{}"/>',
+                             ((" ".join(f"{px},{py}" for px, py in seg),) for seg in segments))
+    indexed = [(i, v) for i, (_p, v) in enumerate(values) if v is not None]
+    if len(indexed) <= LABEL_ALL_UP_TO:
+        labelled = {i for i, _v in indexed}
+    else:
+        labelled = {indexed[0][0], indexed[-1][0], min(indexed, key=lambda t: t[1])[0], max(indexed, key=lambda t: t[1])[0]}
+    dots = format_html_join("", '<circle class="chart-dot" cx="{}" cy="{}" r="3"/>', ((x(i), y(v)) for i, v in indexed))
+    point_labels = format_html_join(
+        "", '<text class="chart-value" x="{}" y="{}" text-anchor="middle">{}</text>',
+        ((x(i), y(v) - 7, _number(v, label_places)) for i, v in indexed if i in labelled))
+    unit_text = format_html('<text class="chart-unit" x="{}" y="{}">{}</text>', 4, 14, _("Unit: %(unit)s") % {"unit": unit}) if unit else ""
     return format_html(
-        '<svg class="chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{t}">'
-        "<title>{t}</title>{lines}{dots}"
-        '<text x="{px}" y="{ty}" class="chart-axis">{first}</text>'
-        '<text x="{rx}" y="{ty}" text-anchor="end" class="chart-axis">{lastp} · {label}</text></svg>',
-        w=WIDTH, h=HEIGHT, t=title, lines=lines, dots=dots, px=PAD_X, rx=WIDTH - PAD_X, ty=HEIGHT - 6,
-        first=values[0][0], lastp=values[-1][0], label=label,
+        '<svg class="chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{label}">'
+        "<title>{label}</title>{unit}{grid}"
+        '<line class="chart-axis-line" x1="{left}" x2="{left}" y1="{top}" y2="{base}"/>'
+        "{x_labels}{lines}{dots}{point_labels}</svg>",
+        w=WIDTH, h=HEIGHT, label=f"{title} ({unit})" if unit else title, unit=unit_text, grid=grid,
+        left=LEFT, top=TOP, base=HEIGHT - BOTTOM, x_labels=x_labels, lines=lines, dots=dots,
+        point_labels=point_labels,
     )
-
-

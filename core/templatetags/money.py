@@ -1,8 +1,13 @@
-"""Display filters for money and ratios (spec README: yuan with 2 places, ratios with 6).
+"""Display filters: the one number style of every page (issue 13, point 4).
 
-``{{ amount|money }}`` → ``1,234,567.89``; ``{{ amount|wan }}`` → ``123.46 万元``;
-``{{ ratio|percent }}`` → ``0.8%`` for ``0.008000``. Empty values show as an em dash. The
-arithmetic stays in ``Decimal``; a value that is not a number is shown unchanged.
+- amounts in yuan with separators: ``{{ amount|money }}`` → ``1,234,567.89``;
+- 万元 only where the page's header says so: ``{{ amount|wan_number }}`` → ``123.46`` under a
+  "(万元)" column, or ``{{ amount|wan }}`` → ``123.46 万元`` standing alone;
+- ratios as percentages with two decimals: ``{{ ratio|percent }}`` → ``0.80%`` for ``0.008000``;
+- multiples (leverage, 放大倍数) with two decimals: ``{{ leverage|times }}`` → ``3.46``.
+
+Empty values show as an em dash. Rounding is half-up and stays in ``Decimal``; a value that is
+not a number is shown unchanged.
 """
 from __future__ import annotations
 
@@ -49,6 +54,24 @@ def wan(value) -> str:
     return _("%(amount)s 万元") % {"amount": _grouped(number.scaleb(-4))}
 
 
+@register.filter
+def wan_number(value) -> str:
+    """Yuan in 万元 without the unit, for a column whose header names it: 1234567 → 123.46."""
+    number = _decimal(value)
+    if number is None:
+        return EMPTY if value in (None, "") else str(value)
+    return _grouped(number.scaleb(-4))
+
+
+@register.filter
+def times(value) -> str:
+    """A multiple such as leverage (放大倍数) with two decimals: 3.456 → 3.46."""
+    number = _decimal(value)
+    if number is None:
+        return EMPTY if value in (None, "") else str(value)
+    return _grouped(number)
+
+
 def plain_percent(value) -> str:
     """A 6-place fraction as a percentage number without trailing zeros: 0.008000 → "0.8".
 
@@ -63,6 +86,9 @@ def plain_percent(value) -> str:
 
 @register.filter
 def percent(value) -> str:
-    """A 6-place ratio as a percentage: 0.008000 → 0.8%, 0.200000 → 20%."""
-    text = plain_percent(value)
-    return f"{text}%" if text else EMPTY
+    """A 6-place ratio as a percentage with two decimals, half-up: 0.008000 → 0.80%,
+    0.200000 → 20.00%, 0.123456 → 12.35%."""
+    number = _decimal(value)
+    if number is None:
+        return EMPTY if value in (None, "") else str(value)
+    return f"{_grouped(number.scaleb(2))}%"
