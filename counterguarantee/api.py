@@ -30,6 +30,77 @@ CHECK_REQUEST = {
                   "registration_number": "鄂(2024)武汉市不动产证明第0001号", "innovative": False}],
 }
 
+# What the worked example answers (in English); tests/core/test_api_examples.py posts the request
+# and compares, so the documentation cannot drift from the rules.
+CHECK_RESPONSE = {'passed': False,
+ 'checked_on': '2025-01-01',
+ 'results': [{'rule': 'CG-1',
+              'outcome': 'warning',
+              'message': 'A credit guarantee is expected (CG-1.2 a new agricultural operating entity with a '
+                         'single guaranteed amount of at most 2,000,000.00 yuan (新型农业经营主体)): ask for no '
+                         'counter-guarantee or a guarantee only, but the plan has 1 mortgage or pledge '
+                         'measure(s) (no. 1).',
+              'field': 'credit_grounds',
+              'details': [{'measure': 0,
+                           'field': 'kind',
+                           'outcome': 'warning',
+                           'message': 'A credit guarantee is expected (CG-1.2): this mortgage (抵押) goes '
+                                      'beyond a guarantee.'}]},
+             {'rule': 'CG-2',
+              'outcome': 'not_applicable',
+              'message': 'No ground for a lower threshold (第六条) is recorded.',
+              'field': 'lowered_grounds',
+              'details': []},
+             {'rule': 'CG-5',
+              'outcome': 'pass',
+              'message': 'Every mortgage and pledge has a valuation in force on 2025-01-01.',
+              'details': [{'measure': 0,
+                           'field': 'valuation_valid_until',
+                           'outcome': 'pass',
+                           'message': 'Measure 1: 1,600,000.00 yuan, valued on 2024-12-01, valid until '
+                                      '2025-11-30.'}]},
+             {'rule': 'CG-6',
+              'outcome': 'pass',
+              'message': "Measure 1 applies 70%, not below the banks' upper bound of 70% for 不动产.",
+              'details': [{'measure': 0,
+                           'field': 'rate',
+                           'outcome': 'pass',
+                           'message': "Measure 1 applies 70%, not below the banks' upper bound of 70% for "
+                                      '不动产.'}]},
+             {'rule': 'CG-7',
+              'outcome': 'fail',
+              'message': 'Over-collateralised: the discounted value of 1,120,000.00 yuan exceeds the '
+                         'guaranteed amount of 1,000,000.00 yuan by 120,000.00 yuan.',
+              'excess': '120000.00',
+              'details': [{'measure': 0,
+                           'field': 'value',
+                           'outcome': 'info',
+                           'message': 'Measure 1: 1,600,000.00 × 70% = 1,120,000.00 yuan.'}]},
+             {'rule': 'CG-9',
+              'outcome': 'fail',
+              'message': 'Measure 1 ends on 2026-06-30, after the guarantee ends on 2025-12-31.',
+              'details': [{'measure': 0,
+                           'field': 'end',
+                           'outcome': 'fail',
+                           'message': 'Measure 1 ends on 2026-06-30, after the guarantee ends on '
+                                      '2025-12-31.'}]},
+             {'rule': 'CG-10',
+              'outcome': 'warning',
+              'message': 'Measure 1: no contract number recorded yet.',
+              'details': [{'measure': 0,
+                           'field': 'contract_no',
+                           'outcome': 'warning',
+                           'message': 'Measure 1: no contract number recorded yet.'}]},
+             {'rule': 'CG-11',
+              'outcome': 'pass',
+              'message': 'Measure 1: registered with the local real-estate registry (不动产登记机构) (on paper), '
+                         'certificate 鄂(2024)武汉市不动产证明第0001号.',
+              'details': [{'measure': 0,
+                           'field': 'registration_number',
+                           'outcome': 'pass',
+                           'message': 'Measure 1: registered with the local real-estate registry (不动产登记机构) '
+                                      '(on paper), certificate 鄂(2024)武汉市不动产证明第0001号.'}]}]}
+
 # Who may use the preview: guarantee firms and the authorities and supervisors over them.
 USERS = (Organisation.Kind.GUARANTEE_FIRM, Organisation.Kind.AUTHORITY, Organisation.Kind.SUPERVISOR)
 
@@ -57,7 +128,8 @@ class CheckView(APIView):
             400: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Input that cannot be computed.")),
             403: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not a guarantee firm or authority.")),
         },
-        examples=[OpenApiExample("Worked example (spec counterguarantee.md)", request_only=True, value=CHECK_REQUEST)],
+        examples=[OpenApiExample("Worked example (spec counterguarantee.md)", request_only=True, value=CHECK_REQUEST),
+                  OpenApiExample("Worked example (spec counterguarantee.md)", response_only=True, value=CHECK_RESPONSE)],
     )
     def post(self, request):
         """One result per rule, each pass, warning, fail, info or not_applicable with its reason in

@@ -27,6 +27,18 @@ PREVIEW_REQUEST = {
                "avg_fee_rate": "0.0085"}],
 }
 
+# What the examples answer; tests/core/test_api_examples.py posts each request and compares.
+PREVIEW_RESPONSE = {
+    "firms": [{"id": "F1", "leverage": "5.000000", "scores": {"leverage": "50.00", "support": "30.00", "fee": "20.00"},
+               "total": "100.00", "rank": 1, "class": "qualified"}],
+    "regions": [{"region": "福州市", "mean": "100.00", "rank": 1}],
+}
+DECIDE_REQUEST = {"grounds": ["EV-12.6"], "staff_at_fault": False}
+DECIDE_RESPONSE = {
+    "outcome": "exempt",
+    "reasons": [{"rule": "EV-12", "message": "Exemption grounds found (EV-12.6) and no fault of the staff involved."}],
+}
+
 
 class PreviewRequestSerializer(serializers.Serializer):
     year = serializers.IntegerField(min_value=1990, max_value=2200)
@@ -130,7 +142,8 @@ class PreviewView(APIView):
 
     @extend_schema(operation_id="evaluation_preview", request=PreviewRequestSerializer,
                    responses={200: PreviewResponseSerializer, **_ERRORS},
-                   examples=[OpenApiExample("One firm", request_only=True, value=PREVIEW_REQUEST)])
+                   examples=[OpenApiExample("One firm", request_only=True, value=PREVIEW_REQUEST),
+                             OpenApiExample("One firm", response_only=True, value=PREVIEW_RESPONSE)])
     def post(self, request):
         """The year's configured scheme, or the default of EV-3. A firm with net assets of 0 or
         less, or a missing figure, answers 400 naming the firm and the field."""
@@ -144,8 +157,8 @@ class DecideView(APIView):
 
     @extend_schema(operation_id="evaluation_exemption_decide", request=DecideRequestSerializer,
                    responses={200: DecideResponseSerializer, **_ERRORS},
-                   examples=[OpenApiExample("Collateral lost value", request_only=True,
-                                            value={"grounds": ["EV-12.6"], "staff_at_fault": False})])
+                   examples=[OpenApiExample("Collateral lost value", request_only=True, value=DECIDE_REQUEST),
+                             OpenApiExample("Collateral lost value", response_only=True, value=DECIDE_RESPONSE)])
     def post(self, request):
         """Ground codes: EV-11.1, EV-11.2, EV-12.1 … EV-12.8, EV-13.1 … EV-13.5; unknown: 400."""
         envelope = DecideRequestSerializer(data=request.data)

@@ -55,7 +55,7 @@ def test_firm_operator_records_a_guarantee_and_a_bad_input_saves_nothing(live_se
     page.goto(f"{live_server.url}/guarantees/")
     row = page.locator("#guarantee-table tbody tr", has_text="DB-BROWSER-0001")
     assert row.count() == 1
-    assert "800,000.00" in row.inner_text() and "0.8%" in row.inner_text()
+    assert "800,000.00" in row.inner_text() and "0.80%" in row.inner_text()
     screenshot("guarantee-list")
 
     # A guaranteed amount above the loan principal: refused, shown at the amount field.

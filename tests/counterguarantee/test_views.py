@@ -196,7 +196,7 @@ def test_authority_edits_the_tables_with_an_audit_row(client):
     client.force_login(authority)
     url = reverse("counterguarantee:tables")
     page = client.get(url).content.decode()
-    assert 'data-code="deposit_receipt"' in page and "90%" in page
+    assert 'data-code="deposit_receipt"' in page and "90.00%" in page
     response = client.post(url, {"br-asset_class": "vehicle", "br-rate": "0.65", "br-effective_from": "2026-01-01"})
     assert response.status_code == 302
     assert BankPledgeRate.objects.filter(asset_class__code="vehicle", rate=D("0.65")).exists()
@@ -223,7 +223,7 @@ def test_credit_share_page(client):
     services.plan_approve(user=user, plan=plan, on=shanghai_today())
     client.force_login(authority_user(region))
     page = client.get(reverse("counterguarantee:credit-share")).content.decode()
-    assert f'data-firm="{guarantee.firm_id}"' in page and "100%" in page
+    assert f'data-firm="{guarantee.firm_id}"' in page and "100.00%" in page
 
 
 # --- another firm's user is refused everywhere ---------------------------------------------

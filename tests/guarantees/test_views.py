@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from core.errors import Problem, RuleViolation
 from core.models import AuditEvent
-from core.templatetags.money import money, percent, plain_percent, wan
+from core.templatetags.money import money, percent, plain_percent, times, wan, wan_number
 from core.views_helpers import add_rule_violation, problem_message
 from guarantees import services
 from guarantees import urls as guarantee_urls
@@ -202,7 +202,7 @@ def test_create_happy_path(client, alice, agreement):
     assert guarantee.recommended_by_bank and guarantee.fee_compliant
     assert guarantee.borrower.size_derived == "small"  # GU-11 from industry, employees and revenue
     page = client.get(response["Location"]).content.decode()
-    assert "DB-FORM-0001" in page and "800,000.00" in page and "0.8%" in page
+    assert "DB-FORM-0001" in page and "800,000.00" in page and "0.80%" in page
 
 
 @pytest.mark.parametrize("typed, stored", [
@@ -696,12 +696,20 @@ def test_money_filter(value, shown):
 def test_wan_and_percent_filters():
     assert wan(Decimal("1234567")) == "123.46 万元"
     assert wan(Decimal("5000000.00")) == "500.00 万元"
-    assert percent(Decimal("0.008000")) == "0.8%"
-    assert percent(Decimal("0.200000")) == "20%"
-    assert percent(Decimal("0.000001")) == "0.0001%"
-    assert percent(Decimal("0")) == "0%"
+    # issue 13.4: a ratio always as a percentage with two decimals, rounded half-up
+    assert percent(Decimal("0.008000")) == "0.80%"
+    assert percent(Decimal("0.200000")) == "20.00%"
+    assert percent(Decimal("0.123450")) == "12.35%"
+    assert percent(Decimal("0.000049")) == "0.00%"
+    assert percent(Decimal("0")) == "0.00%"
     assert percent(None) == "—"
     assert plain_percent(Decimal("0.011500")) == "1.15"
+
+
+def test_wan_number_under_a_header_and_times_for_leverage():
+    """Issue 13.4: 万元 without the unit where the column header names it; a multiple with two decimals."""
+    assert wan_number(Decimal("1234567")) == "123.46" and wan_number(Decimal("123456789")) == "12,345.68"
+    assert times(Decimal("3.456")) == "3.46" and times(Decimal("12")) == "12.00" and times(None) == "—"
 
 
 def test_export_writes_a_typed_formula_as_text(client, alice, portfolio):

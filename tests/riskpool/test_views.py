@@ -195,7 +195,7 @@ def test_claim_detail_shows_rules_steps_deadline_and_npl_ratio(client, world, cl
     client.force_login(world.bank_user)
     page = client.get(reverse("riskpool:claim-detail", args=[claim.pk])).content.decode()
     assert "RP-8" in page and 'id="steps"' in page and "2025-05-01" in page  # 30 days to decide
-    assert "the pool reviewer" in page and 'id="bank-npl"' in page and "3%" in page
+    assert "the pool reviewer" in page and 'id="bank-npl"' in page and "3.00%" in page
     assert 'id="withdraw-form"' in page and 'id="review-form"' not in page
 
 
@@ -323,7 +323,7 @@ def test_public_notice_shows_the_masked_code_only(client, world, claim):
     page = client.get(reverse("notice:notice-list")).content.decode()
     assert code[:4] + "*" * 10 + code[-4:] in page
     assert code not in page and claim.project.loan_no not in page
-    assert claim.project.borrower.name in page and "1,200,000.00" in page and "50%" in page
+    assert claim.project.borrower.name in page and "1,200,000.00" in page and "50.00%" in page
 
 
 def test_objection_rate_limit_answers_429_on_the_sixth_post(client, world, claim, settings):

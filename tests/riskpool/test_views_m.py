@@ -136,7 +136,7 @@ def test_claim_form_shows_ratio_amount_and_rules_before_saving_then_submits(clie
     response = post(client, people["alice"], url, claim_data(world, compensation))
     html = response.content.decode()
     assert response.status_code == 200 and not MClaim.objects.exists()
-    assert "Ratio 40% (RP-M1): reimbursement 493,827.16 yuan." in html
+    assert "Ratio 40.00% (RP-M1): reimbursement 493,827.16 yuan." in html
     assert "in the provincial new government-bank-guarantee system in 2025" in html
     assert "when new business in 科信贷 was not suspended" in html and "No exclusion applies." in html
     response = client.post(url, {**claim_data(world, compensation), "confirmed": "1"})
@@ -149,7 +149,7 @@ def test_claim_form_20_percent_outside_the_system(client, world, people):
     compensation = paid_compensation(world.firm, paid_amount=D("1000000.00"), paid_on=date(2024, 6, 30))
     html = post(client, people["alice"], reverse("riskpool:m-claim-create"),
                 claim_data(world, compensation)).content.decode()
-    assert "Ratio 20% (RP-M1): reimbursement 200,000.00 yuan." in html and "no profile for 2024" in html
+    assert "Ratio 20.00% (RP-M1): reimbursement 200,000.00 yuan." in html and "no profile for 2024" in html
 
 
 def test_claim_form_lists_the_exclusions_in_words_and_refuses(client, world, people):

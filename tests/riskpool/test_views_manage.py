@@ -217,7 +217,7 @@ def test_members_page_shows_each_status_and_the_recent_grades(client, world):
         return page[start:page.index("</tr>", start)]
 
     assert "Active" in row(world.member) and world.member.joined_on.isoformat() in row(world.member)
-    assert "Compensation suspended: NPL ratio 4.5% above 3% (RP-15)" in row(suspended)
+    assert "Compensation suspended: NPL ratio 4.50% above 3.00% (RP-15)" in row(suspended)
     assert "Membership revoked on 2023-03-01, until 2025-03-01 (RP-22)" in row(revoked)
     assert "May be admitted again" in row(revoked) and reverse("riskpool:admin-member-readmit", args=[revoked.pk]) in row(revoked)
     assert "On the serious-dishonesty list (RP-24)" in row(dishonest) and "Active" not in row(dishonest)
