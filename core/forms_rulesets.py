@@ -218,6 +218,12 @@ class ScenarioForm(forms.Form):
                                 widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=gettext_lazy("History to"), required=False,
                               widget=forms.DateInput(attrs={"type": "date"}))
+    npl_factor = forms.DecimalField(label=gettext_lazy("Stress: NPL rates × k"), required=False, min_value=0,
+                                    max_value=100, decimal_places=2, initial=1)
+    recovery_factor = forms.DecimalField(label=gettext_lazy("Stress: recoveries × m"), required=False, min_value=0,
+                                         max_value=100, decimal_places=2, initial=1)
+    floor = forms.DecimalField(label=gettext_lazy("Balance floor (yuan)"), required=False, min_value=0,
+                               max_digits=18, decimal_places=2, initial=0)
 
     def clean(self):
         data = super().clean()
@@ -227,4 +233,5 @@ class ScenarioForm(forms.Form):
         return data
 
     def scenario(self) -> dict:
-        return {k: v.isoformat() for k, v in self.cleaned_data.items() if v}
+        return {k: v.isoformat() if hasattr(v, "isoformat") else str(v)
+                for k, v in self.cleaned_data.items() if v is not None and v != ""}

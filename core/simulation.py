@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -154,5 +155,15 @@ def result_view(sim: Simulation) -> dict:
         "change_count": result.get("change_count", 0),
         "totals": [{**t, "label": name(t.get("code"))} for t in result.get("totals", [])],
         "by_quarter": result.get("by_quarter", []),
+        "projection": _projection_view(result.get("projection")),
         "replayed": [{"label": name(code), "count": count} for code, count in result.get("replayed", {}).items()],
     }
+
+
+def _projection_view(data: dict | None) -> dict | None:
+    """The projection's quarters with Decimal balances for the chart and the table."""
+    if not data:
+        return None
+    quarters = [{**q, "label": q["quarter"], **{k: Decimal(q[k]) for k in q if k != "quarter"}}
+                for q in data.get("quarters", [])]
+    return {**data, "quarters": quarters}

@@ -18,4 +18,5 @@ urlpatterns = [
     path("drafts/<int:pk>/simulate/", v.simulation_start, name="simulate"),
     path("simulations/<int:pk>/", v.simulation_detail, name="simulation"),
     path("simulations/<int:pk>/progress/", v.simulation_progress, name="simulation-progress"),
+    path("simulations/<int:pk>/projection.xlsx", v.simulation_xlsx, name="simulation-xlsx"),
 ]

@@ -15,6 +15,7 @@ from core import selectors_rulesets as sel
 from core import services_rulesets as services
 from core import simulation
 from core.errors import RuleViolation
+from core.exports import xlsx_response
 from core.forms_rulesets import ParamsForm, ScenarioForm, VersionForm
 from core.models import Role
 from core.ruleset_families import display_value, get_family, params_diff
@@ -212,3 +213,21 @@ def simulation_progress(request, pk: int):
     sim = sel.simulation_get(user=request.user, pk=pk)
     return JsonResponse({"state": sim.state, "done": sim.progress_done, "total": sim.progress_total,
                          "percent": sim.progress_percent, "error": sim.error})
+
+
+@login_required
+def simulation_xlsx(request, pk: int):
+    """The projection's table as xlsx, the same figures as the page."""
+    sim = sel.simulation_get(user=request.user, pk=pk)
+    projection = simulation.result_view(sim)["projection"]
+    if not projection:
+        raise Http404
+    headers = [_("Quarter"), _("Payouts (in force)"), _("Balance (in force)"), _("Payouts (draft)"),
+               _("Recoveries (draft)"), _("Balance (draft)")]
+    rows = [[q["quarter"], q["payouts_before"], q["before"], q["payouts_after"], q["recoveries_after"], q["after"]]
+            for q in projection["quarters"]]
+    return xlsx_response(
+        filename=f"simulation-{sim.pk}-projection.xlsx", title=_("Projected balance by quarter (yuan)"),
+        subtitle=f"{sim.draft.name} · k = {projection['k']}, m = {projection['m']}", headers=headers, rows=rows,
+        widths=[12, 18, 18, 18, 18, 18],
+    )

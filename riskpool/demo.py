@@ -21,6 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from core import demo
+from riskpool import simulation_demo  # noqa: F401  (registers the simulator's demo part)
 from core.audit import audit
 from core.models import AuditEvent, Role
 

@@ -13,19 +13,21 @@ read once per chunk or per date and shared by both decisions, so they cannot mak
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
+from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
 from core import calendar as core_calendar
+from core import projection
 from core.errors import RuleViolation
 from core.models import RuleSet
 from core.rates import lpr_on
 from core.simulation import Replay, ReplayContext, register_replay
 from guarantees.models import BorrowerQualification
 from riskpool import rules
-from riskpool.models import BankEvaluation, Claim, Member, Pool, SpecialListEntry
+from riskpool.models import BankEvaluation, Claim, Classification, LoanProject, Member, Pool, SpecialListEntry
 
 CHUNK = 2000
 # Claims whose compensation counts in the payout totals: all but those withdrawn or refused.
@@ -164,6 +166,13 @@ def _replay_claim(claim, qualifications, draft, rule_sets, special, lpr_cache, o
     except RuleViolation:
         out["replayed"]["claims_not_quotable"] += 1
         return
+    group = out["group_ratios"][(project.bank_id, project.loan_kind)]
+    if before.eligible:
+        group[0] += before.ratio
+        group[2] += 1
+    if after.eligible:
+        group[1] += after.ratio
+        group[3] += 1
     paying = claim.state not in NOT_PAYING
     if paying:
         quarter = _quarter(claim.paid_on or claim.submitted_on)
@@ -260,6 +269,7 @@ def replay_scheme_s(ctx: ReplayContext) -> dict:
         "changes": [], "changed_objects": 0, "done": 0, "total_work": 0,
         "replayed": defaultdict(int), "quarters": defaultdict(lambda: [Decimal("0.00"), Decimal("0.00")]),
         "totals": {key: [0, 0] for key in ("eligible_claims", "banks_gated", "claims_held", "banks_revoked")},
+        "group_ratios": defaultdict(lambda: [Decimal("0"), Decimal("0"), 0, 0]),
     }
     out["totals"]["payouts"] = [Decimal("0.00"), Decimal("0.00")]
     _replay_claims(ctx, draft, rule_sets, out)
@@ -270,7 +280,9 @@ def replay_scheme_s(ctx: ReplayContext) -> dict:
         return {"code": code, "before": fmt(pair[0]), "after": fmt(pair[1]), "delta": fmt(pair[1] - pair[0])}
 
     t = out["totals"]
+    today = core_calendar.shanghai_today()
     return {
+        "projection": _projection(ctx, draft, rule_sets.on(today), out["group_ratios"], today),
         "changes": out["changes"],
         "change_count": len(out["changes"]),
         "changed_objects": out["changed_objects"],
@@ -283,6 +295,90 @@ def replay_scheme_s(ctx: ReplayContext) -> dict:
             {"quarter": q, "before": _yuan(b), "after": _yuan(a), "delta": _yuan(a - b)}
             for q, (b, a) in sorted(out["quarters"].items())
         ],
+    }
+
+
+# --- projection (issue 15): the pool's balance for the next 12 quarters ------------------------
+
+OBSERVED_QUARTERS = 4
+NPL_CLASSES = tuple(LoanProject.NPL_CLASSES)
+
+
+def _next_quarters(today: date, count: int) -> list[str]:
+    year, quarter = today.year, (today.month - 1) // 3 + 1
+    labels = []
+    for _step in range(count):
+        quarter += 1
+        if quarter > 4:
+            year, quarter = year + 1, 1
+        labels.append(f"{year}Q{quarter}")
+    return labels
+
+
+def _observed_groups(today: date) -> dict[tuple[int, str], dict]:
+    """Per bank and loan kind: the performing principal now and the principal classified
+    non-performing over the last four quarters (set-based: two grouped sums in the database)."""
+    projects = LoanProject.objects.filter(pool__scheme=Pool.Scheme.S)
+    performing = (projects.filter(library=LoanProject.Library.LOAN).exclude(classification__in=NPL_CLASSES)
+                  .values("bank_id", "loan_kind").annotate(total=Sum("principal_yuan")).order_by())
+    since = today - timedelta(days=91 * OBSERVED_QUARTERS)
+    fell = (Classification.objects.filter(project__pool__scheme=Pool.Scheme.S, new__in=NPL_CLASSES, on__gt=since,
+                                          on__lte=today).exclude(old__in=NPL_CLASSES)
+            .values("project__bank_id", "project__loan_kind").annotate(total=Sum("project__principal_yuan")).order_by())
+    groups: dict[tuple[int, str], dict] = defaultdict(lambda: {"performing": Decimal("0"), "fell": Decimal("0")})
+    for row in performing:
+        groups[(row["bank_id"], row["loan_kind"])]["performing"] = row["total"] or Decimal("0")
+    for row in fell:
+        groups[(row["project__bank_id"], row["project__loan_kind"])]["fell"] = row["total"] or Decimal("0")
+    return groups
+
+
+def _groups_for(observed: dict, ratios: dict, which: int, fallback: Decimal) -> list[projection.Group]:
+    counted = sum(r[which + 2] for r in ratios.values())
+    overall = (sum(r[which] for r in ratios.values()) / counted) if counted else fallback
+    groups = []
+    for key, figures in observed.items():
+        if figures["performing"] <= 0:
+            continue
+        r = ratios.get(key)
+        ratio = (r[which] / r[which + 2]) if r and r[which + 2] else overall
+        rate = figures["fell"] / OBSERVED_QUARTERS / figures["performing"]
+        groups.append(projection.Group(f"{key[0]}:{key[1]}", figures["performing"], rate, ratio))
+    return groups
+
+
+def _projection(ctx: ReplayContext, draft: rules.SchemeSParams, in_force: rules.SchemeSParams | None,
+                ratios: dict, today: date) -> dict:
+    scenario = ctx.scenario
+    k = Decimal(str(scenario.get("npl_factor") or "1"))
+    m = Decimal(str(scenario.get("recovery_factor") or "1"))
+    floor = Decimal(str(scenario.get("floor") or "0"))
+    balance = Pool.objects.filter(scheme=Pool.Scheme.S).aggregate(b=Sum("balance"))["b"] or Decimal("0.00")
+    paid = Claim.objects.filter(pool__scheme=Pool.Scheme.S).aggregate(p=Sum("paid_amount"), r=Sum("returned_amount"))
+    recovery_share = (paid["r"] / paid["p"]) if paid["p"] else Decimal("0")
+    observed = _observed_groups(today)
+    labels = _next_quarters(today, 12)
+    paths = {}
+    for name, params, which in (("before", in_force or draft, 0), ("after", draft, 1)):
+        groups = _groups_for(observed, ratios, which, params.tiers[0][1])
+        rows = projection.project_balance(balance=balance, groups=groups, recovery_share=recovery_share, k=k, m=m)
+        run_out = projection.run_out_index(rows)
+        paths[name] = {"rows": rows, "run_out": labels[run_out - 1] if run_out else None,
+                       "budget": projection.budget_to_keep_above(rows, floor)}
+    return {
+        "k": str(k), "m": str(m), "floor": _yuan(floor), "start_balance": _yuan(balance),
+        "recovery_share": _pct(recovery_share.quantize(Decimal("0.000001"))), "groups": len(observed),
+        "observed_quarters": OBSERVED_QUARTERS,
+        "quarters": [
+            {"quarter": labels[i], "before": str(paths["before"]["rows"][i]["balance"]),
+             "after": str(paths["after"]["rows"][i]["balance"]),
+             "payouts_before": str(paths["before"]["rows"][i]["payouts"]),
+             "payouts_after": str(paths["after"]["rows"][i]["payouts"]),
+             "recoveries_after": str(paths["after"]["rows"][i]["recoveries"])}
+            for i in range(len(labels))
+        ],
+        "run_out": {"before": paths["before"]["run_out"], "after": paths["after"]["run_out"]},
+        "budget": {"before": _yuan(paths["before"]["budget"]), "after": _yuan(paths["after"]["budget"])},
     }
 
 

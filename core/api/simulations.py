@@ -18,7 +18,8 @@ from core import simulation
 from core.api.viewsets import parsed, url_id
 
 START_REQUEST = {"base": 1, "params": {"npl_gate": "0.020000"}, "name": "NPL gate 2%",
-                 "scenario": {"date_from": "2024-01-01", "date_to": "2025-12-31"}}
+                 "scenario": {"date_from": "2024-01-01", "date_to": "2025-12-31", "npl_factor": "1.50",
+                              "recovery_factor": "0.50", "floor": "100000000.00"}}
 RESULT_EXAMPLE = {
     "id": 7, "draft": 3, "state": "succeeded", "progress": {"done": 120, "total": 120, "percent": 100},
     "scenario": {"date_from": "2024-01-01"}, "error": "", "url": "/rulesets/simulations/7/",
@@ -42,6 +43,12 @@ class IsAuthority(BasePermission):
 class ScenarioSerializer(serializers.Serializer):
     date_from = serializers.DateField(required=False, help_text=_("Replay claims classified non-performing from."))
     date_to = serializers.DateField(required=False, help_text=_("… until (inclusive)."))
+    npl_factor = serializers.DecimalField(required=False, max_digits=6, decimal_places=2, min_value=0,
+                                          help_text=_("Projection stress: NPL rates × k (default 1)."))
+    recovery_factor = serializers.DecimalField(required=False, max_digits=6, decimal_places=2, min_value=0,
+                                               help_text=_("Projection stress: recoveries × m (default 1)."))
+    floor = serializers.DecimalField(required=False, max_digits=18, decimal_places=2, min_value=0,
+                                     help_text=_("The balance the budget figure keeps the pool above (yuan)."))
 
     def validate(self, data):
         if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
@@ -83,7 +90,8 @@ class SimulationStartView(APIView):
         rule set (``base``) and the parameters to change: a draft is made of it first. Poll the GET
         for the result."""
         data = parsed(StartSerializer, request).validated_data
-        scenario = {k: v.isoformat() for k, v in data.get("scenario", {}).items()}
+        scenario = {k: v.isoformat() if hasattr(v, "isoformat") else str(v)
+                    for k, v in data.get("scenario", {}).items()}
         with transaction.atomic():
             if "draft" in data:
                 draft = sel.draft_get(user=request.user, pk=data["draft"])

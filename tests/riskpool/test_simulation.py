@@ -42,12 +42,12 @@ def scheme_s() -> RuleSet:
     return RuleSet.objects.get(scheme=RuleSet.Scheme.RISKPOOL_S)
 
 
-def run(admin, django_capture_on_commit_callbacks, **changes) -> Simulation:
+def run(admin, django_capture_on_commit_callbacks, scenario=None, **changes) -> Simulation:
     draft = draft_create(user=admin, rule_set=scheme_s())
     draft.params = {**draft.params, **changes}
     draft.save()
     with django_capture_on_commit_callbacks(execute=True):
-        sim = simulation_start(user=admin, draft=draft)
+        sim = simulation_start(user=admin, draft=draft, scenario=scenario)
     sim.refresh_from_db()
     assert sim.state == Simulation.State.SUCCEEDED, sim.error
     return sim
@@ -172,3 +172,43 @@ def test_api_refuses_a_bad_parameter_naming_it_and_other_organisations(admin, po
     other.force_authenticate(bank_user())
     assert other.post("/api/simulations/", {"base": scheme_s().pk}, format="json").status_code == 403
     assert other.get(f"/api/simulations/{sim_id or 1}/").status_code == 404
+
+
+def test_projection_follows_the_draft_and_the_stress(admin, portfolio, django_capture_on_commit_callbacks):
+    from core.calendar import shanghai_today
+    from riskpool.models import Classification, Pool
+    from tests.factories import LoanProjectFactory
+
+    pool, bank = portfolio["pool"], portfolio["banks"][0].organisation
+    LoanProjectFactory(pool=pool, bank=bank, principal=Decimal("10000000.00"))  # performing
+    fell = LoanProjectFactory(pool=pool, bank=bank, principal=Decimal("400000.00"), classification="substandard")
+    Classification.objects.create(project=fell, on=shanghai_today(), old="normal", new="substandard")
+    Pool.objects.filter(pk=pool.pk).update(balance=Decimal("1000000.00"))
+    tiers = [[c, str(Decimal(r) + Decimal("0.1"))] for c, r in scheme_s().params["tiers"]]
+    sim = run(admin, django_capture_on_commit_callbacks, scenario={"floor": "500000"}, tiers=tiers)
+    p = sim.result["projection"]
+    first = p["quarters"][0]
+    # 400,000 fell over 4 quarters of 10,000,000 performing: 1% a quarter, 100,000 a quarter, paid
+    # at the enterprise claims' average ratio: 45% in force (40% and 50%), 50% under the draft.
+    assert (Decimal(first["payouts_before"]), Decimal(first["payouts_after"])) == (Decimal("45000.00"),
+                                                                                    Decimal("50000.00"))
+    assert Decimal(p["quarters"][-1]["after"]) == Decimal("400000.00")  # no recoveries: nothing was paid yet
+    assert p["run_out"]["after"] is None
+    assert p["budget"]["after"] == "8,333.34"  # 100,000 short of the floor after 12 quarters
+    stressed = run(admin, django_capture_on_commit_callbacks, scenario={"npl_factor": "2"}, tiers=tiers)
+    q = stressed.result["projection"]
+    assert Decimal(q["quarters"][0]["payouts_after"]) == Decimal("100000.00")
+    assert q["run_out"]["after"] == q["quarters"][10]["quarter"]  # 1,000,000 − 11 × 100,000 < 0
+
+
+def test_projection_is_on_the_page_with_its_chart_and_as_xlsx(admin, portfolio, client,
+                                                               django_capture_on_commit_callbacks):
+    sim = run(admin, django_capture_on_commit_callbacks)
+    client.force_login(admin, backend=BACKEND)
+    page = client.get(reverse("rulesets:simulation", args=[sim.pk])).content.decode()
+    assert 'id="sim-projection"' in page and "<svg" in page
+    response = client.get(reverse("rulesets:simulation-xlsx", args=[sim.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    client.force_login(bank_user(), backend=BACKEND)
+    assert client.get(reverse("rulesets:simulation-xlsx", args=[sim.pk])).status_code == 404
