@@ -21,9 +21,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from core import demo
-from riskpool import simulation_demo  # noqa: F401  (registers the simulator's demo part)
 from core.audit import audit
 from core.models import AuditEvent, Role
+from riskpool import simulation_demo  # noqa: F401  (registers the simulator's demo part)
 
 S_POOL_NAME = "中小微企业贷款风险补偿资金池"
 S_POOL_SIZE = Decimal("5000000000.00")
