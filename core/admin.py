@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core import services
+from core import i18n_text, services
 from core.audit import audit, snapshot
 from core.errors import RuleViolation
 from core.models import (
@@ -88,7 +88,7 @@ class AuditedAdminMixin:
         audit(
             actor=request.user, action=action, instance=obj, before=before, after=after,
             organisation=organisation if organisation is not None else self.audit_organisation(obj),
-            summary=_("Admin: %(object)s") % {"object": obj},
+            summary=i18n_text.gettext_lazy("Admin: %(object)s") % {"object": obj},
         )
 
 
@@ -312,11 +312,15 @@ class ApiTokenAdmin(AuditedModelAdmin):
 class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only: the trail is append-only (the model and, on PostgreSQL, a trigger refuse changes)."""
 
-    list_display = ("at", "actor_label", "action", "object_type", "object_id", "organisation", "summary")
+    list_display = ("at", "actor_label", "action", "object_type", "object_id", "organisation", "summary_text")
     list_filter = ("action", "object_type", "organisation__kind")
     search_fields = ("actor_label", "object_id", "summary")
     date_hierarchy = "at"
     list_select_related = ("organisation",)
+
+    @admin.display(description=gettext_lazy("summary"))
+    def summary_text(self, event):
+        return i18n_text.render(event.summary)
 
 
 

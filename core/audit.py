@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db import models
 
+from core.i18n_text import dumps_within
 from core.models import AuditEvent
 
 
@@ -39,7 +40,7 @@ def audit(
     organisation=None,
     before: dict | None = None,
     after: dict | None = None,
-    summary: str = "",
+    summary="",
 ) -> AuditEvent:
     """Append one audit row. ``after`` defaults to the instance as it is now (except for deletes)."""
     if after is None and action != AuditEvent.Action.DELETE:
@@ -52,7 +53,8 @@ def audit(
         action=action,
         object_type=instance._meta.label_lower,
         object_id=str(instance.pk),
-        summary=summary[:255],
+        # A message kept as its msgid and values reads in each viewer's language (issue 13.1).
+        summary=dumps_within(summary, 255),
         before=before,
         after=after,
     )

@@ -19,6 +19,13 @@ class Problem:
     def as_dict(self) -> dict:
         return {"rule": self.rule, "field": self.field, "message": str(self.message)}
 
+    def stored(self) -> dict:
+        """``as_dict`` for a JSON column: the message as its msgid and parameters, so it reads
+        in the language of whoever looks at it later (core.i18n_text)."""
+        from core.i18n_text import dump
+
+        return {"rule": self.rule, "field": self.field, "message": dump(self.message)}
+
 
 class RuleViolation(Exception):
     """Raised when input cannot be accepted; carries one or more problems."""

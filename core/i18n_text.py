@@ -113,6 +113,13 @@ def dumps(value: Any) -> str:
     return stored if isinstance(stored, str) else json.dumps(stored, ensure_ascii=False)
 
 
+def dumps_within(value: Any, limit: int) -> str:
+    """``dumps`` for a column of ``limit`` characters: the stored form when it fits, otherwise
+    the text in the current language, cut (a cut JSON could not be read back)."""
+    column = dumps(value)
+    return column if len(column) <= limit else render(value)[:limit]
+
+
 def _lazy_msgid(value: Promise) -> dict | None:
     """The msgid of one of Django's own lazy strings (model labels, choices), if it is one."""
     try:

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core import i18n_text
 from core.audit import audit, snapshot
 from core.errors import Conflict, Problem, RuleViolation
 from core.models import ApiToken, AuditEvent, Organisation, User
@@ -83,7 +84,7 @@ def _clean_reason(reason: str, *, required: bool) -> str:
     return reason
 
 
-def _set_active(*, actor, model, pk: int, active: bool, reason: str, organisation, summary: str):
+def _set_active(*, actor, model, pk: int, active: bool, reason: str, organisation, summary):
     """Flip ``is_active`` with a conditional UPDATE (a concurrent flip loses) and audit it."""
     row = model.objects.select_for_update().get(pk=pk)
     if row.is_active == active:
@@ -105,7 +106,7 @@ def organisation_deactivate(*, actor, organisation: Organisation, reason: str) -
         raise RuleViolation("ACCESS", _("You cannot deactivate your own organisation."), "organisation")
     with transaction.atomic():
         return _set_active(actor=actor, model=Organisation, pk=organisation.pk, active=False, reason=reason,
-                           organisation=organisation, summary="Organisation deactivated: %(name)s (%(reason)s)")
+                           organisation=organisation, summary=i18n_text.gettext_lazy("Organisation deactivated: %(name)s (%(reason)s)"))
 
 
 def organisation_reactivate(*, actor, organisation: Organisation, reason: str = "") -> Organisation:
@@ -113,7 +114,7 @@ def organisation_reactivate(*, actor, organisation: Organisation, reason: str = 
     _require_access_admin(actor, organisation)
     with transaction.atomic():
         return _set_active(actor=actor, model=Organisation, pk=organisation.pk, active=True, reason=reason,
-                           organisation=organisation, summary="Organisation reactivated: %(name)s (%(reason)s)")
+                           organisation=organisation, summary=i18n_text.gettext_lazy("Organisation reactivated: %(name)s (%(reason)s)"))
 
 
 def user_deactivate(*, actor, user: User, reason: str) -> User:
@@ -124,7 +125,7 @@ def user_deactivate(*, actor, user: User, reason: str) -> User:
         raise RuleViolation("ACCESS", _("You cannot deactivate your own account."), "user")
     with transaction.atomic():
         return _set_active(actor=actor, model=User, pk=user.pk, active=False, reason=reason,
-                           organisation=user.organisation, summary="User deactivated: %(name)s (%(reason)s)")
+                           organisation=user.organisation, summary=i18n_text.gettext_lazy("User deactivated: %(name)s (%(reason)s)"))
 
 
 def user_reactivate(*, actor, user: User, reason: str = "") -> User:
@@ -132,7 +133,7 @@ def user_reactivate(*, actor, user: User, reason: str = "") -> User:
     _require_access_admin(actor, user.organisation)
     with transaction.atomic():
         return _set_active(actor=actor, model=User, pk=user.pk, active=True, reason=reason,
-                           organisation=user.organisation, summary="User reactivated: %(name)s (%(reason)s)")
+                           organisation=user.organisation, summary=i18n_text.gettext_lazy("User reactivated: %(name)s (%(reason)s)"))
 
 
 @transaction.atomic

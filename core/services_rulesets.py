@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core import i18n_text
 from core.audit import audit, snapshot
 from core.errors import Conflict, Problem, RuleViolation
 from core.models import AuditEvent, Role, RuleSet, RuleSetDraft, Simulation
@@ -54,7 +55,7 @@ def ruleset_update(*, user, rule_set: RuleSet, name: str, effective_from: date, 
     _full_clean(rule_set)
     rule_set.save()
     audit(actor=user, action=A.UPDATE, instance=rule_set, before=before,
-          summary=_("Rule set changed: %(rule_set)s") % {"rule_set": rule_set})
+          summary=i18n_text.gettext_lazy("Rule set changed: %(rule_set)s") % {"rule_set": rule_set})
     return rule_set
 
 
@@ -77,13 +78,13 @@ def ruleset_add_version(*, user, scheme: str, name: str, effective_from: date, e
         current.effective_to = effective_from - timedelta(days=1)
         current.save(update_fields=["effective_to", "updated_at"])
         audit(actor=user, action=A.UPDATE, instance=current, before=before,
-              summary=_("Rule set ends before a new version: %(rule_set)s") % {"rule_set": current})
+              summary=i18n_text.gettext_lazy("Rule set ends before a new version: %(rule_set)s") % {"rule_set": current})
     rule_set = RuleSet(scheme=scheme, name=name, effective_from=effective_from, effective_to=effective_to, note=note,
                        params=validated_params(scheme, params))
     _full_clean(rule_set)
     rule_set.save()
     audit(actor=user, action=A.CREATE, instance=rule_set,
-          summary=_("Rule set version added: %(rule_set)s") % {"rule_set": rule_set})
+          summary=i18n_text.gettext_lazy("Rule set version added: %(rule_set)s") % {"rule_set": rule_set})
     return rule_set
 
 
@@ -98,7 +99,7 @@ def draft_create(*, user, rule_set: RuleSet, name: str = "") -> RuleSetDraft:
         params=dict(rule_set.params), effective_from=rule_set.effective_from, effective_to=rule_set.effective_to,
         created_by=user,
     )
-    audit(actor=user, action=A.CREATE, instance=draft, summary=_("Draft made: %(draft)s") % {"draft": draft})
+    audit(actor=user, action=A.CREATE, instance=draft, summary=i18n_text.gettext_lazy("Draft made: %(draft)s") % {"draft": draft})
     return draft
 
 
@@ -118,7 +119,7 @@ def draft_update(*, user, draft: RuleSetDraft, name: str, effective_from: date, 
     draft.params = validated_params(draft.scheme, params)
     draft.save()
     audit(actor=user, action=A.UPDATE, instance=draft, before=before,
-          summary=_("Draft changed: %(draft)s") % {"draft": draft})
+          summary=i18n_text.gettext_lazy("Draft changed: %(draft)s") % {"draft": draft})
     return draft
 
 
@@ -137,5 +138,5 @@ def draft_adopt(*, user, draft: RuleSetDraft, simulation: Simulation | None = No
     draft.adopted_as, draft.adopted_with = rule_set, simulation
     draft.save(update_fields=["adopted_as", "adopted_with", "updated_at"])
     audit(actor=user, action=A.UPDATE, instance=draft, before=before,
-          summary=_("Draft adopted as %(rule_set)s") % {"rule_set": rule_set})
+          summary=i18n_text.gettext_lazy("Draft adopted as %(rule_set)s") % {"rule_set": rule_set})
     return rule_set

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
 
+from core import i18n_text
 from core.audit import audit
 from core.errors import Conflict, RuleViolation
 from core.models import AuditEvent, RuleSetDraft, Simulation
@@ -97,7 +98,7 @@ def simulation_start(*, user, draft: RuleSetDraft, scenario: Mapping[str, Any] |
         sim = Simulation.objects.create(draft=draft, scenario=dict(scenario or {}), draft_params=dict(draft.params),
                                         created_by=user)
         audit(actor=user, action=AuditEvent.Action.CREATE, instance=sim,
-              summary=_("Simulation queued: %(draft)s") % {"draft": draft})
+              summary=i18n_text.gettext_lazy("Simulation queued: %(draft)s") % {"draft": draft})
         transaction.on_commit(lambda: run_simulation_task.delay(sim.pk), robust=True)
     return sim
 

@@ -18,9 +18,8 @@ from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
-
 from core.errors import Conflict, Problem, RuleViolation
+from core.i18n_text import gettext_lazy as _
 from core.money import CENT, money, percent, plain, ratio, round_money, round_ratio, share_of, to_decimal
 from core.money import amount as _amount
 

@@ -15,6 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.fields import StoredTextField
 from core.calendar import shanghai_today
 from core.models import Organisation
 from core.money import money, ratio
@@ -113,7 +114,7 @@ class ProblemSerializer(serializers.Serializer):
 
     rule = serializers.CharField()
     field = serializers.CharField(allow_null=True)
-    message = serializers.CharField()
+    message = StoredTextField()
 
 
 class ErrorItemSerializer(serializers.Serializer):

@@ -71,7 +71,7 @@ def _apply_split(agreement: Agreement, shares) -> None:
         setattr(agreement, attr, getattr(split, party))
     problems = rules.check_minimum_shares(split, guarantee_params(agreement.signed_on))
     agreement.compliant = not problems
-    agreement.problems = [p.as_dict() for p in problems]
+    agreement.problems = [p.stored() for p in problems]
 
 
 def _check_agreement_parties(firm: Organisation, bank: Organisation, signed_on: date, expires_on: date) -> None:
@@ -360,7 +360,7 @@ def guarantee_create(
     guarantee = Guarantee.objects.create(
         firm=firm, bank=agreement.bank, agreement=agreement, borrower=borrower_row,
         small_micro_or_agri=small_agri, single_borrower_amount=single, bank_fee_violation=bool(bank_problems),
-        fee_compliant=not problems, problems=[p.as_dict() for p in problems], created_by=user,
+        fee_compliant=not problems, problems=[p.stored() for p in problems], created_by=user,
         **{name: getattr(data, name) for name in GuaranteeData.__dataclass_fields__},
     )
     audit(actor=user, action=AuditEvent.Action.CREATE, instance=guarantee, organisation=firm,

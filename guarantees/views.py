@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from core.calendar import shanghai_today
 from core.errors import RuleViolation
 from core.exports import Workbook
+from core.i18n_text import render as render_text
 from core.models import Organisation
 from core.views_helpers import add_rule_violation, paginate, problem_message, renames_of, run_upload
 from guarantees import imports, rules, selectors, services
@@ -133,7 +134,7 @@ def guarantee_export(request):
             g.loan_principal, g.amount, g.currency, g.loan_start, g.loan_maturity, g.start, g.end,
             g.fee_rate.scaleb(2).normalize(), g.other_fees, g.bank_fees, g.get_status_display(),
             yes if g.fee_compliant else no,
-            "；".join(f"{p['rule']}: {p['message']}" for p in g.problems or []),
+            "；".join(f"{p['rule']}: {render_text(p['message'])}" for p in g.problems or []),
         ])
     return workbook.response(f"guarantees-{shanghai_today():%Y%m%d}.xlsx")
 

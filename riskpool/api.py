@@ -33,6 +33,7 @@ from core.api.errors import errors_response, flatten_errors
 from core.api.viewsets import SelectorViewSet, parsed, url_id
 from core.bulk import BulkRejected, RowError
 from core.errors import Problem, RuleViolation
+from core.i18n_text import render_messages
 from core.rates import to_yuan
 from guarantees.serializers import ErrorSerializer
 from riskpool import access, rules, selectors, services
@@ -172,7 +173,7 @@ class QuoteView(APIView):
             calendar=working_days,
             rate_to_yuan=rate_to_yuan(data.currency, data.disbursed_on),
         )
-        return Response(result.as_dict())
+        return Response(render_messages(result.as_dict()))
 
 
 class BankEvaluationPreviewView(APIView):

@@ -10,7 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Organisation
-from guarantees.forms import MoneyInput, PercentField, blank_choice, date_field
+from guarantees.forms import INDUSTRY_CHOICES, MoneyInput, PercentField, blank_choice, date_field
 from guarantees.models import Borrower
 from guarantees.services import BorrowerData
 from riskpool.models import ClaimDocument, LoanProject, Pool, RecoveryReport
@@ -70,9 +70,16 @@ class ProjectForm(forms.Form):
     id_number = forms.CharField(label=_("Identifier"), max_length=18,
                                 help_text=_("Unified social credit code or resident identity number, 18 characters."))
     borrower_kind = forms.ChoiceField(label=_("Borrower kind"), choices=Borrower.Kind.choices)
-    size_entered = forms.ChoiceField(label=_("Enterprise size"), choices=blank_choice(Borrower.Size.choices),
-                                     required=False)
-    size_evidence = forms.CharField(label=_("Evidence for the size"), max_length=255, required=False)
+    # RP-2 needs an enterprise's size: derived from these four (GU-11), or entered with evidence.
+    industry = forms.ChoiceField(label=_("Industry"), choices=blank_choice(INDUSTRY_CHOICES), required=False)
+    employees = forms.IntegerField(label=_("Employees"), min_value=0, required=False)
+    revenue = MoneyInput(label=_("Annual revenue (yuan)"), required=False)
+    total_assets = MoneyInput(label=_("Total assets (yuan)"), required=False)
+    size_entered = forms.ChoiceField(
+        label=_("Enterprise size (entered)"), choices=blank_choice(Borrower.Size.choices), required=False,
+        help_text=_("Leave empty to derive the size from industry, employees, revenue and assets (GU-11)."),
+    )
+    size_evidence = forms.CharField(label=_("Evidence for the entered size"), max_length=255, required=False)
     loan_no = forms.CharField(label=_("Loan note number"), max_length=60)
     loan_kind = forms.ChoiceField(label=_("Loan kind"), choices=LP.LoanKind.choices)
     principal = MoneyInput(label=_("Principal"))
@@ -97,7 +104,8 @@ class ProjectForm(forms.Form):
         help_text=_("The Scheme M policy loan product (科信贷, 出口贷 …) the loan belongs to, if any (RP-M3)."),
     )
 
-    BORROWER_FIELDS = ("borrower_name", "id_kind", "id_number", "borrower_kind", "size_entered", "size_evidence")
+    BORROWER_FIELDS = ("borrower_name", "id_kind", "id_number", "borrower_kind", "industry", "employees", "revenue",
+                       "total_assets", "size_entered", "size_evidence")
     FIELD_MAP = {"name": "borrower_name", "kind": "borrower_kind", "borrower.name": "borrower_name",
                  "borrower.kind": "borrower_kind", "currency": "currency"}
 
@@ -118,7 +126,9 @@ class ProjectForm(forms.Form):
     def borrower_data(self) -> BorrowerData:
         d = self.cleaned_data
         return BorrowerData(name=d["borrower_name"].strip(), id_kind=d["id_kind"], id_number=d["id_number"].strip(),
-                            kind=d["borrower_kind"], size_entered=d["size_entered"], size_evidence=d["size_evidence"])
+                            kind=d["borrower_kind"], industry=d["industry"], employees=d["employees"],
+                            revenue=d["revenue"], total_assets=d["total_assets"], size_entered=d["size_entered"],
+                            size_evidence=d["size_evidence"])
 
     def project_data(self) -> ProjectData:
         d = self.cleaned_data

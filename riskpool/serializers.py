@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.fields import StoredTextField
 from guarantees import serializers as gs
 from guarantees.services import BorrowerData
 from riskpool import rules
@@ -97,7 +98,7 @@ class QuoteRequestSerializer(serializers.Serializer):
 class ReasonSerializer(serializers.Serializer):
     rule = serializers.CharField(help_text=_("Rule id, RP-3 … RP-14."))
     outcome = enum(rules.OUTCOMES, "RiskpoolReasonOutcomeEnum")
-    message = serializers.CharField()
+    message = StoredTextField()
 
 
 class QuoteResponseSerializer(serializers.Serializer):
@@ -281,6 +282,7 @@ class ClaimCreateSerializer(serializers.Serializer):
 class ClaimStepSerializer(serializers.ModelSerializer):
     old = serializers.CharField(read_only=True, help_text=_("The state before; blank for the first step."))
     new = enum(rules.CLAIM_STATES, "RiskpoolClaimStateEnum", read_only=True)
+    note = StoredTextField(read_only=True)
 
     class Meta:
         model = ClaimStep
@@ -346,6 +348,8 @@ class ClaimSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
         extra_kwargs = {"next_due_on": {"help_text": _("Deadline of the step due next (RP-16); null when none.")}}
+
+    held_reason = StoredTextField(read_only=True)
 
 
 class ClaimDetailSerializer(ClaimSerializer):

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit, snapshot
 from core.calendar import shanghai_today
 from core.errors import Conflict, Problem, RuleViolation
+from core.i18n_text import render as render_text
 from core.models import AuditEvent, RuleSet
 from core.money import money
 from core.rulesets import rule_params
@@ -312,7 +313,7 @@ def suspension_problems(*, product: Product, parties, on: date, field: str = "pr
         problems.append(Problem("RP-M3", _(
             "New business in %(product)s is suspended for everyone since %(since)s: %(why)s") % {
             "product": product.name, "since": product.suspended_since.isoformat(),
-            "why": " ".join(r["message"] for r in product.suspension_reasons if r.get("outcome") == rules.FAIL),
+            "why": " ".join(render_text(r["message"]) for r in product.suspension_reasons if r.get("outcome") == rules.FAIL),
         }, field))
     in_force = (
         ProductPartySuspension.objects.filter(product=product, organisation__in=[p.pk for p in parties],
@@ -325,7 +326,7 @@ def suspension_problems(*, product: Product, parties, on: date, field: str = "pr
         problems.append(Problem("RP-M3", _(
             "New business of %(party)s in %(product)s is suspended since %(since)s: %(why)s") % {
             "party": row.organisation.name, "product": product.name, "since": row.since.isoformat(),
-            "why": " ".join(r["message"] for r in row.reasons if r.get("outcome") == rules.FAIL),
+            "why": " ".join(render_text(r["message"]) for r in row.reasons if r.get("outcome") == rules.FAIL),
         }, field))
     return problems
 

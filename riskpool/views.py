@@ -611,7 +611,9 @@ def _role_of_action(action: str, user, claim) -> bool:
 
 
 def _claim_rows(claims) -> list[dict]:
-    return [{"claim": c, "label": state_label(c.state), "fails": [r for r in c.reasons or [] if r.get("outcome") == "fail"]}
+    return [{"claim": c, "label": state_label(c.state), "fails": [r for r in c.reasons or [] if r.get("outcome") == "fail"],
+             "reasons": [{**r, "outcome_label": OUTCOME_LABELS.get(r.get("outcome"), r.get("outcome"))}
+                         for r in c.reasons or []]}
             for c in claims]
 
 

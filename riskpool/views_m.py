@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 from core.calendar import shanghai_today
 from core.errors import RuleViolation
 from core.exports import MONEY_FORMAT, Workbook
+from core.i18n_text import render as render_text
 from core.models import Organisation
 from core.views_helpers import add_rule_violation, paginate
 from riskpool import rules, selectors_m, services_m
@@ -378,7 +379,7 @@ def _export_value(line, key):
     if key == "suspended":
         return _("yes") if line.suspended else _("no")
     if key == "why":
-        return " ".join(r["message"] for r in line.suspension_reasons if r.get("outcome") == rules.FAIL)
+        return " ".join(render_text(r["message"]) for r in line.suspension_reasons if r.get("outcome") == rules.FAIL)
     return getattr(line, key)
 
 

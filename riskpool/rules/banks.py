@@ -10,9 +10,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
-
 from core.errors import Problem, RuleViolation
+from core.i18n_text import gettext_lazy as _
 from core.money import amount as _amount
 from core.money import percent as _pct
 from core.money import round_money, round_ratio

@@ -9,9 +9,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.utils.translation import gettext_lazy as _
-
 from core.errors import Conflict, RuleViolation
+from core.i18n_text import gettext_lazy as _
 from core.money import amount as _amount
 from core.money import money, round_money
 from core.periods import add_months, quarter_end

@@ -10,9 +10,9 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.utils.translation import gettext_lazy as _
-
 from core.errors import Problem, RuleViolation
+from core.i18n_text import gettext_lazy as _
+from core.i18n_text import join
 from core.money import amount as _amount
 from core.money import percent as _pct
 from core.money import round_money, yuan
@@ -60,7 +60,9 @@ def check_borrower(
     problems = []
     if loan_kind == "enterprise":
         if enterprise_size is None:
-            return Reason("RP-2", NOT_CHECKED, _("The enterprise's size is not known."))
+            return Reason("RP-2", NOT_CHECKED, _(
+                "The enterprise's size is not known: give its industry, employees, revenue and total assets "
+                "(GU-11), or enter the size with its evidence."))
         if enterprise_size not in ("medium", "small", "micro"):
             problems.append(_("it is not a medium, small or micro enterprise"))
         if restricted_industry:
@@ -71,7 +73,7 @@ def check_borrower(
         problems.append(_("it does not actually operate in the city"))
     if problems:
         return Reason(
-            "RP-2", FAIL, _("Not an eligible borrower: %(problems)s.") % {"problems": "; ".join(map(str, problems))}
+            "RP-2", FAIL, _("Not an eligible borrower: %(problems)s.") % {"problems": join("; ", problems)}
         )
     return Reason("RP-2", PASS, _("The borrower is eligible."))
 
@@ -266,7 +268,7 @@ def check_entry(disbursed_on: date, entered_on: date | None, npl_on: date, deadl
         problems.append(_("classified non-performing on %(npl)s, before it was entered on %(entered)s") % values)
     if problems:
         return Reason(
-            "RP-6", FAIL, _("Not compensated: the loan was %(problems)s.") % {"problems": "; ".join(map(str, problems))}
+            "RP-6", FAIL, _("Not compensated: the loan was %(problems)s.") % {"problems": join("; ", problems)}
         )
     return Reason(
         "RP-6",
@@ -342,7 +344,7 @@ def check_exclusions(
     if not rate_allowed(annual_rate, lpr_percent, params):
         problems.append(_("its rate of %(rate)s exceeds the %(term)s LPR of %(lpr)s + %(spread)s = %(limit)s") % values)
     if problems:
-        return Reason("RP-7", FAIL, _("Excluded: %(problems)s.") % {"problems": "; ".join(map(str, problems))})
+        return Reason("RP-7", FAIL, _("Excluded: %(problems)s.") % {"problems": join("; ", problems)})
     return Reason(
         "RP-7",
         PASS,
@@ -507,7 +509,7 @@ def claim_document_problems(kinds: Iterable[str]) -> list[Problem]:
     missing = missing_claim_documents(kinds)
     if not missing:
         return []
-    listing = ", ".join(str(CLAIM_DOCUMENT_LABELS[kind]) for kind in missing)
+    listing = join(", ", [CLAIM_DOCUMENT_LABELS[kind] for kind in missing])
     return [
         Problem(
             "RP-14",

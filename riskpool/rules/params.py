@@ -12,9 +12,9 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from django.utils.translation import gettext_lazy as _
-
 from core.errors import Problem, RuleViolation
+from core.i18n_text import dump
+from core.i18n_text import gettext_lazy as _
 from core.money import amount as _amount
 from core.money import ratio
 
@@ -305,7 +305,7 @@ class Reason:
     message: str
 
     def as_dict(self) -> dict[str, str]:
-        return {"rule": self.rule, "outcome": self.outcome, "message": str(self.message)}
+        return {"rule": self.rule, "outcome": self.outcome, "message": dump(self.message)}
 
 
 def _number(value: Any) -> Decimal | None:

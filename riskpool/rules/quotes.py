@@ -10,9 +10,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
-
 from core.errors import Problem, RuleViolation
+from core.i18n_text import gettext_lazy as _
+from core.i18n_text import join
 from core.money import amount as _amount
 from core.money import money, points, ratio, yuan
 from core.money import percent as _pct
@@ -333,7 +333,7 @@ def _ratio_reasons(
             _("Qualification valid on %(date)s (%(names)s): +%(bonus)s percentage points.")
             % {
                 "date": data.disbursed_on.isoformat(),
-                "names": ", ".join(str(QUALIFICATION_LABELS.get(c, c)) for c in valid),
+                "names": join(", ", [QUALIFICATION_LABELS.get(c, c) for c in valid]),
                 "bonus": points(params.qualification_bonus),
             },
         )
@@ -351,7 +351,7 @@ def _ratio_reasons(
             PASS,
             _("Loan feature (%(names)s): +%(bonus)s percentage points.")
             % {
-                "names": ", ".join(str(FEATURE_LABELS.get(f, f)) for f in features),
+                "names": join(", ", [FEATURE_LABELS.get(f, f) for f in features]),
                 "bonus": points(params.feature_bonus),
             },
         )

@@ -10,9 +10,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
-
 from core.errors import RuleViolation
+from core.i18n_text import gettext_lazy as _
 from core.money import amount as _amount
 from core.money import percent as _pct
 from core.money import round_money, yuan
@@ -189,7 +188,7 @@ def m_exclusions(flags: Mapping[str, bool]) -> list[Reason]:
         )
     if not all(isinstance(value, bool) for value in flags.values()):
         raise RuleViolation("RP-M4", _("Each exclusion is true or false."), "flags")
-    return [Reason("RP-M4", FAIL, str(M_EXCLUSIONS[key])) for key in M_EXCLUSIONS if flags.get(key)]
+    return [Reason("RP-M4", FAIL, M_EXCLUSIONS[key]) for key in M_EXCLUSIONS if flags.get(key)]
 
 
 def m_return(recovery: Any, costs: Any, share: Any, reimbursed: Any, returned_so_far: Any) -> Decimal:

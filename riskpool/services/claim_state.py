@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from core import calendar as core_calendar
 from core.audit import audit, snapshot
 from core.errors import Conflict, RuleViolation
+from core.i18n_text import dumps
 from core.models import AuditEvent
 from riskpool import rules
 from riskpool.models import (
@@ -54,7 +55,7 @@ def _move(claim: Claim, new: str, *, user, on: date, note: str = "", since: date
     for name, value in changes.items():
         setattr(claim, name, value)
     ClaimStep.objects.create(claim=claim, old=old, new=new, on=on, by=user if getattr(user, "pk", None) else None,
-                             note=note)
+                             note=dumps(note))
     audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=claim, organisation=claim.project.bank,
           before=before, summary=f"claim {old} → {new}")
     return claim

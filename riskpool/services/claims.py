@@ -14,6 +14,7 @@ from core import calendar as core_calendar
 from core.audit import audit, snapshot
 from core.calendar import shanghai_today
 from core.errors import Conflict, Problem, RuleViolation
+from core.i18n_text import dumps_within
 from core.models import AuditEvent
 from core.money import money
 from core.services import require_member
@@ -103,7 +104,7 @@ def claim_submit(*, user, project: LoanProject, submitted_on: date, outstanding_
     member_refresh_npl(member, on=submitted_on)
     if not _gate_open(member, submitted_on):
         reason = _gate_reason(member, submitted_on)
-        _move(claim, "held_npl_gate", user=user, on=submitted_on, note=reason, held_reason=reason[:255])
+        _move(claim, "held_npl_gate", user=user, on=submitted_on, note=reason, held_reason=dumps_within(reason, 255))
     return claim
 
 

@@ -12,9 +12,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core import calendar as core_calendar
+from core import i18n_text
 from core.audit import audit, snapshot
 from core.calendar import shanghai_today
 from core.errors import Conflict, RuleViolation
+from core.i18n_text import join
 from core.models import AuditEvent
 from core.money import money
 from core.periods import Quarter, period_bounds
@@ -86,8 +88,8 @@ def _reclassified_on(claim: Claim) -> date | None:
 def _late_note(step: str, due: date | None, on: date, note: str) -> str:
     if not rules.applied_late(due, on):
         return note
-    late = _("Late: the %(step)s was due by %(due)s.") % {"step": step, "due": due.isoformat()}
-    return f"{late} {note}".strip()
+    late = i18n_text.gettext_lazy("Late: the %(step)s was due by %(due)s.") % {"step": step, "due": due.isoformat()}
+    return join(" ", [late, note]) if note else late
 
 
 @transaction.atomic
@@ -105,7 +107,7 @@ def claim_upgrade_request(*, user, claim: Claim, on: date | None = None, note: s
     due = rules.upgrade_application_due(reclassified, calendar=core_calendar, params=_claim_params(claim)).date \
         if reclassified else None
     return _move(claim, "upgrade_requested", user=user, on=on, reclassified_on=reclassified,
-                 note=_late_note(_("upgrade application"), due, on, note))
+                 note=_late_note(i18n_text.gettext_lazy("upgrade application"), due, on, note))
 
 
 @transaction.atomic
@@ -209,7 +211,7 @@ def claim_settlement_request(*, user, claim: Claim, on: date | None = None, comp
     _check_completed_on(claim, completed_on, on)
     due = rules.settlement_application_due(completed_on, calendar=core_calendar, params=_claim_params(claim)).date
     return _move(claim, "settlement_requested", user=user, on=on, disposal_completed_on=completed_on,
-                 note=_late_note(_("settlement application"), due, on, note))
+                 note=_late_note(i18n_text.gettext_lazy("settlement application"), due, on, note))
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import i18n_text
 from core.audit import audit, snapshot
 from core.calendar import shanghai_today
 from core.errors import Conflict, RuleViolation
@@ -186,9 +187,10 @@ def _gate_open(member: Member, on: date) -> bool:
     return rules.npl_gate_open(member.npl_ratio, scheme_s_params(on))
 
 
-def _gate_reason(member: Member, on: date) -> str:
+def _gate_reason(member: Member, on: date):
+    # Kept as its msgid and values: the hold reads in each viewer's language (core.i18n_text).
     params = scheme_s_params(on)
-    return _("RP-15: the bank's NPL ratio is %(ratio)s%%, above the limit of %(limit)s%%; the claim is held until "
+    return i18n_text.gettext_lazy("RP-15: the bank's NPL ratio is %(ratio)s%%, above the limit of %(limit)s%%; the claim is held until "
              "it is at most the limit.") % {"ratio": _percent(member.npl_ratio), "limit": _percent(params.npl_gate)}
 
 
@@ -202,6 +204,6 @@ def _release_held(member: Member, *, on: date, user) -> int:
                                 state="held_npl_gate").order_by("submitted_on", "id")
     count = 0
     for claim in held:
-        _move(claim, "submitted", user=user, on=on, note=_("RP-15: the NPL gate is open again."), held_reason="")
+        _move(claim, "submitted", user=user, on=on, note=i18n_text.gettext_lazy("RP-15: the NPL gate is open again."), held_reason="")
         count += 1
     return count

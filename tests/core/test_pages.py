@@ -337,3 +337,21 @@ def test_audit_list_is_paginated_and_keeps_the_filters(client, world, events):
     assert "action=update&amp;page=2" in first.content.decode()
     second = _audit(client, world["authority"], action="update", page="2")
     assert len(second.context["rows"]) == 6
+
+
+def test_audit_summary_written_under_english_reads_in_each_viewers_language(client, world):
+    """Issue 13.1: a summary kept as its msgid and values, shown in the viewer's language."""
+    from django.utils import translation
+
+    from core import i18n_text
+
+    firm = world["firm"]
+    with translation.override("en"):
+        audit(actor=world["firm_user"], action=AuditEvent.Action.TRANSITION, instance=firm, organisation=firm,
+              summary=i18n_text.gettext_lazy("Organisation deactivated: %(name)s (%(reason)s)")
+              % {"name": firm.name, "reason": "合并"})
+    client.force_login(world["authority"])
+    chinese = client.get(reverse("audit-list"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    english = client.get(reverse("audit-list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"机构已停用：{firm.name}（合并）" in chinese and "Organisation deactivated" not in chinese
+    assert f"Organisation deactivated: {firm.name} (合并)" in english

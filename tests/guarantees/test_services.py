@@ -13,6 +13,7 @@ from django.db import connections
 
 from core.bulk import BulkRejected, RowError
 from core.errors import Conflict, RuleViolation
+from core.i18n_text import render
 from core.models import AuditEvent, Role, RuleSet
 from guarantees import services
 from guarantees.models import Agreement, Borrower, Compensation, FirmNetAssets, Guarantee, Recovery
@@ -210,7 +211,7 @@ def test_gu5_boundary_5m_keeps_the_1_percent_cap(user, agreement):
     assert guarantee.single_borrower_amount == D("5000000.00")
     assert guarantee.fee_compliant is False
     assert [(p["rule"], p["field"]) for p in guarantee.problems] == [("GU-5", "fee_rate")]
-    assert "1%" in guarantee.problems[0]["message"]
+    assert "1%" in render(guarantee.problems[0]["message"])
 
 
 def test_gu5_released_guarantees_and_other_firms_do_not_count(user, agreement):

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.errors import Conflict, RuleViolation
+from core.i18n_text import render
 from core.jobs import get_job, job_run
 from core.models import AuditEvent, JobRun
 from riskpool import services_m
@@ -82,7 +83,7 @@ def test_rpm6_figures_of_the_year_against_the_data(world):
                                           D("180000.00"), D("400000.00"), False)
     assert figures(lines["export"]) == (1, D("7000000.00"), 0, 1, D("7000000.00"), D("0"), D("7000000.00"), D("0"),
                                         D("7000000.00"), True)
-    assert "70%" in " ".join(r["message"] for r in lines["export"].suspension_reasons if r["outcome"] == "fail")
+    assert "70%" in " ".join(render(r["message"]) for r in lines["export"].suspension_reasons if r["outcome"] == "fail")
     assert figures(lines["tax_source"])[:4] == (1, D("800000.00"), 0, 0)
     assert figures(lines["fixed_asset_investment"]) == (0, D("0"), 0, 0, D("0"), D("0"), D("0"), D("0"), D("0"), False)
 

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from core import deadlines
 from core.errors import Conflict, RuleViolation
+from core.i18n_text import render
 from core.models import AuditEvent, Organisation
 from riskpool import services
 from riskpool.models import ClaimStep, LedgerEntry, LoanProject
@@ -57,7 +58,7 @@ def test_rp16_8a_application_on_the_15th_working_day_is_on_time(world):
     claim = services.claim_upgrade_request(user=world.bank_user, claim=claim, on=date(2025, 9, 10))
     assert claim.state == "upgrade_requested"
     step = ClaimStep.objects.filter(claim=claim).last()
-    assert step.new == "upgrade_requested" and "Late" not in step.note and "逾期" not in step.note
+    assert step.new == "upgrade_requested" and "Late" not in render(step.note) and "逾期" not in render(step.note)
     assert reload(claim).next_due_on == date(2025, 10, 10)  # the reviewer: 30 days
     items = _obligations(date(2025, 10, 8), date(2025, 10, 14), world.pool.reviewer)
     assert items[f"riskpool.claim:{claim.pk}:upgrade_requested"].due_on == date(2025, 10, 10)
@@ -69,7 +70,7 @@ def test_rp16_8a_application_the_day_after_the_15th_working_day_is_marked_late(w
     assert items[f"riskpool.claim:{claim.pk}:upgrade_application"].due_on < date(2025, 9, 11)  # overdue
     services.claim_upgrade_request(user=world.bank_user, claim=claim, on=date(2025, 9, 11), note="材料补齐")
     step = ClaimStep.objects.filter(claim=claim).last()
-    assert step.new == "upgrade_requested" and "2025-09-10" in step.note and "材料补齐" in step.note
+    assert step.new == "upgrade_requested" and "2025-09-10" in render(step.note) and "材料补齐" in render(step.note)
 
 
 def test_rp16_8a_reviewer_approval_returns_the_compensation_and_the_loan_goes_back(world):
@@ -142,7 +143,7 @@ def test_rp16_8b_application_on_the_15th_working_day_then_the_reviewer_moves_it_
     services.claim_disposal_complete(user=world.bank_user, claim=claim, completed_on=date(2025, 9, 22),
                                      on=date(2025, 9, 23))
     claim = services.claim_settlement_request(user=world.bank_user, claim=claim, on=date(2025, 10, 17))
-    assert claim.state == "settlement_requested" and "Late" not in ClaimStep.objects.filter(claim=claim).last().note
+    assert claim.state == "settlement_requested" and "Late" not in render(ClaimStep.objects.filter(claim=claim).last().note)
     assert reload(claim.project).library == LoanProject.Library.COMPENSATION  # not before the check
     assert reload(claim).next_due_on == date(2025, 11, 16)
     items = _obligations(date(2025, 11, 10), date(2025, 11, 16), world.pool.reviewer)
@@ -160,7 +161,7 @@ def test_rp16_8b_application_a_day_late_is_marked_late(world):
     services.claim_settlement_request(user=world.bank_user, claim=claim, on=date(2025, 10, 20),
                                       completed_on=date(2025, 9, 22))
     step = ClaimStep.objects.filter(claim=claim).last()
-    assert step.new == "settlement_requested" and "2025-10-17" in step.note
+    assert step.new == "settlement_requested" and "2025-10-17" in render(step.note)
 
 
 def test_rp16_8b_refusals_name_the_field_and_rule(world):

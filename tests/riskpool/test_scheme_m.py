@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from core.errors import Conflict, RuleViolation
+from core.i18n_text import render
 from riskpool import rules, services, services_m
 from riskpool.models import LedgerEntry, MClaim, Product
 from tests.factories import (
@@ -143,7 +144,7 @@ def test_rpm1_firm_outside_the_system_in_the_payout_year_gets_20_percent(world):
 def test_rpm1_firm_without_a_profile_for_the_payout_year_gets_20_percent(world):
     compensation = paid_compensation(world.firm, paid_amount=D("1000000.00"), paid_on=date(2024, 6, 30))
     m_claim = world.submit(compensation=compensation)
-    assert m_claim.ratio == D("0.200000") and "no profile for 2024" in m_claim.reasons[0]["message"]
+    assert m_claim.ratio == D("0.200000") and "no profile for 2024" in render(m_claim.reasons[0]["message"])
 
 
 def test_rpm1_unpaid_compensation_is_refused(world):

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from core.calendar import shanghai_today
 from core.errors import RuleViolation
+from core.i18n_text import render
 from core.models import AuditEvent, Organisation, RuleSet
 from guarantees import services as gservices
 from guarantees.models import Guarantee
@@ -91,7 +92,7 @@ def test_rpm3_firm_compensation_rate_on_the_product_above_4_percent_suspends_tha
     services_m.products_refresh_suspension([sci, export], on=ON)
     row = _open(sci, world.firm)
     assert row is not None and row.role == "firm" and row.since == ON and row.rate == D("0.040001")
-    assert "4.0001%" in " ".join(r["message"] for r in row.reasons)
+    assert "4.0001%" in " ".join(render(r["message"]) for r in row.reasons)
     assert _open(sci, other_firm) is None and _open(export, world.firm) is None
     assert not reload(sci).suspended  # the 4% trigger never stops the whole product
     assert AuditEvent.objects.filter(summary__contains="suspended from 2025-03-01").exists()
@@ -230,7 +231,7 @@ def test_rpm1_business_from_2024_05_15_is_covered(world):
                                   guarantee__loan_start=date(2024, 5, 15))
     m_claim = world.submit("tax_source", compensation=first_day)
     assert m_claim.state == "submitted"
-    assert any(r["rule"] == "RP-M1" and r["outcome"] == "pass" and "2024-05-15" in r["message"]
+    assert any(r["rule"] == "RP-M1" and r["outcome"] == "pass" and "2024-05-15" in render(r["message"])
                for r in m_claim.reasons)
 
 

@@ -179,6 +179,20 @@ def test_register_form_happy_path(client, world, server_day):
     assert "JJ-FORM-0001" in client.get(response["Location"]).content.decode()
 
 
+def test_rp2_the_form_asks_for_what_gu11_derives_the_size_from(client, world, server_day):
+    """Issue 13.3: industry, employees, revenue and assets on the form give the size (GU-11)."""
+    server_day(date(2024, 6, 1))
+    client.force_login(world.bank_user)
+    form_page = client.get(reverse("riskpool:project-create")).content.decode()
+    for name in ("industry", "employees", "revenue", "total_assets"):
+        assert f'name="{name}"' in form_page
+    response = client.post(reverse("riskpool:project-create"), project_post(
+        world, size_entered="", size_evidence="", industry="retail", employees="20", revenue="3000000",
+        total_assets=""))
+    project = LoanProject.objects.get(loan_no="JJ-FORM-0001")
+    assert response.status_code == 302 and project.borrower.size_derived == "small"
+
+
 def test_rp6_late_entry_shows_the_deadline_and_saves_nothing(client, world, server_day):
     server_day(date(2024, 7, 22))
     client.force_login(world.bank_user)
