@@ -11,7 +11,7 @@ from tests.factories import ClaimFactory
 
 pytestmark = pytest.mark.django_db
 
-migration = importlib.import_module("core.migrations.0010_stored_text_codes")
+migration = importlib.import_module("core.migrations.0011_stored_text_codes")
 
 CAPPED_EN = "The ratio of 60% is capped at 50%."
 CAPPED_ZH = "补偿比例 60% 按上限 50% 计。"

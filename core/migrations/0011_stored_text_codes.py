@@ -90,7 +90,7 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0009_sim_drafts_simulations"),
+        ("core", "0010_import_run"),
         ("riskpool", "0017_f_project_outstanding"),
         ("counterguarantee", "0003_a_measure_liability"),
         ("evaluation", "0002_a_step_taken_times"),
