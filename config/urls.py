@@ -5,22 +5,17 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from core import views as core_views
 from core.api.errors import api_not_found
 
+# Each app's urls.py mounts its own pages (and their namespaces); its api_urls.py holds its REST API.
 urlpatterns = [
     path("", include("core.urls")),
-    path("jobs/", include("core.urls_jobs")),
-    path("rulesets/", include("core.urls_rulesets")),
-    path("imports/", include("core.urls_imports")),
-    path("guarantees/", include("guarantees.urls")),
-    path("riskpool/", include("riskpool.urls")),
-    path("notice/", include("riskpool.urls_public")),
-    path("evaluation/", include("evaluation.urls")),
-    path("counterguarantee/", include("counterguarantee.urls")),
-    path("indicators/", include("guarantees.urls_dashboard")),
+    path("", include("guarantees.urls")),
+    path("", include("riskpool.urls")),
+    path("", include("evaluation.urls")),
+    path("", include("counterguarantee.urls")),
     path("api/guarantees/", include("guarantees.api_urls")),
     path("api/riskpool/", include("riskpool.api_urls")),
     path("api/evaluation/", include("evaluation.api_urls")),
     path("api/counterguarantee/", include("counterguarantee.api_urls")),
-    path("api/simulations/", include("core.api.simulation_urls")),
     path("admin/", admin.site.urls),
     path("i18n/setlang/", core_views.language_switch, name="set_language"),  # keeps the choice on the account
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,11 +1,10 @@
-"""Browser pages of counterguarantee (included at /counterguarantee/)."""
-from django.urls import path
+"""Browser pages of counterguarantee, under /counterguarantee/ in the ``counterguarantee``
+namespace. The REST API is in counterguarantee/api_urls.py."""
+from django.urls import include, path
 
 from counterguarantee import views
 
-app_name = "counterguarantee"
-
-urlpatterns = [
+pages = [
     path("", views.home, name="home"),
     path("guarantees/<int:guarantee_id>/plan/", views.plan_edit, name="plan-edit"),
     path("plans/<int:pk>/", views.plan_detail, name="plan-detail"),
@@ -15,4 +14,8 @@ urlpatterns = [
     path("tables/", views.tables, name="tables"),
     path("credit-share/", views.credit_share, name="credit-share"),
     path("failed/", views.failed, name="failed"),
+]
+
+urlpatterns = [
+    path("counterguarantee/", include((pages, "counterguarantee"))),
 ]

@@ -1,11 +1,10 @@
-"""Browser pages of evaluation (included at /evaluation/)."""
-from django.urls import path
+"""Browser pages of evaluation, under /evaluation/ in the ``evaluation`` namespace. The REST API
+is in evaluation/api_urls.py."""
+from django.urls import include, path
 
 from evaluation import views
 
-app_name = "evaluation"
-
-urlpatterns: list = [
+pages = [
     path("", views.home, name="home"),
     path("years/setup/", views.year_setup, name="year-new"),
     path("years/<int:year>/", views.year_detail, name="year"),
@@ -26,4 +25,8 @@ urlpatterns: list = [
     path("cases/new/", views.case_create, name="case-new"),
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("cases/<int:pk>/<slug:step>/", views.case_step, name="case-step"),
+]
+
+urlpatterns = [
+    path("evaluation/", include((pages, "evaluation"))),
 ]

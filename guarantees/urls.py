@@ -1,11 +1,11 @@
-"""Browser pages of guarantees, agreements and compensations (included at /guarantees/)."""
-from django.urls import path
+"""Browser pages of guarantees, agreements and compensations under /guarantees/ (``guarantees``
+namespace), and the indicator dashboard with its trends under /indicators/ (``indicators``
+namespace). The REST API is in guarantees/api_urls.py."""
+from django.urls import include, path
 
-from guarantees import views
+from guarantees import views, views_dashboard, views_trends
 
-app_name = "guarantees"
-
-urlpatterns = [
+pages = [
     path("", views.guarantee_list, name="guarantee-list"),
     path("new/", views.guarantee_create, name="guarantee-create"),
     path("import/", views.guarantee_import, name="guarantee-import"),
@@ -25,4 +25,17 @@ urlpatterns = [
     path("compensations/<int:pk>/recovery-action/", views.compensation_recovery_action, name="compensation-recovery-action"),
     path("compensations/<int:pk>/recovery/", views.compensation_recovery, name="compensation-recovery"),
     path("compensations/<int:pk>/write-off/", views.compensation_write_off, name="compensation-write-off"),
+]
+
+# The firm indicator dashboard and its trends.
+indicator_patterns = [
+    path("", views_dashboard.dashboard, name="dashboard"),
+    path("export.xlsx", views_dashboard.dashboard_export, name="dashboard-export"),
+    path("firms/<int:firm_id>/", views_dashboard.firm_detail, name="firm-detail"),
+    path("trends/", views_trends.trends, name="trends"),
+]
+
+urlpatterns = [
+    path("guarantees/", include((pages, "guarantees"))),
+    path("indicators/", include((indicator_patterns, "indicators"))),
 ]

@@ -20,7 +20,7 @@ LP = LoanProject
 
 
 class ProjectFilterForm(forms.Form):
-    SORTS = {  # each order has an index (riskpool/models.py LoanProject.Meta)
+    SORTS = {  # each order has an index (riskpool/models/projects.py LoanProject.Meta)
         "": ("-disbursed_on", "-id"), "principal": ("-principal_yuan", "-id"), "maturity": ("maturity_on", "id"),
     }
     q = forms.CharField(label=_("Loan note number"), required=False, max_length=60)

@@ -5,7 +5,12 @@ selector, so another bank's row answers 404 (RP-25); a page of another role answ
 Irreversible steps (pay, reject, close the notice, close a claim, add budget) go through a
 confirmation page: the first POST validates and shows what will happen, the second (with
 ``confirmed=1``) does it. A payment carries an idempotency key made when the page rendered, so
-a double submit pays once (RP-1)."""
+a double submit pays once (RP-1).
+
+This module holds the loan projects and the claim with its steps; the parties' desks are in
+``views_desks``, the authority's pool pages in ``views_pools``, the public notice in
+``views_public``."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -13,35 +18,28 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.calendar import shanghai_today
 from core.errors import RuleViolation
-from core.exports import xlsx_response
 from core.models import Organisation
-from core.net import client_ip
 from core.periods import previous_quarter
 from core.views_helpers import add_rule_violation, paginate
 from riskpool import rules, selectors, services
 from riskpool.forms import (
-    BudgetForm,
     ClaimForm,
     ClassifyForm,
     DateNoteForm,
     DecisionForm,
     DisposalForm,
     DocumentsForm,
-    FundingPlanForm,
     NilRecoveryForm,
     NoteForm,
-    NoticeStartForm,
-    ObjectionForm,
     PayForm,
     ProjectFilterForm,
     ProjectForm,
@@ -49,7 +47,6 @@ from riskpool.forms import (
     SettlementForm,
     new_key,
 )
-from riskpool.models import Claim, Pool
 
 K = Organisation.Kind
 # Long lists of a city-size pool (approvals to put on notice, notices running, claims passed for a
@@ -604,319 +601,3 @@ def _role_of_action(action: str, user, claim) -> bool:
         "authority": lambda: is_authority(user) and user.organisation_id == pool.authority_id,
         "finance_bureau": lambda: is_finance_bureau(user) and user.organisation_id == pool.finance_bureau_id,
     }[role]()
-
-
-
-# --- the pool reviewer ---------------------------------------------------------------------
-
-
-def _claim_rows(claims) -> list[dict]:
-    return [{"claim": c, "label": state_label(c.state), "fails": [r for r in c.reasons or [] if r.get("outcome") == "fail"],
-             "reasons": [{**r, "outcome_label": OUTCOME_LABELS.get(r.get("outcome"), r.get("outcome"))}
-                         for r in c.reasons or []]}
-            for c in claims]
-
-
-def _render_queue(request, objection_forms=None, status=200):
-    """The reviewer's queue, and the objections to the claims on notice in its pools: the
-    authority runs the notice (第二十条(二)), the reviewer decides objections (复核)."""
-    user = request.user
-    queue = selectors.claim_queue_for_reviewer(user=user)
-    page = paginate(request, queue)
-    mine = selectors.claim_list(user=user).filter(pool__reviewer_id=user.organisation_id)
-    notices = mine.filter(state="on_notice").order_by("notice_end", "id")
-    on_notice = list(notices.prefetch_related("objections")[:NOTICE_BATCH])
-    today = shanghai_today()
-    objection_forms = objection_forms or {}
-    notice_rows = [
-        {"claim": c,
-         "objections": [{"o": o, "form": objection_forms.get(o.pk) or DecisionForm(prefix=f"o{o.pk}", initial={"on": today})}
-                        for o in c.objections.all()]}
-        for c in on_notice
-    ]
-    return render(request, "riskpool/review_queue.html", {
-        "page": page, "rows": _claim_rows(page.object_list),
-        "notice_rows": notice_rows, "notice_count": notices.count(), "notice_batch": NOTICE_BATCH, "today": today,
-    }, status=status)
-
-
-@login_required
-def review_queue(request):
-    _require(is_reviewer, request.user)
-    return _render_queue(request)
-
-
-# --- the authority's notice desk (公示, RP-16 step 3, 第二十条(二)) -----------------------------
-
-
-def _render_notice_desk(request, notice_form=None, status=200):
-    """Approved claims of the authority's pools to put on the public notice, and the notices
-    running or over, each with its period and objections; an ended notice with no pending or
-    upheld objection is offered for closing (from the day after its last day)."""
-    user = request.user
-    mine = selectors.claim_list(user=user)
-    if not user.is_superuser:
-        mine = mine.filter(pool__authority_id=user.organisation_id)
-    approved = mine.filter(state="approved").order_by("submitted_on", "id")
-    # A batch for the notice: the oldest approvals first (a city pool can have hundreds).
-    approved = approved.filter(pk__in=list(approved.values_list("pk", flat=True)[:NOTICE_BATCH]))
-    notices = mine.filter(state="on_notice").order_by("notice_end", "id")
-    today = shanghai_today()
-    rows = []
-    for claim in notices.prefetch_related("objections")[:NOTICE_BATCH]:
-        statuses = [o.status for o in claim.objections.all()]
-        blocked = services.objections_block_closing(statuses)
-        over = services.notice_is_over(claim, today)
-        rows.append({
-            "claim": claim, "over": over, "objections": len(statuses), "blocked": blocked,
-            "may_close": over and not blocked,
-        })
-    return render(request, "riskpool/notice_desk.html", {
-        "notice_form": notice_form or (NoticeStartForm(claims=approved, initial={"on": today}) if approved.exists() else None),
-        "rows": rows, "notice_count": notices.count(), "notice_batch": NOTICE_BATCH, "today": today,
-    }, status=status)
-
-
-@login_required
-def notice_desk(request):
-    _require(is_authority, request.user)
-    return _render_notice_desk(request)
-
-
-@require_POST
-@login_required
-def notice_start(request):
-    """公示 (RP-16 step 3): the authority puts the checked approved claims on the public notice."""
-    _require(is_authority, request.user)
-    approved = selectors.claim_list(user=request.user).filter(state="approved")
-    if not request.user.is_superuser:
-        approved = approved.filter(pool__authority_id=request.user.organisation_id)
-    form = NoticeStartForm(request.POST, claims=approved)
-    exc = None
-    if form.is_valid():
-        try:
-            moved = services.claim_notice_start(user=request.user, claims=list(form.cleaned_data["claims"]),
-                                                on=shanghai_today())
-        except RuleViolation as error:
-            exc = error
-            add_rule_violation(form, error)
-        else:
-            messages.success(request, _("%(n)d claims are on the public notice.") % {"n": len(moved)})
-            return redirect("riskpool:notice-desk")
-    return _render_notice_desk(request, notice_form=form, status=_status(exc))
-
-
-@require_POST
-@login_required
-def objection_decide(request, pk: int):
-    """RP-16 step 3: uphold (back to re-review) or dismiss an objection."""
-    _require(is_reviewer, request.user)
-    objection = selectors.objection_get_for_reviewer(user=request.user, objection_id=pk)
-    form = DecisionForm(request.POST, prefix=f"o{objection.pk}")
-    exc = None
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.objection_decide(user=request.user, objection=objection, upheld=d["approve"], note=d["note"],
-                                      on=shanghai_today())
-        except RuleViolation as error:
-            exc = error
-            add_rule_violation(form, error)
-        else:
-            messages.success(request, _("The objection is decided."))
-            return redirect("riskpool:review-queue")
-    return _render_queue(request, objection_forms={objection.pk: form}, status=_status(exc))
-
-
-# --- the treasurer -------------------------------------------------------------------------
-
-
-@login_required
-def treasurer_desk(request):
-    """Claims whose documents are complete (pay) and closures to re-check."""
-    _require(is_treasurer, request.user)
-    mine = selectors.claim_list(user=request.user).filter(pool__treasurer_id=request.user.organisation_id)
-    today = shanghai_today()
-    to_pay = [{**row, "form": PayForm(prefix="pay", initial={"on": today, "idempotency_key": new_key()})}
-              for row in selectors.payment_queue_for_treasurer(user=request.user)]
-    rechecks = mine.filter(state="closure_reviewed").order_by("next_due_on", "id")
-    return render(request, "riskpool/treasurer.html", {"to_pay": to_pay, "rechecks": rechecks, "today": today})
-
-
-# --- the finance bureau (监管执行部门, RP-16 8c) ---------------------------------------------
-
-
-@login_required
-def finance_desk(request):
-    """The write-off closures the authority approved in the bureau's pools, awaiting its approval,
-    and the ones it closed."""
-    _require(is_finance_bureau, request.user)
-    queue = selectors.claim_queue_for_finance_bureau(user=request.user)
-    closed = selectors.claim_list(user=request.user).filter(state="closed").order_by("-id")
-    return render(request, "riskpool/finance.html", {
-        "page": paginate(request, queue), "closed": closed[:NOTICE_BATCH], "today": shanghai_today(),
-    })
-
-
-# --- the authority's pool page ------------------------------------------------------------
-
-
-def _overseen_pools(user):
-    return selectors.pools_overseen(user=user)
-
-
-@login_required
-def pool_list(request):
-    _require(lambda u: is_authority(u) or is_reviewer(u) or is_treasurer(u), request.user)
-    return render(request, "riskpool/pool_list.html", {"pools": _overseen_pools(request.user).order_by("name")})
-
-
-def _pool_for(user, pk: int) -> tuple[Pool, dict]:
-    pool = get_object_or_404(Pool, pk=pk, scheme=Pool.Scheme.S)
-    return pool, selectors.pool_summary(user=user, pool=pool)  # 404 for anyone not overseeing it
-
-
-def _render_pool(request, pool, summary, plan_form=None, budget_form=None, status=200):
-    user = request.user
-    authority = user.is_superuser or (is_authority(user) and user.organisation_id == pool.authority_id)
-    claims = selectors.claim_list(user=user).filter(pool=pool)
-    passed = claims.filter(state="notice_passed").order_by("notice_end", "id")
-    passed = passed.filter(pk__in=list(passed.values_list("pk", flat=True)[:NOTICE_BATCH]))  # one plan's batch
-    to_close = claims.filter(state__in=("settled", "closure_rechecked")).order_by("id") if authority else Claim.objects.none()
-    today = shanghai_today()
-    return render(request, "riskpool/pool_detail.html", {
-        "pool": pool, "summary": summary, "authority": authority,
-        "by_state": [(state_label(s), n) for s, n in summary["claims_by_state"].items()],
-        "quarters": selectors.pool_quarters(user=user, pool=pool),  # the table by quarter, and its xlsx
-        "administers": user.is_superuser or is_authority(user),  # the link to the pool administration
-        "plan_form": (plan_form or FundingPlanForm(claims=passed, initial={"on": today})) if authority else None,
-        "has_passed": passed.exists(),
-        "to_close": to_close[:NOTICE_BATCH], "to_close_count": to_close.count() if authority else 0,
-        "batch": NOTICE_BATCH,
-        "budget_form": (budget_form or BudgetForm(initial={"booked_on": today, "idempotency_key": new_key()}))
-        if authority else None,
-    }, status=status)
-
-
-@login_required
-def pool_detail(request, pk: int):
-    _require(lambda u: is_authority(u) or is_reviewer(u) or is_treasurer(u), request.user)
-    pool, summary = _pool_for(request.user, pk)
-    if request.GET.get("export") == "banks":
-        return _banks_xlsx(pool, summary)
-    return _render_pool(request, pool, summary)
-
-
-def _banks_xlsx(pool, summary):
-    """The member banks' RP-15 table of the pool page, as xlsx."""
-    return xlsx_response(
-        filename=f"pool-{pool.pk}-bank-npl.xlsx",
-        title=_("Member banks' NPL ratios against the limit (RP-15): %(pool)s") % {"pool": pool.name},
-        subtitle=_("As of %(day)s") % {"day": shanghai_today().isoformat()},
-        headers=[_("Bank"), _("NPL ratio"), _("Limit"), _("Non-performing (yuan)"), _("Entered (yuan)"), _("Status")],
-        rows=([b["bank"], b["npl_ratio"], b["limit"], b["npl_principal"], b["entered_principal"],
-               _("Within the limit") if b["gate_open"] else _("Claims held")] for b in summary["banks"]),
-        ratio_columns=[1, 2], widths=(34, 12, 10, 20, 20, 14),
-    )
-
-
-@require_POST
-@login_required
-def funding_plan_issue(request, pk: int):
-    """资助计划下达 (RP-16 step 4): a batch of claims whose notice passed."""
-    pool, summary = _pool_for(request.user, pk)
-    _require(is_authority, request.user)
-    passed = selectors.claim_list(user=request.user).filter(pool=pool, state="notice_passed")
-    form = FundingPlanForm(request.POST, claims=passed)
-    exc = None
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            plan = services.funding_plan_issue(user=request.user, pool=pool, number=d["number"].strip(),
-                                               claims=list(d["claims"]), on=d["on"])
-        except RuleViolation as error:
-            exc = error
-            add_rule_violation(form, error)
-        else:
-            messages.success(request, _("Funding plan %(no)s issued.") % {"no": plan.number})
-            return redirect("riskpool:pool-detail", pk=pool.pk)
-    return _render_pool(request, pool, summary, plan_form=form, status=_status(exc))
-
-
-@require_POST
-@login_required
-def pool_budget(request, pk: int):
-    """A budget allocation into the pool, after a confirmation; the key makes a double submit book once."""
-    pool, summary = _pool_for(request.user, pk)
-    _require(is_authority, request.user)
-    form = BudgetForm(request.POST)
-    exc = None
-    if form.is_valid():
-        d = form.cleaned_data
-        if request.POST.get("confirmed") != "1":
-            return render(request, "riskpool/confirm_budget.html", {
-                "pool": pool, "data": d,
-                "hidden": [(k, v) for k, vs in request.POST.lists() if k != "csrfmiddlewaretoken" for v in vs],
-            })
-        try:
-            services.pool_budget_add(user=request.user, pool=pool, amount=d["amount"], booked_on=d["booked_on"],
-                                     idempotency_key=d["idempotency_key"], note=d["note"])
-        except RuleViolation as error:
-            exc = error
-            add_rule_violation(form, error)
-        else:
-            messages.success(request, _("The budget is added to the pool."))
-            return redirect("riskpool:pool-detail", pk=pool.pk)
-    return _render_pool(request, pool, summary, budget_form=form, status=_status(exc))
-
-
-# --- the public notice (公示, RP-25): no login -----------------------------------------------
-
-OBJECTION_LIMIT = 5  # per client address per hour
-OBJECTION_WINDOW = 3600
-
-
-def _render_notice(request, forms=None, status=200, error=None):
-    rows = selectors.public_notice_rows()
-    forms = forms or {}
-    for row in rows:
-        row["form"] = forms.get(row["id"]) or ObjectionForm(prefix=f"c{row['id']}")
-    return render(request, "riskpool/notice.html", {"rows": rows, "limit_error": error}, status=status)
-
-
-def notice_list(request):
-    return _render_notice(request)
-
-
-def _over_limit(request) -> bool:
-    """Counts every objection post of the client's address in a one-hour window (Django's cache);
-    the address is the one the trusted proxies report (core.net.client_ip), not the proxy's."""
-    key = f"riskpool:objection:{client_ip(request)}"
-    cache.add(key, 0, OBJECTION_WINDOW)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, OBJECTION_WINDOW)
-        count = 1
-    return count > OBJECTION_LIMIT
-
-
-@require_POST
-def objection_file(request, pk: int):
-    if _over_limit(request):
-        return _render_notice(request, status=429, error=_(
-            "You have sent %(n)d objections in the last hour, the most we accept from one address. "
-            "Please try again later.") % {"n": OBJECTION_LIMIT})
-    claim = selectors.claim_on_notice(claim_id=pk)
-    form = ObjectionForm(request.POST, prefix=f"c{pk}")
-    exc = None
-    if form.is_valid():
-        try:
-            services.objection_file(claim=claim, **form.cleaned_data)
-        except RuleViolation as error:
-            exc = error
-            add_rule_violation(form, error)
-        else:
-            messages.success(request, _("Your objection is received; the pool reviewer will decide it."))
-            return redirect("notice:notice-list")
-    return _render_notice(request, forms={pk: form}, status=_status(exc))

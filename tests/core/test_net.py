@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from core.net import client_ip
 from riskpool.models import Objection
-from riskpool.views import OBJECTION_LIMIT
+from riskpool.views_public import OBJECTION_LIMIT
 
 PROXY = "10.0.0.2"
 

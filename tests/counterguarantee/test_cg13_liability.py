@@ -12,9 +12,10 @@ import pytest
 
 from core.calendar import shanghai_today
 from core.models import AuditEvent
+from core.periods import add_months
 from counterguarantee import rules, services
 from counterguarantee.models import Measure
-from counterguarantee.rules import GENERAL, JOINT, Params, add_months, limitation
+from counterguarantee.rules import GENERAL, JOINT, Params, limitation
 from guarantees import services as guarantee_services
 from tests.counterguarantee.factories import (
     draft_plan,

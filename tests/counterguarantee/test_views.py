@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from core.calendar import shanghai_today
 from core.models import AuditEvent, Organisation
+from core.periods import add_months
 from counterguarantee import services
 from counterguarantee.models import BankPledgeRate, Measure, Plan
 from guarantees.models import Guarantee
@@ -156,7 +157,7 @@ def test_after_care_release_and_enforcement(client):
                            {f"{x}-recourse_from": paid.isoformat()})
     assert response.status_code == 302
     measure.refresh_from_db()
-    assert measure.status == Measure.Status.ENFORCED and measure.limitation_due_on == services.rules.add_months(paid, 36)
+    assert measure.status == Measure.Status.ENFORCED and measure.limitation_due_on == add_months(paid, 36)
     home = client.get(reverse("counterguarantee:home")).content.decode()
     assert f'data-measure="{measure.pk}"' not in home  # three years away: not coming due
     guarantor = plan.measures.get(position=0)

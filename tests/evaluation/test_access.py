@@ -59,7 +59,7 @@ PAGES = {
 
 
 def test_every_page_is_in_the_access_table():
-    assert {p.name for p in urls.urlpatterns} == set(PAGES)
+    assert {p.name for p in urls.pages} == set(PAGES)
 
 
 @pytest.mark.parametrize("name", sorted(PAGES))

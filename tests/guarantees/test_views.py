@@ -309,7 +309,7 @@ OBJECT_URLS = {
 
 
 def test_every_object_url_is_in_the_refusal_table():
-    with_pk = {p.name for p in guarantee_urls.urlpatterns if isinstance(p, URLPattern) and "pk" in str(p.pattern)}
+    with_pk = {p.name for p in guarantee_urls.pages if isinstance(p, URLPattern) and "pk" in str(p.pattern)}
     assert with_pk == set(OBJECT_URLS)
 
 

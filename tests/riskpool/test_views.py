@@ -14,7 +14,6 @@ from django.urls import URLPattern, reverse
 
 from core.calendar import shanghai_today
 from riskpool import urls as riskpool_urls
-from riskpool import urls_public
 from riskpool.models import Claim, LedgerEntry, LoanProject, Objection
 from tests.factories import (
     BorrowerDataFactory,
@@ -112,8 +111,8 @@ PAGES = {
 
 def test_every_url_name_is_in_the_access_table():
     # The included modules (Scheme M, pool administration, upload) have access tables of their own.
-    own = [p for p in riskpool_urls.urlpatterns if isinstance(p, URLPattern)]
-    names = {f"riskpool:{p.name}" for p in own} | {f"notice:{p.name}" for p in urls_public.urlpatterns}
+    own = [p for p in riskpool_urls.pages if isinstance(p, URLPattern)]
+    names = {f"riskpool:{p.name}" for p in own} | {f"notice:{p.name}" for p in riskpool_urls.notice_patterns}
     assert names == set(PAGES)
 
 

@@ -16,7 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core.models import AuditEvent, Organisation, Region
-from riskpool import rules, services, urls_manage
+from riskpool import rules, services
+from riskpool import urls as riskpool_urls
 from riskpool.models import BankEvaluation, LedgerEntry, Member, SpecialListEntry, Violation
 from tests.factories import (
     ClaimFactory,
@@ -114,7 +115,7 @@ PAGES = {
 
 
 def test_every_url_name_is_in_the_access_table():
-    assert {f"riskpool:{p.name}" for p in urls_manage.urlpatterns} == set(PAGES)
+    assert {f"riskpool:{p.name}" for p in riskpool_urls.manage_patterns} == set(PAGES)
 
 
 def _objects(world):
