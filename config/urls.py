@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/riskpool/", include("riskpool.api_urls")),
     path("api/evaluation/", include("evaluation.api_urls")),
     path("api/counterguarantee/", include("counterguarantee.api_urls")),
+    path("api/simulations/", include("core.api.simulation_urls")),
     path("admin/", admin.site.urls),
     path("i18n/setlang/", core_views.language_switch, name="set_language"),  # keeps the choice on the account
     path("i18n/", include("django.conf.urls.i18n")),
