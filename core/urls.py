@@ -23,6 +23,7 @@ ruleset_patterns = [
     path("drafts/<int:pk>/edit/", views_rulesets.draft_edit, name="draft-edit"),
     path("drafts/<int:pk>/adopt/", views_rulesets.draft_adopt, name="draft-adopt"),
     path("drafts/<int:pk>/simulate/", views_rulesets.simulation_start, name="simulate"),
+    path("simulations/compare/", views_rulesets.simulation_compare, name="simulation-compare"),
     path("simulations/<int:pk>/", views_rulesets.simulation_detail, name="simulation"),
     path("simulations/<int:pk>/progress/", views_rulesets.simulation_progress, name="simulation-progress"),
     path("simulations/<int:pk>/projection.xlsx", views_rulesets.simulation_xlsx, name="simulation-xlsx"),

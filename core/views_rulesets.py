@@ -39,6 +39,7 @@ def ruleset_list(request):
     _require_authority(request.user)
     return render(request, "core/rulesets/list.html", {
         "schemes": sel.rule_sets_by_scheme(user=request.user),
+        "recent_simulations": sel.simulations_for_user(user=request.user).filter(state="succeeded")[:20],
         "choices": sel.compare_choices(user=request.user),
         "can_edit": request.user.has_role(Role.Code.AUTHORITY_ADMIN),
     })
@@ -231,3 +232,28 @@ def simulation_xlsx(request, pk: int):
         subtitle=f"{sim.draft.name} · k = {projection['k']}, m = {projection['m']}", headers=headers, rows=rows,
         widths=[12, 18, 18, 18, 18, 18],
     )
+
+
+@login_required
+def simulation_compare(request):
+    """Several drafts side by side: the totals of each chosen simulation (all of one scheme) beside
+    the rule set in force."""
+    _require_authority(request.user)
+    sims = [sel.simulation_get(user=request.user, pk=pk) for pk in request.GET.getlist("ids")[:6]]
+    if len(sims) < 2 or len({s.draft.scheme for s in sims}) != 1:
+        messages.error(request, _("Choose two or more simulations of the same scheme."))
+        return redirect("rulesets:list")
+    views = [simulation.result_view(s) for s in sims]
+    rows = []
+    for index, total in enumerate(views[0]["totals"]):
+        rows.append({"label": total["label"], "in_force": total["before"],
+                     "values": [v["totals"][index]["after"] if index < len(v["totals"]) else "—" for v in views]})
+    rows.append({"label": _("Objects whose outcome changes"), "in_force": "0",
+                 "values": [str(s.result.get("changed_objects", 0)) for s in sims]})
+    if all(v["projection"] for v in views):
+        rows.append({"label": _("Runs out"), "in_force": views[0]["projection"]["run_out"]["before"] or "—",
+                     "values": [v["projection"]["run_out"]["after"] or "—" for v in views]})
+        rows.append({"label": _("Budget per quarter to stay above the floor (yuan)"),
+                     "in_force": views[0]["projection"]["budget"]["before"],
+                     "values": [v["projection"]["budget"]["after"] for v in views]})
+    return render(request, "core/rulesets/simulation_compare.html", {"sims": sims, "rows": rows})

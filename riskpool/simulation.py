@@ -50,19 +50,20 @@ def _quarter(day: date) -> str:
 
 
 class _RuleSets:
-    """The Scheme S rule sets, read once; ``on(day)`` is the one in force that day (as
+    """A scheme's rule sets, read once; ``on(day)`` is the one in force that day (as
     core.rulesets.rule_params decides), parsed once per version."""
 
-    def __init__(self):
-        self.rows = list(RuleSet.objects.filter(scheme=RuleSet.Scheme.RISKPOOL_S).order_by("-effective_from")
+    def __init__(self, scheme: str = RuleSet.Scheme.RISKPOOL_S, parse=rules.SchemeSParams.from_mapping):
+        self.rows = list(RuleSet.objects.filter(scheme=scheme).order_by("-effective_from")
                          .values("pk", "effective_from", "effective_to", "params"))
-        self.parsed: dict[int, rules.SchemeSParams] = {}
+        self.parsed: dict[int, object] = {}
+        self.parse = parse
 
-    def on(self, day: date) -> rules.SchemeSParams | None:
+    def on(self, day: date):
         for row in self.rows:
             if row["effective_from"] <= day and (row["effective_to"] is None or day <= row["effective_to"]):
                 if row["pk"] not in self.parsed:
-                    self.parsed[row["pk"]] = rules.SchemeSParams.from_mapping(row["params"])
+                    self.parsed[row["pk"]] = self.parse(row["params"])
                 return self.parsed[row["pk"]]
         return None
 
@@ -397,5 +398,106 @@ register_replay(Replay(
         "claims": _("Claims"), "banks": _("Member banks"), "bank_years": _("Bank evaluations (bank × year)"),
         "claims_without_rule_set": _("Claims with no rule set in force on their date"),
         "claims_not_quotable": _("Claims the rules cannot decide (data incomplete)"),
+    },
+))
+
+
+# --- Scheme M (马政办〔2024〕6号): reimbursements and suspensions --------------------------------
+
+
+def _fund_size(product, params: rules.SchemeMParams) -> Decimal:
+    """RP-M2: the product's sub-fund size under ``params`` (the product's stored size for a product
+    the parameters do not name)."""
+    try:
+        return rules.m_sub_fund(product.code, params).size
+    except RuleViolation:
+        return product.size
+
+
+def replay_scheme_m(ctx: ReplayContext) -> dict:
+    """RP-M1 every Scheme M claim's ratio and reimbursement (rule set of the payout date), RP-M3
+    every product's and every party's suspension today, under the rule set in force and the draft."""
+    from guarantees.models import FirmYearProfile
+    from riskpool import services_m
+    from riskpool.models import MClaim, Product
+
+    draft = rules.SchemeMParams.from_mapping(ctx.draft_params)
+    rule_sets = _RuleSets(RuleSet.Scheme.RISKPOOL_M, rules.SchemeMParams.from_mapping)
+    today = core_calendar.shanghai_today()
+    in_force = rule_sets.on(today)
+    changes, totals, changed_objects = [], {"reimbursements": [Decimal("0.00")] * 2,
+                                            "products_suspended": [0, 0], "parties_suspended": [0, 0]}, 0
+    claims = list(MClaim.objects.exclude(state="withdrawn").select_related("compensation").order_by("pk"))
+    products = list(Product.objects.filter(pool__scheme=Pool.Scheme.M).order_by("pk"))
+    ctx.progress(0, len(claims) + len(products))
+    in_system = {(f, y) for f, y in FirmYearProfile.objects.filter(in_new_gov_bank_system=True)
+                 .values_list("firm_id", "year")}
+    for claim in claims:
+        paid_on = claim.compensation.paid_on or claim.submitted_on
+        before_params = rule_sets.on(paid_on)
+        if before_params is None:
+            continue
+        member = (claim.firm_id, paid_on.year) in in_system
+        before = (rules.m_ratio(member, before_params), rules.m_reimbursement(claim.payout, member, before_params))
+        after = (rules.m_ratio(member, draft), rules.m_reimbursement(claim.payout, member, draft))
+        if claim.state != "rejected":
+            totals["reimbursements"][0] += before[1]
+            totals["reimbursements"][1] += after[1]
+        ref = {"kind": "m_claim", "id": claim.pk, "ref": str(claim.compensation_id), "rule": "RP-M1"}
+        if before[0] != after[0]:
+            changes.append({**ref, "field": "ratio", "before": _pct(before[0]), "after": _pct(after[0])})
+        if before[1] != after[1]:
+            changes.append({**ref, "field": "amount", "before": _yuan(before[1]), "after": _yuan(after[1])})
+        changed_objects += before != after
+    parties = services_m.party_risk_figures(products, on=today) if products else []
+    figures = services_m.product_risk_figures(products, on=today, parties=parties) if products else {}
+    for product in products:
+        fig = figures[product.pk]
+        decided = [rules.product_suspended(None, None, fig.cumulative_reimbursed, _fund_size(product, params), params)
+                   .suspended if params else product.suspended for params in (in_force, draft)]
+        totals["products_suspended"][0] += decided[0]
+        totals["products_suspended"][1] += decided[1]
+        if decided[0] != decided[1]:
+            changes.append({"kind": "product", "id": product.pk, "ref": product.name, "rule": "RP-M3",
+                            "field": "suspended", "before": "yes" if decided[0] else "no",
+                            "after": "yes" if decided[1] else "no"})
+            changed_objects += 1
+    for f in parties:
+        decided = [rules.party_suspended(f.rate, f.role, params).suspended if params else False
+                   for params in (in_force, draft)]
+        totals["parties_suspended"][0] += decided[0]
+        totals["parties_suspended"][1] += decided[1]
+        if decided[0] != decided[1]:
+            changes.append({"kind": f"party_{f.role}", "id": f.organisation_id, "ref": f"{f.organisation_id}",
+                            "rule": "RP-M3", "field": "suspended", "before": "yes" if decided[0] else "no",
+                            "after": "yes" if decided[1] else "no", "product": f.product_id})
+            changed_objects += 1
+    ctx.progress(len(claims) + len(products), len(claims) + len(products))
+
+    def total(code, pair, money=False):
+        fmt = _yuan if money else str
+        return {"code": code, "before": fmt(pair[0]), "after": fmt(pair[1]), "delta": fmt(pair[1] - pair[0])}
+
+    return {
+        "changes": changes, "change_count": len(changes), "changed_objects": changed_objects,
+        "replayed": {"m_claims": len(claims), "products": len(products), "parties": len(parties)},
+        "totals": [total("reimbursements", totals["reimbursements"], money=True),
+                   total("products_suspended", totals["products_suspended"]),
+                   total("parties_suspended", totals["parties_suspended"])],
+        "by_quarter": [],
+    }
+
+
+register_replay(Replay(
+    scheme=RuleSet.Scheme.RISKPOOL_M,
+    run=replay_scheme_m,
+    labels={
+        "m_claim": _("Scheme M claim"), "product": _("Product"), "party_bank": _("Bank in a product"),
+        "party_firm": _("Guarantee firm in a product"), "ratio": _("compensation ratio"),
+        "amount": _("reimbursement (yuan)"), "suspended": _("new business suspended"), "yes": _("yes"), "no": _("no"),
+        "reimbursements": _("Reimbursements on claims not refused (yuan)"),
+        "products_suspended": _("Products suspended (sub-fund usage)"),
+        "parties_suspended": _("Banks and firms suspended in a product"),
+        "m_claims": _("Scheme M claims"), "products": _("Products"), "parties": _("Banks and firms in products"),
     },
 ))

@@ -212,3 +212,47 @@ def test_projection_is_on_the_page_with_its_chart_and_as_xlsx(admin, portfolio, 
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     client.force_login(bank_user(), backend=BACKEND)
     assert client.get(reverse("rulesets:simulation-xlsx", args=[sim.pk])).status_code == 404
+
+
+def scheme_m() -> RuleSet:
+    return RuleSet.objects.filter(scheme=RuleSet.Scheme.RISKPOOL_M).order_by("-effective_from").first()
+
+
+def run_m(admin, django_capture_on_commit_callbacks, **changes) -> Simulation:
+    draft = draft_create(user=admin, rule_set=scheme_m())
+    draft.params = {**draft.params, **changes}
+    draft.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        sim = simulation_start(user=admin, draft=draft)
+    sim.refresh_from_db()
+    assert sim.state == Simulation.State.SUCCEEDED, sim.error
+    return sim
+
+
+def test_rp_m3_an_equal_draft_changes_nothing_and_usage_zero_suspends_exactly_the_products(
+        admin, django_capture_on_commit_callbacks):
+    from riskpool.models import Product
+    from tests.factories import ProductFactory
+
+    product = ProductFactory(code="sci_tech")
+    same = run_m(admin, django_capture_on_commit_callbacks)
+    assert same.result["changes"] == [] and same.result["replayed"]["products"] == Product.objects.count()
+    # Nothing reimbursed yet reaches 0% of any sub-fund: every product would be suspended.
+    sim = run_m(admin, django_capture_on_commit_callbacks, suspension_usage="0")
+    assert {(c["kind"], c["id"], c["field"], c["rule"]) for c in sim.result["changes"]} == {
+        ("product", p.pk, "suspended", "RP-M3") for p in Product.objects.all()}
+    assert product.pk in {c["id"] for c in sim.result["changes"]}
+
+
+def test_several_drafts_side_by_side(admin, portfolio, client, django_capture_on_commit_callbacks):
+    tiers = [[c, str(Decimal(r) + Decimal("0.1"))] for c, r in scheme_s().params["tiers"]]
+    a = run(admin, django_capture_on_commit_callbacks, tiers=tiers)
+    b = run(admin, django_capture_on_commit_callbacks, npl_gate="0.020000")
+    client.force_login(admin, backend=BACKEND)
+    page = client.get(reverse("rulesets:simulation-compare"), {"ids": [a.pk, b.pk]})
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "800,000.00" in text and "720,000.00" in text  # draft a's payouts beside those in force
+    assert client.get(reverse("rulesets:list")).status_code == 200
+    client.force_login(bank_user(), backend=BACKEND)
+    assert client.get(reverse("rulesets:simulation-compare"), {"ids": [a.pk, b.pk]}).status_code == 403
