@@ -277,8 +277,9 @@ class ProjectImporter:
     (``services.project_problems``: RP-3, RP-4, RP-6, RP-7, RP-M3; ``borrower_check``: the
     identity and GU-11), all its problems at once, and written with bulk inserts."""
 
-    def __init__(self, *, user, pool: Pool, confirmed_renames: Collection[str] = ()):
+    def __init__(self, *, user, pool: Pool, confirmed_renames: Collection[str] = (), keep: bool = False):
         self.user, self.pool = user, pool
+        self.created: list[LoanProject] | None = [] if keep else None  # the saved loans, when asked for
         self.bank = entry.project_bank(user)
         self.entered_on = shanghai_today()
         self.member = entry.member_for_entry(pool, self.bank, on=self.entered_on)
@@ -297,7 +298,7 @@ class ProjectImporter:
         errors: list[RowError] = []
         for row in rows:
             data, number = row["data"], row["row"]
-            problems = entry.project_problems(data, entered_on=self.entered_on, bank=self.bank,
+            problems = entry.project_problems(data, entered_on=data.entered_on or self.entered_on, bank=self.bank,
                                               context=self.context)
             try:
                 row["derived"] = borrower_check(row["borrower"])
@@ -315,7 +316,8 @@ class ProjectImporter:
         owners = borrowers_upsert(user=self.user, owner=self.bank, rows=rows, existing=self.borrowers)
         projects = [
             entry.project_build(pool=self.pool, bank=self.bank, borrower=owners[row["borrower"].id_number.upper()],
-                                data=row["data"], entered_on=self.entered_on, user=self.user, context=self.context)
+                                data=row["data"], entered_on=row["data"].entered_on or self.entered_on, user=self.user,
+                                context=self.context)
             for row in rows
         ]
         try:
@@ -329,6 +331,8 @@ class ProjectImporter:
                 for row in rows if row["data"].loan_no in numbers]) from None
         audit_rows(actor=self.user, action=AuditEvent.Action.CREATE, instances=projects, organisation=self.bank,
                    summaries=(f"loan project {p.loan_no}" for p in projects))
+        if self.created is not None:
+            self.created += projects
         return len(projects)
 
     def finish(self) -> None:

@@ -9,23 +9,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from core import calendar as core_calendar
 from core.audit import audit, snapshot
-from core.bulk import create_all_or_none_confirming_renames
 from core.calendar import shanghai_today
 from core.errors import Conflict, Problem, RuleViolation
 from core.models import AuditEvent, Organisation
-from core.money import money
-from core.rates import to_yuan
 from core.services import require_member
 from core.validators import credit_code_problem
-from guarantees.services import BorrowerData, borrower_names, borrower_upsert
-from riskpool import rules
+from guarantees.services import BorrowerData, borrower_upsert
+from riskpool import entry, rules
 from riskpool.models import (
     Claim,
     Classification,
@@ -37,7 +32,7 @@ from riskpool.models import (
 
 from .claim_state import APPLICATION_STATES, _refresh_application_due
 from .common import AUTHORITY_ROLES, BANK_ROLES, LP, scheme_s_params
-from .members import _gate_open, _member_of, _release_held, member_refresh_npl, members_refresh_npl
+from .members import _gate_open, _member_of, _release_held, member_refresh_npl
 
 # --- loan projects (RP-5, RP-6, RP-22, RP-25) ----------------------------------------------
 
@@ -61,24 +56,8 @@ class ProjectData:
 
 
 def _project_problems(data: ProjectData) -> list[Problem]:
-    problems = []
-    if not data.loan_no.strip():
-        problems.append(Problem("INPUT", _("Enter the loan note number."), "loan_no"))
-    if data.loan_kind not in LP.LoanKind.values:
-        problems.append(Problem("RP-3", _("Unknown loan kind."), "loan_kind"))
-    if data.purpose not in LP.Purpose.values:
-        problems.append(Problem("RP-7", _("Unknown purpose."), "purpose"))
-    if data.maturity_on <= data.disbursed_on:
-        problems.append(Problem("RP-7", _("The maturity date must be after the disbursement date."), "maturity_on"))
-    for name, value in (("principal", data.principal), ("other_balance", data.other_balance)):
-        try:
-            amount = money(value, rule="RP-4", field=name)
-        except RuleViolation as exc:
-            problems.extend(exc.problems)
-            continue
-        if amount < 0 or (name == "principal" and amount == 0):
-            problems.append(Problem("RP-4", _("This amount must be more than 0."), name))
-    return problems
+    """RP-3, RP-4, RP-7 and the loan number (``riskpool.entry``, shared with the bulk upload)."""
+    return entry.input_problems(data)
 
 
 @transaction.atomic
@@ -122,49 +101,23 @@ def _project_enter(*, user, pool: Pool, borrower: BorrowerData, data: ProjectDat
                    bank: Organisation | None = None) -> tuple[LoanProject, Member]:
     """One loan entered, without the RP-15 refresh of its bank's figures (the caller does it, once).
     ``bank`` is given only by ``project_register_late`` (the authority, already checked); a bank
-    enters its own loans."""
+    enters its own loans. The checks are ``riskpool.entry``'s, the bulk upload's too: every
+    problem of the loan at once (RP-3 … RP-7, RP-M3), then RP-21 as a conflict."""
     if bank is None:
-        bank = user.organisation
-        if bank is None:
-            raise PermissionDenied(_("Only a member bank's operator can enter loans."))
-        require_member(user, bank, *BANK_ROLES)
-    member = _member_of(pool, bank)
+        bank = entry.project_bank(user)
     entered_on = data.entered_on or shanghai_today()
-    if member.revoked_on is not None and member.revoked_on <= entered_on:
-        raise RuleViolation("RP-22", _("The bank's membership was revoked on %(date)s; it cannot enter loans.")
-                            % {"date": member.revoked_on.isoformat()})
-    problems = _project_problems(data)
-    if data.product is not None:
-        # RP-M3 (马政办 第十条): the loan is the bank's new business in the product on its disbursement date.
-        from riskpool.services_m import suspension_problems
-
-        problems += suspension_problems(product=data.product, parties=[bank], on=data.disbursed_on)
+    member = entry.member_for_entry(pool, bank, on=entered_on)
+    context = entry.EntryContext()
+    problems = entry.project_problems(data, entered_on=entered_on, bank=bank, context=context)
     if problems:
         raise RuleViolation.many(problems)
-    params = scheme_s_params(rules.entry_rule_date(data.disbursed_on))
-    deadline = rules.entry_deadline(data.disbursed_on, calendar=core_calendar, params=params)
-    if not rules.entered_in_time(data.disbursed_on, entered_on, deadline):
-        raise RuleViolation(
-            "RP-6",
-            _("A loan disbursed on %(disbursed)s may be entered from that day until %(deadline)s; %(entered)s is "
-              "outside that window.")
-            % {"disbursed": data.disbursed_on.isoformat(), "deadline": rules.deadline_words(deadline),
-               "entered": entered_on.isoformat()},
-            "entered_on",
-        )
     if LoanProject.objects.filter(bank=bank, loan_no=data.loan_no).exists():
-        raise Conflict("RP-21", _("Loan note %(no)s is already entered.") % {"no": data.loan_no}, "loan_no")
-    principal = money(data.principal, rule="RP-5", field="principal")
-    principal_yuan, fx_kind = to_yuan(principal, data.currency, data.disbursed_on)
+        duplicate = entry.duplicate_loan_problem(data.loan_no)
+        raise Conflict(duplicate.rule, duplicate.message, duplicate.field)
     owner = borrower_upsert(user=user, owner=bank, data=borrower)
-    project = LoanProject.objects.create(
-        pool=pool, bank=bank, borrower=owner, loan_no=data.loan_no, loan_kind=data.loan_kind,
-        principal=principal, currency=data.currency.upper(), principal_yuan=principal_yuan, fx_kind=fx_kind,
-        disbursed_on=data.disbursed_on, maturity_on=data.maturity_on, annual_rate=data.annual_rate,
-        guarantee_method=data.guarantee_method, other_balance=money(data.other_balance, rule="RP-4", field="other_balance"),
-        features=list(data.features), purpose=data.purpose, covered_by_other_scheme=data.covered_by_other_scheme,
-        entered_on=entered_on, classified_on=entered_on, created_by=user, product=data.product,
-    )
+    project = entry.project_build(pool=pool, bank=bank, borrower=owner, data=data, entered_on=entered_on, user=user,
+                                  context=context)
+    project.save()
     audit(actor=user, action=AuditEvent.Action.CREATE, instance=project, organisation=bank,
           summary=f"loan project {project.loan_no}")
     return project, member
@@ -173,21 +126,16 @@ def _project_enter(*, user, pool: Pool, borrower: BorrowerData, data: ProjectDat
 @transaction.atomic
 def project_bulk_register(*, user, pool: Pool, rows: list[dict], confirmed_renames: Collection[str] = ()) -> list[LoanProject]:
     """All rows or none. Each row: ``{"row": n, "borrower": BorrowerData, "data": ProjectData}`` or
-    ``{"row": n, "errors": [RowError…]}`` from the file parser; every error is listed, a row
-    renaming one of the bank's borrowers among them unless its change is in ``confirmed_renames``.
-    The bank's RP-15 figures are refreshed once, after the last row (per row they cost a scan of
-    its loans)."""
-    members: dict[int, Member] = {}
+    ``{"row": n, "errors": [RowError…]}`` from the parser; every error is listed, a row renaming
+    one of the bank's borrowers among them unless its change is in ``confirmed_renames``. Entered
+    set-based, as the file upload (``riskpool.imports.ProjectImporter``): the bank's RP-15 figures
+    are refreshed once, after the last row."""
+    from core.bulk_import import import_rows
+    from riskpool.imports import ProjectImporter
 
-    def enter(row):
-        project, member = _project_enter(user=user, pool=pool, borrower=row["borrower"], data=row["data"])
-        members[member.pk] = member
-        return project
-
-    existing = borrower_names(owner=user.organisation, rows=rows) if user.organisation_id else {}
-    projects = create_all_or_none_confirming_renames(rows, enter, existing=existing, confirmed=confirmed_renames)
-    members_refresh_npl(list(members.values()))
-    return projects
+    importer = ProjectImporter(user=user, pool=pool, confirmed_renames=confirmed_renames, keep=True)
+    import_rows(rows, importer)
+    return importer.created
 
 
 def _latest_npl_on(project: LoanProject) -> date | None:
