@@ -24,6 +24,7 @@ from typing import Any
 
 import filetype
 from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core import upload_limits
@@ -191,12 +192,25 @@ def _normal(text: str) -> str:
 def choice_parser(choices, aliases: dict[str, tuple[str, ...]]) -> Callable[[Cell], str]:
     """A cell naming one of ``choices`` by its code, its label or one of its Chinese aliases."""
 
+    # Codes, English labels and aliases are the same in every language; the label in the user's
+    # language is looked up (per language) only for a text that is none of those.
+    fixed: dict[str, str] = {}
+    for code, label in reversed(choices):  # the first choice naming a text wins
+        for name in (code, _english(label), *aliases.get(code, ())):
+            fixed[_normal(name)] = code
+    localized: dict[str, dict[str, str]] = {}
+
     def parse(cell: Cell) -> str:
         text = _normal(_text(cell))
-        for code, label in choices:
-            names = {code, str(label), _english(label), *aliases.get(code, ())}
-            if text in {_normal(name) for name in names}:
-                return code
+        code = fixed.get(text)
+        if code is not None:
+            return code
+        language = get_language() or ""
+        if language not in localized:
+            localized[language] = {_normal(str(label)): code for code, label in reversed(choices)}
+        code = localized[language].get(text)
+        if code is not None:
+            return code
         raise CellError(_("“%(value)s” is not one of: %(choices)s.") % {
             "value": _text(cell), "choices": "、".join(aliases.get(code, (code,))[0] for code, _label in choices),
         })

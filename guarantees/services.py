@@ -206,7 +206,7 @@ def borrowers_upsert(*, user, owner: Organisation, rows: list[dict], existing: d
     (``existing``, locked, by identifier): one INSERT for the new ones, one UPDATE for the changed
     ones and their audit rows; as row by row, the last row naming a borrower gives its figures.
     Returns every borrower of the rows by identifier."""
-    from core.bulk_import import audit_rows
+    from core.bulk_import import audit_rows, copy_insert
 
     latest: dict[str, dict] = {}
     for row in rows:
@@ -223,7 +223,7 @@ def borrowers_upsert(*, user, owner: Organisation, rows: list[dict], existing: d
         if snapshot(borrower) != before:
             changed.append(borrower)
             befores.append(before)
-    Borrower.objects.bulk_create(new)
+    copy_insert(Borrower, new)
     audit_rows(actor=user, action=AuditEvent.Action.CREATE, instances=new, organisation=owner,
                summaries=(b.name for b in new))
     if changed:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from core import upload_limits
 from core.bulk import BulkRejected, RowError, unconfirmed_renames
-from core.bulk_import import audit_rows, import_rows, problems_as_errors
+from core.bulk_import import audit_rows, copy_insert, import_rows, problems_as_errors
 from core.calendar import shanghai_today
 from core.errors import RuleViolation
 from core.models import AuditEvent
@@ -322,7 +322,7 @@ class ProjectImporter:
         ]
         try:
             with transaction.atomic():  # a savepoint per chunk, for a concurrent upload of the same loans
-                LoanProject.objects.bulk_create(projects)
+                copy_insert(LoanProject, projects)
         except IntegrityError:
             numbers = set(LoanProject.objects.filter(bank=self.bank, loan_no__in=[p.loan_no for p in projects])
                           .values_list("loan_no", flat=True))
