@@ -24,16 +24,33 @@ from typing import Any
 
 import filetype
 from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core import upload_limits
-from core.bulk import BulkRejected, ImportRefused, RowError
+from core.bulk import BulkRejected, ImportRefused, RowError, unconfirmed_renames
+from core.bulk_import import audit_rows, copy_insert, import_rows, problems_as_errors
+from core.errors import RuleViolation
 from core.exports import Workbook
+from core.models import AuditEvent
 from core.money import round_money, round_ratio
+from core.services import require_member
 from guarantees import rules
-from guarantees.models import Borrower, Guarantee
-from guarantees.services import BorrowerData, GuaranteeData, guarantee_bulk_create
+from guarantees.models import Agreement, Borrower, Guarantee
+from guarantees.permissions import FIRM_ROLES
+from guarantees.services import (
+    OPEN_STATUSES,
+    BorrowerData,
+    GuaranteeContext,
+    GuaranteeData,
+    borrower_check,
+    borrowers_upsert,
+    duplicate_contract_problem,
+    guarantee_build,
+    guarantee_problems,
+)
 from guarantees.signals import offered_products
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -617,31 +634,46 @@ class ProductLookup:
         return found[0]
 
 
-def parse_table(table: Table) -> ParsedFile:
-    """Turn the rows into ``guarantee_bulk_create`` rows, each cell problem a RowError."""
-    if not table.rows:
-        raise ImportRefused(_("The file has a header row but no guarantees."))
+def parse_rows(table: Table) -> ParsedFile:
+    """The file's rows as the importer's ``{"row", "agreement_code", "borrower", "data"}`` dicts,
+    each cell problem a RowError (``{"row", "errors"}``); ``rows`` is a one-pass iterator when
+    the table streams. A file without a data row is refused when the iterator ends."""
     positions, seen = map_header(table.header)
     parsed = ParsedFile(rows=[], headers=seen, order={text: i for i, text in enumerate(table.header)})
+    parsed.rows = _parsed_rows(table, positions)
+    return parsed
+
+
+def _parsed_rows(table: Table, positions):
     product_header = next((table.header[i] for i, c in positions.items() if c.target == "product_ref"), "")
     products = ProductLookup()
+    count = 0
     for number, values, errors in read_cells(table, positions):
+        count += 1
         if "product_ref" in values:
             try:
                 values["product"] = products.find(values.pop("product_ref"))
             except CellError as exc:
                 errors.append(RowError(number, product_header, "RP-M3", str(exc)))
         if errors:
-            parsed.rows.append({"row": number, "errors": errors})
+            yield {"row": number, "errors": errors}
             continue
         borrower = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("borrower.")}
         data = {k: v for k, v in values.items() if not k.startswith("borrower.") and k != "agreement_code"}
-        parsed.rows.append({
+        yield {
             "row": number,
             "agreement_code": values["agreement_code"],
             "borrower": BorrowerData(**borrower),
             "data": GuaranteeData(**data),
-        })
+        }
+    if not count:
+        raise ImportRefused(_("The file has a header row but no guarantees."))
+
+
+def parse_table(table: Table) -> ParsedFile:
+    """``parse_rows`` with the rows as a list (small files, the tests)."""
+    parsed = parse_rows(table)
+    parsed.rows = list(parsed.rows)
     return parsed
 
 
@@ -668,20 +700,114 @@ def read_upload(upload, parse=None) -> ParsedFile:
 megabytes = upload_limits.megabytes
 
 
-def import_guarantees(*, user, firm, upload, confirmed_renames: Collection[str] = ()) -> list[Guarantee]:
-    """Read ``upload`` and create all its guarantees, or none.
+def import_content(*, user, firm, content: bytes, confirmed_renames: Collection[str] = (), progress=None,
+                   deadline=None) -> int:
+    """Create every guarantee of the file ``content`` (already past ``core.upload_limits``) for
+    ``firm``, or none; how many were created.
 
-    Raises ImportRefused for a file that cannot be used, and BulkRejected listing every bad
-    row (each error's column is the file's header text, in the order of the file); a row that
-    renames a borrower on record is one of them unless its change is in ``confirmed_renames``.
-    """
-    parsed = read_upload(upload)
+    Raises ImportRefused for a file that cannot be used, and BulkRejected listing every bad row
+    (each error's column is the file's header text, in the order of the file); a row that
+    renames a borrower on record is one of them unless its change is in ``confirmed_renames``."""
+    parsed = parse_rows(stream_table(content, deadline=deadline))
     try:
-        return guarantee_bulk_create(user=user, firm=firm, rows=parsed.rows, confirmed_renames=confirmed_renames)
+        with transaction.atomic():
+            importer = GuaranteeImporter(user=user, firm=firm, confirmed_renames=confirmed_renames)
+            return import_rows(parsed.rows, importer, progress=progress)
     except BulkRejected as exc:
         errors = [replace(e, column=parsed.column_for(e.column), message=str(e.message)) for e in exc.errors]
         errors.sort(key=lambda e: (e.row, parsed.order.get(e.column or "", len(parsed.order))))
         raise BulkRejected(errors) from None
+
+
+def import_guarantees(*, user, firm, upload, confirmed_renames: Collection[str] = ()) -> int:
+    """``import_content`` of an uploaded file (a Django UploadedFile): how many were created."""
+    content, deadline, _rows = checked_content(upload)
+    return import_content(user=user, firm=firm, content=content, confirmed_renames=confirmed_renames,
+                          deadline=deadline)
+
+
+def run_stored(run, progress) -> int:
+    """A background run (core.bulk_import): the stored file entered for the run's uploader."""
+    from core.models import Organisation
+
+    firm = Organisation.objects.get(pk=run.target_id)
+    with run.file.open("rb") as stored:
+        content = stored.read()
+    limits = upload_limits.Limits.from_settings()
+    return import_content(user=run.started_by, firm=firm, content=content, confirmed_renames=run.confirmed_renames,
+                          progress=progress, deadline=upload_limits.Deadline(limits.parse_seconds))
+
+
+class GuaranteeImporter:
+    """担保业务批量导入, set-based: the firm's agreements and the guarantees rule sets are read once
+    per file; per chunk one query each for the contract numbers already recorded, the borrowers
+    on record and their open guaranteed amounts (单户担保金额, GU-5); each row is checked by the
+    functions the single entry uses (``guarantee_problems``: GU-12, amounts and dates, RP-M3;
+    ``borrower_check``: identity, GU-11), all its problems at once, and written by COPY."""
+
+    def __init__(self, *, user, firm, confirmed_renames: Collection[str] = (), keep: bool = False):
+        require_member(user, firm, *FIRM_ROLES)
+        self.user, self.firm = user, firm
+        self.created: list[Guarantee] | None = [] if keep else None
+        self.confirmed = set(confirmed_renames)
+        self.agreements = {a.code: a for a in Agreement.objects.filter(firm=firm).select_related("firm", "bank")}
+        self.context = GuaranteeContext()
+        self.contracts: set[str] = set()
+        self.names: dict[str, str] = {}
+        self.borrowers: dict[str, Borrower] = {}
+
+    def check(self, rows: list[dict]) -> list[RowError]:
+        codes = {row["borrower"].id_number.upper() for row in rows}
+        self.borrowers = {b.id_number: b for b in Borrower.objects.select_for_update().filter(
+            owner=self.firm, id_number__in=codes)}
+        numbers = {row["data"].contract_no for row in rows}
+        recorded = set(Guarantee.objects.filter(firm=self.firm, contract_no__in=numbers)
+                       .values_list("contract_no", flat=True))
+        errors: list[RowError] = []
+        for row in rows:
+            data, number = row["data"], row["row"]
+            agreement = self.agreements.get(row["agreement_code"])
+            if agreement is None:
+                errors.append(RowError(number, "agreement_code", "INPUT", _(
+                    "No agreement of yours has the number “%(code)s”.") % {"code": row["agreement_code"]}))
+                problems = []
+            else:
+                row["agreement"] = agreement
+                problems = guarantee_problems(data, agreement, platform=row["borrower"].is_government_platform,
+                                              context=self.context)
+            if data.contract_no in recorded or data.contract_no in self.contracts:
+                problems.append(duplicate_contract_problem())
+            self.contracts.add(data.contract_no)
+            try:
+                row["derived"] = borrower_check(row["borrower"])
+            except RuleViolation as exc:
+                problems += exc.problems
+            errors += problems_as_errors(number, problems)
+        existing = {code: b.name for code, b in self.borrowers.items() if code not in self.names}
+        errors += unconfirmed_renames(rows, {**existing, **self.names}, self.confirmed, memory=self.names)
+        return errors
+
+    def write(self, rows: list[dict]) -> int:
+        owners = borrowers_upsert(user=self.user, owner=self.firm, rows=rows, existing=self.borrowers)
+        open_amounts = dict(
+            Guarantee.objects.filter(firm=self.firm, borrower__in=[b.pk for b in owners.values()], status__in=OPEN_STATUSES)
+            .values("borrower").annotate(total=Sum("amount")).values_list("borrower", "total"))
+        guarantees = []
+        for row in rows:
+            borrower = owners[row["borrower"].id_number.upper()]
+            single = (open_amounts.get(borrower.pk) or Decimal("0")) + row["data"].amount
+            open_amounts[borrower.pk] = single  # the file's later guarantees of the borrower count this one
+            guarantees.append(guarantee_build(user=self.user, agreement=row["agreement"], borrower=borrower,
+                                              data=row["data"], single=single, context=self.context))
+        copy_insert(Guarantee, guarantees)
+        audit_rows(actor=self.user, action=AuditEvent.Action.CREATE, instances=guarantees, organisation=self.firm,
+                   summaries=(f"guarantee {g.contract_no}" for g in guarantees))
+        if self.created is not None:
+            self.created += guarantees
+        return len(guarantees)
+
+    def finish(self) -> None:
+        pass
 
 
 # --- the template ---------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from core.audit import audit, snapshot
-from core.bulk import create_all_or_none_confirming_renames
 from core.errors import Problem, RuleViolation
 from core.models import AuditEvent, Organisation
 from core.money import money, ratio
@@ -277,13 +276,60 @@ class GuaranteeData:
     product: Any = None  # riskpool.Product: the Scheme M policy loan product of the loan (RP-M3)
 
 
-def _product_problems(data: GuaranteeData, agreement: Agreement) -> list[Problem]:
-    """RP-M3 (马政办〔2024〕6号 第十条): a guarantee of a Scheme M policy loan product is new
-    business of the firm and of the bank in that product, refused while the product, the firm or
-    the bank is suspended from new business in it on the guarantee's start date."""
-    if data.product is None:
-        return []
-    return problems_of_product_business(product=data.product, parties=[agreement.firm, agreement.bank], on=data.start)
+class GuaranteeContext:
+    """The lookups of the guarantee checks, each asked once per distinct key: the guarantees rule
+    sets (all versions read once) and a product's suspensions on a day. One guarantee asks as
+    before; a bulk upload of 100,000 asks a handful of times."""
+
+    def __init__(self):
+        from core.bulk_import import Memo
+        from core.models import RuleSet
+        from core.rulesets import RuleSetTable
+
+        self._table = None
+        self._make_table = lambda: RuleSetTable(RuleSet.Scheme.GUARANTEES, rules.GuaranteeParams.from_mapping)
+        self.product_problems = Memo(self._product_problems)
+
+    def params(self, on: date) -> rules.GuaranteeParams:
+        if self._table is None:
+            self._table = self._make_table()
+        return self._table.params_on(on)
+
+    @staticmethod
+    def _product_problems(product, firm, bank, on: date) -> list[Problem]:
+        return problems_of_product_business(product=product, parties=[firm, bank], on=on)
+
+
+def guarantee_problems(data: GuaranteeData, agreement: Agreement, *, platform: bool,
+                       context: GuaranteeContext) -> list[Problem]:
+    """Every problem of one guarantee but its borrower's and the duplicate contract number (the
+    caller's: one guarantee asks the table, a file asks once for all its numbers): GU-12, the
+    amounts and dates against the agreement, RP-M3."""
+    problems = _problems_of(rules.check_forbidden_business, purpose=data.purpose, borrower_is_government_platform=platform)
+    problems += _guarantee_input_problems(data, agreement)
+    if data.product is not None:
+        problems += context.product_problems(data.product, agreement.firm, agreement.bank, data.start)
+    return problems
+
+
+def guarantee_build(*, user, agreement: Agreement, borrower: Borrower, data: GuaranteeData, single: Decimal,
+                    context: GuaranteeContext) -> Guarantee:
+    """The checked guarantee as an unsaved row, its GU-5 fee breaches (firm and bank) stored and
+    flagged; ``single`` is 单户担保金额 with this guarantee."""
+    small_agri = rules.is_small_micro_or_agri(kind=borrower.kind, size=borrower.size, is_agricultural=borrower.is_agricultural)
+    problems = rules.check_fees(
+        small_micro_or_agri=small_agri, single_borrower_amount=single, fee_rate=data.fee_rate,
+        other_fees=data.other_fees, params=context.params(data.start),
+    )
+    bank_problems = rules.check_bank_fees(small_micro_or_agri=small_agri, scheme_m_product=data.product is not None,
+                                          bank_fees=data.bank_fees)
+    problems += bank_problems
+    return Guarantee(
+        firm=agreement.firm, bank=agreement.bank, agreement=agreement, borrower=borrower,
+        small_micro_or_agri=small_agri, single_borrower_amount=single, bank_fee_violation=bool(bank_problems),
+        fee_compliant=not problems, problems=[p.stored() for p in problems], created_by=user,
+        **{name: getattr(data, name) for name in GuaranteeData.__dataclass_fields__},
+    )
 
 
 def _guarantee_input_problems(data: GuaranteeData, agreement: Agreement) -> list[Problem]:
@@ -303,9 +349,11 @@ def _guarantee_input_problems(data: GuaranteeData, agreement: Agreement) -> list
             % {"from": agreement.signed_on, "to": agreement.expires_on},
             "start",
         ))
-    if Guarantee.objects.filter(firm=agreement.firm, contract_no=data.contract_no).exists():
-        problems.append(Problem("INPUT", _("A guarantee with this contract number already exists."), "contract_no"))
     return problems
+
+
+def duplicate_contract_problem() -> Problem:
+    return Problem("INPUT", _("A guarantee with this contract number already exists."), "contract_no")
 
 
 def _problems_of(check, *args, **kwargs) -> list[Problem]:
@@ -333,11 +381,12 @@ def guarantee_create(
     """Record a guarantee. GU-12 refuses forbidden business; GU-5 breaches are stored and flagged."""
     firm = agreement.firm
     require_member(user, firm, *FIRM_ROLES)
+    context = GuaranteeContext()
     borrower_row = borrower if isinstance(borrower, Borrower) else None
     platform = borrower_row.is_government_platform if borrower_row else borrower.is_government_platform
-    problems = _problems_of(rules.check_forbidden_business, purpose=data.purpose, borrower_is_government_platform=platform)
-    problems += _guarantee_input_problems(data, agreement)
-    problems += _product_problems(data, agreement)
+    problems = guarantee_problems(data, agreement, platform=platform, context=context)
+    if Guarantee.objects.filter(firm=agreement.firm, contract_no=data.contract_no).exists():
+        problems.append(duplicate_contract_problem())
     if borrower_row is None:
         problems += _problems_of(_check_borrower, borrower)
     if problems:
@@ -346,23 +395,10 @@ def guarantee_create(
         borrower_row = borrower_upsert(user=user, owner=firm, data=borrower)
     # Lock the borrower so two guarantees recorded at once both see each other in 单户担保金额.
     Borrower.objects.select_for_update().filter(pk=borrower_row.pk).first()
-    small_agri = rules.is_small_micro_or_agri(
-        kind=borrower_row.kind, size=borrower_row.size, is_agricultural=borrower_row.is_agricultural
-    )
     single = _single_borrower_amount(borrower_row, firm, data.amount)
-    problems = rules.check_fees(
-        small_micro_or_agri=small_agri, single_borrower_amount=single, fee_rate=data.fee_rate,
-        other_fees=data.other_fees, params=guarantee_params(data.start),
-    )
-    bank_problems = rules.check_bank_fees(small_micro_or_agri=small_agri, scheme_m_product=data.product is not None,
-                                          bank_fees=data.bank_fees)
-    problems += bank_problems
-    guarantee = Guarantee.objects.create(
-        firm=firm, bank=agreement.bank, agreement=agreement, borrower=borrower_row,
-        small_micro_or_agri=small_agri, single_borrower_amount=single, bank_fee_violation=bool(bank_problems),
-        fee_compliant=not problems, problems=[p.stored() for p in problems], created_by=user,
-        **{name: getattr(data, name) for name in GuaranteeData.__dataclass_fields__},
-    )
+    guarantee = guarantee_build(user=user, agreement=agreement, borrower=borrower_row, data=data, single=single,
+                                context=context)
+    guarantee.save()
     audit(actor=user, action=AuditEvent.Action.CREATE, instance=guarantee, organisation=firm,
           summary=f"guarantee {data.contract_no}")
     return guarantee
@@ -370,22 +406,17 @@ def guarantee_create(
 
 @transaction.atomic
 def guarantee_bulk_create(*, user, firm: Organisation, rows: list[dict],
-                           confirmed_renames: Collection[str] = ()) -> list[Guarantee]:
+                          confirmed_renames: Collection[str] = ()) -> list[Guarantee]:
     """Create every row or none. Each row: ``{"row": n, "agreement_code", "borrower": BorrowerData,
-    "data": GuaranteeData}`` or ``{"row": n, "errors": [RowError…]}`` from the file parser. A row
-    renaming a borrower of the firm is an error unless its change is in ``confirmed_renames``."""
-    require_member(user, firm, *FIRM_ROLES)
-    agreements = {a.code: a for a in Agreement.objects.filter(firm=firm).select_related("firm", "bank")}
+    "data": GuaranteeData}`` or ``{"row": n, "errors": [RowError…]}`` from the parser. A row
+    renaming a borrower of the firm is an error unless its change is in ``confirmed_renames``.
+    Set-based, as the file upload (``guarantees.imports.GuaranteeImporter``)."""
+    from core.bulk_import import import_rows
+    from guarantees.imports import GuaranteeImporter
 
-    def create(row: dict) -> Guarantee:
-        agreement = agreements.get(row["agreement_code"])
-        if agreement is None:
-            raise RuleViolation("INPUT", _("No agreement of yours has the number “%(code)s”.")
-                                % {"code": row["agreement_code"]}, "agreement_code")
-        return guarantee_create(user=user, agreement=agreement, borrower=row["borrower"], data=row["data"])
-
-    return create_all_or_none_confirming_renames(
-        rows, create, existing=borrower_names(owner=firm, rows=rows), confirmed=confirmed_renames)
+    importer = GuaranteeImporter(user=user, firm=firm, confirmed_renames=confirmed_renames, keep=True)
+    import_rows(rows, importer)
+    return importer.created
 
 
 # --- release, default, compensation (GU-3, GU-4) ----------------------------------------------

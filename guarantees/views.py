@@ -18,11 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from core.bulk_import import import_run_start, runs_inline
 from core.calendar import shanghai_today
 from core.errors import RuleViolation
 from core.exports import Workbook
 from core.i18n_text import render as render_text
-from core.models import Organisation
+from core.models import ImportRun, Organisation
 from core.views_helpers import add_rule_violation, paginate, problem_message, renames_of, run_upload
 from guarantees import imports, rules, selectors, services
 from guarantees.forms import (
@@ -375,14 +376,14 @@ def guarantee_import(request):
     if request.method == "POST":
         form = ImportForm(request.POST, request.FILES)
         if form.is_valid():
-            created, errors, status = run_upload(form, lambda: imports.import_guarantees(
-                user=request.user, firm=firm, upload=form.cleaned_data["file"],
-                confirmed_renames=form.confirmed_renames()))
-            if created is not None:
+            saved, errors, status = run_upload(form, lambda: _import_or_queue(request, form, firm))
+            if isinstance(saved, ImportRun):
+                return redirect("imports:run", run_id=saved.pk)
+            if saved is not None:
                 messages.success(request, format_html(
                     '{} <a href="{}">{}</a>',
-                    ngettext("%(count)d guarantee imported.", "%(count)d guarantees imported.", len(created))
-                    % {"count": len(created)},
+                    ngettext("%(count)d guarantee imported.", "%(count)d guarantees imported.", saved)
+                    % {"count": saved},
                     reverse("guarantees:guarantee-list"), _("See the list"),
                 ))
                 return redirect("guarantees:guarantee-import")
@@ -394,6 +395,18 @@ def guarantee_import(request):
         "form": form, "errors": errors, "renames": renames_of(errors), "headers": imports.ALL_COLUMNS,
         "max_rows": settings.BULK_UPLOAD_MAX_ROWS, "max_mb": imports.megabytes(settings.BULK_UPLOAD_MAX_BYTES),
     }, status=status)
+
+
+def _import_or_queue(request, form, firm):
+    """A small file is imported now (rows saved); a large one is stored and queued (its ImportRun,
+    whose page follows it: core.bulk_import)."""
+    upload = form.cleaned_data["file"]
+    content, deadline, rows = imports.checked_content(upload)
+    if runs_inline(rows - 1):
+        return imports.import_content(user=request.user, firm=firm, content=content, deadline=deadline,
+                                      confirmed_renames=form.confirmed_renames())
+    return import_run_start(user=request.user, kind=ImportRun.Kind.GUARANTEES, target_id=firm.pk, content=content,
+                            file_name=upload.name, rows=rows - 1, confirmed_renames=form.confirmed_renames())
 
 
 @login_required
