@@ -8,8 +8,8 @@ a file of ``rows`` loans as a bank fills in the template (csv, and xlsx unless `
 and times, each inside a transaction that is rolled back, so the database is left as it was:
 
 - ``ours``: ``riskpool.imports.import_content`` on the csv and on the xlsx (read, check every
-  row, write the borrowers, the loans and their audit rows), in a forked child process whose
-  peak resident memory (``ru_maxrss``) is the figure ``peak_mb``;
+  row, write the borrowers, the loans and their audit rows), in a fresh Python process whose
+  peak resident memory (``ru_maxrss``: Django, the file and the import) is ``peak_mb``;
 - ``copy``: COPY (psycopg2 ``copy_expert``) of the same rows: the borrowers, the loans and the
   audit rows, already formatted (the floor any importer of these rows sits on);
 - ``django-import-export``: its ``ModelResource.import_data`` of the same borrowers and loans,
@@ -19,19 +19,13 @@ Targets (issue 12): ours ≥ 10× faster than django-import-export, ≤ 5× COPY
 """
 from __future__ import annotations
 
-import csv
-import io
-import json
-import multiprocessing
-import resource
-import time
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import connection, connections, transaction
 from django.utils import timezone
 
-TARGETS = {"vs_import_export": 10.0, "vs_copy": 5.0, "peak_mb": 300.0}
+from core import bench_import as bench
+
 HEADERS = ["借款人名称", "证件类型", "证件号码", "借款人类型", "行业", "从业人员(人)", "营业收入(元)", "资产总额(元)",
            "借据号", "贷款类型", "贷款本金", "币种", "借据日期", "到期日", "年利率(%)", "其他流动资金贷款余额(元)",
            "担保方式", "贷款特征", "贷款用途", "是否有保险、担保或其他补偿"]
@@ -88,100 +82,16 @@ def loan_rows(rows: int, today: date) -> list[list]:
     return out
 
 
-def csv_content(rows: list[list]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(HEADERS)
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8")
-
-
-def xlsx_content(rows: list[list]) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet()
-    sheet.append(HEADERS)
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def _rolled_back(func):
-    with transaction.atomic():
-        result = func()
-        transaction.set_rollback(True)
-    return result
-
-
-def _count_queries(func):
-    """``func()`` and how many statements it sent (a wrapper that counts; nothing is kept)."""
-    count = [0]
-
-    def counter(execute, sql, params, many, context):
-        count[0] += 1
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(counter):
-        result = func()
-    return result, count[0]
-
-
-def _ours_in_child(content: bytes, pipe) -> None:
-    from riskpool.imports import import_content  # imported by the parent already (time_ours)
+def import_for_bench(content: bytes) -> int:
+    """The bench's upload of ``content`` as its bank (what ``time_ours`` runs in a fresh process)."""
+    from riskpool.imports import import_content
 
     user, _bank, pool = bench_world()
-    started = time.perf_counter()
-    saved, queries = _count_queries(lambda: _rolled_back(lambda: import_content(user=user, pool=pool, content=content)))
-    seconds = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    connections.close_all()
-    pipe.send({"seconds": seconds, "saved": saved, "queries": queries, "peak_mb": peak_kb / 1024})
-    pipe.close()
+    return import_content(user=user, pool=pool, content=content)
 
 
 def time_ours(content: bytes) -> dict:
-    """Our importer in a forked child: its own peak memory, not the bench's (which holds the
-    rows it generated). The parent's connections are closed first so the child opens its own."""
-    import riskpool.imports  # noqa: F401  (loaded once, before the fork: not timed)
-
-    connections.close_all()
-    context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_ours_in_child, args=(content, send))
-    child.start()
-    send.close()
-    result = receive.recv()
-    child.join()
-    return result
-
-
-# --- COPY ---------------------------------------------------------------------------------
-
-
-def _copy_value(value) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, (dict, list)):
-        value = json.dumps(value, ensure_ascii=False)
-    elif isinstance(value, (date, datetime)):
-        value = value.isoformat()
-    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
-def _copy(model, columns: list[str], lines) -> None:
-    payload = io.StringIO("".join(lines))
-    with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(
-            f'COPY {model._meta.db_table} ({", ".join(columns)}) FROM STDIN', payload)
-
-
-def _columns(model) -> list:
-    return [f for f in model._meta.concrete_fields if not f.primary_key]
+    return bench.time_in_child("riskpool.bench_import.import_for_bench", content)
 
 
 def time_copy(rows: list[list], user, bank, pool) -> dict:
@@ -198,9 +108,9 @@ def time_copy(rows: list[list], user, bank, pool) -> dict:
                                               kind="enterprise", industry="software_it", employees=45,
                                               revenue=Decimal(row[6]), total_assets=Decimal(row[7]), size_derived="small",
                                               created_at=now))
-    b_fields = _columns(Borrower)
-    b_lines = ["\t".join(_copy_value(getattr(b, f.attname)) for f in b_fields) + "\n" for b in borrowers.values()]
-    p_fields = _columns(LoanProject)
+    b_fields = bench.columns_of(Borrower)
+    b_lines = bench.copy_lines(borrowers.values(), b_fields)
+    p_fields = bench.columns_of(LoanProject)
     projects = []
     for row in rows:
         projects.append(LoanProject(
@@ -210,34 +120,24 @@ def time_copy(rows: list[list], user, bank, pool) -> dict:
             other_balance=Decimal(row[15]), features=["pure_credit", "first_loan"], purpose="operations",
             covered_by_other_scheme=False, entered_on=now.date(), classified_on=now.date(), created_by=user,
             created_at=now))
-    a_fields = [f.attname for f in _columns(AuditEvent)]
-    audit_template = {"at": now, "actor_id": user.pk, "actor_label": user.username, "organisation_id": bank.pk,
-                      "action": "create", "before": None}
-
-    def audit_lines(kind, pairs):
-        for pk, summary, after in pairs:
-            values = {**audit_template, "object_type": kind, "object_id": str(pk), "summary": summary, "after": after}
-            yield "\t".join(_copy_value(values[name]) for name in a_fields) + "\n"
-
     def run():
-        _copy(Borrower, [f.column for f in b_fields], b_lines)
+        bench.copy(Borrower, [f.column for f in b_fields], b_lines)
         ids = dict(Borrower.objects.filter(owner=bank, id_number__in=list(borrowers)).values_list("id_number", "pk"))
-        lines = []
         for project, row in zip(projects, rows, strict=True):
             project.borrower_id = ids[row[2]]
-            lines.append("\t".join(_copy_value(getattr(project, f.attname)) for f in p_fields) + "\n")
-        _copy(LoanProject, [f.column for f in p_fields], lines)
+        bench.copy(LoanProject, [f.column for f in p_fields], bench.copy_lines(projects, p_fields))
         loan_ids = dict(LoanProject.objects.filter(bank=bank, loan_no__startswith="BENCH-IMP-").values_list("loan_no", "pk"))
-        _copy(AuditEvent, [AuditEvent._meta.get_field(n).column for n in a_fields], audit_lines(
-            "guarantees.borrower", ((ids[code], b.name, {"name": b.name}) for code, b in borrowers.items())))
-        _copy(AuditEvent, [AuditEvent._meta.get_field(n).column for n in a_fields], audit_lines(
-            "riskpool.loanproject", ((loan_ids[p.loan_no], f"loan project {p.loan_no}", {"loan_no": p.loan_no})
-                                     for p in projects)))
+        audit = {"actor": user, "organisation": bank, "at": now}
+        bench.copy(AuditEvent, bench.audit_columns(), bench.audit_copy_lines(
+            kind="guarantees.borrower", items=((ids[code], b.name, {"name": b.name}) for code, b in borrowers.items()),
+            **audit))
+        bench.copy(AuditEvent, bench.audit_columns(), bench.audit_copy_lines(
+            kind="riskpool.loanproject",
+            items=((loan_ids[p.loan_no], f"loan project {p.loan_no}", {"loan_no": p.loan_no}) for p in projects),
+            **audit))
         return len(loan_ids)
 
-    started = time.perf_counter()
-    saved = _rolled_back(run)
-    return {"seconds": time.perf_counter() - started, "saved": saved}
+    return bench.timed(run)
 
 
 # --- django-import-export -----------------------------------------------------------------
@@ -292,62 +192,28 @@ def time_import_export(rows: list[list], user, bank, pool) -> dict:
             assert not result.has_errors()
         return len(rows)
 
-    started = time.perf_counter()
-    saved = _rolled_back(run)
-    return {"seconds": time.perf_counter() - started, "saved": saved}
+    return bench.timed(run)
 
 
 # --- the whole bench ----------------------------------------------------------------------
 
 
 def bench_import(rows: int = 100_000, *, anchor_rows: int = 2_000, xlsx: bool = True, stdout=None) -> dict:
-    """Time the upload of ``rows`` loans against COPY and django-import-export; the figures and
-    whether each target is met. ``stdout`` gets a table."""
+    """Time the upload of ``rows`` loans against COPY and django-import-export; the figures, the
+    ratios and whether each target is met. ``stdout`` gets a table."""
     from core.calendar import shanghai_today
 
     user, bank, pool = bench_world()
     data = loan_rows(rows, shanghai_today())
-    figures: dict = {"rows": rows}
-    figures["ours_csv"] = time_ours(csv_content(data))
+    figures: dict = {"rows": rows, "ours_csv": time_ours(bench.csv_bytes(HEADERS, data))}
     if xlsx:
-        figures["ours_xlsx"] = time_ours(xlsx_content(data))
+        figures["ours_xlsx"] = time_ours(bench.xlsx_bytes(HEADERS, data))
     figures["copy"] = time_copy(data, user, bank, pool)
     sample = data[:anchor_rows]
     measured = time_import_export(sample, user, bank, pool)
     figures["import_export"] = {**measured, "sample_rows": len(sample),
                                 "seconds": measured["seconds"] * rows / max(len(sample), 1)}
-    ours = max(figures["ours_csv"]["seconds"], figures.get("ours_xlsx", {}).get("seconds", 0))
-    figures["ratios"] = {
-        "vs_import_export": figures["import_export"]["seconds"] / ours,
-        "vs_copy": ours / figures["copy"]["seconds"],
-        "peak_mb": max(figures["ours_csv"]["peak_mb"], figures.get("ours_xlsx", {}).get("peak_mb", 0)),
-    }
-    figures["met"] = {
-        "vs_import_export": figures["ratios"]["vs_import_export"] >= TARGETS["vs_import_export"],
-        "vs_copy": figures["ratios"]["vs_copy"] <= TARGETS["vs_copy"],
-        "peak_mb": figures["ratios"]["peak_mb"] <= TARGETS["peak_mb"],
-    }
+    bench.judge(figures)
     if stdout is not None:
-        stdout.write(report(figures, "loan-project import"))
+        stdout.write(bench.report(figures, "loan-project import"))
     return figures
-
-
-def report(figures: dict, what: str) -> str:
-    rows = figures["rows"]
-    lines = [f"{what}, {rows:,} rows"]
-    for key, label in (("ours_csv", "ours, csv"), ("ours_xlsx", "ours, xlsx"), ("copy", "COPY (anchor)"),
-                       ("import_export", "django-import-export (anchor)")):
-        if key in figures:
-            item = figures[key]
-            extra = f"  peak {item['peak_mb']:.0f} MB, {item['queries']} queries" if "peak_mb" in item else ""
-            if "sample_rows" in item:
-                extra = f"  (measured on {item['sample_rows']:,} rows, scaled)"
-            lines.append(f"  {label:<32} {item['seconds']:>9.1f} s{extra}")
-    r, met = figures["ratios"], figures["met"]
-    lines.append(f"  vs django-import-export  {r['vs_import_export']:.1f}× faster "
-                 f"(target ≥ {TARGETS['vs_import_export']:g}×) {'ok' if met['vs_import_export'] else 'MISSED'}")
-    lines.append(f"  vs COPY                  {r['vs_copy']:.1f}× slower (target ≤ {TARGETS['vs_copy']:g}×) "
-                 f"{'ok' if met['vs_copy'] else 'MISSED'}")
-    lines.append(f"  peak memory              {r['peak_mb']:.0f} MB (target ≤ {TARGETS['peak_mb']:g} MB) "
-                 f"{'ok' if met['peak_mb'] else 'MISSED'}")
-    return "\n".join(lines) + "\n"

@@ -1,0 +1,180 @@
+"""What the two bulk-upload benchmarks share (``riskpool.bench_import``, ``guarantees.bench_import``):
+timing an importer in a fresh process (its own peak memory), COPY of the same rows as the
+anchor, the targets of issue 12 and the report. Nothing here knows about either import."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+
+TARGETS = {"vs_import_export": 10.0, "vs_copy": 5.0, "peak_mb": 300.0}
+
+
+def rolled_back(func: Callable):
+    """``func()`` in a transaction that is rolled back: its writes are measured, not kept."""
+    with transaction.atomic():
+        result = func()
+        transaction.set_rollback(True)
+    return result
+
+
+def count_queries(func: Callable):
+    """``func()`` and how many statements it sent (a wrapper that counts; nothing is kept)."""
+    count = [0]
+
+    def counter(execute, sql, params, many, context):
+        count[0] += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(counter):
+        result = func()
+    return result, count[0]
+
+
+CHILD = """
+import json, os, resource, sys, time
+import django
+django.setup()
+from django.utils.module_loading import import_string
+from core.bench_import import count_queries, rolled_back
+importer = import_string(sys.argv[1])
+with open(sys.argv[2], "rb") as f:
+    content = f.read()
+started = time.perf_counter()
+saved, queries = count_queries(lambda: rolled_back(lambda: importer(content)))
+seconds = time.perf_counter() - started
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": seconds, "saved": saved, "queries": queries, "peak_mb": peak}))
+"""
+
+
+def time_in_child(importer: str, content: bytes) -> dict:
+    """The importer ``importer`` (a dotted path: ``func(content) -> rows saved``) on the file
+    ``content``, rolled back, in a fresh Python process: its time, its statements and its peak
+    resident memory (Django loaded, the file read, the import), as a worker would have them."""
+    with tempfile.NamedTemporaryFile(suffix=".upload") as stored:
+        stored.write(content)
+        stored.flush()
+        done = subprocess.run([sys.executable, "-c", CHILD, importer, stored.name], capture_output=True, text=True,
+                              env={**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE}, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the import failed in the child process: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def copy_value(value) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, (date, datetime)):
+        value = value.isoformat()
+    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def copy_lines(objs, fields) -> list[str]:
+    return ["\t".join(copy_value(getattr(obj, f.attname)) for f in fields) + "\n" for obj in objs]
+
+
+def copy(model, columns: list[str], lines) -> None:
+    payload = io.StringIO("".join(lines))
+    with connection.cursor() as cursor:
+        quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+        cursor.cursor.copy_expert(f"COPY {connection.ops.quote_name(model._meta.db_table)} ({quoted}) FROM STDIN", payload)
+
+
+def columns_of(model) -> list:
+    return [f for f in model._meta.concrete_fields if not f.primary_key]
+
+
+def audit_copy_lines(*, kind: str, items, actor, organisation, at) -> list[str]:
+    """The audit rows an import writes, one per (pk, summary, after), as COPY lines."""
+    from core.models import AuditEvent
+
+    names = [f.attname for f in columns_of(AuditEvent)]
+    base = {"at": at, "actor_id": actor.pk, "actor_label": actor.get_username(), "organisation_id": organisation.pk,
+            "action": "create", "before": None, "object_type": kind}
+    return ["\t".join(copy_value({**base, "object_id": str(pk), "summary": summary, "after": after}[n]) for n in names)
+            + "\n" for pk, summary, after in items]
+
+
+def audit_columns() -> list[str]:
+    from core.models import AuditEvent
+
+    return [f.column for f in columns_of(AuditEvent)]
+
+
+def timed(func: Callable) -> dict:
+    started = time.perf_counter()
+    saved = rolled_back(func)
+    return {"seconds": time.perf_counter() - started, "saved": saved}
+
+
+def judge(figures: dict) -> dict:
+    """The ratios of issue 12 and whether each target is met (the slower of csv and xlsx counts)."""
+    ours = max(figures["ours_csv"]["seconds"], figures.get("ours_xlsx", {}).get("seconds", 0))
+    figures["ratios"] = {
+        "vs_import_export": figures["import_export"]["seconds"] / ours,
+        "vs_copy": ours / figures["copy"]["seconds"],
+        "peak_mb": max(figures["ours_csv"]["peak_mb"], figures.get("ours_xlsx", {}).get("peak_mb", 0)),
+    }
+    figures["met"] = {
+        "vs_import_export": figures["ratios"]["vs_import_export"] >= TARGETS["vs_import_export"],
+        "vs_copy": figures["ratios"]["vs_copy"] <= TARGETS["vs_copy"],
+        "peak_mb": figures["ratios"]["peak_mb"] <= TARGETS["peak_mb"],
+    }
+    return figures
+
+
+def report(figures: dict, what: str) -> str:
+    lines = [f"{what}, {figures['rows']:,} rows"]
+    for key, label in (("ours_csv", "ours, csv"), ("ours_xlsx", "ours, xlsx"), ("copy", "COPY (anchor)"),
+                       ("import_export", "django-import-export (anchor)")):
+        if key in figures:
+            item = figures[key]
+            extra = f"  peak {item['peak_mb']:.0f} MB, {item['queries']} queries" if "peak_mb" in item else ""
+            if "sample_rows" in item:
+                extra = f"  (measured on {item['sample_rows']:,} rows, scaled)"
+            lines.append(f"  {label:<32} {item['seconds']:>9.1f} s{extra}")
+    r, met = figures["ratios"], figures["met"]
+    lines.append(f"  vs django-import-export  {r['vs_import_export']:.1f}x faster "
+                 f"(target >= {TARGETS['vs_import_export']:g}x) {'ok' if met['vs_import_export'] else 'MISSED'}")
+    lines.append(f"  vs COPY                  {r['vs_copy']:.1f}x slower (target <= {TARGETS['vs_copy']:g}x) "
+                 f"{'ok' if met['vs_copy'] else 'MISSED'}")
+    lines.append(f"  peak memory              {r['peak_mb']:.0f} MB (target <= {TARGETS['peak_mb']:g} MB) "
+                 f"{'ok' if met['peak_mb'] else 'MISSED'}")
+    return "\n".join(lines) + "\n"
+
+
+def xlsx_bytes(headers: list[str], rows) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def csv_bytes(headers: list[str], rows) -> bytes:
+    import csv
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")

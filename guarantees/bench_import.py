@@ -1,0 +1,205 @@
+"""The guarantee bulk upload against its anchors (issue 12), for ``make bench``:
+
+    from guarantees.bench_import import bench_import
+    figures = bench_import(100_000, stdout=sys.stdout)
+
+Self-contained, as ``riskpool.bench_import``: it makes its own guarantee firm, partner bank,
+agreement and operator (kept, named ``bench-import``), builds a file of ``rows`` guarantees as
+a firm fills in the template (csv, and xlsx unless ``xlsx=False``), and times, each inside a
+transaction that is rolled back:
+
+- ``ours``: ``guarantees.imports.import_content`` (read, check every row, write the borrowers,
+  the guarantees and their audit rows) in a fresh Python process, whose peak resident memory
+  is ``peak_mb``;
+- ``copy``: COPY of the same rows (borrowers, guarantees, audit rows), already formatted;
+- ``django-import-export``: ``ModelResource.import_data`` of the same borrowers and guarantees
+  on ``anchor_rows`` rows, scaled linearly to ``rows``.
+
+Targets (issue 12): ours ≥ 10× faster than django-import-export, ≤ 5× COPY, peak ≤ 300 MB.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.utils import timezone
+
+from core import bench_import as bench
+
+HEADERS = ["合作协议编号", "担保合同编号", "融资人名称", "证件类型", "证件号码", "融资人类型", "行业", "从业人员(人)",
+           "营业收入(元)", "资产总额(元)", "贷款本金(元)", "担保金额(元)", "币种", "贷款起始日", "贷款到期日",
+           "担保起始日", "担保到期日", "担保费率(%)", "用途"]
+AGREEMENT = "BENCH-IMP-YD"
+
+
+def bench_world():
+    """The bench's firm, its operator, its partner bank and their agreement (created once, kept)."""
+    from core.models import Organisation, Region, Role, User
+    from core.validators import credit_code_check_character
+    from guarantees.models import Agreement
+
+    region = Region.objects.order_by("pk").first() or Region.objects.create(code="BENCHIMP", name="基准", level="city")
+
+    def organisation(name, kind, code):
+        first17 = f"91440300BENCH{code:04d}"
+        return Organisation.objects.get_or_create(name=name, kind=kind, defaults={
+            "region": region, "credit_code": first17 + credit_code_check_character(first17)})[0]
+
+    firm = organisation("bench-import 担保公司", Organisation.Kind.GUARANTEE_FIRM, 3)
+    bank = organisation("bench-import 合作银行", Organisation.Kind.BANK, 4)
+    user, created = User.objects.get_or_create(username="bench-import-firm", defaults={"organisation": firm})
+    if created:
+        user.set_unusable_password()
+        user.save()
+        user.roles.set(Role.objects.filter(code="firm_operator"))
+    agreement = Agreement.objects.get_or_create(firm=firm, code=AGREEMENT, defaults={
+        "bank": bank, "signed_on": date(2020, 1, 1), "expires_on": date(2099, 12, 31), "grace_days": 30,
+        "share_bank": Decimal("0.2"), "share_firm": Decimal("0.4"), "share_reguarantee": Decimal("0.2"),
+        "share_national_fund": Decimal("0.2"), "share_government": Decimal("0")})[0]
+    return user, firm, agreement
+
+
+def credit_code(n: int) -> str:
+    from core.validators import CREDIT_CODE_ALPHABET, credit_code_check_character
+
+    body = "91" + "440300" + "".join(CREDIT_CODE_ALPHABET[(n // 31**i) % 31] for i in range(9))
+    return body + credit_code_check_character(body)
+
+
+def guarantee_rows(rows: int) -> list[list]:
+    """``rows`` guarantees as the template's cells, a new borrower every second row."""
+    out = []
+    for n in range(rows):
+        b = n // 2
+        out.append([
+            AGREEMENT, f"BENCH-DB-{n:07d}", f"基准担保企业{b}有限公司", "统一社会信用代码", credit_code(b), "企业", "工业",
+            50, "5000000", "3000000", "1000000", f"{500000 + n % 1000 * 100}.00", "CNY", "2025-03-01",
+            "2026-02-28", "2025-03-01", "2026-02-28", "0.8", "经营",
+        ])
+    return out
+
+
+def import_for_bench(content: bytes) -> int:
+    """The bench's upload of ``content`` as its firm (what ``time_ours`` runs in a fresh process)."""
+    from guarantees.imports import import_content
+
+    user, firm, _agreement = bench_world()
+    return import_content(user=user, firm=firm, content=content)
+
+
+def time_ours(content: bytes) -> dict:
+    return bench.time_in_child("guarantees.bench_import.import_for_bench", content)
+
+
+def time_copy(rows: list[list], user, firm, agreement) -> dict:
+    """COPY of the rows the import writes: borrowers, guarantees and one audit row each."""
+    from core.models import AuditEvent
+    from guarantees.models import Borrower, Guarantee
+
+    now = timezone.now()
+    borrowers = {}
+    for row in rows:
+        borrowers.setdefault(row[4], Borrower(owner=firm, name=row[2], id_kind="credit_code", id_number=row[4],
+                                              kind="enterprise", industry="industry", employees=50,
+                                              revenue=Decimal(row[8]), total_assets=Decimal(row[9]), size_derived="small",
+                                              created_at=now))
+    b_fields = bench.columns_of(Borrower)
+    b_lines = bench.copy_lines(borrowers.values(), b_fields)
+    g_fields = bench.columns_of(Guarantee)
+    guarantees = [Guarantee(
+        firm=firm, bank_id=agreement.bank_id, agreement=agreement, contract_no=row[1], loan_principal=Decimal(row[10]),
+        amount=Decimal(row[11]), currency="CNY", loan_start=date.fromisoformat(row[13]),
+        loan_maturity=date.fromisoformat(row[14]), start=date.fromisoformat(row[15]), end=date.fromisoformat(row[16]),
+        fee_rate=Decimal("0.008000"), other_fees=Decimal("0"), bank_fees=Decimal("0"), purpose="operations",
+        small_micro_or_agri=True, single_borrower_amount=Decimal(row[11]), created_by=user, created_at=now,
+        updated_at=now) for row in rows]
+
+    def run():
+        bench.copy(Borrower, [f.column for f in b_fields], b_lines)
+        ids = dict(Borrower.objects.filter(owner=firm, id_number__in=list(borrowers)).values_list("id_number", "pk"))
+        for guarantee, row in zip(guarantees, rows, strict=True):
+            guarantee.borrower_id = ids[row[4]]
+        bench.copy(Guarantee, [f.column for f in g_fields], bench.copy_lines(guarantees, g_fields))
+        contract_ids = dict(Guarantee.objects.filter(firm=firm, contract_no__startswith="BENCH-DB-")
+                            .values_list("contract_no", "pk"))
+        audit = {"actor": user, "organisation": firm, "at": now}
+        bench.copy(AuditEvent, bench.audit_columns(), bench.audit_copy_lines(
+            kind="guarantees.borrower", items=((ids[code], b.name, {"name": b.name}) for code, b in borrowers.items()),
+            **audit))
+        bench.copy(AuditEvent, bench.audit_columns(), bench.audit_copy_lines(
+            kind="guarantees.guarantee",
+            items=((contract_ids[g.contract_no], f"guarantee {g.contract_no}", {"contract_no": g.contract_no})
+                   for g in guarantees), **audit))
+        return len(contract_ids)
+
+    return bench.timed(run)
+
+
+def time_import_export(rows: list[list], user, firm, agreement) -> dict:
+    """django-import-export's usual ModelResource import of the same borrowers and guarantees."""
+    import tablib
+    from import_export import fields, resources, widgets
+
+    from guarantees.models import Borrower, Guarantee
+
+    class BorrowerResource(resources.ModelResource):
+        class Meta:
+            model = Borrower
+            fields = ("name", "id_kind", "id_number", "kind", "industry", "employees", "revenue", "total_assets")
+            import_id_fields = ("id_number",)
+
+        def before_save_instance(self, instance, row, **kwargs):
+            instance.owner = firm
+
+    class GuaranteeResource(resources.ModelResource):
+        borrower = fields.Field(attribute="borrower", column_name="borrower",
+                                widget=widgets.ForeignKeyWidget(Borrower, field="id_number"))
+
+        class Meta:
+            model = Guarantee
+            fields = ("borrower", "contract_no", "loan_principal", "amount", "currency", "loan_start", "loan_maturity",
+                      "start", "end", "fee_rate", "purpose")
+            import_id_fields = ("contract_no",)
+
+        def before_save_instance(self, instance, row, **kwargs):
+            instance.firm, instance.bank_id, instance.agreement, instance.created_by = (
+                firm, agreement.bank_id, agreement, user)
+            instance.single_borrower_amount = instance.amount
+
+    borrowers = tablib.Dataset(headers=list(BorrowerResource.Meta.fields))
+    seen = set()
+    for row in rows:
+        if row[4] not in seen:
+            seen.add(row[4])
+            borrowers.append([row[2], "credit_code", row[4], "enterprise", "industry", row[7], row[8], row[9]])
+    guarantees = tablib.Dataset(headers=list(GuaranteeResource.Meta.fields))
+    for row in rows:
+        guarantees.append([row[4], row[1], row[10], row[11], "CNY", row[13], row[14], row[15], row[16], "0.008",
+                           "operations"])
+
+    def run():
+        for resource_class, data in ((BorrowerResource, borrowers), (GuaranteeResource, guarantees)):
+            result = resource_class().import_data(data, dry_run=False, raise_errors=True, use_transactions=False)
+            assert not result.has_errors()
+        return len(rows)
+
+    return bench.timed(run)
+
+
+def bench_import(rows: int = 100_000, *, anchor_rows: int = 2_000, xlsx: bool = True, stdout=None) -> dict:
+    """Time the upload of ``rows`` guarantees against COPY and django-import-export; the figures,
+    the ratios and whether each target is met. ``stdout`` gets a table."""
+    user, firm, agreement = bench_world()
+    data = guarantee_rows(rows)
+    figures: dict = {"rows": rows, "ours_csv": time_ours(bench.csv_bytes(HEADERS, data))}
+    if xlsx:
+        figures["ours_xlsx"] = time_ours(bench.xlsx_bytes(HEADERS, data))
+    figures["copy"] = time_copy(data, user, firm, agreement)
+    sample = data[:anchor_rows]
+    measured = time_import_export(sample, user, firm, agreement)
+    figures["import_export"] = {**measured, "sample_rows": len(sample),
+                                "seconds": measured["seconds"] * rows / max(len(sample), 1)}
+    bench.judge(figures)
+    if stdout is not None:
+        stdout.write(bench.report(figures, "guarantee import"))
+    return figures
