@@ -46,8 +46,11 @@ fuzz: venv
 serve: venv messages
 	@bash scripts/serve.sh
 
+# ruff, then the import contracts of pyproject.toml (docs/architecture.md: core imports no app,
+# rules modules only the kernel, apps only the apps they build on).
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 bench: venv
 	$(PY) manage.py bench_guarantees

@@ -1,9 +1,9 @@
 """Browser pages of guarantees, agreements and compensations under /guarantees/ (``guarantees``
-namespace), and the indicator dashboard with its trends under /indicators/ (``indicators``
-namespace). The REST API is in guarantees/api_urls.py."""
+namespace). The REST API is in guarantees/api_urls.py; the indicator dashboard is the
+indicators app's."""
 from django.urls import include, path
 
-from guarantees import views, views_dashboard, views_trends
+from guarantees import views
 
 pages = [
     path("", views.guarantee_list, name="guarantee-list"),
@@ -27,15 +27,6 @@ pages = [
     path("compensations/<int:pk>/write-off/", views.compensation_write_off, name="compensation-write-off"),
 ]
 
-# The firm indicator dashboard and its trends.
-indicator_patterns = [
-    path("", views_dashboard.dashboard, name="dashboard"),
-    path("export.xlsx", views_dashboard.dashboard_export, name="dashboard-export"),
-    path("firms/<int:firm_id>/", views_dashboard.firm_detail, name="firm-detail"),
-    path("trends/", views_trends.trends, name="trends"),
-]
-
 urlpatterns = [
     path("guarantees/", include((pages, "guarantees"))),
-    path("indicators/", include((indicator_patterns, "indicators"))),
 ]

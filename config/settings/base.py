@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "riskpool",
     "evaluation",
     "counterguarantee",
+    "indicators",
 ]
 
 MIDDLEWARE = [

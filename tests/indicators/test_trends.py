@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from core.models import Organisation, Region
 from guarantees.models import FirmIndicatorSnapshot
-from guarantees.selectors_trends import drill_down, region_trend
+from indicators.selectors import drill_down, region_trend
 from tests.factories import OrganisationFactory, RegionFactory, UserFactory, authority_user, firm_user
 
 pytestmark = pytest.mark.django_db

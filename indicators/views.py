@@ -1,7 +1,7 @@
 """The authority's dashboard of guarantee-firm indicators (GU-2, GU-4, GU-6 … GU-10).
 
-Thin pages: parse the filters, ask the scoped selectors (core.selectors, which calls
-guarantees.selectors_indicators with the firms the user may see), sort and render. The same
+Thin pages: parse the filters, ask the scoped selectors (guarantees.selectors_indicators, given
+the firms the user may see), sort and render. The same
 rows feed the page and the xlsx export, so the export is exactly the table on screen.
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ WAN = Decimal("10000")
 FIRST_YEAR = 2019  # the first rule set (国办发〔2019〕6号)
 
 
-def _require_oversight(user) -> None:
+def require_oversight(user) -> None:
     """The dashboard is for the authority and supervisors (same people as the audit trail)."""
     if not is_oversight_user(user):
         raise PermissionDenied(_("The firm indicators are for the authority and supervisors."))
@@ -222,14 +222,14 @@ def _filters_from(request) -> tuple[DashboardFilterForm, dict]:
 
 @login_required
 def dashboard(request):
-    _require_oversight(request.user)
+    require_oversight(request.user)
     form, filters = _filters_from(request)
     rows = dashboard_table(request.user, filters)
     query = request.GET.copy()
     query.pop("sort", None)
     export_query = request.GET.copy()
     quarter = filters["quarter"]
-    return render(request, "guarantees/dashboard.html", {
+    return render(request, "indicators/dashboard.html", {
         "form": form,
         "filters": filters,
         "quarter": quarter,
@@ -252,7 +252,7 @@ NUMBER_FORMATS = {"wan": "#,##0.00", "ratio": "0.00%", "multiple": "0.00", "coun
 @login_required
 def dashboard_export(request):
     """The filtered table as xlsx: a title row with the period and filters, a header row, the rows."""
-    _require_oversight(request.user)
+    require_oversight(request.user)
     form, filters = _filters_from(request)
     rows = dashboard_table(request.user, filters)
     quarter = filters["quarter"]
@@ -282,7 +282,7 @@ def firm_detail(request, firm_id: int):
     """One firm's figures for the period, its partner banks (GU-10), its non-compliant
     agreements (GU-2) and overdue compensations (GU-4). A firm outside the jurisdiction is 404."""
     user = request.user
-    _require_oversight(user)
+    require_oversight(user)
     firm = get_object_or_404(selectors.firms_for_user(user=user).select_related("region"), pk=firm_id)
     form, filters = _filters_from(request)
     quarter = filters["quarter"]
@@ -307,7 +307,7 @@ def firm_detail(request, firm_id: int):
         selectors.guarantee_list(user=user).filter(firm=firm, bank_fee_violation=True)
         .select_related("borrower", "bank").order_by("-start", "-pk")
     )
-    return render(request, "guarantees/dashboard_firm.html", {
+    return render(request, "indicators/firm.html", {
         "bank_fee_guarantees": bank_fee_guarantees,
         "firm": firm,
         "form": form,

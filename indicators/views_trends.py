@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from core.exports import xlsx_response
 from core.models import Region
 from core.scoping import jurisdiction_region_path, sees_everything
-from guarantees import selectors_trends
-from guarantees.views_dashboard import _require_oversight
+from indicators import selectors
+from indicators.views import require_oversight
 
 
 def _region(user, code: str | None) -> Region | None:
@@ -41,9 +41,9 @@ def _breadcrumbs(user, region: Region | None) -> list[Region]:
 @login_required
 def trends(request):
     user = request.user
-    _require_oversight(user)
+    require_oversight(user)
     region = _region(user, request.GET.get("region"))
-    points = selectors_trends.region_trend(user=user, region=region)
+    points = selectors.region_trend(user=user, region=region)
     title = region.name if region else _("Your jurisdiction")
     if request.GET.get("export") == "xlsx":
         return xlsx_response(
@@ -59,8 +59,8 @@ def trends(request):
     period = request.GET.get("period") or (points[-1].period if points else None)
     if period and period not in {p.period for p in points}:
         raise Http404
-    sub_regions, firms = selectors_trends.drill_down(user=user, region=region, period=period) if period else ([], [])
-    return render(request, "guarantees/trends.html", {
+    sub_regions, firms = selectors.drill_down(user=user, region=region, period=period) if period else ([], [])
+    return render(request, "indicators/trends.html", {
         "region": region, "title": title, "points": points, "period": period, "sub_regions": sub_regions,
         "firms": firms, "breadcrumbs": _breadcrumbs(user, region),
         "periods": [p.period for p in reversed(points)],
