@@ -78,6 +78,30 @@ def has_replay(scheme: str) -> bool:
     return get_replay(scheme) is not None
 
 
+class RuleSetsByDate:
+    """A scheme's rule sets, read once; ``on(day)`` is the parsed one in force that day (as
+    core.rulesets.rule_params decides), or None in a gap. ``parse`` is the app's own parser."""
+
+    def __init__(self, scheme: str, parse: Callable[[dict], Any]):
+        from core.models import RuleSet
+
+        self.rows = list(RuleSet.objects.filter(scheme=scheme).order_by("-effective_from")
+                         .values("pk", "effective_from", "effective_to", "params"))
+        self.parsed: dict[int, Any] = {}
+        self.parse = parse
+
+    def on(self, day):
+        for row in self.rows:
+            if row["effective_from"] <= day and (row["effective_to"] is None or day <= row["effective_to"]):
+                if row["pk"] not in self.parsed:
+                    self.parsed[row["pk"]] = self.parse(row["params"])
+                return self.parsed[row["pk"]]
+        return None
+
+    def all(self) -> list:
+        return [self.on(row["effective_from"]) for row in self.rows]
+
+
 # --- starting and running ----------------------------------------------------------------------
 
 

@@ -24,7 +24,7 @@ from core import projection
 from core.errors import RuleViolation
 from core.models import RuleSet
 from core.rates import lpr_on
-from core.simulation import Replay, ReplayContext, register_replay
+from core.simulation import Replay, ReplayContext, RuleSetsByDate, register_replay
 from guarantees.models import BorrowerQualification
 from riskpool import rules
 from riskpool.models import BankEvaluation, Claim, Classification, LoanProject, Member, Pool, SpecialListEntry
@@ -47,25 +47,6 @@ def _yuan(value: Decimal) -> str:
 
 def _quarter(day: date) -> str:
     return f"{day.year}Q{(day.month - 1) // 3 + 1}"
-
-
-class _RuleSets:
-    """A scheme's rule sets, read once; ``on(day)`` is the one in force that day (as
-    core.rulesets.rule_params decides), parsed once per version."""
-
-    def __init__(self, scheme: str = RuleSet.Scheme.RISKPOOL_S, parse=rules.SchemeSParams.from_mapping):
-        self.rows = list(RuleSet.objects.filter(scheme=scheme).order_by("-effective_from")
-                         .values("pk", "effective_from", "effective_to", "params"))
-        self.parsed: dict[int, object] = {}
-        self.parse = parse
-
-    def on(self, day: date):
-        for row in self.rows:
-            if row["effective_from"] <= day and (row["effective_to"] is None or day <= row["effective_to"]):
-                if row["pk"] not in self.parsed:
-                    self.parsed[row["pk"]] = self.parse(row["params"])
-                return self.parsed[row["pk"]]
-        return None
 
 
 class _SpecialList:
@@ -106,7 +87,7 @@ def _first_difference(a: rules.Quote, b: rules.Quote) -> str:
     return "RP-13"
 
 
-def _replay_claims(ctx: ReplayContext, draft: rules.SchemeSParams, rule_sets: _RuleSets, out: dict) -> None:
+def _replay_claims(ctx: ReplayContext, draft: rules.SchemeSParams, rule_sets: RuleSetsByDate, out: dict) -> None:
     scenario = ctx.scenario
     claims = Claim.objects.filter(pool__scheme=Pool.Scheme.S).exclude(state="withdrawn")
     if scenario.get("date_from"):
@@ -198,7 +179,7 @@ def _replay_claim(claim, qualifications, draft, rule_sets, special, lpr_cache, o
     out["changed_objects"] += 1
 
 
-def _replay_banks(ctx: ReplayContext, draft: rules.SchemeSParams, rule_sets: _RuleSets, today: date,
+def _replay_banks(ctx: ReplayContext, draft: rules.SchemeSParams, rule_sets: RuleSetsByDate, today: date,
                   out: dict) -> None:
     """RP-15: each member bank's gate today under the rule set in force and under the draft, with
     the claims it would hold; RP-20 / RP-22: each evaluated year's grades and the revocations."""
@@ -227,7 +208,7 @@ def _replay_banks(ctx: ReplayContext, draft: rules.SchemeSParams, rule_sets: _Ru
     _replay_grades(draft, rule_sets, out)
 
 
-def _replay_grades(draft: rules.SchemeSParams, rule_sets: _RuleSets, out: dict) -> None:
+def _replay_grades(draft: rules.SchemeSParams, rule_sets: RuleSetsByDate, out: dict) -> None:
     evaluations = list(BankEvaluation.objects.select_related("member__organisation").order_by("pool", "year", "pk"))
     by_pool_year = defaultdict(list)
     for row in evaluations:
@@ -265,7 +246,7 @@ def _replay_grades(draft: rules.SchemeSParams, rule_sets: _RuleSets, out: dict) 
 
 def replay_scheme_s(ctx: ReplayContext) -> dict:
     draft = rules.SchemeSParams.from_mapping(ctx.draft_params)
-    rule_sets = _RuleSets()
+    rule_sets = RuleSetsByDate(RuleSet.Scheme.RISKPOOL_S, rules.SchemeSParams.from_mapping)
     out = {
         "changes": [], "changed_objects": 0, "done": 0, "total_work": 0,
         "replayed": defaultdict(int), "quarters": defaultdict(lambda: [Decimal("0.00"), Decimal("0.00")]),
@@ -422,7 +403,7 @@ def replay_scheme_m(ctx: ReplayContext) -> dict:
     from riskpool.models import MClaim, Product
 
     draft = rules.SchemeMParams.from_mapping(ctx.draft_params)
-    rule_sets = _RuleSets(RuleSet.Scheme.RISKPOOL_M, rules.SchemeMParams.from_mapping)
+    rule_sets = RuleSetsByDate(RuleSet.Scheme.RISKPOOL_M, rules.SchemeMParams.from_mapping)
     today = core_calendar.shanghai_today()
     in_force = rule_sets.on(today)
     changes, totals, changed_objects = [], {"reimbursements": [Decimal("0.00")] * 2,
