@@ -15,6 +15,7 @@ from django.utils.translation import check_for_language
 from django.utils.translation import gettext_lazy as _
 
 from core import selectors
+from core.audit_display import changes_in_words
 from core.auth import LoginForm
 from core.calendar import provisional_years, shanghai_today
 from core.home import panels_for
@@ -147,7 +148,8 @@ def audit_list(request):
     events = selectors.audit_events_for_user(user=user, **filters)
     page = paginate(request, events)
     rows = [
-        {"event": event, "changes": selectors.audit_changes(event), "type_name": type_names.get(event.object_type)}
+        {"event": event, "changes": changes_in_words(event.object_type, selectors.audit_changes(event)),
+         "type_name": type_names.get(event.object_type)}
         for event in page.object_list
     ]
     query = request.GET.copy()

@@ -310,21 +310,25 @@ def test_audit_filter_with_bad_dates_is_ignored_not_fatal(client, world, events)
     assert response.status_code == 200 and len(_ids(response)) == 3
 
 
+GRACE_LABEL = "grace period for compensation (days)"
+
+
 def test_audit_row_expands_to_the_changed_keys_only(client, world, events):
     response = _audit(client, world["authority"], action="update")
     row = response.context["rows"][0]
-    assert [(c.key, c.before, c.after) for c in row["changes"]] == [("grace_days", 30, 60)]
+    assert [(c["key"], c["before"], c["after"]) for c in row["changes"]] == [("grace_days", "30", "60")]
     content = response.content.decode()
     details = re.search(r"<details>.*?</details>", content, re.S).group(0)
-    assert "<code>grace_days</code>" in details
+    # Issue 13.2: the field by its verbose name, the code only in the tooltip.
+    assert 'title="grace_days"' in details and GRACE_LABEL in details and "<code>grace_days</code>" not in details
     assert "<code>code</code>" not in details and "deposit_ratio" not in details
 
 
 def test_audit_row_of_a_create_lists_every_key_of_after(client, world, events):
     response = _audit(client, world["authority"], action="create")
-    keys = [c.key for c in response.context["rows"][0]["changes"]]
+    keys = [c["key"] for c in response.context["rows"][0]["changes"]]
     assert "code" in keys and "share_bank" in keys
-    assert all(c.before is None for c in response.context["rows"][0]["changes"])
+    assert all(c["before"] == "—" for c in response.context["rows"][0]["changes"])
 
 
 def test_audit_list_is_paginated_and_keeps_the_filters(client, world, events):
@@ -355,3 +359,21 @@ def test_audit_summary_written_under_english_reads_in_each_viewers_language(clie
     english = client.get(reverse("audit-list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f"机构已停用：{firm.name}（合并）" in chinese and "Organisation deactivated" not in chinese
     assert f"Organisation deactivated: {firm.name} (合并)" in english
+
+
+def test_audit_changes_name_fields_and_coded_values_in_the_viewers_language(client, world):
+    """Issue 13.2: a state or role code in a change reads as its label, the field by its name."""
+    firm = world["firm"]
+    audit(actor=world["firm_user"], action=AuditEvent.Action.UPDATE, instance=firm, organisation=firm,
+          before={"kind": "bank", "is_active": True}, after={"kind": "guarantee_firm", "is_active": False})
+    client.force_login(world["authority"])
+    for language in ("zh-hans", "en"):
+        page = client.get(reverse("audit-list"), {"action": "update"}, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        details = re.search(r"<details>.*?</details>", page, re.S).group(0)
+        text = re.sub(r"<[^>]+>", " ", details)
+        assert "guarantee_firm" not in text and "is_active" not in text
+        from django.utils import translation
+
+        with translation.override(language):
+            assert str(Organisation.Kind.GUARANTEE_FIRM.label) in text
+            assert str(Organisation._meta.get_field("kind").verbose_name) in text
