@@ -3,12 +3,14 @@ name and each coded value (a state, a kind, a role) by its choice label, in the 
 language. What has no label (a number, a name, a structure kept as JSON) is shown as recorded."""
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 
 from core.i18n_text import render
@@ -32,7 +34,37 @@ def _choice_labels() -> dict[str, Any]:
 
     for value, label in Role.Code.choices:
         labels.setdefault(value, label)
+    for path in EXTRA_LABELS:
+        try:
+            extra = import_string(path)
+        except ImportError:
+            continue  # an app that is not installed
+        for value, label in extra.items():
+            labels.setdefault(value, label)
     return labels
+
+
+# Codes that are not a model field's choices: workflow states, figures, products.
+EXTRA_LABELS = (
+    "riskpool.views.STATE_LABELS",
+    "riskpool.views_m.STATE_LABELS",
+    "riskpool.services_m.PRODUCT_NAMES",
+    "evaluation.exports.FIGURE_LABELS",
+)
+_CODE = re.compile(r"(?<![\w./@-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/@-])")
+
+
+def summary_text(summary: str) -> str:
+    """An audit summary in the viewer's language: a stored message rendered, and the codes an
+    older summary names (``submission county_review → city_review``) by their labels."""
+    text = render(summary)
+    labels = _choice_labels()
+
+    def label(match: re.Match) -> str:
+        found = labels.get(match.group(0))
+        return str(found) if found is not None else match.group(0)
+
+    return _CODE.sub(label, text)
 
 
 def _model(object_type: str):

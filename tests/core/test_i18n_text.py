@@ -96,3 +96,15 @@ def test_legacy_sentences_in_either_language_are_read_back_into_codes():
 def test_numbers_stay_numbers_for_d_placeholders():
     text = _("%(n)d of %(total)d") % {"n": 2, "total": 3}
     assert render(json.loads(json.dumps(dump(text)))) == "2 of 3"
+
+
+def test_an_older_audit_summary_names_codes_by_their_labels():
+    from core.audit_display import summary_text
+
+    with translation.override("en"):
+        english = summary_text("claim on_notice → notice_passed")
+    with translation.override("zh-hans"):
+        chinese = summary_text("claim on_notice → notice_passed")
+    for text in (english, chinese):
+        assert "on_notice" not in text and "notice_passed" not in text and text.startswith("claim ")
+    assert english != chinese
