@@ -73,8 +73,7 @@ SKIP_URLS = ("/accounts/logout", "/i18n/", "/api/", "/admin/", "/static/", "/med
 
 def test_no_snake_case_or_model_label_on_any_roles_pages(client):
     call_command("seed_demo", stdout=StringIO())
-    client.raise_request_exception = False
-    errors = set()
+    client.raise_request_exception = False  # a page that fails is another test's business
     found: dict[str, set[str]] = {}
     for spec in demo.LOGINS:
         user = User.objects.get(username=spec.username)
@@ -97,8 +96,6 @@ def test_no_snake_case_or_model_label_on_any_roles_pages(client):
             for path, response in pages.items():
                 if any(p.match(path) for p in SKIP_PATTERNS):
                     continue
-                if response.status_code >= 500:
-                    errors.add(f"{spec.username} {path}")
                 if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
                     continue
                 text = " ".join(_read(response.content.decode()).parts)
@@ -108,5 +105,4 @@ def test_no_snake_case_or_model_label_on_any_roles_pages(client):
     # A person's user name (``bank_operator_abc``) is theirs, not a code.
     for username in User.objects.values_list("username", flat=True):
         found.pop(username, None)
-    print("SERVER ERRORS", sorted(errors))
     assert not found, "\n".join(f"{token}: {sorted(where)[:3]}" for token, where in sorted(found.items()))
