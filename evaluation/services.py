@@ -37,6 +37,7 @@ from evaluation.models import (
     YearExclusion,
 )
 from evaluation.workflows import SUBMISSION as FLOW
+from evaluation.workflows import YEAR
 from guarantees.models import Guarantee
 
 K = Organisation.Kind
@@ -441,14 +442,9 @@ def submission_sample(*, user, submission: Submission, note: str) -> Submission:
 
 def review_close(*, user, year: EvaluationYear) -> EvaluationYear:
     """EV-5: the province closes its review; JB-9 can then rank the accepted submissions."""
-    _require_province(user)
     with transaction.atomic():
         row = EvaluationYear.objects.select_for_update().get(pk=year.pk)
-        if row.stage != EvaluationYear.Stage.OPEN:
-            raise Conflict("EV-5", _("The review of this year is already closed."))
-        if not row.has_targets:
-            raise RuleViolation("EV-9", _("Set the year's targets first."))
-        row.stage = EvaluationYear.Stage.REVIEW_CLOSED
+        row.stage = YEAR.check(user, row, "close")
         row.save(update_fields=["stage"])
         audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=row, summary="EV-5 review closed")
     return row

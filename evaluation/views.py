@@ -45,6 +45,7 @@ from evaluation.models import (
     Submission,
 )
 from evaluation.workflows import SUBMISSION as FLOW
+from evaluation.workflows import YEAR
 
 # EV-5: each step named by what its holder owes (the key is the state it is owed at).
 STEP_LABELS = {
@@ -103,7 +104,9 @@ def home(request):
         raise PermissionDenied(_("The annual evaluation is for guarantee firms, supervisors and the authority."))
     subs = selectors.submissions_for_user(user=user)
     waiting = list(selectors.waiting_on(user=user))
+    years: dict[int, EvaluationYear] = {}
     for sub in waiting:
+        sub.year = years.setdefault(sub.year_id, sub.year)  # one instance per year: its dates are read once
         sub.due = FLOW.deadline(sub)
         sub.late = sub.due is not None and today > sub.due
     context.update(waiting=waiting, submissions=list(subs[:50]) if role == "firm" else [],
@@ -166,6 +169,7 @@ def year_detail(request, year: int):
     subs = list(selectors.submissions_for_user(user=user, year=year))
     dates = selectors.year_dates(row)
     for sub in subs:
+        sub.year = row  # one instance: the year's dates are read once, not per row
         sub.due = FLOW.deadline(sub)
         sub.late_steps = [{"step": step, "label": STEP_LABELS[step.state]}
                           for step in selectors.submission_lateness(sub, today=today, dates=dates) if step.late]
@@ -176,6 +180,7 @@ def year_detail(request, year: int):
         "year": row, "submissions": subs, "late": [s for s in subs if s.late],
         "overview": selectors.year_overview(user=user, year=row), "dates": dates,
         "is_province": selectors.is_province_user(user), "today": today,
+        "year_actions": YEAR.actions_for(user, row),
     })
 
 
@@ -189,10 +194,7 @@ def year_close(request, year: int):
 @action
 def year_publish(request, year: int):
     """JB-9 on demand by the province: the same job as the schedule."""
-    _province(request.user)
-    row = selectors.year_get(year)
-    if row.stage == EvaluationYear.Stage.OPEN:
-        raise RuleViolation("EV-5", _("Close the review first."))
+    YEAR.check(request.user, selectors.year_get(year), "publish")
     job_run(job_id="JB-9", period=str(year), trigger=JobRun.Trigger.PAGE, user=request.user)
     messages.success(request, _("The results are published."))
     return reverse("evaluation:results", args=[year])

@@ -84,3 +84,25 @@ SUBMISSION = Workflow(
 
 # The steps that move the submission along the chain (the holder's "next step").
 CHAIN_STEPS = ("submit", "forward", "accept", "return")
+
+
+def _year_args(year, name: str):
+    return (year.year,)
+
+
+# EV-5, EV-9, JB-9: the year is open for submissions until the province closes its review (with
+# the year's targets set); then JB-9 scores, ranks and publishes it, and may publish it again.
+YEAR = Workflow(
+    name="evaluation.year", rule="EV-5", states=EvaluationYear.Stage, state_field="stage", noun=_("the year"),
+    steps=[
+        Step("close", _("Close the province review"), "EV-5", [(EvaluationYear.Stage.OPEN,
+                                                               EvaluationYear.Stage.REVIEW_CLOSED)],
+             can.province, guards=[Guard(lambda year: year.has_targets, "EV-9", _("Set the year's targets first."))],
+             refused=_("The review of this year is already closed."), url="evaluation:year-close",
+             url_args=_year_args),
+        Step("publish", _("Score, rank and publish (JB-9)"), "EV-5",
+             [(EvaluationYear.Stage.REVIEW_CLOSED, EvaluationYear.Stage.PUBLISHED),
+              (EvaluationYear.Stage.PUBLISHED, EvaluationYear.Stage.PUBLISHED)],
+             can.province, refused=_("Close the review first."), url="evaluation:year-publish", url_args=_year_args),
+    ],
+)

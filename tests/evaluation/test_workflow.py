@@ -131,3 +131,51 @@ def test_ev5_deadline_of_each_holders_step(opened):
 
 def test_ev5_history_text_reads_the_definitions_labels():
     assert FLOW.history_text("return", S.CITY, S.COUNTY) == "Returned: City review → County review"
+
+
+def test_ev5_the_year_page_reads_the_years_deadlines_once_whatever_the_number_of_submissions(opened, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from core.models import Organisation
+    from tests.factories import OrganisationFactory
+
+    w = opened
+    client.force_login(w.authority)
+    url = reverse("evaluation:year", args=[YEAR])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    before = queries()
+    model = Submission.objects.get(firm=w.firm)
+    for n in range(4):
+        firm = OrganisationFactory(kind=Organisation.Kind.GUARANTEE_FIRM, region=w.county, name=f"新担保{n}")
+        Submission.objects.create(year=model.year, firm=firm, county_org=model.county_org, city_org=model.city_org)
+    assert queries() == before
+
+
+def test_ev5_ev9_year_closes_with_targets_then_publishes_only_for_the_province(db):
+    from evaluation.workflows import YEAR as YEAR_FLOW
+
+    Y = EvaluationYear.Stage
+    assert {(t.source, t.target) for t in YEAR_FLOW.transitions()} == {
+        (Y.OPEN, Y.REVIEW_CLOSED), (Y.REVIEW_CLOSED, Y.PUBLISHED), (Y.PUBLISHED, Y.PUBLISHED)}
+    world = build_world(YEAR)
+    row = EvaluationYear.objects.create(year=YEAR)
+    assert YEAR_FLOW.actions_for(world.authority, row) == []  # no targets yet
+    with pytest.raises(Conflict) as exc:
+        YEAR_FLOW.check(world.authority, row, "close")
+    assert exc.value.rule == "EV-9"
+    row = services.year_setup(user=world.authority, year=YEAR, targets=TARGETS)
+    assert [a.name for a in YEAR_FLOW.actions_for(world.authority, row)] == ["close"]
+    for user in (world.firm_user, world.county_user, world.city_user):
+        assert YEAR_FLOW.actions_for(user, row) == []
+    row = services.review_close(user=world.authority, year=row)
+    (publish,) = YEAR_FLOW.actions_for(world.authority, row)
+    assert (publish.name, publish.url) == ("publish", f"/evaluation/years/{YEAR}/publish/")
+    with pytest.raises(Conflict, match="already closed"):
+        services.review_close(user=world.authority, year=row)
