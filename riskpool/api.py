@@ -30,6 +30,8 @@ from rest_framework.views import APIView
 
 from core import calendar as working_days
 from core.api.errors import errors_response, flatten_errors
+from core.api.fast import FastRows
+from core.api.pagination import KeysetPagination
 from core.api.viewsets import SelectorViewSet, parsed, url_id
 from core.bulk import BulkRejected, RowError
 from core.errors import Problem, RuleViolation
@@ -250,6 +252,9 @@ def _today():
     return working_days.shanghai_today()
 
 
+_PROJECT_ROWS = FastRows(s.LoanProjectSerializer)
+
+
 @extend_schema_view(
     list=extend_schema(responses=_row_responses({200: s.LoanProjectSerializer(many=True)}, 400)),
     retrieve=extend_schema(responses=_row_responses({200: s.LoanProjectDetailSerializer}, 404)),
@@ -264,6 +269,13 @@ class LoanProjectViewSet(SelectorViewSet):
     serializer_class = s.LoanProjectSerializer
     filterset_class = LoanProjectFilter
     permission_classes = [IsPoolParty]
+    pagination_class = KeysetPagination  # a city's pool holds a million loans: no page numbers, no COUNT
+
+    def list(self, request):
+        """The page's rows built by core.api.fast (the serializer's own fields, without DRF's
+        per-row machinery): the same JSON as LoanProjectSerializer, a fraction of the time."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(_PROJECT_ROWS.rows(page))
 
     list_selector = staticmethod(selectors.project_list)
     get_selector = staticmethod(lambda user, pk: selectors.project_get_for_user(user=user, project_id=pk))

@@ -1,0 +1,140 @@
+"""Requests per second of an API endpoint under gunicorn, for the benchmark commands (issue 12).
+
+``api_throughput`` starts gunicorn (production settings, ``workers`` sync workers) on a free
+local port against the current database, sends GET requests with an API token from
+``clients`` threads over keep-alive connections for ``seconds`` seconds, stops gunicorn (only
+the process it started) and returns what it counted. The load threads run on the same machine:
+they take a few per cent of one core, so the figure is a little below what the workers alone
+would do.
+"""
+from __future__ import annotations
+
+import http.client
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from core.bench import percentile
+
+
+@dataclass
+class Throughput:
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def p50_ms(self) -> float:
+        return statistics.median(self.latencies_ms) if self.latencies_ms else 0.0
+
+    @property
+    def p95_ms(self) -> float:
+        return percentile(self.latencies_ms, 95) if self.latencies_ms else 0.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _database_url() -> str:
+    d = connections[DEFAULT_DB_ALIAS].settings_dict
+    auth = d.get("USER") or "postgres"
+    if d.get("PASSWORD"):
+        auth += f":{d['PASSWORD']}"
+    return f"postgres://{auth}@{d.get('HOST') or '127.0.0.1'}:{d.get('PORT') or 5432}/{d['NAME']}"
+
+
+def _wait_ready(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn stopped with exit code {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start within a minute")
+
+
+def _load(port: int, path: str, headers: dict, stop_at: float, out: list, errors: list) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    while time.perf_counter() < stop_at:
+        started = time.perf_counter()
+        try:
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                errors.append(response.status)
+            else:
+                out.append((time.perf_counter() - started) * 1000)
+            if response.getheader("Connection", "").lower() == "close":
+                connection.close()
+        except (OSError, http.client.HTTPException):
+            errors.append(0)
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.close()
+
+
+def api_throughput(path: str, token: str, *, workers: int = 2, clients: int = 4, seconds: float = 10,
+                   warmup: float = 2) -> Throughput:
+    """GET ``path`` with ``Authorization: Token <token>`` as fast as ``clients`` connections can."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": "bench-" + secrets.token_urlsafe(32),
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_SECURE_COOKIES": "false",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": _database_url(),
+        # The capacity is measured, not the per-token limit (1200 a minute by default).
+        "API_THROTTLE_TOKEN": "1000000/minute",
+        "API_THROTTLE_USER": "1000000/minute",
+    }
+    base = Path(settings.BASE_DIR)
+    command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--workers", str(workers), "--bind",
+               f"127.0.0.1:{port}", "--log-level", "warning", "--keep-alive", "30"]
+    process = subprocess.Popen(command, cwd=base, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _wait_ready(port, process)
+        headers = {"Authorization": f"Token {token}", "Host": "127.0.0.1", "Connection": "keep-alive"}
+        for duration, keep in ((warmup, False), (seconds, True)):
+            latencies: list[float] = []
+            errors: list[int] = []
+            stop_at = time.perf_counter() + duration
+            started = time.perf_counter()
+            threads = [threading.Thread(target=_load, args=(port, path, headers, stop_at, latencies, errors))
+                       for _ in range(clients)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            elapsed = time.perf_counter() - started
+        return Throughput(len(latencies), len(errors), elapsed, latencies)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
