@@ -119,7 +119,7 @@ def api_throughput(path: str, token: str, *, workers: int = 2, clients: int = 4,
     try:
         _wait_ready(port, process)
         headers = {"Authorization": f"Token {token}", "Host": "127.0.0.1", "Connection": "keep-alive"}
-        for duration, keep in ((warmup, False), (seconds, True)):
+        for duration in (warmup, seconds):  # the first round only warms the workers up
             latencies: list[float] = []
             errors: list[int] = []
             stop_at = time.perf_counter() + duration
