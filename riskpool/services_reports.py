@@ -289,16 +289,26 @@ def auto_close_cutoff(on: date, params: rules.SchemeSParams) -> date:
 
 def loans_auto_close(*, on: date) -> int:
     """RP-18: Scheme S projects still in the loan library, not non-performing, with no live
-    claim, whose automatic-closure date has come by ``on``: closed on ``on`` because of RP-18,
-    in one UPDATE. Running it again the same day closes nothing more."""
+    claim, whose automatic-closure date has come by ``on``: closed on ``on`` because of RP-18.
+    Running it again the same day closes nothing more.
+
+    The loans are selected first (the Scheme S pools' ids, then the index on library and
+    maturity) and closed by one flat UPDATE of those ids: an UPDATE filtered through the pool
+    join makes PostgreSQL join the whole project table to the pools (issue 12)."""
     cutoff = auto_close_cutoff(on, scheme_s_params(on))
+    pools = list(Pool.objects.filter(scheme=S).values_list("pk", flat=True))
     live_claim = Claim.objects.filter(project_id=OuterRef("pk")).exclude(state__in=DEAD_CLAIM_STATES)
-    return (
-        LoanProject.objects.filter(pool__scheme=S, library=LP.Library.LOAN, maturity_on__lte=cutoff)
+    ids = list(
+        LoanProject.objects.filter(pool_id__in=pools, library=LP.Library.LOAN, maturity_on__lte=cutoff)
         .exclude(classification__in=LP.NPL_CLASSES)
         .exclude(Exists(live_claim))
-        .update(library=LP.Library.CLOSED, closed_on=on, closed_reason=LP.ClosedReason.AUTO)
+        .order_by()
+        .values_list("pk", flat=True)
     )
+    if not ids:
+        return 0
+    return LoanProject.objects.filter(pk__in=ids, library=LP.Library.LOAN).update(
+        library=LP.Library.CLOSED, closed_on=on, closed_reason=LP.ClosedReason.AUTO)
 
 
 def entries_per_bank(*, start: date, end: date) -> dict[str, int]:

@@ -58,3 +58,26 @@ def test_project_list_over_the_cap_says_more_than(client, monkeypatch):
     page = client.get(reverse("riskpool:project-list"), {"page_size": 1}).content.decode()
     assert "More than 3 loan projects" in page or "贷款项目超过 3 笔" in page
     assert "Page 1 of more than 3" in page or "共 3 页以上" in page
+
+
+def test_jb5_auto_closure_is_a_flat_update_of_the_selected_ids():
+    """RP-18 at a million loans: the loans are selected, then closed by one UPDATE of their ids
+    with no join in it; a loan not due is left alone."""
+    from datetime import date
+
+    from riskpool.models import LoanProject
+    from riskpool.services_reports import loans_auto_close
+
+    world = World()
+    due = LoanProjectFactory(pool=world.pool, bank=world.bank, disbursed_on=date(2020, 1, 1),
+                             maturity_on=date(2021, 1, 1))
+    young = LoanProjectFactory(pool=world.pool, bank=world.bank, maturity_on=date(2099, 1, 1))
+    with CaptureQueriesContext(connection) as ctx:
+        assert loans_auto_close(on=date(2025, 6, 30)) >= 1
+    [update] = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("UPDATE")]
+    assert "JOIN" not in update and "riskpool_pool" not in update and f"{due.pk}" in update
+    due.refresh_from_db()
+    young.refresh_from_db()
+    assert (due.library, due.closed_reason) == (LoanProject.Library.CLOSED, LoanProject.ClosedReason.AUTO)
+    assert young.library == LoanProject.Library.LOAN
+    assert loans_auto_close(on=date(2025, 6, 30)) == 0  # again the same day: nothing more
