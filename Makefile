@@ -52,9 +52,9 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 
+# Issue 12: every figure in one table (a million guarantees and a million loan projects).
 bench: venv
-	$(PY) manage.py bench_guarantees
-	$(PY) manage.py bench_riskpool --generate 1000000
+	$(PY) manage.py bench
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .test-db.sqlite3 staticfiles .test-media

@@ -5,20 +5,34 @@
 - ``explain(queryset)`` / ``explain_sql(sql)``: EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL, so a
   reader sees whether an index is used and how many pages were read.
 
-Nothing here knows about the apps; it only times callables and asks the database.
+- Data generation shared by ``bench_guarantees`` and ``riskpool_generate``: valid credit codes
+  and identity numbers in a range no real one uses, fresh ids from a table's sequence, rows
+  through PostgreSQL COPY, one-statement deletes; and a signed-in test Client for the pages.
+
+Nothing here knows about the apps' rules; it only times callables, writes rows and asks the database.
 """
 from __future__ import annotations
 
+import io
+import json
 import math
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from core.validators import ID_CHECK, ID_WEIGHTS, credit_code_check_character
+
+DIVISION = "990000"  # positions 3–8 of the benchmark credit codes: no real 行政区划 starts with 99
 
 
 def median(values: list[float]) -> float:
@@ -134,3 +148,119 @@ def verify_two_factor(client, user) -> None:
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session[ENROLLED_SESSION_KEY] = True
     session.save()
+
+
+# --- data generation ------------------------------------------------------------------------
+
+
+def bench_credit_code(registration: str, serial: int, series: str) -> str:
+    """A valid unified social credit code (GB 32100-2015) in the benchmark's own number range."""
+    first17 = f"{registration}{DIVISION}{series}{serial:07d}"
+    return first17 + credit_code_check_character(first17)
+
+
+def bench_id_number(serial: int) -> str:
+    """A resident identity number (GB 11643-1999) with a valid check character, unique per serial."""
+    born = date(1960, 1, 1) + timedelta(days=serial // 1000)
+    first17 = f"990101{born:%Y%m%d}{serial % 1000:03d}"
+    return first17 + ID_CHECK[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
+
+
+def copy_text(value) -> str:
+    """One value in PostgreSQL COPY text format."""
+    if value is None:
+        return r"\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, (list, dict)):
+        value = json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def raw_delete(model, fk: str, parents: QuerySet) -> int:
+    """DELETE FROM model WHERE fk IN (parents): one statement, no rows loaded into Python."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    qn = connection.ops.quote_name
+    sql, params = parents.values("pk").query.sql_with_params()
+    column = model._meta.pk.column if fk == "pk" else model._meta.get_field(fk).column
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {qn(model._meta.db_table)} WHERE {qn(column)} IN ({sql})", params)
+        return cursor.rowcount
+
+
+def fresh_ids(model, count: int) -> list[int]:
+    """``count`` fresh primary keys from the table's own sequence (so COPY rows can be referenced)."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [table, model._meta.pk.column, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+def copy_rows(model, columns: list[str], lines, chunk: int = 50_000) -> None:
+    """COPY tab-separated ``lines`` (values of ``columns``, field names) into the model's
+    table. The model's other columns get their default, NULL, or now (auto_now); a new
+    required field without a default stops the benchmark with its name."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    qn = connection.ops.quote_name
+    fields = {f.name: f for f in model._meta.concrete_fields}
+    now = timezone.now()
+    rest, constants = [], []
+    for f in model._meta.concrete_fields:
+        if f.name in columns or (f.primary_key and "id" not in columns):
+            continue
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            value = now
+        else:
+            value = f.get_default()  # the declared default, "" for a text field, else None
+            if value is None and not f.null:
+                raise RuntimeError(
+                    f"the benchmark generator does not fill {model.__name__}.{f.name}; add it to the generator."
+                )
+        rest.append(f.column)
+        constants.append(copy_text(value))
+    suffix = "".join("\t" + c for c in constants)
+    names = [fields[c].column for c in columns] + rest
+    sql = f"COPY {qn(model._meta.db_table)} ({', '.join(qn(n) for n in names)}) FROM STDIN"
+
+    def send(cursor, buffer):
+        data = "".join(line + suffix + "\n" for line in buffer)
+        if hasattr(cursor, "copy_expert"):  # psycopg2
+            cursor.copy_expert(sql, io.StringIO(data))
+        else:  # psycopg 3
+            with cursor.copy(sql) as copy:
+                copy.write(data)
+
+    with connection.cursor() as wrapper:
+        raw = wrapper.cursor
+        buffer = []
+        for line in lines:
+            buffer.append(line)
+            if len(buffer) >= chunk:
+                send(raw, buffer)
+                buffer = []
+        if buffer:
+            send(raw, buffer)
+
+
+# --- pages --------------------------------------------------------------------------------------
+
+
+def client_for(user) -> Client:
+    from django.conf import settings
+
+    host = next((h.lstrip(".") for h in settings.ALLOWED_HOSTS if h != "*"), "localhost")
+    client = Client(HTTP_HOST=host, secure=bool(getattr(settings, "SECURE_SSL_REDIRECT", False)))
+    client.force_login(user, backend="core.auth.ActiveAccountBackend")
+    verify_two_factor(client, user)
+    return client
+
+def get_ok(client: Client, url: str, params=None) -> int:
+    response = client.get(url, params or {})
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url} answered {response.status_code}")
+    return len(response.content)

@@ -31,7 +31,6 @@ What it does:
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 import random
@@ -46,12 +45,10 @@ from decimal import Decimal
 from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
-from django.db.models import Q, QuerySet, Sum
-from django.test import Client
+from django.db.models import Q, Sum
 from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -60,8 +57,9 @@ from core import bench
 from core.calendar import shanghai_today
 from core.jobs import job_run
 from core.models import JobRun, Organisation, Region, Role, User
+from core.pagination import CappedPaginator
 from core.periods import Quarter
-from core.validators import ID_CHECK, ID_WEIGHTS, credit_code_check_character, credit_code_problem
+from core.validators import credit_code_problem
 from core.views_helpers import PAGE_SIZE
 from guarantees import rules, selectors
 from guarantees.forms import GuaranteeFilterForm
@@ -82,10 +80,8 @@ from guarantees.services import guarantee_params
 
 BENCH_CODE = "BENCH"
 BENCH_PATH = f"/{BENCH_CODE}/"
-DIVISION = "990000"  # positions 3–8 of the benchmark credit codes: no real 行政区划 starts with 99
 AUTHORITY_USERNAME = "bench_authority"
 FIRM_USERNAME = "bench_firm"
-MODEL_BACKEND = "core.auth.ActiveAccountBackend"
 
 SPAN_DAYS = 3 * 365  # business starts in the 3 years before today
 TERMS = (182, 365, 365, 365, 365, 730, 1095)  # days
@@ -131,32 +127,6 @@ SQLITE_REFUSAL = (
     "BUFFERS)). Run it against a dedicated database, which is created when missing:\n"
     "    DATABASE_URL=postgres://postgres@127.0.0.1:5432/gp_bench .venv/bin/python manage.py bench_guarantees"
 )
-
-
-def bench_credit_code(registration: str, serial: int, series: str) -> str:
-    """A valid unified social credit code (GB 32100-2015) in the benchmark's own number range."""
-    first17 = f"{registration}{DIVISION}{series}{serial:07d}"
-    return first17 + credit_code_check_character(first17)
-
-
-def bench_id_number(serial: int) -> str:
-    """A resident identity number (GB 11643-1999) with a valid check character, unique per serial."""
-    born = date(1960, 1, 1) + timedelta(days=serial // 1000)
-    first17 = f"990101{born:%Y%m%d}{serial % 1000:03d}"
-    return first17 + ID_CHECK[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
-
-
-def copy_text(value) -> str:
-    """One value in PostgreSQL COPY text format."""
-    if value is None:
-        return r"\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, (list, dict)):
-        value = json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 @dataclass
@@ -215,9 +185,9 @@ class Command(BaseCommand):
         self._remove(leftovers=True)
         started = time.perf_counter()
         try:
-            data = self._generate(options["guarantees"], options["firms"], options["banks"], options["seed"])
+            data = self.data = self._generate(options["guarantees"], options["firms"], options["banks"], options["seed"])
             self._vacuum_analyze()
-            results = self._measure(data, options["repeat"], shared)
+            results = self.results = self._measure(data, options["repeat"], shared)
             plans = self._explain(results, options["explain_lines"])
             self._write_json(options["json"], data, results, plans, options, shared)
         finally:
@@ -310,7 +280,7 @@ class Command(BaseCommand):
                 (FirmNetAssets, "firm", orgs),
                 (FirmYearProfile, "firm", orgs),
             ):
-                deleted[model._meta.verbose_name_plural] = self._raw_delete(model, fk, parents)
+                deleted[model._meta.verbose_name_plural] = bench.raw_delete(model, fk, parents)
             if apps.is_installed("axes"):
                 for name in ("AccessLog", "AccessAttempt", "AccessFailureLog"):
                     apps.get_model("axes", name).objects.filter(username__in=usernames).delete()
@@ -323,17 +293,6 @@ class Command(BaseCommand):
             f"Removed {what} ({deleted.get(Guarantee._meta.verbose_name_plural, 0):,} guarantees) "
             f"in {time.perf_counter() - started:.1f} s."
         )
-
-    @staticmethod
-    def _raw_delete(model, fk: str, parents: QuerySet) -> int:
-        """DELETE FROM model WHERE fk IN (parents): one statement, no rows loaded into Python."""
-        connection = connections[DEFAULT_DB_ALIAS]
-        qn = connection.ops.quote_name
-        sql, params = parents.values("pk").query.sql_with_params()
-        column = model._meta.pk.column if fk == "pk" else model._meta.get_field(fk).column
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {qn(model._meta.db_table)} WHERE {qn(column)} IN ({sql})", params)
-            return cursor.rowcount
 
     # --- generating -------------------------------------------------------------------------
 
@@ -374,7 +333,7 @@ class Command(BaseCommand):
         K = Organisation.Kind
 
         def org(kind, name, region, registration, serial):
-            code = bench_credit_code(registration, serial, "BN")
+            code = bench.bench_credit_code(registration, serial, "BN")
             assert credit_code_problem(code) is None, code
             return Organisation(kind=kind, name=name, region=region, credit_code=code)
 
@@ -428,7 +387,7 @@ class Command(BaseCommand):
         by_firm: dict[int, list[tuple]] = {}
         for a in rows:
             split = rules.Split(a.share_bank, a.share_firm, a.share_reguarantee, a.share_national_fund, a.share_government)
-            shares_json = copy_text({k: str(v) for k, v in split.as_dict().items()})
+            shares_json = bench.copy_text({k: str(v) for k, v in split.as_dict().items()})
             by_firm.setdefault(a.firm_id, []).append(
                 (a.pk, a.bank_id, split, a.grace_days, a.loss_base_includes_interest, shares_json)
             )
@@ -447,7 +406,7 @@ class Command(BaseCommand):
         n_borrowers = [max(1, round(per_firm[f] * 0.75)) for f in range(n_firms)]  # a quarter borrow again
 
         # Borrowers.
-        borrower_ids = self._ids(Borrower, sum(n_borrowers))
+        borrower_ids = bench.fresh_ids(Borrower, sum(n_borrowers))
         segments_weights = [s[0] for s in SEGMENTS]
         segment_of: list[bytearray] = []
         ids_of: list[list[int]] = []
@@ -462,12 +421,12 @@ class Command(BaseCommand):
             for k, seg in enumerate(segs):
                 serial += 1
                 lines.append(self._borrower_line(rng, ids_of[f][k], firm.pk, seg, serial, city))
-        self._copy(Borrower, BORROWER_COLUMNS, lines)
+        bench.copy_rows(Borrower, BORROWER_COLUMNS, lines)
         self._note(Borrower, len(lines), started, note="generation included")
         del lines
 
         # Guarantees (and, on the way, their compensations).
-        guarantee_ids = self._ids(Guarantee, count)
+        guarantee_ids = bench.fresh_ids(Guarantee, count)
         offsets = sorted(int(SPAN_DAYS * rng.random() ** 0.8) for _ in range(count))  # business grows a little
         compensation_lines: list[str] = []
         stats = Counter()
@@ -476,10 +435,10 @@ class Command(BaseCommand):
             rng, today, firms, agreements, firm_of, offsets, guarantee_ids, ids_of, segment_of,
             compensation_lines, stats,
         )
-        self._copy(Guarantee, GUARANTEE_COLUMNS, rows)
+        bench.copy_rows(Guarantee, GUARANTEE_COLUMNS, rows)
         self._note(Guarantee, count, started, note="generation included")
         started = time.perf_counter()
-        self._copy(Compensation, COMPENSATION_COLUMNS, compensation_lines)
+        bench.copy_rows(Compensation, COMPENSATION_COLUMNS, compensation_lines)
         self._note(Compensation, len(compensation_lines), started)
         data.counts = {
             "guarantees": count,
@@ -503,7 +462,7 @@ class Command(BaseCommand):
         word = rng.choice(TRADE_WORDS)
         if id_kind == "id":
             name = rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN)
-            id_kind_value, number, industry = Borrower.IdKind.ID_CARD.value, bench_id_number(serial), ""
+            id_kind_value, number, industry = Borrower.IdKind.ID_CARD.value, bench.bench_id_number(serial), ""
         else:
             industry, suffix = rng.choice(ENTERPRISE_SUFFIXES)
             if kind == Borrower.Kind.FARMER:
@@ -511,11 +470,11 @@ class Command(BaseCommand):
             elif kind == Borrower.Kind.INDIVIDUAL_BUSINESS:
                 suffix = rng.choice(("便利店", "汽修部", "农家乐", "建材商店"))
             name = f"{city}{word}{suffix}"
-            id_kind_value, number = Borrower.IdKind.CREDIT_CODE.value, bench_credit_code(registration, serial, "BB")
+            id_kind_value, number = Borrower.IdKind.CREDIT_CODE.value, bench.bench_credit_code(registration, serial, "BB")
         employees = {"small": rng.randint(10, 90), "micro": rng.randint(1, 9), "medium": rng.randint(100, 900),
                      "large": rng.randint(1000, 5000)}.get(size)
         return "\t".join((
-            str(pk), str(owner_id), copy_text(name), id_kind_value, number, kind.value, industry,
+            str(pk), str(owner_id), bench.copy_text(name), id_kind_value, number, kind.value, industry,
             r"\N" if employees is None else str(employees), size and size.value, "t" if agri else "f",
         ))
 
@@ -540,7 +499,7 @@ class Command(BaseCommand):
             if key not in fee_verdicts:
                 problems = rules.check_fees(small_micro_or_agri=small_agri, single_borrower_amount=single,
                                             fee_rate=Decimal(bp).scaleb(-4), other_fees=0, params=params)
-                fee_verdicts[key] = (not problems, copy_text([p.as_dict() for p in problems]))
+                fee_verdicts[key] = (not problems, bench.copy_text([p.as_dict() for p in problems]))
             return fee_verdicts[key]
 
         counters = [0] * len(firms)
@@ -650,66 +609,6 @@ class Command(BaseCommand):
         FirmNetAssets.objects.bulk_create(rows, batch_size=5000)
         self._note(FirmNetAssets, len(rows), started)
 
-    # --- COPY and ids -----------------------------------------------------------------------
-
-    @staticmethod
-    def _ids(model, count: int) -> list[int]:
-        """``count`` fresh primary keys from the table's own sequence (so COPY rows can be referenced)."""
-        connection = connections[DEFAULT_DB_ALIAS]
-        table = connection.ops.quote_name(model._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [table, model._meta.pk.column, count],
-            )
-            return [row[0] for row in cursor.fetchall()]
-
-    @staticmethod
-    def _copy(model, columns: list[str], lines, chunk: int = 50_000) -> None:
-        """COPY tab-separated ``lines`` (values of ``columns``, field names) into the model's
-        table. The model's other columns get their default, NULL, or now (auto_now); a new
-        required field without a default stops the benchmark with its name."""
-        connection = connections[DEFAULT_DB_ALIAS]
-        qn = connection.ops.quote_name
-        fields = {f.name: f for f in model._meta.concrete_fields}
-        now = timezone.now()
-        rest, constants = [], []
-        for f in model._meta.concrete_fields:
-            if f.name in columns or (f.primary_key and "id" not in columns):
-                continue
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                value = now
-            else:
-                value = f.get_default()  # the declared default, "" for a text field, else None
-                if value is None and not f.null:
-                    raise CommandError(
-                        f"bench_guarantees does not fill {model.__name__}.{f.name}; add it to the generator."
-                    )
-            rest.append(f.column)
-            constants.append(copy_text(value))
-        suffix = "".join("\t" + c for c in constants)
-        names = [fields[c].column for c in columns] + rest
-        sql = f"COPY {qn(model._meta.db_table)} ({', '.join(qn(n) for n in names)}) FROM STDIN"
-
-        def send(cursor, buffer):
-            data = "".join(line + suffix + "\n" for line in buffer)
-            if hasattr(cursor, "copy_expert"):  # psycopg2
-                cursor.copy_expert(sql, io.StringIO(data))
-            else:  # psycopg 3
-                with cursor.copy(sql) as copy:
-                    copy.write(data)
-
-        with connection.cursor() as wrapper:
-            raw = wrapper.cursor
-            buffer = []
-            for line in lines:
-                buffer.append(line)
-                if len(buffer) >= chunk:
-                    send(raw, buffer)
-                    buffer = []
-            if buffer:
-                send(raw, buffer)
-
     def _note(self, model, rows: int, started: float, note: str = "") -> None:
         seconds = max(time.perf_counter() - started, 1e-6)
         table = model._meta.db_table
@@ -749,13 +648,13 @@ class Command(BaseCommand):
 
             def call():
                 form = GuaranteeFilterForm(query or None, banks=selectors.banks_in_agreements(user=user))
-                page = Paginator(form.filter(selectors.guarantee_list(user=user)), PAGE_SIZE).get_page(1)
+                page = CappedPaginator(form.filter(selectors.guarantee_list(user=user)), PAGE_SIZE).get_page(1)
                 return page.paginator.count, list(page.object_list)
             return call
 
         def overdue_page():
             queryset = selectors.overdue_compensations(user=authority, today=today).order_by("due_on", "-id")
-            page = Paginator(queryset, PAGE_SIZE).get_page(1)
+            page = CappedPaginator(queryset, PAGE_SIZE).get_page(1)
             return page.paginator.count, list(page.object_list)
 
         firms = f"{data.firms} firms"
@@ -765,10 +664,22 @@ class Command(BaseCommand):
         self.stdout.write(f"  {'what':<64} {'median ms':>9} {'p95 ms':>9} {'queries':>7}")
         # DEBUG off, as in production: no query log kept, templates without debug information.
         # (WhiteNoise warns once that collectstatic has not run; the pages do not need it here.)
+        open_quarter = Quarter.of(today)
         with override_settings(DEBUG=False), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
-            run("a", f"(a) dashboard reads: indicator rows, {firms}, {quarter}",
+            # JB-5 first: the dashboard reads the closed quarter from its snapshots, and carries the
+            # open quarter's balance from them.
+            skip = self._jb5_skip_reason(shared, quarter)
+            if skip:
+                self.stdout.write(f"  (e) JB-5 not measured: {skip}")
+            else:
+                runs = min(3, repeat)
+                run("e", f"(e) JB-5 snapshot {quarter} through job_run ({runs} run{'s' if runs > 1 else ''}, writes)",
+                    lambda: self._jb5(quarter, authority), "job", runs=runs)
+            run("a", f"(a) dashboard reads: indicator rows, {firms}, {quarter} (closed)",
                 lambda: indicator_rows_for_user(user=authority, quarter=quarter))
+            run("a2", f"(a) dashboard reads: indicator rows, {firms}, {open_quarter} (open)",
+                lambda: indicator_rows_for_user(user=authority, quarter=open_quarter))
             run("b1", "(b) guarantee list, page 1, default order, authority", guarantee_page(authority))
             run("b2", f"(b) guarantee list, page 1, status={STATUS_FILTER.value}, authority",
                 guarantee_page(authority, STATUS_FILTER))
@@ -780,40 +691,20 @@ class Command(BaseCommand):
             run("c", "(c) compensation list, overdue, page 1, authority", overdue_page)
             run("d", f"(d) bank_partner_rows, one firm, {quarter}",
                 lambda: bank_partner_rows(firm=firm, period_start=quarter.start, period_end=quarter.end, today=as_of))
-            client = self._client(authority)
+            client = bench.client_for(authority)
             try:
                 dashboard_url = reverse("indicators:dashboard")
                 list_url = reverse("guarantees:guarantee-list")
-                run("f1", f"(f) dashboard page (HTML), {quarter}",
-                    lambda: self._get(client, dashboard_url, {"year": quarter.year, "quarter": quarter.quarter}), "page")
-                run("f2", "(f) guarantee list page (HTML), authority", lambda: self._get(client, list_url), "page")
+                compensations_url = reverse("guarantees:compensation-list")
+                for key, q, state in (("f1", quarter, "closed"), ("f3", open_quarter, "open")):
+                    run(key, f"(f) dashboard page (HTML), {q} ({state})",
+                        lambda q=q: bench.get_ok(client, dashboard_url, {"year": q.year, "quarter": q.quarter}), "page")
+                run("f2", "(f) guarantee list page (HTML), authority", lambda: bench.get_ok(client, list_url), "page")
+                run("f4", "(f) overdue compensations page (HTML), authority",
+                    lambda: bench.get_ok(client, compensations_url, {"state": "overdue"}), "page")
             finally:
                 client.logout()
-            skip = self._jb5_skip_reason(shared, quarter)
-            if skip:
-                self.stdout.write(f"  (e) JB-5 not measured: {skip}")
-            else:
-                runs = min(3, repeat)
-                run("e", f"(e) JB-5 snapshot {quarter} through job_run ({runs} run{'s' if runs > 1 else ''}, writes)",
-                    lambda: self._jb5(quarter, authority), "job", runs=runs)
         return results
-
-    @staticmethod
-    def _client(user) -> Client:
-        from django.conf import settings
-
-        host = next((h.lstrip(".") for h in settings.ALLOWED_HOSTS if h != "*"), "localhost")
-        client = Client(HTTP_HOST=host, secure=bool(getattr(settings, "SECURE_SSL_REDIRECT", False)))
-        client.force_login(user, backend=MODEL_BACKEND)
-        bench.verify_two_factor(client, user)
-        return client
-
-    @staticmethod
-    def _get(client: Client, url: str, params=None):
-        response = client.get(url, params or {})
-        if response.status_code != 200:
-            raise CommandError(f"GET {url} answered {response.status_code}")
-        return len(response.content)
 
     @staticmethod
     def _jb5_skip_reason(shared: bool, quarter: Quarter) -> str | None:

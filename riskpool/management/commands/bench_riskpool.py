@@ -39,7 +39,6 @@ from core import bench
 from core.calendar import shanghai_today
 from core.models import User
 from core.periods import period_bounds, previous_quarter
-from guarantees.management.commands.bench_guarantees import Command as GuaranteesBench
 from riskpool import jobs, services, services_reports
 from riskpool.management.commands.riskpool_generate import USERS, generated_pool
 
@@ -128,9 +127,9 @@ class Command(BaseCommand):
         with override_settings(DEBUG=False), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
             for key, what, who, url in pages:
-                client = GuaranteesBench._client(users[who])
+                client = bench.client_for(users[who])
                 try:
-                    run(key, what, lambda c=client, u=url: GuaranteesBench._get(c, u), options["page_repeat"], True)
+                    run(key, what, lambda c=client, u=url: bench.get_ok(c, u), options["page_repeat"], True)
                 finally:
                     client.logout()
 

@@ -43,10 +43,9 @@ from django.db.models import Q
 
 from core import calendar as core_calendar
 from core import periods
+from core.bench import bench_credit_code, bench_id_number, copy_rows, copy_text, fresh_ids, raw_delete
 from core.calendar import shanghai_today
 from core.models import Organisation, Region, Role, User
-from guarantees.management.commands.bench_guarantees import Command as GuaranteesBench
-from guarantees.management.commands.bench_guarantees import bench_credit_code, bench_id_number, copy_text
 from guarantees.models import Borrower
 from riskpool import rules, services
 from riskpool.models import (
@@ -103,8 +102,8 @@ AFTER_LIBRARY = {"recovering": ["recovering"], "upgraded": ["upgrade_requested",
 PAID_STATES = {"paid", "in_compensation_library", "recovering", "upgraded", "settled", "closed"}
 METHODS = ["collection", "package_sale", "transfer", "securitisation", "realised_assets"]
 
-_copy = GuaranteesBench._copy
-_ids = GuaranteesBench._ids
+_copy = copy_rows
+_ids = fresh_ids
 
 
 def tier_ratio(principal: int, other: int, pure_credit: bool) -> Decimal:
@@ -159,7 +158,7 @@ class Command(BaseCommand):
         orgs = Organisation.objects.filter(region__path__startswith=f"/{REGION_CODE}/")
         projects = LoanProject.objects.filter(pool=pool)
         claims = Claim.objects.filter(project__pool=pool)
-        raw = GuaranteesBench._raw_delete
+        raw = raw_delete
         with transaction.atomic():
             for model, fk, parents in (
                 (MissingRecoveryReport, "pool", Pool.objects.filter(pk=pool.pk)),
