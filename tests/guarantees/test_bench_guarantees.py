@@ -8,8 +8,8 @@ import io
 import pytest
 from django.core.management import call_command
 
-from guarantees.models import FirmIndicatorSnapshot, Guarantee
 from guarantees.management.commands.bench_guarantees import Command
+from guarantees.models import FirmIndicatorSnapshot, Guarantee
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
