@@ -156,3 +156,14 @@ class ReturnTiming:
 def return_timing(received_on: date, booked_on: date) -> ReturnTiming:
     due = rules.m_return_due(received_on, scheme_m_params(received_on))
     return ReturnTiming(due_on=due, late_days=max((booked_on - due).days, 0))
+
+
+def subfund_labels(products) -> dict[tuple[int, str], str]:
+    """A sub-fund by the names of the products sharing it ("税源贷、固定资产投资贷"), not its code
+    (issue 13.2); one query for the pools on the page."""
+    pools = {p.pool_id for p in products}
+    names: dict[tuple[int, str], list[str]] = {}
+    for pool_id, subfund, name in (Product.objects.filter(pool_id__in=pools).order_by("pk")
+                                   .values_list("pool_id", "subfund", "name")):
+        names.setdefault((pool_id, subfund), []).append(name)
+    return {key: "、".join(value) for key, value in names.items()}

@@ -223,7 +223,7 @@ def m_claim_action(request, pk: int, action: str):
                     return _confirm(request, title=_("Pay the reimbursement"), action=url, cancel=cancel, lines=[
                         _("%(firm)s, %(product)s: %(amount)s yuan out of the %(subfund)s sub-fund, booked on %(on)s.") % {
                             "firm": m_claim.firm.name, "product": m_claim.product.name, "amount": m_claim.amount,
-                            "subfund": m_claim.product.subfund, "on": d["on"].isoformat()},
+                            "subfund": _subfund(m_claim.product), "on": d["on"].isoformat()},
                     ])
                 services_m.m_claim_pay(user=request.user, m_claim=m_claim, on=d["on"],
                                        idempotency_key=d["idempotency_key"])
@@ -269,6 +269,10 @@ def _return_lines(m_claim, d, amount, timing, booked_on) -> list[str]:
 # --- the pool's parties ----------------------------------------------------------------------
 
 
+def _subfund(product) -> str:
+    return selectors_m.subfund_labels([product]).get((product.pool_id, product.subfund), product.subfund)
+
+
 @login_required
 def m_products(request):
     """RP-M2 / RP-M3: each product's size, reimbursed so far, the 70% line, the NPL and
@@ -276,8 +280,11 @@ def m_products(request):
     _require(is_pool_party, request.user)
     today = shanghai_today()
     rows = selectors_m.product_rows(user=request.user, on=today)
+    subfunds = selectors_m.subfund_labels([r.product for r in rows])
     return render(request, "riskpool/m/products.html", {
-        "rows": [{"row": r, "reasons": _reasons(r.suspension.reasons)} for r in rows], "today": today,
+        "rows": [{"row": r, "reasons": _reasons(r.suspension.reasons),
+                  "subfund": subfunds.get((r.product.pool_id, r.product.subfund), r.product.subfund)} for r in rows],
+        "today": today,
     })
 
 
@@ -293,7 +300,9 @@ def m_pay(request):
     _require(is_treasurer, request.user)
     page = paginate(request, selectors_m.m_pay_queue(user=request.user))
     today = shanghai_today()
-    rows = [{"claim": c, "form": PayForm(prefix="pay", initial={"on": today, "idempotency_key": new_key()})}
+    subfunds = selectors_m.subfund_labels([c.product for c in page.object_list])
+    rows = [{"claim": c, "form": PayForm(prefix="pay", initial={"on": today, "idempotency_key": new_key()}),
+             "subfund": subfunds.get((c.product.pool_id, c.product.subfund), c.product.subfund)}
             for c in page.object_list]
     return render(request, "riskpool/m/pay.html", {"page": page, "rows": rows})
 
@@ -375,7 +384,7 @@ def _export_value(line, key):
     if key == "product":
         return line.product.name
     if key == "subfund":
-        return line.product.subfund
+        return _subfund(line.product)
     if key == "suspended":
         return _("yes") if line.suspended else _("no")
     if key == "why":

@@ -332,6 +332,20 @@ def test_products_page_shows_size_reimbursed_70_line_rates_and_suspension(client
     assert not get(client, people["other_authority"], reverse("riskpool:m-products")).context["rows"]
 
 
+def test_a_sub_fund_is_named_by_its_products_not_its_code(client, world, people):
+    """Issue 13.2: the shared sub-fund reads as the products that share it."""
+    from riskpool.models import Product
+
+    products = {p.code: p for p in Product.objects.filter(pool=world.pool)}
+    Product.objects.filter(pk__in=[products["tax_source"].pk, products["fixed_asset_investment"].pk]).update(
+        subfund="tax_and_fixed_asset")
+    response = get(client, people["authority"], reverse("riskpool:m-products"))
+    shown = {item["row"].product.code: item["subfund"] for item in response.context["rows"]}
+    both = f"{products['tax_source'].name}、{products['fixed_asset_investment'].name}"
+    assert shown["tax_source"] == shown["fixed_asset_investment"] == both
+    assert "tax_and_fixed_asset" not in response.content.decode()
+
+
 # --- RP-M6 reports ------------------------------------------------------------------------------
 
 YEAR = shanghai_today().year - 2  # a year whose March deadline has passed
