@@ -9,9 +9,11 @@ from django.core.validators import RegexValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import Problem
 from core.models import Organisation
 from core.templatetags.money import plain_percent
-from core.views_helpers import ConfirmRenamesForm
+from core.validators import credit_code_problem, id_number_problem
+from core.views_helpers import ConfirmRenamesForm, problem_message
 from guarantees import rules
 from guarantees.models import Agreement, Borrower, Guarantee, Recovery, RecoveryAction
 from guarantees.services import BorrowerData, GuaranteeData
@@ -81,7 +83,33 @@ class AgreementChoiceField(forms.ModelChoiceField):
         return f"{obj.code} · {obj.bank}"
 
 
-class GuaranteeForm(forms.Form):
+class BorrowerChecks:
+    """Issue 13.3: the identifier's check character, the entered size's evidence and the order of
+    two dates are checked with the fields themselves, so one submission lists every problem at
+    once; the service checks them again (the API and the bulk upload reach it directly).
+    ``DATE_ORDER``: (earlier field, later field, rule, message, whether the same day is refused
+    too), as the service words it."""
+
+    DATE_ORDER: tuple = ()
+
+    def clean(self):
+        data = super().clean()
+        kind, number = data.get("id_kind"), (data.get("id_number") or "").strip().upper()
+        if kind and number and not self.has_error("id_number"):
+            problem = (credit_code_problem(number) if kind == Borrower.IdKind.CREDIT_CODE
+                       else id_number_problem(number))
+            if problem:
+                self.add_error("id_number", problem)
+        if data.get("size_entered") and not (data.get("size_evidence") or "").strip():
+            self.add_error("size_evidence", _("An entered enterprise size needs its evidence."))
+        for earlier, later, rule, message, strict in self.DATE_ORDER:
+            first, then = data.get(earlier), data.get(later)
+            if first and then and (then <= first if strict else then < first):
+                self.add_error(later, problem_message(Problem(rule, message, later)))
+        return data
+
+
+class GuaranteeForm(BorrowerChecks, forms.Form):
     """担保业务: the borrower (融资人) and the guarantee, recorded in one step."""
 
     agreement = AgreementChoiceField(
@@ -153,6 +181,8 @@ class GuaranteeForm(forms.Form):
     )
     # Service field names this form spells differently (see core.views_helpers).
     FIELD_MAP = {"borrower": "is_government_platform"}
+    DATE_ORDER = (("loan_start", "loan_maturity", "INPUT", _("The loan maturity is before the loan start."), False),
+                  ("start", "end", "INPUT", _("The guarantee end is before its start."), False))
 
     def __init__(self, *args, agreements, **kwargs):
         super().__init__(*args, **kwargs)

@@ -10,7 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Organisation
-from guarantees.forms import INDUSTRY_CHOICES, MoneyInput, PercentField, blank_choice, date_field
+from guarantees.forms import INDUSTRY_CHOICES, BorrowerChecks, MoneyInput, PercentField, blank_choice, date_field
 from guarantees.models import Borrower
 from guarantees.services import BorrowerData
 from riskpool.models import ClaimDocument, LoanProject, Pool, RecoveryReport
@@ -61,7 +61,7 @@ class ProjectFilterForm(forms.Form):
         return self.is_bound and any(self.data.get(name) for name in ("q", "library", "classification", "bank"))
 
 
-class ProjectForm(forms.Form):
+class ProjectForm(BorrowerChecks, forms.Form):
     """贷款项目入库: the borrower and the loan, entered in one step (RP-3 … RP-7)."""
 
     pool = forms.ModelChoiceField(label=_("Pool"), queryset=None, empty_label=None)
@@ -106,6 +106,8 @@ class ProjectForm(forms.Form):
 
     BORROWER_FIELDS = ("borrower_name", "id_kind", "id_number", "borrower_kind", "industry", "employees", "revenue",
                        "total_assets", "size_entered", "size_evidence")
+    DATE_ORDER = (("disbursed_on", "maturity_on", "RP-7", _("The maturity date must be after the disbursement date."),
+                   True),)
     FIELD_MAP = {"name": "borrower_name", "kind": "borrower_kind", "borrower.name": "borrower_name",
                  "borrower.kind": "borrower_kind", "currency": "currency"}
 

@@ -191,6 +191,21 @@ def test_empty_list_tells_a_firm_operator_how_to_start(client, alice):
 # --- recording a guarantee through the form -------------------------------------------------
 
 
+def test_one_submission_lists_field_cross_field_and_checksum_errors_together(client, alice, agreement):
+    """Issue 13.3: a bad amount, a wrong check character, a size without evidence and dates out of
+    order all show on the first submission, each beside its field."""
+    client.force_login(alice)
+    good = make_credit_code()
+    bad = good[:17] + ("0" if good[17] != "0" else "1")
+    response = client.post(reverse("guarantees:guarantee-create"), form_post(
+        agreement, loan_principal="abc", id_number=bad, size_entered="small", size_evidence="",
+        loan_maturity="2024-01-01", end="2024-02-01"))
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert {"loan_principal", "id_number", "size_evidence", "loan_maturity", "end"} <= set(errors)
+    assert not Guarantee.objects.filter(contract_no="DB-FORM-0001").exists()
+
+
 def test_create_happy_path(client, alice, agreement):
     client.force_login(alice)
     response = client.post(reverse("guarantees:guarantee-create"), form_post(agreement))

@@ -192,6 +192,21 @@ def test_rp2_the_form_asks_for_what_gu11_derives_the_size_from(client, world, se
     assert response.status_code == 302 and project.borrower.size_derived == "small"
 
 
+def test_the_loan_form_lists_every_problem_in_one_pass(client, world, server_day):
+    """Issue 13.3: field, cross-field (RP-7 dates) and checksum errors together."""
+    server_day(date(2024, 6, 1))
+    client.force_login(world.bank_user)
+    good = make_credit_code()
+    bad = good[:17] + ("0" if good[17] != "0" else "1")
+    response = client.post(reverse("riskpool:project-create"), project_post(
+        world, principal="abc", id_number=bad, size_evidence="", maturity_on="2024-05-10"))
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert {"principal", "id_number", "size_evidence", "maturity_on"} <= set(errors)
+    assert "RP-7" in str(errors["maturity_on"])
+    assert not LoanProject.objects.filter(loan_no="JJ-FORM-0001").exists()
+
+
 def test_rp6_late_entry_shows_the_deadline_and_saves_nothing(client, world, server_day):
     server_day(date(2024, 7, 22))
     client.force_login(world.bank_user)
