@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 
 from django import forms
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 
 from core.errors import Problem, RuleViolation
@@ -128,3 +129,32 @@ def renames_of(errors: list[dict] | None) -> list[dict]:
         if rename:
             found.setdefault(rename["key"], {**rename, "rows": []})["rows"].append(error["row"])
     return list(found.values())
+
+
+# --- confirm, then act ---------------------------------------------------------------------------
+# A step that cannot be undone (a payment, a ledger entry, a decision) takes two POSTs: the first
+# validates and shows what will happen (core/confirm.html), the second, with ``confirmed=1`` and
+# the first POST's fields carried as hidden inputs, does it.
+
+_NOT_CARRIED = ("csrfmiddlewaretoken", "confirmed", "refresh")
+
+
+def is_confirmed(request) -> bool:
+    return request.POST.get("confirmed") == "1"
+
+
+def carried_fields(request) -> list[tuple[str, str]]:
+    """The POST as hidden fields for the confirmation page's second POST."""
+    return [(k, v) for k, vs in request.POST.lists() if k not in _NOT_CARRIED for v in vs]
+
+
+def confirm_page(request, *, title, action: str, cancel: str, facts=(), lines=(), warning=None, button=None,
+                 danger: bool = True, template: str = "core/confirm.html", **context):
+    """The confirmation page of a confirm-then-act step: ``facts`` as (label, value) rows and
+    ``lines`` as paragraphs say what will happen; ``warning`` (or, for a ``danger`` step, "This
+    cannot be undone.") says why to look twice. ``template`` extends core/confirm.html when the
+    step needs a body of its own; ``context`` reaches it."""
+    return render(request, template, {
+        "title": title, "action": action, "cancel": cancel, "facts": facts, "lines": lines, "warning": warning,
+        "button": button, "danger": danger, "hidden": carried_fields(request), **context,
+    })

@@ -28,7 +28,7 @@ from core.errors import RuleViolation
 from core.exports import MONEY_FORMAT, Workbook
 from core.i18n_text import render as render_text
 from core.models import Organisation
-from core.views_helpers import add_rule_violation, paginate
+from core.views_helpers import add_rule_violation, carried_fields, confirm_page, paginate
 from riskpool import rules, selectors_m, services_m
 from riskpool.forms_m import MClaimForm, MDecisionForm, MReportSubmitForm, MReturnForm, PayForm, new_key
 from riskpool.views import OUTCOME_LABELS, is_authority, is_reviewer, is_treasurer
@@ -65,23 +65,12 @@ def _status(exc: RuleViolation | None) -> int:
     return exc.status_code if exc is not None else 400
 
 
-def _hidden(request) -> list[tuple[str, str]]:
-    return [(k, v) for k, vs in request.POST.lists() if k not in ("csrfmiddlewaretoken", "confirmed") for v in vs]
-
-
 def _reasons(reasons) -> list[dict]:
     rows = []
     for r in reasons:
         r = r.as_dict() if isinstance(r, rules.Reason) else r
         rows.append({**r, "outcome_label": OUTCOME_LABELS.get(r.get("outcome"), r.get("outcome"))})
     return rows
-
-
-def _confirm(request, *, title, lines, action, cancel, danger=True):
-    return render(request, "riskpool/m/confirm.html", {
-        "title": title, "lines": lines, "action": action, "cancel": cancel, "hidden": _hidden(request),
-        "danger": danger,
-    })
 
 
 @login_required
@@ -146,7 +135,7 @@ def m_claim_create(request):
                 status = _status(exc)
     return render(request, "riskpool/m/claim_form.html", {
         "form": form, "preview": preview, "preview_reasons": _reasons(preview.reasons) if preview else [],
-        "hidden": _hidden(request) if preview else [], "has_compensations": compensations.exists(),
+        "hidden": carried_fields(request) if preview else [], "has_compensations": compensations.exists(),
     }, status=status)
 
 
@@ -220,7 +209,7 @@ def m_claim_action(request, pk: int, action: str):
                 return redirect("riskpool:m-claim-detail", pk=m_claim.pk)
             if action == "pay":
                 if not confirmed:
-                    return _confirm(request, title=_("Pay the reimbursement"), action=url, cancel=cancel, lines=[
+                    return confirm_page(request, title=_("Pay the reimbursement"), action=url, cancel=cancel, lines=[
                         _("%(firm)s, %(product)s: %(amount)s yuan out of the %(subfund)s sub-fund, booked on %(on)s.") % {
                             "firm": m_claim.firm.name, "product": m_claim.product.name, "amount": m_claim.amount,
                             "subfund": _subfund(m_claim.product), "on": d["on"].isoformat()},
@@ -235,7 +224,7 @@ def m_claim_action(request, pk: int, action: str):
             if not confirmed:
                 amount = rules.m_return(d["recovery"], d["costs"], m_claim.ratio, m_claim.amount,
                                         m_claim.returned_amount)
-                return _confirm(request, title=_("Record a recovery return (RP-M5)"), action=url, cancel=cancel,
+                return confirm_page(request, title=_("Record a recovery return (RP-M5)"), action=url, cancel=cancel,
                                 danger=False, lines=_return_lines(m_claim, d, amount, timing, booked_on))
             result = services_m.m_return_record(
                 user=request.user, m_claim=m_claim, received_on=d["received_on"], recovery=d["recovery"],

@@ -22,7 +22,7 @@ from core.errors import RuleViolation
 from core.exports import MONEY_FORMAT, Workbook
 from core.models import Organisation
 from core.money import percent
-from core.views_helpers import add_rule_violation, paginate
+from core.views_helpers import add_rule_violation, confirm_page, is_confirmed, paginate
 from riskpool import selectors, services
 from riskpool.forms import LateEntryForm
 from riskpool.forms_manage import (
@@ -65,26 +65,8 @@ def _status(exc: RuleViolation | None) -> int:
     return exc.status_code if exc is not None else 400
 
 
-def _confirmed(request) -> bool:
-    return request.POST.get("confirmed") == "1"
-
-
-def _hidden(request) -> list[tuple[str, str]]:
-    """The POST as hidden fields for the confirmation page's second POST."""
-    return [(k, v) for k, vs in request.POST.lists() if k not in ("csrfmiddlewaretoken", "confirmed", "refresh")
-            for v in vs]
-
-
 def _page(request, queryset):
     return paginate(request, queryset)
-
-
-def _confirm(request, *, title: str, facts: list, action: str, cancel: str, button: str, warning: str,
-             pool: Pool | None = None):
-    return render(request, "riskpool/manage/confirm.html", {
-        "title": title, "facts": facts, "action": action, "cancel": cancel, "button": button, "warning": warning,
-        "hidden": _hidden(request), "pool": pool,
-    })
 
 
 def _form_page(request, *, form, title: str, intro: str, submit: str, cancel: str, pool: Pool, form_id: str,
@@ -151,8 +133,8 @@ def member_add(request, pk: int):
         form = MemberAddForm(request.POST, banks=banks)
         if form.is_valid():
             d = form.cleaned_data
-            if not _confirmed(request):
-                return _confirm(
+            if not is_confirmed(request):
+                return confirm_page(
                     request, title=_("Admit %(bank)s to %(pool)s?") % {"bank": d["bank"].name, "pool": pool.name},
                     facts=[(_("Bank"), d["bank"].name), (_("Joined on"), d["joined_on"].isoformat())],
                     action=request.path, cancel=members_url, button=_("Yes, admit the bank"), pool=pool,
@@ -192,8 +174,8 @@ def member_dishonest(request, pk: int):
         form = DishonestyForm(request.POST, member=member)
         if form.is_valid():
             d = form.cleaned_data
-            if not _confirmed(request):
-                return _confirm(
+            if not is_confirmed(request):
+                return confirm_page(
                     request, title=title, facts=[(_("Bank"), member.organisation.name), (_("Reason"), d["reason"])],
                     action=request.path, cancel=members_url, pool=pool,
                     button=_("Yes, put it on the list") if d["flag"] else _("Yes, take it off the list"),
@@ -237,8 +219,8 @@ def member_readmit(request, pk: int):
         form = ReadmitForm(request.POST)
         if form.is_valid():
             on = form.cleaned_data["on"]
-            if not _confirmed(request):
-                return _confirm(
+            if not is_confirmed(request):
+                return confirm_page(
                     request, title=_("Admit %(bank)s again?") % {"bank": member.organisation.name},
                     facts=[*facts, (_("Admitted again on"), on.isoformat())], action=request.path,
                     cancel=members_url, button=_("Yes, admit it again"), pool=pool,
@@ -306,12 +288,16 @@ def violation_create(request, pk: int):
             d = form.cleaned_data
             call = {"user": user, "member": d["member"], "claims": list(d["claims"]), "returned_on": d["returned_on"]}
             try:
-                if not _confirmed(request):
+                if not is_confirmed(request):
                     preview = services.violation_preview(**call, recorded_on=d["recorded_on"], revoke=d["revoke"])
-                    return render(request, "riskpool/manage/violation_confirm.html", {
-                        "pool": pool, "data": d, "preview": preview, "hidden": _hidden(request),
-                        "kind_label": dict(form.fields["kind"].choices)[d["kind"]],
-                    })
+                    return confirm_page(
+                        request, template="riskpool/manage/violation_confirm.html",
+                        title=_("Record a violation (RP-21)"), action="",
+                        warning=_("Ledger entries cannot be changed afterwards, and the violation makes the bank "
+                                  "unqualified in this year's evaluation (RP-20)."),
+                        cancel=reverse("riskpool:admin-violations", args=[pool.pk]), pool=pool, data=d,
+                        preview=preview, kind_label=dict(form.fields["kind"].choices)[d["kind"]],
+                    )
                 violation = services.violation_record(
                     **call, kind=d["kind"], recorded_on=d["recorded_on"], description=d["description"].strip(),
                     revoke=d["revoke"], idempotency_key=d["idempotency_key"],
@@ -387,10 +373,10 @@ def special_add(request, pk: int):
         if form.is_valid():
             values = form.service_kwargs()
             try:
-                if not _confirmed(request):
+                if not is_confirmed(request):
                     # The service's own checks first, so the confirmation never shows an entry it refuses.
                     clean = services.special_list_check(user=user, pool=pool, **values)
-                    return _confirm(
+                    return confirm_page(
                         request, title=_("Add this entry to the special list (RP-12)?"), pool=pool,
                         facts=[(_("Enterprise or industry"), clean["credit_code"] or clean["industry"]),
                                (_("Compensation ratio"), percent(clean["ratio"])),
@@ -435,8 +421,8 @@ def special_end(request, pk: int):
         form = SpecialListEndForm(request.POST)
         if form.is_valid():
             valid_to = form.cleaned_data["valid_to"]
-            if not _confirmed(request):
-                return _confirm(
+            if not is_confirmed(request):
+                return confirm_page(
                     request, title=_("End this special-list entry (RP-12)?"), pool=pool,
                     facts=[*facts, (_("Last day valid"), valid_to.isoformat())], action=request.path,
                     cancel=list_url, button=_("Yes, end it"),
