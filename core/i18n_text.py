@@ -71,7 +71,10 @@ def render_messages(data: Any, keys: tuple[str, ...] = ("message",)) -> Any:
 
 def _param(value: Any) -> Any:
     # A value is data (a name, an amount, a count for %d), not a msgid: it is used as given.
-    return value if isinstance(value, (str, int, float)) else render(value)
+    if isinstance(value, str):
+        # A typed note may itself be stored text (a demo's or a form's): that one renders.
+        return render(value) if _from_json(value) is not None else value
+    return value if isinstance(value, (int, float)) else render(value)
 
 
 def _from_json(value: str) -> dict | None:

@@ -20,10 +20,16 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
-from core import demo
+from core import demo, i18n_text
 from core.audit import audit
 from core.models import AuditEvent, Role
 from riskpool import simulation_demo  # noqa: F401  (registers the simulator's demo part)
+
+
+def _note(text) -> str:
+    """A reviewer's or bank's note of the demo, kept as its msgid so it reads in each viewer's
+    language (issue 13.1); a real person's note is kept as typed."""
+    return i18n_text.dumps(text)
 
 S_POOL_NAME = "中小微企业贷款风险补偿资金池"
 S_POOL_SIZE = Decimal("5000000000.00")
@@ -235,13 +241,13 @@ def _run_claim(project, spec: ClaimSpec, *, bank_user, reviewer, treasurer, auth
         return claim
     if target in ("rejected", "re_review"):
         claim = services.claim_review(user=reviewer, claim=claim, approve=False, on=submitted + timedelta(days=10),
-                                      note="抵押物评估报告已过期，借款人经营情况说明不充分。")
+                                      note=_note(i18n_text.gettext_lazy("The collateral's valuation report has expired and the borrower's business is not explained enough.")))
         if target == "re_review":
             claim = services.claim_request_re_review(user=bank_user, claim=claim, on=submitted + timedelta(days=15),
-                                                     note="已补充最新评估报告，请求复核。")
+                                                     note=_note(i18n_text.gettext_lazy("The latest valuation report is added; please review again.")))
         return claim
     step = LINE.index("in_compensation_library" if target in ENDINGS else target)
-    claim = services.claim_review(user=reviewer, claim=claim, approve=True, note="符合补偿条件",
+    claim = services.claim_review(user=reviewer, claim=claim, approve=True, note=_note(i18n_text.gettext_lazy("Meets the conditions for compensation.")),
                                   on=submitted + timedelta(days=10))
     if step < LINE.index("on_notice"):
         return claim
@@ -275,7 +281,7 @@ def _run_claim(project, spec: ClaimSpec, *, bank_user, reviewer, treasurer, auth
                                  idempotency_key=f"demo-return-{project.loan_no}")
     elif target in WRITE_OFFS:
         claim = services.claim_closure_request(user=bank_user, claim=claim, on=paid_on + timedelta(days=60),
-                                               note="已完成呆账核销，申请核销结项。")
+                                               note=_note(i18n_text.gettext_lazy("The bad debt is written off; we apply to close the project.")))
         if target != "closure_requested":
             _write_off(claim, paid_on + timedelta(days=60), target, reviewer=reviewer, treasurer=treasurer,
                        authority=authority, finance=finance)
@@ -284,9 +290,9 @@ def _run_claim(project, spec: ClaimSpec, *, bank_user, reviewer, treasurer, auth
         reclassified = paid_on + timedelta(days=50)
         services.project_classify(user=bank_user, project=claim.project, new="normal", on=reclassified)
         claim = services.claim_upgrade_request(user=bank_user, claim=claim, on=reclassified + timedelta(days=9),
-                                               note="借款人已恢复正常还款，五级分类上调为正常。")
+                                               note=_note(i18n_text.gettext_lazy("The borrower repays normally again; the loan is reclassified as normal.")))
         claim = services.claim_upgrade_decide(user=reviewer, claim=claim, approve=True,
-                                              on=reclassified + timedelta(days=16), note="同意上调，转回贷款项目库。",
+                                              on=reclassified + timedelta(days=16), note=_note(i18n_text.gettext_lazy("Upgrade agreed; back to the loan library.")),
                                               idempotency_key=f"demo-upgrade-{project.loan_no}")
     elif target == "closed_settled":
         # 8b: recovered in part, disposal complete, the reviewer's check, the authority's 核账结项.
@@ -297,10 +303,10 @@ def _run_claim(project, spec: ClaimSpec, *, bank_user, reviewer, treasurer, auth
         done = paid_on + timedelta(days=45)
         services.claim_disposal_complete(user=bank_user, claim=claim, completed_on=done, on=done)
         claim = services.claim_settlement_request(user=bank_user, claim=claim, on=done + timedelta(days=10),
-                                                  note="不良贷款已打包转让，处置完毕，申请转入清偿项目库。")
+                                                  note=_note(i18n_text.gettext_lazy("The non-performing loan was sold in a package; disposal is complete, we apply for the settlement library.")))
         claim = services.claim_settlement_decide(user=reviewer, claim=claim, approve=True,
-                                                 on=done + timedelta(days=18), note="清收资料齐全。")
-        claim = services.claim_close(user=authority, claim=claim, on=done + timedelta(days=25), note="核账无误，结项。")
+                                                 on=done + timedelta(days=18), note=_note(i18n_text.gettext_lazy("The recovery records are complete.")))
+        claim = services.claim_close(user=authority, claim=claim, on=done + timedelta(days=25), note=_note(i18n_text.gettext_lazy("Accounts checked; project closed.")))
     return claim
 
 
@@ -310,13 +316,13 @@ def _write_off(claim, applied_on: date, target: str, *, reviewer, treasurer, aut
     from riskpool import services
 
     services.claim_closure_review(user=reviewer, claim=claim, approve=True, on=applied_on + timedelta(days=12),
-                                  note="核销材料齐全。")
+                                  note=_note(i18n_text.gettext_lazy("The write-off documents are complete.")))
     services.claim_closure_recheck(user=treasurer, claim=claim, approve=True, on=applied_on + timedelta(days=18),
-                                   note="复核无误。")
-    services.claim_close(user=authority, claim=claim, on=applied_on + timedelta(days=24), note="同意核销结项。")
+                                   note=_note(i18n_text.gettext_lazy("Re-checked; no error.")))
+    services.claim_close(user=authority, claim=claim, on=applied_on + timedelta(days=24), note=_note(i18n_text.gettext_lazy("Write-off closure agreed.")))
     if target == "closed_write_off":
         services.claim_closure_finance_decide(user=finance, claim=claim, approve=True,
-                                              on=applied_on + timedelta(days=30), note="同意。")
+                                              on=applied_on + timedelta(days=30), note=_note(i18n_text.gettext_lazy("Agreed.")))
 
 
 @demo.part(order=20)
@@ -431,7 +437,7 @@ def build_scheme_m_claims(m_pool, users) -> list[str]:
             m_claim = services_m.m_claim_submit(user=user, product=product, compensation=compensation,
                                                 submitted_on=submitted, exclusions={})
             if state == "rejected":
-                services_m.m_claim_reject(user=reviewer, m_claim=m_claim, note="代偿后未及时追偿，催收记录不全。")
+                services_m.m_claim_reject(user=reviewer, m_claim=m_claim, note=_note(i18n_text.gettext_lazy("No timely recovery after the compensation; the collection records are incomplete.")))
             elif state != "submitted":
                 services_m.m_claim_approve(user=reviewer, m_claim=m_claim)
             if state.startswith("paid"):

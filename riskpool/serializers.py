@@ -353,6 +353,7 @@ class ClaimSerializer(serializers.ModelSerializer):
 
 
 class ClaimDetailSerializer(ClaimSerializer):
+    decision_note = StoredTextField(read_only=True)
     reasons = ReasonSerializer(many=True, read_only=True, help_text=_("Each rule's result at submission (RP-3 … RP-14)."))
     steps = ClaimStepSerializer(many=True, read_only=True)
     documents = ClaimDocumentSerializer(many=True, read_only=True)

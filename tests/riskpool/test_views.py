@@ -12,9 +12,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, reverse
 
+from core import i18n_text
 from core.calendar import shanghai_today
 from riskpool import urls as riskpool_urls
-from riskpool.models import Claim, LedgerEntry, LoanProject, Objection
+from riskpool.models import Claim, ClaimStep, LedgerEntry, LoanProject, Objection
 from tests.factories import (
     BorrowerDataFactory,
     LoanProjectFactory,
@@ -445,3 +446,18 @@ def test_project_list_bank_filter_for_the_pool_parties_not_for_a_bank(client):
     assert "A-1" in page and "B-1" not in page and 'name="bank"' in page
     client.force_login(bank_user())
     assert 'name="bank"' not in client.get(url).content.decode()
+
+
+def test_demo_notes_read_in_each_viewers_language(client, world, claim):
+    """Issue 13.1: the demo's reviewer notes are stored as msgids, so the English page is English."""
+    from riskpool.demo import _note
+
+    note = _note(i18n_text.gettext_lazy("Meets the conditions for compensation."))
+    Claim.objects.filter(pk=claim.pk).update(decision_note=note)
+    ClaimStep.objects.create(claim=claim, old="submitted", new="approved", on=claim.submitted_on, note=note)
+    client.force_login(world.bank_user)
+    url = reverse("riskpool:claim-detail", args=[claim.pk])
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert english.count("Meets the conditions for compensation.") == 2 and "符合补偿条件" not in english
+    assert chinese.count("符合补偿条件") == 2 and "&quot;code&quot;" not in chinese
