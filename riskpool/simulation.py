@@ -12,9 +12,11 @@ read once per chunk or per date and shared by both decisions, so they cannot mak
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
@@ -22,8 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from core import calendar as core_calendar
 from core import projection
 from core.errors import RuleViolation
-from core.models import RuleSet
-from core.rates import lpr_on
+from core.models import LprRate, RuleSet
 from core.simulation import Replay, ReplayContext, RuleSetsByDate, register_replay
 from guarantees.models import BorrowerQualification
 from riskpool import rules
@@ -67,16 +68,37 @@ class _SpecialList:
         return None
 
 
-def _lpr(day: date, cache: dict) -> dict:
-    if day not in cache:
-        rates = {}
+class _MemoCalendar:
+    """core.calendar (the rules' WorkingDayCalendar), each answer kept for the replay: the same
+    dates are asked thousands of times, and every ask would be a cache round trip."""
+
+    def __init__(self):
+        self.is_working_day = lru_cache(maxsize=None)(core_calendar.is_working_day)
+        self.working_day_deadline = lru_cache(maxsize=None)(core_calendar.working_day_deadline)
+        self.nth_working_day_of_quarter = lru_cache(maxsize=None)(core_calendar.nth_working_day_of_quarter)
+
+
+class _Lpr:
+    """RP-7 LPR rates in force on a day, as core.rates.lpr_on answers (the rate with the latest
+    effective date on or before it), from the table read once instead of a query per loan."""
+
+    def __init__(self):
+        self.by_term: dict[str, tuple[list[date], list[Decimal]]] = {}
         for term in (rules.LPR_ONE_YEAR, rules.LPR_FIVE_YEARS):
-            try:
-                rates[term] = lpr_on(day, term)
-            except RuleViolation:
-                pass
-        cache[day] = rates
-    return cache[day]
+            rows = list(LprRate.objects.filter(term=term).order_by("effective_on")
+                        .values_list("effective_on", "rate_percent"))
+            self.by_term[term] = ([d for d, _r in rows], [r for _d, r in rows])
+        self.cache: dict[date, dict] = {}
+
+    def on(self, day: date) -> dict:
+        if day not in self.cache:
+            rates = {}
+            for term, (days, values) in self.by_term.items():
+                index = bisect_right(days, day)
+                if index:
+                    rates[term] = values[index - 1]
+            self.cache[day] = rates
+        return self.cache[day]
 
 
 def _first_difference(a: rules.Quote, b: rules.Quote) -> str:
@@ -97,7 +119,8 @@ def _replay_claims(ctx: ReplayContext, draft: rules.SchemeSParams, rule_sets: Ru
     total = claims.count()
     out["total_work"] += total
     special = _SpecialList()
-    lpr_cache: dict = {}
+    lpr_cache = _Lpr()
+    calendar = _MemoCalendar()
     rows = claims.select_related("project", "project__borrower").order_by("pk")
     chunk: list[Claim] = []
 
@@ -107,7 +130,8 @@ def _replay_claims(ctx: ReplayContext, draft: rules.SchemeSParams, rule_sets: Ru
         for q in BorrowerQualification.objects.filter(borrower_id__in=borrower_ids):
             qualifications[q.borrower_id].append(rules.Qualification(q.code, q.valid_from, q.valid_to))
         for claim in chunk:
-            _replay_claim(claim, qualifications[claim.project.borrower_id], draft, rule_sets, special, lpr_cache, out)
+            _replay_claim(claim, qualifications[claim.project.borrower_id], draft, rule_sets, special, lpr_cache,
+                          calendar, out)
         out["done"] += len(chunk)
         ctx.progress(out["done"], out["total_work"])
         chunk.clear()
@@ -121,7 +145,7 @@ def _replay_claims(ctx: ReplayContext, draft: rules.SchemeSParams, rule_sets: Ru
     out["replayed"]["claims"] = total
 
 
-def _replay_claim(claim, qualifications, draft, rule_sets, special, lpr_cache, out) -> None:
+def _replay_claim(claim, qualifications, draft, rule_sets, special, lpr_cache, calendar, out) -> None:
     project, borrower = claim.project, claim.project.borrower
     in_force = rule_sets.on(rules.ratio_rule_date(claim.npl_on))
     if in_force is None:
@@ -137,7 +161,7 @@ def _replay_claim(claim, qualifications, draft, rule_sets, special, lpr_cache, o
     )
     credit_code = borrower.id_number.upper() if borrower.id_kind == borrower.IdKind.CREDIT_CODE else ""
     kwargs = {
-        "lpr_percent": _lpr(project.disbursed_on, lpr_cache), "calendar": core_calendar,
+        "lpr_percent": lpr_cache.on(project.disbursed_on), "calendar": calendar,
         "rate_to_yuan": None if project.currency == "CNY" else project.principal_yuan / project.principal,
         "special_ratio": special.ratio(pool_id=claim.pool_id, credit_code=credit_code, industry=borrower.industry,
                                       on=claim.npl_on),
