@@ -114,10 +114,8 @@ class AgreementViewSet(SelectorViewSet):
         return Response(s.AgreementSerializer(agreement).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
-        agreement = self._get(pk)
-        data = parsed(s.AgreementUpdateSerializer, request, partial=True).validated_data
-        agreement = services.agreement_update(user=request.user, agreement=agreement, **data)
-        return Response(s.AgreementSerializer(agreement).data)
+        return self.step(request, pk, service=services.agreement_update, target="agreement",
+                         payload=s.AgreementUpdateSerializer, output=s.AgreementSerializer, partial=True)
 
 
 # --- guarantees -------------------------------------------------------------------------------
@@ -202,10 +200,8 @@ class GuaranteeViewSet(SelectorViewSet):
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
         """解保: the loan is repaid and the liability ends."""
-        guarantee = self._get(pk)
-        data = parsed(s.ReleaseSerializer, request).validated_data
-        guarantee = services.guarantee_release(user=request.user, guarantee=guarantee, **data)
-        return Response(s.GuaranteeSerializer(guarantee).data)
+        return self.step(request, pk, service=services.guarantee_release, target="guarantee",
+                         payload=s.ReleaseSerializer, output=s.GuaranteeSerializer)
 
     @extend_schema(
         request=s.DefaultSerializer,
@@ -214,10 +210,8 @@ class GuaranteeViewSet(SelectorViewSet):
     @action(detail=True, methods=["post"], url_path="default", url_name="default")
     def mark_default(self, request, pk=None):
         """逾期: the loss is allocated (GU-3) and the compensation falls due after the grace period (GU-4)."""
-        guarantee = self._get(pk)
-        data = parsed(s.DefaultSerializer, request).validated_data
-        compensation = services.guarantee_default(user=request.user, guarantee=guarantee, **data)
-        return Response(s.CompensationDetailSerializer(compensation).data, status=status.HTTP_201_CREATED)
+        return self.step(request, pk, service=services.guarantee_default, target="guarantee",
+                         payload=s.DefaultSerializer, output=s.CompensationDetailSerializer, created=True)
 
 
 # --- compensations ----------------------------------------------------------------------------
@@ -248,10 +242,8 @@ class CompensationViewSet(SelectorViewSet):
     @action(detail=True, methods=["post"])
     def pay(self, request, pk=None):
         """代偿: the firm pays the bank all but the bank's own part."""
-        compensation = self._get(pk)
-        data = parsed(s.PaySerializer, request).validated_data
-        compensation = services.compensation_pay(user=request.user, compensation=compensation, **data)
-        return Response(s.CompensationDetailSerializer(compensation).data)
+        return self.step(request, pk, service=services.compensation_pay, target="compensation",
+                         payload=s.PaySerializer, output=s.CompensationDetailSerializer)
 
     @extend_schema(
         request=s.RecoveryActionInputSerializer,
@@ -260,10 +252,8 @@ class CompensationViewSet(SelectorViewSet):
     @action(detail=True, methods=["post"], url_path="actions", url_name="actions")
     def record_action(self, request, pk=None):
         """Record a recovery effort (needed before a write-off, GU-13)."""
-        compensation = self._get(pk)
-        data = parsed(s.RecoveryActionInputSerializer, request).validated_data
-        recovery_action = services.recovery_action_record(user=request.user, compensation=compensation, **data)
-        return Response(s.RecoveryActionSerializer(recovery_action).data, status=status.HTTP_201_CREATED)
+        return self.step(request, pk, service=services.recovery_action_record, target="compensation",
+                         payload=s.RecoveryActionInputSerializer, output=s.RecoveryActionSerializer, created=True)
 
     @extend_schema(
         request=s.RecoveryInputSerializer,
@@ -272,19 +262,15 @@ class CompensationViewSet(SelectorViewSet):
     @action(detail=True, methods=["post"], url_path="recoveries", url_name="recoveries")
     def record_recovery(self, request, pk=None):
         """追偿回收: the net is shared back by the split, also after a write-off (GU-13)."""
-        compensation = self._get(pk)
-        data = parsed(s.RecoveryInputSerializer, request).validated_data
-        recovery = services.recovery_record(user=request.user, compensation=compensation, **data)
-        return Response(s.RecoverySerializer(recovery).data, status=status.HTTP_201_CREATED)
+        return self.step(request, pk, service=services.recovery_record, target="compensation",
+                         payload=s.RecoveryInputSerializer, output=s.RecoverySerializer, created=True)
 
     @extend_schema(request=s.WriteOffSerializer, responses=_responses({200: s.CompensationDetailSerializer}, 400, 403, 404, 409))
     @action(detail=True, methods=["post"], url_path="write-off", url_name="write-off")
     def write_off(self, request, pk=None):
         """核销: only once recovery efforts are recorded (GU-13)."""
-        compensation = self._get(pk)
-        data = parsed(s.WriteOffSerializer, request).validated_data
-        compensation = services.compensation_write_off(user=request.user, compensation=compensation, **data)
-        return Response(s.CompensationDetailSerializer(compensation).data)
+        return self.step(request, pk, service=services.compensation_write_off, target="compensation",
+                         payload=s.WriteOffSerializer, output=s.CompensationDetailSerializer)
 
 
 # --- firm figures -----------------------------------------------------------------------------

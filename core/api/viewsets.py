@@ -3,7 +3,8 @@ through the app's scoped selectors (so another organisation's row is a 404 every
 from __future__ import annotations
 
 from django.http import Http404
-from rest_framework import viewsets
+from rest_framework import status, viewsets
+from rest_framework.response import Response
 
 
 def url_id(value) -> int:
@@ -35,6 +36,15 @@ class SelectorViewSet(viewsets.GenericViewSet):
 
     def _get(self, pk):
         return self.get_selector(self.request.user, url_id(pk))
+
+    def step(self, request, pk, *, service, target: str, payload, output, created: bool = False, **partial):
+        """One business step on a row: the row (404 for one the user may not see), the body
+        checked by ``payload`` (400), ``service(user=…, <target>=row, **body)`` (403/409 from its
+        rules), the result through ``output``: 201 when the step creates a row, else 200."""
+        row = self._get(pk)
+        data = parsed(payload, request, **partial).validated_data
+        result = service(user=request.user, **{target: row}, **data)
+        return Response(output(result).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def list_context(self) -> dict:
         return {}
