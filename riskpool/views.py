@@ -21,6 +21,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
@@ -29,7 +30,7 @@ from core.calendar import shanghai_today
 from core.errors import RuleViolation
 from core.models import Organisation
 from core.periods import previous_quarter
-from core.views_helpers import add_rule_violation, paginate
+from core.views_helpers import add_rule_violation, confirm_page, is_confirmed, paginate
 from riskpool import rules, selectors, services
 from riskpool.forms import (
     ClaimForm,
@@ -248,11 +249,13 @@ def project_close_repaid(request, pk: int):
     """RP-18: the bank closes a repaid loan (today's date, after a confirmation)."""
     project = selectors.project_get_for_user(user=request.user, project_id=pk)
     _require(is_bank_operator, request.user)
-    if request.POST.get("confirmed") != "1":
-        return render(request, "riskpool/confirm_close_repaid.html", {
-            "project": project, "next": request.POST.get("next", ""), "today": shanghai_today(),
-            "due": rules.normal_closure_due(project.maturity_on, services.scheme_s_params(project.maturity_on)),
-        })
+    if not is_confirmed(request):
+        return confirm_page(
+            request, template="riskpool/confirm_close_repaid.html", title=_("Close as repaid (RP-18)"),
+            action=reverse("riskpool:project-close", args=[project.pk]),
+            cancel=reverse("riskpool:project-detail", args=[project.pk]), project=project, today=shanghai_today(),
+            due=rules.normal_closure_due(project.maturity_on, services.scheme_s_params(project.maturity_on)),
+        )
     try:
         services.project_close_repaid(user=request.user, project=project)
     except RuleViolation as error:
@@ -562,12 +565,13 @@ def claim_action(request, pk: int, action: str):
         # A step's date is the server's today unless the form carries a fact date of its own (the
         # treasurer's payment date): the dates that start or end a window are never typed.
         data.setdefault("on", shanghai_today())
-        if step.confirm and step.confirm(data) and request.POST.get("confirmed") != "1":
-            return render(request, "riskpool/confirm.html", {
-                "claim": claim, "action": step, "key": action, "form": form,
-                "hidden": [(k, v) for k, vs in request.POST.lists() if k != "csrfmiddlewaretoken" for v in vs],
-                "state_label": state_label(claim.state),
-            })
+        if step.confirm and step.confirm(data) and not is_confirmed(request):
+            return confirm_page(
+                request, template="riskpool/confirm.html", title=step.title,
+                action=reverse("riskpool:claim-action", args=[claim.pk, action]),
+                cancel=reverse("riskpool:claim-detail", args=[claim.pk]), claim=claim, form=form,
+                state_label=state_label(claim.state),
+            )
         try:
             step.call(request.user, claim, data, form)
         except RuleViolation as error:

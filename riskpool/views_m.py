@@ -28,7 +28,7 @@ from core.errors import RuleViolation
 from core.exports import MONEY_FORMAT, Workbook
 from core.i18n_text import render as render_text
 from core.models import Organisation
-from core.views_helpers import add_rule_violation, carried_fields, confirm_page, paginate
+from core.views_helpers import add_rule_violation, carried_fields, confirm_page, is_confirmed, paginate
 from riskpool import rules, selectors_m, services_m
 from riskpool.forms_m import MClaimForm, MDecisionForm, MReportSubmitForm, MReturnForm, PayForm, new_key
 from riskpool.views import OUTCOME_LABELS, is_authority, is_reviewer, is_treasurer
@@ -120,7 +120,7 @@ def m_claim_create(request):
         else:
             d = form.cleaned_data
             try:
-                if request.POST.get("confirmed") != "1":
+                if not is_confirmed(request):
                     preview = services_m.m_claim_preview(user=user, product=d["product"],
                                                          compensation=d["compensation"], exclusions=form.exclusions())
                 else:
@@ -195,7 +195,7 @@ def m_claim_action(request, pk: int, action: str):
     exc = None
     if form.is_valid():
         d = form.cleaned_data
-        confirmed = request.POST.get("confirmed") == "1"
+        confirmed = is_confirmed(request)
         url = reverse("riskpool:m-claim-action", args=[m_claim.pk, action])
         cancel = reverse("riskpool:m-claim-detail", args=[m_claim.pk])
         try:

@@ -7,13 +7,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.calendar import shanghai_today
 from core.errors import RuleViolation
 from core.exports import xlsx_response
-from core.views_helpers import add_rule_violation
+from core.views_helpers import add_rule_violation, confirm_page, is_confirmed
 from riskpool import selectors, services
 from riskpool.forms import (
     BudgetForm,
@@ -118,11 +119,13 @@ def pool_budget(request, pk: int):
     exc = None
     if form.is_valid():
         d = form.cleaned_data
-        if request.POST.get("confirmed") != "1":
-            return render(request, "riskpool/confirm_budget.html", {
-                "pool": pool, "data": d,
-                "hidden": [(k, v) for k, vs in request.POST.lists() if k != "csrfmiddlewaretoken" for v in vs],
-            })
+        if not is_confirmed(request):
+            return confirm_page(
+                request, template="riskpool/confirm_budget.html", title=_("Please confirm the budget allocation"),
+                action=reverse("riskpool:pool-budget", args=[pool.pk]),
+                cancel=reverse("riskpool:pool-detail", args=[pool.pk]),
+                warning=_("A ledger entry cannot be changed afterwards."), button=_("Yes, add it"), pool=pool, data=d,
+            )
         try:
             services.pool_budget_add(user=request.user, pool=pool, amount=d["amount"], booked_on=d["booked_on"],
                                      idempotency_key=d["idempotency_key"], note=d["note"])
