@@ -16,6 +16,11 @@ from core.errors import Problem, RuleViolation
 _RULE_ID = re.compile(r"^[A-Z]{2,}(-[A-Z]+)?-[A-Z]?\d+$")  # GU-5, RP-12, RP-M5, CG-13
 
 
+def is_rule_id(value) -> bool:
+    """True for a policy rule's id (GU-5, RP-M5), false for INPUT, STATE, RULESET …"""
+    return bool(_RULE_ID.match(value or "")) if isinstance(value, str) else False
+
+
 def problem_message(problem: Problem) -> str:
     """``"GU-12: A government guarantee firm may not …"``; plain message for INPUT/STATE codes."""
     message = str(problem.message)

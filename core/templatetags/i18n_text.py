@@ -16,3 +16,12 @@ def audit_summary(value) -> str:
     from core.audit_display import summary_text
 
     return summary_text(value or "")
+
+
+@register.filter(name="rule_id")
+def rule_id(value) -> str:
+    """A policy rule's id (``RP-6``) as is; the internal kinds of error that are not a rule
+    (``INPUT``, ``STATE``) as a dash (issue 13.2)."""
+    from core.views_helpers import is_rule_id
+
+    return value if is_rule_id(value) else "—"

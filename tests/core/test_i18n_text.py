@@ -108,3 +108,13 @@ def test_an_older_audit_summary_names_codes_by_their_labels():
     for text in (english, chinese):
         assert "on_notice" not in text and "notice_passed" not in text and text.startswith("claim ")
     assert english != chinese
+
+
+def test_an_upload_error_shows_a_rule_id_but_not_an_internal_kind():
+    """Issue 13.2: ``INPUT`` is not a rule a person can look up; RP-6 is."""
+    from django.template.loader import render_to_string
+
+    html = render_to_string("partials/import_errors.html", {"errors": [
+        {"row": 3, "column": "借据号", "rule": "INPUT", "message": "x"},
+        {"row": 4, "column": "借据日期", "rule": "RP-6", "message": "y"}]})
+    assert "INPUT" not in html and "<td>RP-6</td>" in html and "<td>—</td>" in html
