@@ -281,7 +281,9 @@ class Reminder(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return self.message
+        from core.i18n_text import render
+
+        return render(self.message)
 
 
 class ExemptionCase(models.Model):

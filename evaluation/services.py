@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import i18n_text
 from core.audit import audit, snapshot
 from core.errors import Conflict, RuleViolation
 from core.models import AuditEvent, Organisation, Region, User
@@ -168,10 +169,13 @@ def _stage_reminder(year: int, on: date) -> str | None:
     return None
 
 
-def _remind(*, key: str, organisation_id: int, rule: str, message: str, due_on: date) -> bool:
-    """One in-app reminder per key, e-mailed to the organisation's people once (JB-12)."""
+def _remind(*, key: str, organisation_id: int, rule: str, message, due_on: date) -> bool:
+    """One in-app reminder per key, e-mailed to the organisation's people once (JB-12). The
+    in-app one keeps the message's msgid, so it reads in each viewer's language (issue 13.1)."""
     reminder, created = Reminder.objects.get_or_create(
-        key=key, defaults={"organisation_id": organisation_id, "rule": rule, "message": message[:255], "due_on": due_on})
+        key=key, defaults={"organisation_id": organisation_id, "rule": rule,
+                           "message": i18n_text.dumps_within(message, 255), "due_on": due_on})
+    message = str(message)
     if created:
         emails = list(User.objects.filter(organisation_id=organisation_id, is_active=True).exclude(email="")
                       .values_list("email", flat=True))
@@ -190,7 +194,8 @@ def firm_reminders_send(*, year: int, on: date) -> int:
     due = selectors.params_for(year).dates(year).firm
     sent = 0
     for firm_id in Submission.objects.filter(year__year=year, state=S.DRAFT).values_list("firm_id", flat=True):
-        message = _("Your %(year)s evaluation materials are due by %(due)s (EV-5).") % {"year": year, "due": due}
+        message = i18n_text.gettext_lazy("Your %(year)s evaluation materials are due by %(due)s (EV-5).") % {
+            "year": year, "due": due}
         sent += _remind(key=f"EV-5:{year}:{firm_id}:{stage}", organisation_id=firm_id, rule="EV-5",
                         message=message, due_on=due)
     return sent
@@ -207,7 +212,7 @@ def targets_reminder_send(*, year: int) -> int:
     if row is not None and row.has_targets:
         return 0
     due = rules.targets_deadline(year)
-    message = _("The %(year)s evaluation targets are not set; they are due by %(due)s (EV-9).") % {
+    message = i18n_text.gettext_lazy("The %(year)s evaluation targets are not set; they are due by %(due)s (EV-9).") % {
         "year": year, "due": due}
     return sum(_remind(key=f"EV-9:{year}:{org}", organisation_id=org, rule="EV-9", message=message, due_on=due)
                for org in province_organisations())

@@ -48,3 +48,16 @@ def test_jb10_ev9_reminder_hidden_once_targets_are_set(world):
     EvaluationYear.objects.filter(year=YEAR).update(
         target_leverage=TARGETS["leverage"], target_clients=TARGETS["clients"], target_amount=TARGETS["amount"])
     assert selectors.reminders_outstanding(user=world.authority) == []
+
+
+def test_a_reminder_sent_by_the_job_reads_in_each_viewers_language(client, world):
+    """Issue 13.1: the job writes the reminder once; each reader sees it in their language."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        services.firm_reminders_send(year=YEAR, on=date(2025, 3, 1))
+    client.force_login(world.firm_user)
+    english = client.get(reverse("evaluation:home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    chinese = client.get(reverse("evaluation:home"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert f"Your {YEAR} evaluation materials are due by" in english
+    assert f"Your {YEAR} evaluation" not in chinese and "&quot;code&quot;" not in chinese and "EV-5" in chinese
