@@ -8,11 +8,14 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from core.calendar import shanghai_today
 from core.exports import xlsx_response
 from core.models import Region
+from core.rulesets import rule_params
 from core.scoping import jurisdiction_region_path, sees_everything
 from indicators import selectors
 from indicators.views import require_oversight
+from guarantees.rules import GuaranteeParams
 
 
 def _region(user, code: str | None) -> Region | None:
@@ -64,4 +67,6 @@ def trends(request):
         "region": region, "title": title, "points": points, "period": period, "sub_regions": sub_regions,
         "firms": firms, "breadcrumbs": _breadcrumbs(user, region),
         "periods": [p.period for p in reversed(points)],
+        # the policy lines the charts draw (GU-6, GU-7), from the rule set in force today
+        "params": GuaranteeParams.from_mapping(rule_params("guarantees", shanghai_today())),
     })

@@ -75,17 +75,20 @@ def _number(value: Decimal, places: int | None) -> str:
 
 
 @register.simple_tag
-def line_chart(points, attribute: str, title: str, kind: str = "plain"):
+def line_chart(points, attribute: str, title: str, kind: str = "plain", target=None):
     """An SVG line of each point's ``attribute`` over ``points`` (objects or dicts, oldest first,
     each with a ``period`` or ``label``); a missing value breaks the line. ``kind`` is the unit:
-    "wan" (plotted in 万元), "yuan", "percent", "times" (a multiple, such as leverage) or "plain"."""
+    "wan" (plotted in 万元), "yuan", "percent", "times" (a multiple, such as leverage) or "plain".
+    ``target`` (a stored value, like the points) draws the policy line as a labelled dashed rule."""
     convert, label_places, unit = _units().get(kind, _units()["plain"])
     values = [(str(_get(p, "period", "label")), _get(p, attribute)) for p in points]
     values = [(period, None if v is None else convert(Decimal(v))) for period, v in values]
     known = [v for _p, v in values if v is not None]
     if not known:
         return format_html('<p class="empty chart-empty">{}</p>', title)
-    bottom, top, step = nice_axis(min(known), max(known))
+    goal = None if target in (None, "") else convert(Decimal(str(target)))
+    bottom, top, step = nice_axis(min(known + ([goal] if goal is not None else [])),
+                                  max(known + ([goal] if goal is not None else [])))
     plot_w, plot_h = Decimal(WIDTH - LEFT - RIGHT), Decimal(HEIGHT - TOP - BOTTOM)
     gap = plot_w / len(values)  # each period gets a slot; its point sits in the middle
 
@@ -132,13 +135,18 @@ def line_chart(points, attribute: str, title: str, kind: str = "plain"):
     point_labels = format_html_join(
         "", '<text class="chart-value" x="{}" y="{}" text-anchor="middle">{}</text>',
         ((x(i), y(v) - 7, _number(v, label_places)) for i, v in indexed if i in labelled))
+    target_line = format_html(
+        '<line class="chart-target" x1="{}" x2="{}" y1="{}" y2="{}"/>'
+        '<text class="chart-target-label" x="{}" y="{}" text-anchor="end">{}</text>',
+        LEFT, WIDTH - RIGHT, y(goal), y(goal), WIDTH - RIGHT, y(goal) - 4,
+        _("target %(value)s") % {"value": _number(goal, label_places)}) if goal is not None else ""
     unit_text = format_html('<text class="chart-unit" x="{}" y="{}">{}</text>', 4, 14, _("Unit: %(unit)s") % {"unit": unit}) if unit else ""
     return format_html(
         '<svg class="chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{label}">'
-        "<title>{label}</title>{unit}{grid}"
+        "<title>{label}</title>{unit}{grid}{target}"
         '<line class="chart-axis-line" x1="{left}" x2="{left}" y1="{top}" y2="{base}"/>'
         "{x_labels}{lines}{dots}{point_labels}</svg>",
         w=WIDTH, h=HEIGHT, label=f"{title} ({unit})" if unit else title, unit=unit_text, grid=grid,
-        left=LEFT, top=TOP, base=HEIGHT - BOTTOM, x_labels=x_labels, lines=lines, dots=dots,
+        target=target_line, left=LEFT, top=TOP, base=HEIGHT - BOTTOM, x_labels=x_labels, lines=lines, dots=dots,
         point_labels=point_labels,
     )

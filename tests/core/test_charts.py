@@ -69,3 +69,10 @@ def test_nice_axis_starts_at_zero_and_steps_by_1_2_2_5_or_5(low, high, expected)
 
 def test_nothing_known_is_a_line_of_text():
     assert str(line_chart([Point("2025Q1", None)], "value", "空")) == '<p class="empty chart-empty">空</p>'
+
+
+def test_a_target_is_a_labelled_dashed_line_inside_the_axis():
+    svg = str(line_chart([{"label": "2025Q1", "v": D("0.0098")}, {"label": "2025Q2", "v": D("0.0094")}],
+                         "v", "t", "percent", target="0.012"))
+    assert svg.count('class="chart-target"') == 1 and texts(svg, "chart-target-label") == ["target 1.20"]
+    assert texts(svg, "chart-tick")[:4] == ["0.0", "0.5", "1.0", "1.5"]
