@@ -13,9 +13,9 @@ from core.exports import xlsx_response
 from core.models import Region
 from core.rulesets import rule_params
 from core.scoping import jurisdiction_region_path, sees_everything
+from guarantees.rules import GuaranteeParams
 from indicators import selectors
 from indicators.views import require_oversight
-from guarantees.rules import GuaranteeParams
 
 
 def _region(user, code: str | None) -> Region | None:
