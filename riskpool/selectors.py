@@ -219,9 +219,9 @@ def pool_summary(*, user, pool: Pool) -> dict:
         paid=Sum("amount", filter=Q(kind=LedgerEntry.Kind.PAYOUT), default=Decimal("0")),
         returned=Sum("amount", filter=Q(kind__in=RETURN_KINDS), default=Decimal("0")),
     )
-    by_state = dict(
-        Claim.objects.filter(pool=pool).values_list("state").annotate(n=Count("id")).order_by("state")
-    )
+    counts = dict(Claim.objects.filter(pool=pool).values_list("state").annotate(n=Count("id")).order_by("state"))
+    # in workflow order (issue 13.4), as a reader follows a claim; a state unknown to the order last
+    by_state = {s: counts.pop(s) for s in rules.CLAIM_STATES if s in counts} | counts
     params = rules.SchemeSParams.from_mapping(rule_params(RuleSet.Scheme.RISKPOOL_S, shanghai_today()))
     gate = params.npl_gate
     banks = [

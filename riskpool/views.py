@@ -220,7 +220,10 @@ def _render_project(request, project, classify_form=None, status=200):
         # RP-18: a performing loan with no claim under way may be closed by its bank as repaid.
         "may_close": own and project.library == project.Library.LOAN and not project.is_npl
         and not any(c.state not in ("withdrawn", "upgraded") for c in claims),
-        "close_due": rules.normal_closure_due(project.maturity_on, services.scheme_s_params(project.maturity_on))
+        # A forecast for a loan not yet due: counted by today's rule set, since none may be
+        # in force yet on a maturity years ahead (the page answered 500 for those).
+        "close_due": rules.normal_closure_due(
+            project.maturity_on, services.scheme_s_params(min(project.maturity_on, shanghai_today())))
         if project.library == project.Library.LOAN else None,
     }, status=status)
 
