@@ -58,15 +58,26 @@ JB5_CLOSE_SQL = """
                       AND c.state NOT IN ('withdrawn', 'upgraded'))
 """
 JB5_SNAPSHOT_SQL = """
-    SELECT firm_id,
-           SUM(amount) FILTER (WHERE start <= %(end)s AND (closed_on IS NULL OR closed_on > %(end)s)),
-           SUM(amount) FILTER (WHERE start >= %(start)s AND start <= %(end)s),
-           SUM(amount * fee_rate) FILTER (WHERE start >= %(start)s AND start <= %(end)s),
-           SUM(amount) FILTER (WHERE start >= %(start)s AND start <= %(end)s AND small_micro_or_agri),
-           SUM(amount) FILTER (WHERE closed_on >= %(start)s AND closed_on <= %(end)s)
-    FROM guarantees_guarantee
-    WHERE start <= %(end)s AND (closed_on IS NULL OR closed_on >= %(start)s)
-    GROUP BY firm_id
+    WITH g AS (
+        SELECT firm_id,
+               SUM(amount) FILTER (WHERE start <= %(end)s AND (closed_on IS NULL OR closed_on > %(end)s)) AS balance,
+               SUM(amount) FILTER (WHERE start >= %(start)s AND start <= %(end)s) AS written,
+               SUM(amount * fee_rate) FILTER (WHERE start >= %(start)s AND start <= %(end)s) AS weighted,
+               SUM(amount) FILTER (WHERE start >= %(start)s AND start <= %(end)s AND small_micro_or_agri) AS support,
+               SUM(amount) FILTER (WHERE closed_on >= %(start)s AND closed_on <= %(end)s) AS released
+        FROM guarantees_guarantee
+        WHERE start <= %(end)s AND (closed_on IS NULL OR closed_on >= %(start)s)
+        GROUP BY firm_id
+    ), c AS (
+        SELECT g.firm_id,
+               SUM(c.paid_amount) FILTER (WHERE c.paid_on >= %(start)s AND c.paid_on <= %(end)s) AS paid,
+               COUNT(*) FILTER (WHERE c.due_on < %(end)s AND (c.paid_on IS NULL OR c.paid_on > %(end)s)) AS overdue
+        FROM guarantees_compensation c JOIN guarantees_guarantee g ON g.id = c.guarantee_id
+        WHERE (c.paid_on >= %(start)s AND c.paid_on <= %(end)s)
+           OR (c.due_on < %(end)s AND (c.paid_on IS NULL OR c.paid_on > %(end)s))
+        GROUP BY g.firm_id
+    )
+    SELECT g.*, c.paid, c.overdue FROM g LEFT JOIN c ON c.firm_id = g.firm_id
 """
 
 
@@ -179,7 +190,7 @@ class Command(BaseCommand):
                  "SQL: UPDATE … FROM pool", _sql(JB5_CLOSE_SQL, {"on": today, "cutoff": cutoff}))
         pair(f"JB-5 indicator snapshot {quarter} (guarantees part)",
              rolled_back(lambda: snapshot_quarter(None, str(quarter), lambda *a: None)),
-             "SQL: GU-6…9 GROUP BY firm", _sql(JB5_SNAPSHOT_SQL, {"start": q_start, "end": q_end}))
+             "SQL: GU-4, GU-6…9 GROUP BY firm", _sql(JB5_SNAPSHOT_SQL, {"start": q_start, "end": q_end}))
         return out
 
     # --- indexes ----------------------------------------------------------------------------------

@@ -121,6 +121,12 @@ class Command(BaseCommand):
             ("p2", "page: project list, page 1, authority", "authority", reverse("riskpool:project-list")),
             ("p3", "page: project list, NPL filter, authority", "authority",
              reverse("riskpool:project-list") + "?classification=substandard"),
+            ("p6", "page: project list, largest principal first, authority", "authority",
+             reverse("riskpool:project-list") + "?sort=principal"),
+            ("p7", "page: project list, earliest maturity first, bank operator", "bank",
+             reverse("riskpool:project-list") + "?sort=maturity"),
+            ("p8", "page: project list, loan note prefix search, authority", "authority",
+             reverse("riskpool:project-list") + "?q=RPG-01-00012"),
             ("p4", "page: review queue, reviewer", "reviewer", reverse("riskpool:review-queue")),
             ("p5", "page: pool page, authority", "authority", reverse("riskpool:pool-detail", args=[pool.pk])),
         ]
