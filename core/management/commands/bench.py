@@ -26,7 +26,7 @@ from core import bench
 from core.bench_http import api_throughput
 from core.calendar import shanghai_today
 from core.models import ApiToken, User
-from core.periods import period_bounds, previous_quarter
+from core.periods import add_months, period_bounds, previous_quarter
 from guarantees.jobs import snapshot_quarter
 from guarantees.management.commands.bench_guarantees import Command as GuaranteesBench
 from riskpool.management.commands.bench_riskpool import Command as RiskpoolBench
@@ -174,7 +174,6 @@ class Command(BaseCommand):
         year = today.year - 1
         quarter = previous_quarter(today)
         _k, q_start, q_end = period_bounds(quarter)
-        cutoff = auto_close_cutoff(today, scheme_s_params(today))
         pool = generated_pool()
         out = []
 
@@ -189,8 +188,13 @@ class Command(BaseCommand):
                  rolled_back(lambda: banks_evaluate(year=year, on=today, actor="bench")),
                  "SQL: RP-20 GROUP BY", _sql(JB7_SQL, {"start": date(year, 1, 1), "prev_start": date(year - 1, 1, 1),
                                                         "end": date(year, 12, 31)}))
-            pair("JB-5 RP-18 auto-closure (select ids, flat UPDATE)", rolled_back(lambda: loans_auto_close(on=today)),
-                 "SQL: UPDATE … FROM pool", _sql(JB5_CLOSE_SQL, {"on": today, "cutoff": cutoff}))
+            # Three months on, so that there are loans to close (the generated ones due by today
+            # were closed by the JB-5 run above).
+            later = add_months(today, 3)
+            cutoff = auto_close_cutoff(later, scheme_s_params(later))
+            pair(f"JB-5 RP-18 auto-closure on {later} (select ids, flat UPDATE)",
+                 rolled_back(lambda: loans_auto_close(on=later)),
+                 "SQL: UPDATE … FROM pool", _sql(JB5_CLOSE_SQL, {"on": later, "cutoff": cutoff}))
         pair(f"JB-5 indicator snapshot {quarter} (guarantees part)",
              rolled_back(lambda: snapshot_quarter(None, str(quarter), lambda *a: None)),
              "SQL: GU-4, GU-6…9 GROUP BY firm", _sql(JB5_SNAPSHOT_SQL, {"start": q_start, "end": q_end}))
