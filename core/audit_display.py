@@ -67,6 +67,12 @@ def summary_text(summary: str) -> str:
     return _CODE.sub(label, text)
 
 
+def label_of(code: str) -> str:
+    """The label of a code in the active language, or the code when none is known."""
+    found = _choice_labels().get(code)
+    return str(found) if found is not None else code
+
+
 def _model(object_type: str):
     try:
         return apps.get_model(object_type)

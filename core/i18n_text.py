@@ -53,6 +53,11 @@ def render(value: Any) -> str:
                 return code % rendered
         if "date" in value:
             return value["date"]
+        if "label" in value:
+            # A code (a state, a kind) by its label in the active language.
+            from core.audit_display import label_of
+
+            return label_of(value["label"])
     if isinstance(value, list):
         return "; ".join(render(v) for v in value)
     if isinstance(value, Promise):
@@ -168,6 +173,11 @@ def gettext_lazy(message: str) -> Text:
 
 def pgettext_lazy(context: str, message: str) -> Text:
     return Text({"code": message, "ctx": context})
+
+
+def label(code: str) -> Text:
+    """A code (``province_review``) kept as such and shown by its label (core.audit_display)."""
+    return Text({"label": code})
 
 
 def join(sep: str, parts: Iterable[Any]) -> Text:

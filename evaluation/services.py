@@ -353,7 +353,7 @@ def material_upload(*, user, submission: Submission, kind: str, upload, auditor:
             transaction.on_commit(lambda: storage.delete(replaced))
         audit(actor=user, action=AuditEvent.Action.CREATE, instance=material, organisation=sub.firm,
               after={"submission_id": sub.pk, "kind": kind, "content_type": content_type, "size": size},
-              summary=f"EV-4 {kind}")
+              summary=i18n_text.gettext_lazy("EV-4 material: %(kind)s") % {"kind": i18n_text.label(kind)})
     return material
 
 
@@ -374,7 +374,8 @@ def _move(sub: Submission, *, user, new: str, action: str, reason: str = "", **c
     SubmissionStep.objects.create(submission=sub, old=old, new=new, action=action, reason=reason,
                                   by=user if getattr(user, "pk", None) else None)
     audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=sub, organisation=sub.firm, before=before,
-          summary=f"submission {old} → {new}")
+          summary=i18n_text.gettext_lazy("Evaluation submission: %(old)s → %(new)s") % {
+              "old": i18n_text.label(old), "new": i18n_text.label(new)})
     return sub
 
 

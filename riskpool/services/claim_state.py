@@ -10,6 +10,7 @@ import filetype
 from django.utils.translation import gettext as _
 
 from core import calendar as core_calendar
+from core import i18n_text
 from core.audit import audit, snapshot
 from core.errors import Conflict, RuleViolation
 from core.i18n_text import dumps
@@ -57,7 +58,8 @@ def _move(claim: Claim, new: str, *, user, on: date, note: str = "", since: date
     ClaimStep.objects.create(claim=claim, old=old, new=new, on=on, by=user if getattr(user, "pk", None) else None,
                              note=dumps(note))
     audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=claim, organisation=claim.project.bank,
-          before=before, summary=f"claim {old} → {new}")
+          before=before, summary=i18n_text.gettext_lazy("Claim: %(old)s → %(new)s") % {
+              "old": i18n_text.label(old) if old else "—", "new": i18n_text.label(new)})
     return claim
 
 
@@ -124,7 +126,7 @@ def _store_documents(claim: Claim, files, user) -> list[ClaimDocument]:
         audit(actor=user, action=AuditEvent.Action.CREATE, instance=doc, organisation=claim.project.bank,
               after={"claim_id": claim.pk, "kind": kind, "file": doc.file.name, "content_type": content_type,
                      "size": size},
-              summary=f"document {kind}")
+              summary=i18n_text.gettext_lazy("Claim document: %(kind)s") % {"kind": i18n_text.label(kind)})
         stored.append(doc)
     return stored
 

@@ -118,3 +118,13 @@ def test_an_upload_error_shows_a_rule_id_but_not_an_internal_kind():
         {"row": 3, "column": "借据号", "rule": "INPUT", "message": "x"},
         {"row": 4, "column": "借据日期", "rule": "RP-6", "message": "y"}]})
     assert "INPUT" not in html and "<td>RP-6</td>" in html and "<td>—</td>" in html
+
+
+def test_a_code_parameter_is_shown_by_its_label():
+    from core.i18n_text import label
+
+    text = _("Claim: %(old)s → %(new)s") % {"old": label("on_notice"), "new": label("notice_passed")}
+    stored = json.loads(json.dumps(dump(text)))
+    zh, en = both(stored)
+    assert "on_notice" not in zh + en and "notice_passed" not in zh + en and zh != en
+    assert render({"label": "no_such_code"}) == "no_such_code"
