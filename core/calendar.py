@@ -20,7 +20,9 @@ or a citizen, and a step that needs a period to have ended waits for it.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -85,7 +87,27 @@ def _package_knows(year: int) -> bool:
     return True
 
 
+# A table pinned by ``pinned()`` for a long read-only computation in this thread (a simulation's
+# replay), so thousands of date questions do not each fetch the table from the shared cache.
+_pinned = threading.local()
+
+
+@contextmanager
+def pinned():
+    """Within the block, this thread reads the working-day table once and keeps it. For read-only
+    batch work only: an edit of the calendar made meanwhile is seen after the block."""
+    outer = getattr(_pinned, "table", None)
+    _pinned.table = outer or _overrides()
+    try:
+        yield
+    finally:
+        _pinned.table = outer
+
+
 def _overrides() -> _Overrides:
+    held = getattr(_pinned, "table", None)
+    if held is not None:
+        return held
     table = cache.get(_CACHE_KEY)
     if table is None:
         table = _Overrides(

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from core import calendar as core_calendar
 from core import projection
 from core.errors import RuleViolation
-from core.models import LprRate, RuleSet
+from core.models import LprRate, Organisation, RuleSet
 from core.simulation import Replay, ReplayContext, RuleSetsByDate, register_replay
 from guarantees.models import BorrowerQualification
 from riskpool import rules
@@ -255,6 +255,7 @@ def _replay_grades(draft: rules.SchemeSParams, rule_sets: RuleSetsByDate, out: d
                 })
                 out["changed_objects"] += 1
     out["replayed"]["bank_years"] = len(evaluations)
+    names = {str(r.member_id): str(r.member.organisation) for r in evaluations}
     for key, years in grades["after"].items():
         ordered = sorted(years)
         in_force = rule_sets.on(date(ordered[-1], 12, 31)) or draft
@@ -263,7 +264,7 @@ def _replay_grades(draft: rules.SchemeSParams, rule_sets: RuleSetsByDate, out: d
         out["totals"]["banks_revoked"][0] += was
         out["totals"]["banks_revoked"][1] += would
         if was != would:
-            out["changes"].append({"kind": "bank", "id": int(key), "ref": key, "rule": "RP-22", "field": "revoked",
+            out["changes"].append({"kind": "bank", "id": int(key), "ref": names[key], "rule": "RP-22", "field": "revoked",
                                    "before": "yes" if was else "no", "after": "yes" if would else "no"})
             out["changed_objects"] += 1
 
@@ -278,7 +279,8 @@ def replay_scheme_s(ctx: ReplayContext) -> dict:
         "group_ratios": defaultdict(lambda: [Decimal("0"), Decimal("0"), 0, 0]),
     }
     out["totals"]["payouts"] = [Decimal("0.00"), Decimal("0.00")]
-    _replay_claims(ctx, draft, rule_sets, out)
+    with core_calendar.pinned():
+        _replay_claims(ctx, draft, rule_sets, out)
     _replay_banks(ctx, draft, rule_sets, core_calendar.shanghai_today(), out)
 
     def total(code, pair, money=False):
@@ -467,13 +469,14 @@ def replay_scheme_m(ctx: ReplayContext) -> dict:
                             "field": "suspended", "before": "yes" if decided[0] else "no",
                             "after": "yes" if decided[1] else "no"})
             changed_objects += 1
+    names = dict(Organisation.objects.filter(pk__in={f.organisation_id for f in parties}).values_list("pk", "name"))
     for f in parties:
         decided = [rules.party_suspended(f.rate, f.role, params).suspended if params else False
                    for params in (in_force, draft)]
         totals["parties_suspended"][0] += decided[0]
         totals["parties_suspended"][1] += decided[1]
         if decided[0] != decided[1]:
-            changes.append({"kind": f"party_{f.role}", "id": f.organisation_id, "ref": f"{f.organisation_id}",
+            changes.append({"kind": f"party_{f.role}", "id": f.organisation_id, "ref": names.get(f.organisation_id, ""),
                             "rule": "RP-M3", "field": "suspended", "before": "yes" if decided[0] else "no",
                             "after": "yes" if decided[1] else "no", "product": f.product_id})
             changed_objects += 1
