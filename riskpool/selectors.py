@@ -51,26 +51,10 @@ from riskpool.models import (
     SpecialListEntry,
     Violation,
 )
+from riskpool.workflows import STATE_OWNERS as CLAIM_STATE_OWNERS
 
-# Who owes the next step in each state with a deadline (RP-16), for the overdue lists.
-STATE_OWNERS = {
-    "submitted": "reviewer",
-    "re_review": "reviewer",
-    "on_notice": "authority",  # the authority runs the notice (第二十条(二)) and closes it after its last day
-    "closure_requested": "reviewer",
-    "upgrade_requested": "reviewer",  # 8a
-    "settlement_requested": "reviewer",  # 8b
-    "closure_reviewed": "treasurer",  # 8c: 复核
-    "closure_rechecked": "authority",  # 8c: 主管部门
-    "closure_approved": "finance_bureau",  # 8c: 监管执行部门
-    "in_funding_plan": "bank",
-    "paid": "bank",
-    # 8a / 8b: the upgrade or settlement application, once the reclassification or the end of
-    # the disposal starts its clock (no deadline otherwise).
-    "in_compensation_library": "bank",
-    "recovering": "bank",
-    "documents_uploaded": "treasurer",
-}
+# Who owes the next step in each state with a deadline (RP-16), read from the claim's workflow.
+STATE_OWNERS = CLAIM_STATE_OWNERS
 REVIEW_QUEUE_STATES = ("submitted", "re_review", "held_npl_gate", "closure_requested", "upgrade_requested",
                        "settlement_requested")
 RETURN_KINDS = (LedgerEntry.Kind.RETURN_UPGRADE, LedgerEntry.Kind.RETURN_RECOVERY)

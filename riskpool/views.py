@@ -23,7 +23,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.calendar import shanghai_today
@@ -48,37 +48,19 @@ from riskpool.forms import (
     SettlementForm,
     new_key,
 )
+from riskpool.permissions import (
+    is_authority,
+    is_bank_operator,
+    is_pool_party,
+    is_reviewer,
+)
+from riskpool.workflows import CLAIM
 
 K = Organisation.Kind
 # Long lists of a city-size pool (approvals to put on notice, notices running, claims passed for a
 # funding plan, closures to approve) are shown and offered in batches of this size, oldest first.
 NOTICE_BATCH = 100
 
-STATE_LABELS = {
-    "submitted": pgettext_lazy("riskpool claim", "Submitted, awaiting review"),
-    "held_npl_gate": pgettext_lazy("riskpool claim", "Held: the bank's NPL ratio is above the limit"),
-    "approved": pgettext_lazy("riskpool claim", "Approved, waiting for the public notice"),
-    "rejected": pgettext_lazy("riskpool claim", "Rejected"),
-    "re_review": pgettext_lazy("riskpool claim", "In re-review"),
-    "on_notice": pgettext_lazy("riskpool claim", "On public notice"),
-    "objection_upheld": pgettext_lazy("riskpool claim", "Objection upheld"),
-    "notice_passed": pgettext_lazy("riskpool claim", "Notice passed, waiting for a funding plan"),
-    "in_funding_plan": pgettext_lazy("riskpool claim", "In a funding plan: payment documents due"),
-    "documents_uploaded": pgettext_lazy("riskpool claim", "Documents uploaded: payment due"),
-    "paid": pgettext_lazy("riskpool claim", "Paid"),
-    "in_compensation_library": pgettext_lazy("riskpool claim", "In the compensation library"),
-    "upgrade_requested": pgettext_lazy("riskpool claim", "Upgrade applied for, awaiting the reviewer"),
-    "upgraded": pgettext_lazy("riskpool claim", "Upgraded, compensation returned"),
-    "recovering": pgettext_lazy("riskpool claim", "Recovering"),
-    "settlement_requested": pgettext_lazy("riskpool claim", "Settlement applied for, awaiting the reviewer"),
-    "settled": pgettext_lazy("riskpool claim", "Settled"),
-    "closure_requested": pgettext_lazy("riskpool claim", "Closure requested"),
-    "closure_reviewed": pgettext_lazy("riskpool claim", "Closure checked by the reviewer"),
-    "closure_rechecked": pgettext_lazy("riskpool claim", "Closure re-checked by the treasurer"),
-    "closure_approved": pgettext_lazy("riskpool claim", "Closure approved by the authority, awaiting the finance bureau"),
-    "closed": pgettext_lazy("riskpool claim", "Closed"),
-    "withdrawn": pgettext_lazy("riskpool claim", "Withdrawn"),
-}
 OUTCOME_LABELS = {
     "pass": gettext_lazy("met"), "fail": gettext_lazy("not met"), "info": gettext_lazy("note"),
     "not_checked": gettext_lazy("not checked"),
@@ -98,34 +80,6 @@ NEXT_OWNER = {**selectors.STATE_OWNERS, "on_notice": "public", "approved": "auth
 # --- who may do what ----------------------------------------------------------------------
 
 
-def _kind(user):
-    return user.organisation.kind if user.is_authenticated and user.organisation_id else None
-
-
-def is_bank_operator(user) -> bool:
-    return _kind(user) == K.BANK and user.has_role(*services.BANK_ROLES)
-
-
-def is_reviewer(user) -> bool:
-    return _kind(user) == K.POOL_REVIEWER and user.has_role(*services.REVIEWER_ROLES)
-
-
-def is_treasurer(user) -> bool:
-    return _kind(user) == K.POOL_TREASURER and user.has_role(*services.TREASURER_ROLES)
-
-
-def is_authority(user) -> bool:
-    return _kind(user) == K.AUTHORITY and user.has_role(*services.AUTHORITY_ROLES)
-
-
-def is_finance_bureau(user) -> bool:
-    return _kind(user) == K.FINANCE_BUREAU and user.has_role(*services.FINANCE_ROLES)
-
-
-def is_pool_party(user) -> bool:
-    return is_bank_operator(user) or is_reviewer(user) or is_treasurer(user) or is_authority(user)
-
-
 def _require(check: Callable, user) -> None:
     if not (user.is_superuser or check(user)):
         raise PermissionDenied(_("Your role does not allow this page."))
@@ -136,7 +90,8 @@ def _status(exc: RuleViolation | None) -> int:
 
 
 def state_label(state: str) -> str:
-    return STATE_LABELS.get(state, state)
+    """The claim state's label in the reader's language (the workflow's states)."""
+    return CLAIM.label(state)
 
 
 # --- loan projects ------------------------------------------------------------------------
@@ -146,11 +101,13 @@ def _bank_members(user):
     """The bank's own memberships, with its NPL ratio against the gate (RP-15)."""
     if not is_bank_operator(user):
         return []
-    params = services.scheme_s_params(shanghai_today())
-    return [
-        {"member": m, "limit": params.npl_gate, "over": rules.npl_over_limit(m.npl_ratio, params)}
-        for m in selectors.memberships_of_bank(user=user)
-    ]
+    today = shanghai_today()
+    params = services.scheme_s_params(today)
+    rows = []
+    for m in selectors.memberships_of_bank(user=user):
+        status = selectors.member_status(m, params=params, today=today)
+        rows.append({"member": m, "limit": status.limit, "over": status.suspended})
+    return rows
 
 
 @login_required
@@ -171,7 +128,7 @@ def claim_list(request):
     """A bank's claims (an overseer's: its pools'), by state in workflow order, each with the
     date its next step is due and who owes it (RP-16, RP-25)."""
     _require(is_pool_party, request.user)
-    page = paginate(request, selectors.claims_in_workflow_order(user=request.user, states=list(STATE_LABELS)))
+    page = paginate(request, selectors.claims_in_workflow_order(user=request.user, states=list(CLAIM.states.values)))
     rows = [{"claim": c, "label": state_label(c.state), "owner": OWNER_LABELS.get(NEXT_OWNER.get(c.state, ""), "")}
             for c in page.object_list]
     return render(request, "riskpool/claim_list.html", {
@@ -331,11 +288,11 @@ def claim_document_download(request, pk: int):
 
 @dataclass(frozen=True)
 class Action:
-    """One RP-16 step offered on the claim's page."""
+    """How the claim's page takes one RP-16 step: its form, the service it calls and what it says.
+    Who may take it in which state is the workflow's (riskpool.workflows.CLAIM, same names)."""
 
     title: str
     form: type
-    allowed: Callable  # (user, claim) -> bool: the right person in the right state
     call: Callable  # (user, claim, cleaned_data, form) -> None
     success: str
     confirm: Callable | None = None  # (cleaned_data) -> bool: this submission needs a confirmation
@@ -343,152 +300,109 @@ class Action:
     files: bool = False
 
 
-def _own_bank(user, claim) -> bool:
-    return is_bank_operator(user) and user.organisation_id == claim.project.bank_id
-
-
-def _pool_role(check, attr):
-    return lambda user, claim: check(user) and user.organisation_id == getattr(claim.project.pool, attr)
-
-
-def _bank_in(*states):
-    return lambda user, claim: _own_bank(user, claim) and claim.state in states
-
-
-def _role_in(check, attr, *states):
-    role = _pool_role(check, attr)
-    return lambda user, claim: role(user, claim) and claim.state in states
-
-
-def _authority_of(user, claim) -> bool:
-    return is_authority(user) and (user.organisation_id == claim.project.pool.authority_id)
-
-
-def _notice_over(user, claim) -> bool:
-    """RP-16 step 3: the authority closes the notice it ran, from the day after its last day (JB-1:
-    while provisional, the latest day it could turn out to be)."""
-    return (_authority_of(user, claim) and claim.state == "on_notice" and claim.notice_end is not None
-            and shanghai_today() > services.notice_last_day(claim))
-
-
 ACTIONS: dict[str, Action] = {
     "documents": Action(
-        gettext_lazy("Upload the payment documents (RP-16 step 5)"), DocumentsForm, _bank_in("in_funding_plan"),
+        gettext_lazy("Upload the payment documents (RP-16 step 5)"), DocumentsForm,
         lambda u, c, d, f: services.claim_documents_upload(user=u, claim=c, files=f.files_list()),
         gettext_lazy("The documents are uploaded."), files=True,
     ),
     "re-review": Action(
         gettext_lazy("Ask for a re-review (once)"), DateNoteForm,
-        lambda u, c: _bank_in("rejected")(u, c) and not c.re_review_used,
         lambda u, c, d, f: services.claim_request_re_review(user=u, claim=c, on=d["on"], note=d["note"]),
         gettext_lazy("The re-review is requested."),
     ),
     "withdraw": Action(
-        gettext_lazy("Withdraw the claim"), DateNoteForm, _bank_in("submitted", "held_npl_gate", "rejected", "re_review"),
+        gettext_lazy("Withdraw the claim"), DateNoteForm,
         lambda u, c, d, f: services.claim_withdraw(user=u, claim=c, on=d["on"], note=d["note"]),
         gettext_lazy("The claim is withdrawn."), confirm=lambda d: True, danger=True,
     ),
     "to-library": Action(
-        gettext_lazy("Move to the compensation library (RP-16 step 7)"), DateNoteForm, _bank_in("paid"),
+        gettext_lazy("Move to the compensation library (RP-16 step 7)"), DateNoteForm,
         lambda u, c, d, f: services.claim_to_compensation_library(user=u, claim=c, on=d["on"]),
         gettext_lazy("The project is in the compensation library."),
     ),
     "upgrade": Action(
         gettext_lazy("Apply for the upgrade (RP-16 8a)"), NoteForm,
-        lambda u, c: _bank_in("in_compensation_library", "recovering")(u, c) and not c.project.is_npl,
         lambda u, c, d, f: services.claim_upgrade_request(user=u, claim=c, note=d["note"]),
         gettext_lazy("The upgrade application is sent to the pool reviewer."),
     ),
     "disposal-complete": Action(
         gettext_lazy("Record the end of the disposal (RP-16 8b)"), DisposalForm,
-        _bank_in("in_compensation_library", "recovering"),
         lambda u, c, d, f: services.claim_disposal_complete(user=u, claim=c, completed_on=d["completed_on"]),
         gettext_lazy("The end of the disposal is recorded; the settlement application is due within 15 working days."),
     ),
     "settlement-request": Action(
         gettext_lazy("Apply for settlement (RP-16 8b)"), SettlementForm,
-        _bank_in("in_compensation_library", "recovering"),
         lambda u, c, d, f: services.claim_settlement_request(user=u, claim=c, completed_on=d["completed_on"],
                                                              note=d["note"]),
         gettext_lazy("The settlement application is sent to the pool reviewer."),
     ),
     "recovery": Action(
-        gettext_lazy("Report a recovery (RP-17)"), RecoveryForm, _bank_in("in_compensation_library", "recovering"),
+        gettext_lazy("Report a recovery (RP-17)"), RecoveryForm,
         lambda u, c, d, f: services.recovery_report(user=u, claim=c, **d),
         gettext_lazy("The recovery is reported."),
     ),
     "nil-recovery": Action(
         gettext_lazy("Report a quarter with nothing recovered (RP-16 8b)"), NilRecoveryForm,
-        _bank_in("in_compensation_library", "recovering"),
         lambda u, c, d, f: services.recovery_nil_report(user=u, claim=c, period=d["period"]),
         gettext_lazy("The nil recovery report is filed."),
     ),
     "closure-request": Action(
         gettext_lazy("Request write-off closure (RP-16 8c)"), DateNoteForm,
-        _bank_in("in_compensation_library", "recovering"),
         lambda u, c, d, f: services.claim_closure_request(user=u, claim=c, on=d["on"], note=d["note"]),
         gettext_lazy("The closure is requested."),
     ),
     "review": Action(
         gettext_lazy("Decide the claim (RP-16 steps 1-2)"), DecisionForm,
-        _role_in(is_reviewer, "reviewer_id", "submitted", "re_review"),
         lambda u, c, d, f: services.claim_review(user=u, claim=c, approve=d["approve"], note=d["note"], on=d["on"]),
         gettext_lazy("The decision is recorded."), confirm=lambda d: not d["approve"],
     ),
     "notice-close": Action(
-        gettext_lazy("Close the notice"), DateNoteForm, _notice_over,
+        gettext_lazy("Close the notice"), DateNoteForm,
         lambda u, c, d, f: services.claim_notice_close(user=u, claim=c, on=d["on"]),
         gettext_lazy("The notice is closed."), confirm=lambda d: True,
     ),
     "upgrade-decide": Action(
         gettext_lazy("Decide the upgrade application (RP-16 8a)"), DecisionForm,
-        _role_in(is_reviewer, "reviewer_id", "upgrade_requested"),
         lambda u, c, d, f: services.claim_upgrade_decide(user=u, claim=c, approve=d["approve"], on=d["on"],
                                                          note=d["note"], idempotency_key=f"upgrade-{c.pk}"),
         gettext_lazy("The upgrade decision is recorded."), confirm=lambda d: True,
     ),
     "settlement-decide": Action(
         gettext_lazy("Check the settlement application (RP-16 8b)"), DecisionForm,
-        _role_in(is_reviewer, "reviewer_id", "settlement_requested"),
         lambda u, c, d, f: services.claim_settlement_decide(user=u, claim=c, approve=d["approve"], on=d["on"],
                                                             note=d["note"]),
         gettext_lazy("The settlement check is recorded."),
     ),
     "closure-review": Action(
         gettext_lazy("Check the closure (RP-16 8c)"), DecisionForm,
-        _role_in(is_reviewer, "reviewer_id", "closure_requested"),
         lambda u, c, d, f: services.claim_closure_review(user=u, claim=c, approve=d["approve"], on=d["on"],
                                                          note=d["note"]),
         gettext_lazy("The closure check is recorded."),
     ),
     "pay": Action(
         gettext_lazy("Pay the claim (RP-16 step 6)"), PayForm,
-        _role_in(is_treasurer, "treasurer_id", "documents_uploaded", "paid"),
         lambda u, c, d, f: services.claim_pay(user=u, claim=c, on=d["on"], idempotency_key=d["idempotency_key"]),
         gettext_lazy("The claim is paid."), confirm=lambda d: True, danger=True,
     ),
     "closure-recheck": Action(
         gettext_lazy("Re-check the closure (RP-16 8c)"), DecisionForm,
-        _role_in(is_treasurer, "treasurer_id", "closure_reviewed"),
         lambda u, c, d, f: services.claim_closure_recheck(user=u, claim=c, approve=d["approve"], on=d["on"],
                                                           note=d["note"]),
         gettext_lazy("The closure re-check is recorded."),
     ),
     "close": Action(
         gettext_lazy("Approve the closure (结项)"), DecisionForm,
-        lambda u, c: _authority_of(u, c) and c.state in ("settled", "closure_rechecked"),
         lambda u, c, d, f: services.claim_close(user=u, claim=c, on=d["on"], approve=d["approve"], note=d["note"]),
         gettext_lazy("The closure decision is recorded."), confirm=lambda d: d["approve"],
     ),
     "finance-decide": Action(
         gettext_lazy("Approve the write-off closure as finance bureau (RP-16 8c)"), DecisionForm,
-        _role_in(is_finance_bureau, "finance_bureau_id", "closure_approved"),
         lambda u, c, d, f: services.claim_closure_finance_decide(user=u, claim=c, approve=d["approve"], on=d["on"],
                                                                  note=d["note"]),
         gettext_lazy("The finance bureau's decision is recorded."), confirm=lambda d: d["approve"],
     ),
 }
-SHOWN_IN = {"pay": ("documents_uploaded",)}  # a paid claim accepts a repeated pay but shows no form
 
 
 def _initial_for(key: str) -> dict:
@@ -499,14 +413,12 @@ def _initial_for(key: str) -> dict:
 
 
 def _actions_for(user, claim, bound: dict | None = None) -> list[dict]:
+    """The steps the workflow lets ``user`` take on ``claim`` now that this page has a form for."""
     rows = []
-    for key, action in ACTIONS.items():
-        if key in SHOWN_IN and claim.state not in SHOWN_IN[key]:
-            continue
-        if not (user.is_superuser or action.allowed(user, claim)):
-            continue
-        form = (bound or {}).get(key) or action.form(prefix=key, initial=_initial_for(key))
-        rows.append({"key": key, "action": action, "form": form})
+    for step in CLAIM.actions_for(user, claim, names=ACTIONS):
+        action = ACTIONS[step.name]
+        form = (bound or {}).get(step.name) or action.form(prefix=step.name, initial=_initial_for(step.name))
+        rows.append({"key": step.name, "action": action, "form": form, "due": step.due})
     return rows
 
 
@@ -524,7 +436,9 @@ def _deadline(claim) -> dict | None:
 
 def _render_claim(request, claim, bound: dict | None = None, status: int = 200):
     member = selectors.member_of_claim(claim)
-    params = services.scheme_s_params(shanghai_today())
+    today = shanghai_today()
+    params = services.scheme_s_params(today)
+    gate = selectors.member_status(member, params=params, today=today) if member is not None else None
     sees_objections = is_reviewer(request.user) or is_authority(request.user) or request.user.is_superuser
     actions = _actions_for(request.user, claim, bound)
     shown = {row["key"] for row in actions}
@@ -540,7 +454,7 @@ def _render_claim(request, claim, bound: dict | None = None, status: int = 200):
         "nil_reports": claim.nil_recovery_reports.all(),
         "objections": claim.objections.all() if sees_objections else None,
         "deadline": _deadline(claim), "member": member, "limit": params.npl_gate,
-        "over_limit": member is not None and rules.npl_over_limit(member.npl_ratio, params),
+        "over_limit": gate is not None and gate.suspended,
         "actions": actions, "step_errors": step_errors,
     }, status=status)
 
@@ -558,7 +472,7 @@ def claim_action(request, pk: int, action: str):
     step = ACTIONS.get(action)
     if step is None:
         raise Http404
-    if not (request.user.is_superuser or _role_of_action(action, request.user, claim)):
+    if not _party_of_step(action, request.user, claim):
         raise PermissionDenied(_("Your role does not allow this step."))
     # The right person in a state where the step is not offered gets the service's 409 message.
     form = step.form(request.POST, request.FILES if step.files else None, prefix=action)
@@ -587,24 +501,8 @@ def claim_action(request, pk: int, action: str):
     return _render_claim(request, claim, {action: form}, status=_status(exc))
 
 
-# Which role each step belongs to, whatever the state (403 for anyone else; 409 for the right
-# person in the wrong state, from the service).
-ACTION_ROLES = {
-    "documents": "bank", "re-review": "bank", "withdraw": "bank", "to-library": "bank", "upgrade": "bank",
-    "recovery": "bank", "nil-recovery": "bank", "closure-request": "bank", "disposal-complete": "bank", "settlement-request": "bank",
-    "review": "reviewer", "notice-close": "authority", "closure-review": "reviewer", "upgrade-decide": "reviewer",
-    "settlement-decide": "reviewer", "pay": "treasurer", "closure-recheck": "treasurer", "close": "authority",
-    "finance-decide": "finance_bureau",
-}
-
-
-def _role_of_action(action: str, user, claim) -> bool:
-    role = ACTION_ROLES[action]
-    pool = claim.project.pool
-    return {
-        "bank": lambda: _own_bank(user, claim),
-        "reviewer": lambda: is_reviewer(user) and user.organisation_id == pool.reviewer_id,
-        "treasurer": lambda: is_treasurer(user) and user.organisation_id == pool.treasurer_id,
-        "authority": lambda: is_authority(user) and user.organisation_id == pool.authority_id,
-        "finance_bureau": lambda: is_finance_bureau(user) and user.organisation_id == pool.finance_bureau_id,
-    }[role]()
+def _party_of_step(name: str, user, claim) -> bool:
+    """Whether ``user`` is the party of step ``name`` in any state it is taken from (403 for anyone
+    else; the right person in the wrong state gets the service's 409 message)."""
+    step = CLAIM.step(name)
+    return any(predicate(user, claim) for state in step.sources if (predicate := step.predicate(state)))

@@ -21,17 +21,8 @@ from riskpool.forms import (
     PayForm,
     new_key,
 )
-from riskpool.views import (
-    NOTICE_BATCH,
-    OUTCOME_LABELS,
-    _require,
-    _status,
-    is_authority,
-    is_finance_bureau,
-    is_reviewer,
-    is_treasurer,
-    state_label,
-)
+from riskpool.permissions import is_authority, is_finance_bureau, is_reviewer, is_treasurer
+from riskpool.views import NOTICE_BATCH, OUTCOME_LABELS, _require, _status, state_label
 
 # --- the pool reviewer ---------------------------------------------------------------------
 

@@ -19,7 +19,8 @@ from core.bulk_import import import_run_start, runs_inline
 from core.models import ImportRun
 from core.views_helpers import ConfirmRenamesForm, renames_of, run_upload
 from riskpool import imports, selectors
-from riskpool.views import _require, is_bank_operator
+from riskpool.permissions import is_bank_operator
+from riskpool.views import _require
 
 
 class ProjectUploadForm(ConfirmRenamesForm):

@@ -31,7 +31,8 @@ from core.models import Organisation
 from core.views_helpers import add_rule_violation, carried_fields, confirm_page, is_confirmed, paginate
 from riskpool import rules, selectors_m, services_m
 from riskpool.forms_m import MClaimForm, MDecisionForm, MReportSubmitForm, MReturnForm, PayForm, new_key
-from riskpool.views import OUTCOME_LABELS, is_authority, is_reviewer, is_treasurer
+from riskpool.permissions import is_authority, is_reviewer, is_treasurer
+from riskpool.views import OUTCOME_LABELS
 
 K = Organisation.Kind
 
@@ -264,8 +265,8 @@ def _subfund(product) -> str:
 
 @login_required
 def m_products(request):
-    """RP-M2 / RP-M3: each product's size, reimbursed so far, the 70% line, the NPL and
-    compensation rates against 4%, and whether new business is suspended and why."""
+    """RP-M2 / RP-M3: each product's size, reimbursed so far, the usage line, the NPL and
+    compensation rates against the suspension rate, and whether new business is suspended and why."""
     _require(is_pool_party, request.user)
     today = shanghai_today()
     rows = selectors_m.product_rows(user=request.user, on=today)
@@ -274,6 +275,7 @@ def m_products(request):
         "rows": [{"row": r, "reasons": _reasons(r.suspension.reasons),
                   "subfund": subfunds.get((r.product.pool_id, r.product.subfund), r.product.subfund)} for r in rows],
         "today": today,
+        "params": services_m.scheme_m_params(today),  # the RP-M3 rates the help text states
     })
 
 

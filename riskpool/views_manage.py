@@ -36,7 +36,7 @@ from riskpool.forms_manage import (
     ViolationForm,
 )
 from riskpool.models import BankEvaluation, Pool
-from riskpool.views import is_authority, is_reviewer, is_treasurer
+from riskpool.permissions import is_authority, is_reviewer, is_treasurer
 
 ADMIN_ROLES = ("authority_admin",)  # violation_record, special_list_add/_end
 

@@ -22,7 +22,8 @@ from riskpool.forms import (
     new_key,
 )
 from riskpool.models import Claim, Pool
-from riskpool.views import NOTICE_BATCH, _require, _status, is_authority, is_reviewer, is_treasurer, state_label
+from riskpool.permissions import is_authority, is_reviewer, is_treasurer
+from riskpool.views import NOTICE_BATCH, _require, _status, state_label
 
 # --- the authority's pool page ------------------------------------------------------------
 

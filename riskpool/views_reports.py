@@ -13,7 +13,8 @@ from core.exports import xlsx_response
 from core.periods import period_bounds
 from core.views_helpers import paginate
 from riskpool import selectors_reports as selectors
-from riskpool.views import _require, is_authority, is_reviewer, is_treasurer
+from riskpool.permissions import is_authority, is_reviewer, is_treasurer
+from riskpool.views import _require
 
 
 def _is_report_reader(user) -> bool:

@@ -10,6 +10,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.fields import MoneyField, RatioField
 
@@ -37,6 +38,39 @@ class FundingPlan(models.Model):
 
 class Claim(models.Model):
     """风险补偿申请 of one loan project, through the workflow of RP-16."""
+
+    class State(models.TextChoices):
+        """RP-16 states in workflow order (rules.CLAIM_STATES); the steps between them are
+        riskpool.workflows.CLAIM. Not the field's choices: the column keeps its plain codes."""
+
+        SUBMITTED = "submitted", pgettext_lazy("riskpool claim", "Submitted, awaiting review")
+        HELD_NPL_GATE = "held_npl_gate", pgettext_lazy("riskpool claim", "Held: the bank's NPL ratio is above the limit")
+        APPROVED = "approved", pgettext_lazy("riskpool claim", "Approved, waiting for the public notice")
+        REJECTED = "rejected", pgettext_lazy("riskpool claim", "Rejected")
+        RE_REVIEW = "re_review", pgettext_lazy("riskpool claim", "In re-review")
+        ON_NOTICE = "on_notice", pgettext_lazy("riskpool claim", "On public notice")
+        OBJECTION_UPHELD = "objection_upheld", pgettext_lazy("riskpool claim", "Objection upheld")
+        NOTICE_PASSED = "notice_passed", pgettext_lazy("riskpool claim", "Notice passed, waiting for a funding plan")
+        IN_FUNDING_PLAN = "in_funding_plan", pgettext_lazy("riskpool claim",
+                                                           "In a funding plan: payment documents due")
+        DOCUMENTS_UPLOADED = "documents_uploaded", pgettext_lazy("riskpool claim", "Documents uploaded: payment due")
+        PAID = "paid", pgettext_lazy("riskpool claim", "Paid")
+        IN_COMPENSATION_LIBRARY = "in_compensation_library", pgettext_lazy("riskpool claim",
+                                                                           "In the compensation library")
+        UPGRADE_REQUESTED = "upgrade_requested", pgettext_lazy("riskpool claim",
+                                                               "Upgrade applied for, awaiting the reviewer")
+        UPGRADED = "upgraded", pgettext_lazy("riskpool claim", "Upgraded, compensation returned")
+        RECOVERING = "recovering", pgettext_lazy("riskpool claim", "Recovering")
+        SETTLEMENT_REQUESTED = "settlement_requested", pgettext_lazy("riskpool claim",
+                                                                     "Settlement applied for, awaiting the reviewer")
+        SETTLED = "settled", pgettext_lazy("riskpool claim", "Settled")
+        CLOSURE_REQUESTED = "closure_requested", pgettext_lazy("riskpool claim", "Closure requested")
+        CLOSURE_REVIEWED = "closure_reviewed", pgettext_lazy("riskpool claim", "Closure checked by the reviewer")
+        CLOSURE_RECHECKED = "closure_rechecked", pgettext_lazy("riskpool claim", "Closure re-checked by the treasurer")
+        CLOSURE_APPROVED = "closure_approved", pgettext_lazy(
+            "riskpool claim", "Closure approved by the authority, awaiting the finance bureau")
+        CLOSED = "closed", pgettext_lazy("riskpool claim", "Closed")
+        WITHDRAWN = "withdrawn", pgettext_lazy("riskpool claim", "Withdrawn")
 
     project = models.ForeignKey(LoanProject, on_delete=models.PROTECT, related_name="claims")
     # The project's pool, kept on the claim so the pool's pages and jobs count its claims without

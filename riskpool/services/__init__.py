@@ -10,6 +10,8 @@ Callers use the package (``services.claim_submit(...)``), which re-exports them 
 """
 
 
+from riskpool.permissions import AUTHORITY_ROLES, BANK_ROLES, FINANCE_ROLES, REVIEWER_ROLES, TREASURER_ROLES
+
 from .claim_state import (
     APPLICATION_STATES,
 )
@@ -45,19 +47,7 @@ from .claims_after_payment import (
     recovery_nil_report,
     recovery_report,
 )
-from .common import (
-    ALLOWED_CONTENT_TYPES,
-    AUTHORITY_ROLES,
-    BANK_ROLES,
-    FINANCE_ROLES,
-    LP,
-    MAX_DOCUMENT_BYTES,
-    PAYMENT_DOCUMENTS,
-    REVIEWER_ROLES,
-    TREASURER_ROLES,
-    lpr_rates,
-    scheme_s_params,
-)
+from .common import ALLOWED_CONTENT_TYPES, LP, MAX_DOCUMENT_BYTES, PAYMENT_DOCUMENTS, lpr_rates, scheme_s_params
 from .ledger import (
     INFLOWS,
     OUTFLOWS,

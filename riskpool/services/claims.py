@@ -28,18 +28,11 @@ from riskpool.models import (
     Objection,
     Pool,
 )
+from riskpool.permissions import AUTHORITY_ROLES, BANK_ROLES, REVIEWER_ROLES, TREASURER_ROLES
 from riskpool.selectors import payment_queue_ahead
 
 from .claim_state import _claim_params, _locked, _move, _require_reasons, _require_state, _store_documents
-from .common import (
-    AUTHORITY_ROLES,
-    BANK_ROLES,
-    PAYMENT_DOCUMENTS,
-    REVIEWER_ROLES,
-    TREASURER_ROLES,
-    lpr_rates,
-    scheme_s_params,
-)
+from .common import PAYMENT_DOCUMENTS, lpr_rates, scheme_s_params
 from .ledger import ledger_post
 from .members import _gate_open, _gate_reason, _member_of, member_refresh_npl
 from .projects import _latest_npl_on, special_ratio

@@ -31,6 +31,7 @@ from riskpool.models import (
     NilRecoveryReport,
     RecoveryReport,
 )
+from riskpool.permissions import AUTHORITY_ROLES, BANK_ROLES, FINANCE_ROLES, REVIEWER_ROLES, TREASURER_ROLES
 
 from .claim_state import (
     APPLICATION_STATES,
@@ -41,7 +42,7 @@ from .claim_state import (
     _require_reasons,
     _require_state,
 )
-from .common import AUTHORITY_ROLES, BANK_ROLES, FINANCE_ROLES, LP, REVIEWER_ROLES, TREASURER_ROLES
+from .common import LP
 from .ledger import ledger_post
 from .members import _member_of, member_refresh_npl
 

@@ -18,11 +18,6 @@ from riskpool.models import (
 
 # --- members (RP-22, RP-24) ----------------------------------------------------------------
 
-AUTHORITY_ROLES = ("authority_admin", "authority_reviewer")
-BANK_ROLES = ("bank_operator",)
-REVIEWER_ROLES = ("pool_reviewer",)
-TREASURER_ROLES = ("pool_treasurer",)
-FINANCE_ROLES = ("finance_approver",)
 PAYMENT_DOCUMENTS = (
     ClaimDocument.Kind.ACCOUNT_CONFIRMATION, ClaimDocument.Kind.RECEIPT,
     ClaimDocument.Kind.ID_COPY, ClaimDocument.Kind.AUTHORISATION,

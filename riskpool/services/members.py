@@ -26,9 +26,10 @@ from riskpool.models import (
     Member,
     Pool,
 )
+from riskpool.permissions import AUTHORITY_ROLES
 
 from .claim_state import _move
-from .common import AUTHORITY_ROLES, LP, scheme_s_params
+from .common import LP, scheme_s_params
 
 
 def _member_of(pool: Pool, bank) -> Member:

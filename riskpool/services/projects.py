@@ -29,9 +29,10 @@ from riskpool.models import (
     Pool,
     SpecialListEntry,
 )
+from riskpool.permissions import AUTHORITY_ROLES, BANK_ROLES
 
 from .claim_state import APPLICATION_STATES, _refresh_application_due
-from .common import AUTHORITY_ROLES, BANK_ROLES, LP, scheme_s_params
+from .common import LP, scheme_s_params
 from .members import _gate_open, _member_of, _release_held, member_refresh_npl
 
 # --- loan projects (RP-5, RP-6, RP-22, RP-25) ----------------------------------------------

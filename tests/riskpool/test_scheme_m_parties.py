@@ -369,6 +369,18 @@ def test_rpm3_products_page_lists_each_party_with_its_rate_and_state(client, wor
     assert not row.suspension.suspended  # one firm above 4% never suspends the product for everyone
 
 
+def test_rpm3_products_page_states_the_rates_of_the_rule_set_in_force(client, world):
+    client.force_login(world.authority)
+    page = client.get(reverse("riskpool:m-products"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "exceeds 4.00%" in page and "reach 70.00% of its size" in page and "70.00% line (yuan)" in page
+    shipped = RuleSet.objects.get(scheme=RuleSet.Scheme.RISKPOOL_M)
+    RuleSet.objects.filter(pk=shipped.pk).update(
+        params={**shipped.params, "suspension_rate": "0.050000", "suspension_usage": "0.650000"})
+    page = client.get(reverse("riskpool:m-products"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "exceeds 5.00%" in page and "reach 65.00% of its size" in page and "65.00% line (yuan)" in page
+    assert "4.00%" not in page and "70.00%" not in page
+
+
 def test_rpm3_product_field_on_the_guarantee_and_loan_forms(client, world):
     client.force_login(world.firm_user)
     AgreementFactory(firm=world.firm)

@@ -1,0 +1,119 @@
+"""The Scheme S claim's workflow definition (riskpool.workflows.CLAIM, RP-16): its states and
+labels, its transitions against the rules' map, who may take each step in each state, its
+guards, and the owners the deadline lists read from it."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from core.workflow import Workflow
+from riskpool import rules, selectors, services
+from riskpool.models import Claim
+from riskpool.workflows import CLAIM, STATE_OWNERS
+from tests.factories import PoolFactory, UserFactory, bank_user
+from tests.riskpool.test_services import reload
+
+
+def names(user, claim) -> set[str]:
+    return {action.name for action in CLAIM.actions_for(user, claim)}
+
+
+# --- the definition, without a database ---------------------------------------------------------
+
+
+def test_rp16_workflow_states_are_the_rules_states_in_workflow_order():
+    assert isinstance(CLAIM, Workflow) and CLAIM.states is Claim.State
+    assert list(CLAIM.states.values) == list(rules.CLAIM_STATES)
+
+
+def test_rp16_every_state_has_a_label_of_its_own():
+    labels = [str(CLAIM.label(state)) for state in rules.CLAIM_STATES]
+    assert all(label and label != state for label, state in zip(labels, rules.CLAIM_STATES, strict=True))
+    assert len(set(labels)) == len(labels)
+    assert CLAIM.label("no-such-state") == "no-such-state"  # an unknown code is shown as it is
+
+
+def test_rp16_workflow_transitions_are_exactly_the_rules_map():
+    assert CLAIM.allowed() == rules.ALLOWED_TRANSITIONS
+    assert CLAIM.terminal_states() == rules.TERMINAL_STATES == {"upgraded", "closed", "withdrawn"}
+
+
+def test_rp16_every_step_the_claim_page_offers_is_in_the_definition():
+    from riskpool.views import ACTIONS
+
+    assert set(ACTIONS) <= {step.name for step in CLAIM.steps}
+    for name in ACTIONS:
+        step = CLAIM.step(name)
+        assert step.url == "riskpool:claim-action" and step.rule in ("RP-16", "RP-17")
+
+
+def test_rp16_deadline_lists_read_the_owner_of_each_state_from_the_definition():
+    assert selectors.STATE_OWNERS is STATE_OWNERS
+    assert STATE_OWNERS == {
+        "submitted": "reviewer", "re_review": "reviewer", "on_notice": "authority",
+        "closure_requested": "reviewer", "upgrade_requested": "reviewer", "settlement_requested": "reviewer",
+        "closure_reviewed": "treasurer", "closure_rechecked": "authority", "closure_approved": "finance_bureau",
+        "in_funding_plan": "bank", "paid": "bank", "in_compensation_library": "bank", "recovering": "bank",
+        "documents_uploaded": "treasurer",
+    }
+    # The states whose step has no deadline owe nothing to the lists (the RP-15 hold, the 8b accounting).
+    assert not {"held_npl_gate", "approved", "rejected", "notice_passed", "settled"} & set(STATE_OWNERS)
+
+
+# --- who may take which step (actions_for) ------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_rp16_actions_for_a_submitted_claim_by_party(world):
+    claim = world.claim()
+    assert claim.state == "submitted"
+    assert names(world.bank_user, claim) == {"withdraw"}
+    assert names(world.reviewer, claim) == {"review"}
+    assert names(world.treasurer, claim) == set() and names(world.authority, claim) == set()
+    other_bank = bank_user()
+    other_reviewer = UserFactory(organisation=PoolFactory().reviewer, roles=["pool_reviewer"])
+    assert names(other_bank, claim) == set() and names(other_reviewer, claim) == set()
+    [review] = CLAIM.actions_for(world.reviewer, claim)
+    assert review.due == date(2025, 5, 1) and review.target == "approved"  # RP-16 step 1: 30 days
+    assert review.url == f"/riskpool/claims/{claim.pk}/review/"
+
+
+@pytest.mark.django_db
+def test_rp16_actions_for_payment_steps_by_party(world):
+    world.budget()
+    claim = world.to_documents(world.claim())
+    assert claim.state == "documents_uploaded"
+    assert names(world.treasurer, claim) == {"pay", "documents-return"}
+    assert names(world.bank_user, claim) == set() and names(world.reviewer, claim) == set()
+    paid = world.pay(claim)
+    assert names(world.treasurer, paid) == set()  # a repeated pay is no step offered
+    assert names(world.bank_user, paid) == {"to-library"}
+
+
+@pytest.mark.django_db
+def test_rp16_re_review_is_offered_once(world):
+    claim = world.claim()
+    services.claim_review(user=world.reviewer, claim=claim, approve=False, note="不符合", on=date(2025, 4, 10))
+    claim = reload(claim)
+    assert names(world.bank_user, claim) == {"re-review", "withdraw"}
+    services.claim_request_re_review(user=world.bank_user, claim=claim, on=date(2025, 4, 11), note="补充材料")
+    services.claim_review(user=world.reviewer, claim=reload(claim), approve=False, note="仍不符合", on=date(2025, 4, 12))
+    assert names(world.bank_user, reload(claim)) == {"withdraw"}
+
+
+@pytest.mark.django_db
+def test_rp16_notice_close_is_offered_to_the_authority_only_after_the_last_day(world, server_day):
+    claim = world.to_notice(world.claim())
+    server_day(date(2025, 4, 23))  # the notice's last day
+    assert "notice-close" not in names(world.authority, claim)
+    server_day(date(2025, 4, 24))
+    assert names(world.authority, claim) == {"notice-close"}
+    assert names(world.reviewer, claim) == {"objection-uphold"} and names(world.bank_user, claim) == set()
+
+
+@pytest.mark.django_db
+def test_rp15_the_gate_steps_are_no_ones_on_the_page(world):
+    claim = world.claim()
+    for user in (world.bank_user, world.reviewer, world.treasurer, world.authority):
+        assert not CLAIM.may(user, claim, "npl-gate-hold")
