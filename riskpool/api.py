@@ -350,7 +350,8 @@ class ClaimViewSet(SelectorViewSet):
 
 
     def _detail(self, claim: Claim, code=status.HTTP_200_OK) -> Response:
-        return Response(s.ClaimDetailSerializer(self._get(claim.pk)).data, status=code)
+        return Response(s.ClaimDetailSerializer(self._get(claim.pk), context={"request": self.request}).data,
+                        status=code)
 
     def retrieve(self, request, pk=None):
         """The claim with each rule's result, its steps, documents, recoveries and the deadline

@@ -17,6 +17,7 @@ BANK_ROLES = ("bank_operator",)
 REVIEWER_ROLES = ("pool_reviewer",)
 TREASURER_ROLES = ("pool_treasurer",)
 FINANCE_ROLES = ("finance_approver",)
+FIRM_ROLES = ("firm_operator",)  # Scheme M: the guarantee firm claims
 
 
 def _kind(user):
@@ -41,6 +42,10 @@ def is_authority(user) -> bool:
 
 def is_finance_bureau(user) -> bool:
     return _kind(user) == K.FINANCE_BUREAU and user.has_role(*FINANCE_ROLES)
+
+
+def is_firm_operator(user) -> bool:
+    return _kind(user) == K.GUARANTEE_FIRM and user.has_role(*FIRM_ROLES)
 
 
 def is_pool_party(user) -> bool:
@@ -79,6 +84,24 @@ def claim_finance_bureau(user, claim) -> bool:
 def system(user, claim) -> bool:
     """A step no person takes on the claim's page: the RP-15 gate holds and releases claims."""
     return False
+
+
+# --- the parties of one Scheme M claim (RP-M4, RP-M5) -------------------------------------------
+
+
+def m_claim_firm(user, m_claim) -> bool:
+    """The guarantee firm that made the Scheme M claim."""
+    return user.is_superuser or (is_firm_operator(user) and user.organisation_id == m_claim.firm_id)
+
+
+def m_claim_reviewer(user, m_claim) -> bool:
+    """The reviewer of the pool of the claim's product."""
+    return user.is_superuser or (is_reviewer(user) and user.organisation_id == m_claim.product.pool.reviewer_id)
+
+
+def m_claim_treasurer(user, m_claim) -> bool:
+    """The treasurer of the pool of the claim's product."""
+    return user.is_superuser or (is_treasurer(user) and user.organisation_id == m_claim.product.pool.treasurer_id)
 
 
 # The claim predicate of each party, by the names the deadline lists use (selectors.STATE_OWNERS).

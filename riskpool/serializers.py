@@ -16,6 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.fields import StoredTextField
+from core.api.workflow import ActionSerializer, actions_of
 from guarantees import serializers as gs
 from guarantees.services import BorrowerData
 from riskpool import rules
@@ -30,6 +31,7 @@ from riskpool.models import (
     RecoveryReport,
 )
 from riskpool.services import ProjectData
+from riskpool.workflows import CLAIM
 
 _ENUM_FIELDS: dict[str, type[serializers.ChoiceField]] = {}
 
@@ -358,10 +360,17 @@ class ClaimDetailSerializer(ClaimSerializer):
     steps = ClaimStepSerializer(many=True, read_only=True)
     documents = ClaimDocumentSerializer(many=True, read_only=True)
     recoveries = RecoveryReportSerializer(many=True, read_only=True)
+    actions = serializers.SerializerMethodField(help_text=_("The steps you may take on the claim now, as its RP-16 "
+                                                            "workflow allows, each with its deadline."))
 
     class Meta(ClaimSerializer.Meta):
-        fields = [*ClaimSerializer.Meta.fields, "decision_note", "reasons", "steps", "documents", "recoveries"]
+        fields = [*ClaimSerializer.Meta.fields, "decision_note", "reasons", "steps", "documents", "recoveries",
+                  "actions"]
         read_only_fields = fields
+
+    @extend_schema_field(ActionSerializer(many=True))
+    def get_actions(self, claim) -> list[dict]:
+        return actions_of(CLAIM, self, claim)
 
 
 class ClaimDocumentUploadSerializer(serializers.Serializer):

@@ -36,22 +36,18 @@ from riskpool.models import (
     Product,
     ProductPartySuspension,
 )
-from riskpool.services import AUTHORITY_ROLES, REVIEWER_ROLES, TREASURER_ROLES, ledger_post
+from riskpool.permissions import AUTHORITY_ROLES, FIRM_ROLES, REVIEWER_ROLES, TREASURER_ROLES
+from riskpool.services import ledger_post
+from riskpool.workflows import M_CLAIM
 
-FIRM_ROLES = ("firm_operator",)
 PRODUCT_NAMES = {  # RP-M2 (第三条)
     "sci_tech": "科信贷",
     "export": "出口贷",
     "tax_source": "税源贷",
     "fixed_asset_investment": "固定资产投资贷",
 }
-# The Scheme M claim workflow: the pool's reviewer decides, the treasurer pays.
-M_TRANSITIONS = {
-    "submitted": ("approved", "rejected"),
-    "approved": ("paid",),
-    "rejected": (),
-    "paid": (),
-}
+# The Scheme M claim workflow (the pool's reviewer decides, the treasurer pays), read from its definition.
+M_TRANSITIONS = M_CLAIM.allowed()
 PRODUCT_CHUNK = 1000  # JB-15
 
 

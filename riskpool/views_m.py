@@ -31,26 +31,15 @@ from core.models import Organisation
 from core.views_helpers import add_rule_violation, carried_fields, confirm_page, is_confirmed, paginate
 from riskpool import rules, selectors_m, services_m
 from riskpool.forms_m import MClaimForm, MDecisionForm, MReportSubmitForm, MReturnForm, PayForm, new_key
-from riskpool.permissions import is_authority, is_reviewer, is_treasurer
+from riskpool.permissions import is_authority, is_firm_operator, is_reviewer, is_treasurer
 from riskpool.views import OUTCOME_LABELS
+from riskpool.workflows import M_CLAIM
 
 K = Organisation.Kind
 
-STATE_LABELS = {
-    "submitted": gettext_lazy("Submitted, awaiting review"),
-    "approved": gettext_lazy("Approved, awaiting payment"),
-    "rejected": gettext_lazy("Rejected"),
-    "paid": gettext_lazy("Reimbursed"),
-}
-
-
 def state_label(state: str) -> str:
-    return STATE_LABELS.get(state, state)
-
-
-def is_firm_operator(user) -> bool:
-    return (user.is_authenticated and user.organisation_id is not None
-            and user.organisation.kind == K.GUARANTEE_FIRM and user.has_role(*services_m.FIRM_ROLES))
+    """The Scheme M claim state's label in the reader's language (the workflow's states)."""
+    return M_CLAIM.label(state)
 
 
 def is_pool_party(user) -> bool:
@@ -140,20 +129,14 @@ def m_claim_create(request):
     }, status=status)
 
 
-def _own_firm(user, m_claim) -> bool:
-    return is_firm_operator(user) and user.organisation_id == m_claim.firm_id
+def _party_of_step(name: str, user, m_claim) -> bool:
+    """Whether ``user`` is the party of step ``name`` in any state it is taken from (403 for anyone
+    else; the right person in the wrong state gets the service's 409 message)."""
+    step = M_CLAIM.step(name)
+    return any(predicate(user, m_claim) for state in step.sources if (predicate := step.predicate(state)))
 
 
-def _pool_role(user, m_claim, check, attr) -> bool:
-    return user.is_superuser or (check(user) and user.organisation_id == getattr(m_claim.product.pool, attr))
-
-
-ACTION_ROLES = {
-    "review": lambda u, c: _pool_role(u, c, is_reviewer, "reviewer_id"),
-    "pay": lambda u, c: _pool_role(u, c, is_treasurer, "treasurer_id"),
-    "return": lambda u, c: u.is_superuser or _own_firm(u, c),
-}
-ACTION_STATES = {"review": "submitted", "pay": "approved", "return": "paid"}
+# The form of each step of the Scheme M claim's workflow (riskpool.workflows.M_CLAIM, same names).
 ACTION_FORMS = {"review": MDecisionForm, "pay": PayForm, "return": MReturnForm}
 
 
@@ -165,10 +148,10 @@ def _render_claim(request, m_claim, bound: dict | None = None, status: int = 200
         "pay": {"on": today, "idempotency_key": new_key()},
         "return": {"on": today, "costs": 0, "idempotency_key": new_key()},
     }
+    open_now = {action.name for action in M_CLAIM.actions_for(user, m_claim, names=ACTION_FORMS)}
     forms = {
         key: bound.get(key) or ACTION_FORMS[key](prefix=key, initial=initial[key])
-        for key, allowed in ACTION_ROLES.items()
-        if allowed(user, m_claim) and (m_claim.state == ACTION_STATES[key] or key in bound)
+        for key in ACTION_FORMS if key in open_now or key in bound
     }
     entries = list(m_claim.ledger_entries.order_by("booked_on", "id"))
     return render(request, "riskpool/m/claim_detail.html", {
@@ -188,9 +171,9 @@ def m_claim_detail(request, pk: int):
 @login_required
 def m_claim_action(request, pk: int, action: str):
     m_claim = selectors_m.m_claim_get_for_user(user=request.user, m_claim_id=pk)
-    if action not in ACTION_ROLES:
+    if action not in ACTION_FORMS:
         raise Http404
-    if not ACTION_ROLES[action](request.user, m_claim):
+    if not _party_of_step(action, request.user, m_claim):
         raise PermissionDenied(_("Your role does not allow this step."))
     form = ACTION_FORMS[action](request.POST, prefix=action)
     exc = None

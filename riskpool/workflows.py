@@ -1,4 +1,5 @@
-"""The Scheme S claim's workflow (RP-16, 第十九条, 第二十条) as one definition: its states (the
+"""The risk pool's claim workflows, each as one definition: the Scheme S claim (``CLAIM``, RP-16,
+第十九条, 第二十条) and the Scheme M claim (``M_CLAIM``, RP-M4, RP-M5). For the Scheme S claim: its states (the
 model's ``Claim.State``, in workflow order), the steps between them, who may take each step in
 each state (riskpool.permissions), what else must hold, and which step carries the deadline of
 its state. The claim page offers what ``CLAIM.actions_for`` lists and refuses a step to anyone
@@ -13,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from core.calendar import shanghai_today
 from core.workflow import Guard, Step, Workflow
 from riskpool import permissions as can
-from riskpool.models import Claim
+from riskpool.models import Claim, MClaim
 
 S = Claim.State
 URL = "riskpool:claim-action"
@@ -153,3 +154,21 @@ def _state_owners() -> dict[str, str]:
 
 # Who owes the next step in each state with a deadline (RP-16), for the overdue and JB-3 lists.
 STATE_OWNERS: dict[str, str] = _state_owners()
+
+
+# --- Scheme M (马政办〔2024〕6号): the reviewer decides, the treasurer pays, the firm returns ---------
+
+M = MClaim.State
+M_URL = "riskpool:m-claim-action"
+
+M_CLAIM = Workflow(
+    name="riskpool.m_claim", rule="RP-M", states=M, noun=_("the claim"),
+    steps=[
+        Step("review", _("Decide the claim"), "RP-M4", [(M.SUBMITTED, M.APPROVED), (M.SUBMITTED, M.REJECTED)],
+             can.m_claim_reviewer, target=_forward({M.SUBMITTED: M.APPROVED}), url=M_URL, url_args=_url_args),
+        Step("pay", _("Pay the reimbursement"), "RP-M4", [(M.APPROVED, M.PAID)], can.m_claim_treasurer,
+             url=M_URL, url_args=_url_args),
+        Step("return", _("Record a recovery return (RP-M5)"), "RP-M5", [(M.PAID, M.PAID)], can.m_claim_firm,
+             url=M_URL, url_args=_url_args),
+    ],
+)

@@ -79,6 +79,15 @@ class ProductPartySuspension(models.Model):
 class MClaim(models.Model):
     """A guarantee firm's claim on a Scheme M product for a compensation it paid (RP-M1 … RP-M5)."""
 
+    class State(models.TextChoices):
+        """In workflow order; the steps between them are riskpool.workflows.M_CLAIM. Not the
+        field's choices: the column keeps its plain codes."""
+
+        SUBMITTED = "submitted", _("Submitted, awaiting review")
+        APPROVED = "approved", _("Approved, awaiting payment")
+        REJECTED = "rejected", _("Rejected")
+        PAID = "paid", _("Reimbursed")
+
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="claims")
     firm = models.ForeignKey("core.Organisation", on_delete=models.PROTECT, related_name="m_claims")
     compensation = models.OneToOneField("guarantees.Compensation", on_delete=models.PROTECT, related_name="m_claim")

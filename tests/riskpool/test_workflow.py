@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.urls import reverse
 
 from core.workflow import Workflow
-from riskpool import rules, selectors, services
+from riskpool import rules, selectors, services, services_m
 from riskpool.models import Claim
-from riskpool.workflows import CLAIM, STATE_OWNERS
-from tests.factories import PoolFactory, UserFactory, bank_user
+from riskpool.workflows import CLAIM, M_CLAIM, STATE_OWNERS
+from tests.factories import PoolFactory, SchemeMPoolFactory, UserFactory, bank_user, firm_user
 from tests.riskpool.test_services import reload
 
 
@@ -117,3 +118,44 @@ def test_rp15_the_gate_steps_are_no_ones_on_the_page(world):
     claim = world.claim()
     for user in (world.bank_user, world.reviewer, world.treasurer, world.authority):
         assert not CLAIM.may(user, claim, "npl-gate-hold")
+
+
+@pytest.mark.django_db
+def test_rp16_the_claim_api_lists_the_callers_steps_from_the_definition(world):
+    from tests.riskpool.test_api import token_client
+
+    claim = world.claim()
+    url = reverse("riskpool-api:claim-detail", args=[claim.pk])
+    actions = token_client(world.reviewer).get(url).json()["actions"]
+    assert [(a["name"], a["target"], a["due"]) for a in actions] == [("review", "approved", "2025-05-01")]
+    assert [a["name"] for a in token_client(world.bank_user).get(url).json()["actions"]] == ["withdraw"]
+
+
+# --- the Scheme M claim (RP-M4, RP-M5) ----------------------------------------------------------
+
+
+def test_rpm4_m_claim_states_labels_and_transitions():
+    assert list(M_CLAIM.states.values) == ["submitted", "approved", "rejected", "paid"]
+    assert all(str(M_CLAIM.label(state)) != state for state in M_CLAIM.states.values)
+    assert M_CLAIM.allowed() == {"submitted": {"approved", "rejected"}, "approved": {"paid"}, "rejected": set(),
+                                 "paid": set()}
+    assert services_m.M_TRANSITIONS == M_CLAIM.allowed()  # the service's map is the definition's
+
+
+@pytest.mark.django_db
+def test_rpm4_rpm5_m_claim_actions_for_each_party():
+    from tests.riskpool.test_scheme_m import MWorld
+
+    world = MWorld()
+    m_claim = world.submit()
+    other_reviewer = UserFactory(organisation=SchemeMPoolFactory().reviewer, roles=["pool_reviewer"])
+    assert {a.name for a in M_CLAIM.actions_for(world.reviewer, m_claim)} == {"review"}
+    assert not M_CLAIM.actions_for(other_reviewer, m_claim) and not M_CLAIM.actions_for(world.firm_user, m_claim)
+    world.approve(m_claim)
+    m_claim = reload(m_claim)
+    assert {a.name for a in M_CLAIM.actions_for(world.treasurer, m_claim)} == {"pay"}
+    assert not M_CLAIM.actions_for(world.reviewer, m_claim)
+    world.pay(m_claim)
+    m_claim = reload(m_claim)
+    assert {a.name for a in M_CLAIM.actions_for(world.firm_user, m_claim)} == {"return"}
+    assert not M_CLAIM.actions_for(world.treasurer, m_claim) and not M_CLAIM.actions_for(firm_user(), m_claim)
