@@ -25,6 +25,7 @@ from core.permissions import is_oversight_user
 from core.scoping import jurisdiction_region_path, sees_everything
 from guarantees import selectors
 from guarantees.selectors_indicators import FirmIndicators, indicator_rows_for_user
+from guarantees.services import guarantee_params
 
 try:  # GU-10, from the indicators module when it provides it
     from guarantees.selectors_indicators import bank_partner_rows
@@ -234,6 +235,7 @@ def dashboard(request):
         "filters": filters,
         "quarter": quarter,
         "rows": rows,
+        "params": guarantee_params(quarter.end),  # the GU-6 / GU-7 targets the rows were judged by
         "headers": _headers(filters, request.GET.copy()),
         "export_query": export_query.urlencode(),
         "period_query": f"year={quarter.year}&quarter={quarter.quarter}",
@@ -312,6 +314,7 @@ def firm_detail(request, firm_id: int):
         "firm": firm,
         "form": form,
         "quarter": quarter,
+        "params": guarantee_params(quarter.end),  # the GU-6 / GU-7 targets the figures were judged by
         "ind": rows[0] if rows else None,
         "banks": banks,
         "agreements": agreements,

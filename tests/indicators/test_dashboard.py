@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from core.models import Organisation, Region
+from core.models import Organisation, Region, RuleSet
 from guarantees.models import Compensation, FirmNetAssets, Guarantee
 from tests.factories import (
     AgreementFactory,
@@ -154,6 +154,16 @@ def test_gu7_support_share_of_exactly_80_percent_gets_no_badge(client, world):
     response = _get(client, world["authority"])
     assert 'data-badge="support"' not in _row_html(response, world["b"])
     assert 'data-badge="support"' in _row_html(response, world["a"])
+
+
+def test_gu6_gu7_badges_state_the_targets_of_the_rule_set_in_force(client, world):
+    row = _row_html(_get(client, world["authority"]), world["a"])
+    assert "≥1.00%" in row and "&lt;80.00%" in row
+    shipped = RuleSet.objects.filter(scheme="guarantees").order_by("-effective_from").first()
+    RuleSet.objects.filter(pk=shipped.pk).update(
+        params={**shipped.params, "avg_fee_rate_target": "0.009000", "support_share_target": "0.700000"})
+    row = _row_html(_get(client, world["authority"]), world["a"])
+    assert "≥0.90%" in row and "&lt;70.00%" in row and "80.00%" not in row
 
 
 def test_region_filter_keeps_the_firms_of_that_region(client, world):
