@@ -256,3 +256,16 @@ def test_several_drafts_side_by_side(admin, portfolio, client, django_capture_on
     assert client.get(reverse("rulesets:list")).status_code == 200
     client.force_login(bank_user(), backend=BACKEND)
     assert client.get(reverse("rulesets:simulation-compare"), {"ids": [a.pk, b.pk]}).status_code == 403
+
+
+@pytest.mark.postgres
+def test_bench_simulation_replays_the_generated_data_set():
+    import io
+
+    from django.core.management import call_command
+
+    call_command("riskpool_generate", projects=2000, banks=8, seed=7, stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("bench_simulation", repeat=1, stdout=out)
+    text = out.getvalue()
+    assert "tiers +10 points" in text and "NPL gate 2%" in text and "within" in text

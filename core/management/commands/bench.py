@@ -31,6 +31,7 @@ from guarantees.jobs import snapshot_quarter
 from guarantees.management.commands.bench_guarantees import Command as GuaranteesBench
 from riskpool.management.commands.bench_riskpool import Command as RiskpoolBench
 from riskpool.management.commands.bench_riskpool import rolled_back
+from riskpool.management.commands.bench_simulation import Command as SimulationBench
 from riskpool.management.commands.riskpool_generate import USERS, generated_pool
 from riskpool.services import scheme_s_params
 from riskpool.services_reports import auto_close_cutoff, banks_evaluate, loans_auto_close
@@ -132,6 +133,7 @@ class Command(BaseCommand):
         try:
             rows += self._api(options["api_seconds"])
             rows += self._jobs()
+            rows += self._simulation()
             self._report(rows, copy, started)
         finally:
             g._remove()  # after the table: removing a million guarantees takes minutes
@@ -166,6 +168,15 @@ class Command(BaseCommand):
             out.append((f"API GET /api/riskpool/projects/, {who}, 2 gunicorn workers (p50 {result.p50_ms:.0f} ms, "
                         f"{result.errors} errors)", result.per_second, "req/s", "≥ 200", "", None, None))
         return out
+
+    # --- the policy simulator (issue 15) ---------------------------------------------------------
+
+    def _simulation(self) -> list[tuple]:
+        """The Scheme S replay of the demo's two drafts over the million loan projects."""
+        sim = SimulationBench(stdout=self.stdout, stderr=self.stderr)
+        call_command(sim, repeat=1)
+        return [(f"simulator replay, draft {name} ({changes} changes) [{queries} queries]", ms, "ms", "≤ 60000", "",
+                 None, None) for name, ms, queries, changes in sim.results]
 
     # --- batch jobs against their hand-written statement ------------------------------------------
 
