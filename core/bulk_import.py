@@ -285,6 +285,9 @@ def import_run_execute(run_id: int) -> ImportRun:
         ImportRun.objects.filter(pk=run.pk).update(**fields)
         cache.delete(key)
     run.refresh_from_db()
+    if run.state != ImportRun.State.REJECTED:
+        # Only a rejected file is entered again (its renames confirmed); the others are not kept.
+        run.file.delete(save=True)
     return run
 
 

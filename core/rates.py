@@ -40,15 +40,24 @@ def lpr_on(on: date, term: str = LprRate.Term.ONE_YEAR) -> Decimal:
     return rate
 
 
-def to_yuan(amount: Decimal, currency: str, on: date) -> tuple[Decimal, str]:
+def to_yuan(amount: Decimal, currency: str, on: date, *, rate=None) -> tuple[Decimal, str]:
     """RP-5: ``amount`` of ``currency`` in yuan on ``on``, and the rate kind used ("cny" for yuan).
 
     Only a rate of that exact date counts (no carrying forward from an earlier day): the CFETS
-    central parity, else the bank's spot buying rate, else its cash buying rate.
+    central parity, else the bank's spot buying rate, else its cash buying rate. ``rate`` is the
+    lookup to use (``exchange_rate`` by default; a bulk upload passes one that asks once per
+    currency and day).
     """
     currency = currency.upper()
     if currency == "CNY":
         return amount, "cny"
+    value, unit, kind = (rate or exchange_rate)(currency, on)
+    return (amount * value / unit).quantize(CENT, rounding=ROUND_HALF_UP), kind
+
+
+def exchange_rate(currency: str, on: date) -> tuple[Decimal, Decimal, str]:
+    """RP-5: the rate of ``currency`` on ``on`` as (rate, unit, kind), in the fallback order."""
+    currency = currency.upper()
     rates = {
         row.kind: row
         for row in ExchangeRate.objects.filter(currency=currency, on=on, kind__in=FX_FALLBACK_ORDER)
@@ -56,8 +65,7 @@ def to_yuan(amount: Decimal, currency: str, on: date) -> tuple[Decimal, str]:
     for kind in FX_FALLBACK_ORDER:
         row = rates.get(kind)
         if row is not None:
-            yuan = (amount * row.rate / row.unit).quantize(CENT, rounding=ROUND_HALF_UP)
-            return yuan, kind.value
+            return row.rate, row.unit, kind.value
     raise RuleViolation(
         rule="RP-5",
         field="currency",

@@ -1,10 +1,12 @@
 """Bulk upload of guarantees from an .xlsx or .csv file.
 
 The file is checked by its content (an xlsx is a zip starting with ``PK``; a csv is text in
-UTF-8, with or without BOM, or GB18030), capped in size and rows, and parsed into the row dicts
-that ``services.guarantee_bulk_create`` expects. A cell that cannot be read becomes a
+UTF-8, with or without BOM, or GB18030), capped in size and rows, streamed (calamine for xlsx,
+the csv module for csv) and parsed into row dicts. A cell that cannot be read becomes a
 ``RowError`` (row numbers as the spreadsheet shows them, the header being row 1; the column is
-the header text of the file). The service then creates every row or none.
+the header text of the file). ``GuaranteeImporter`` then checks and creates every row or none,
+set-based, chunk by chunk (``core.bulk_import``), with the checks of the single entry
+(``services.guarantee_problems``, ``borrower_check``).
 
 Headers are accepted in Chinese (``担保合同编号``, as in the template) or as the English field
 key (``contract_no``).

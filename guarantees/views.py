@@ -394,6 +394,7 @@ def guarantee_import(request):
     return render(request, "guarantees/guarantee_import.html", {
         "form": form, "errors": errors, "renames": renames_of(errors), "headers": imports.ALL_COLUMNS,
         "max_rows": settings.BULK_UPLOAD_MAX_ROWS, "max_mb": imports.megabytes(settings.BULK_UPLOAD_MAX_BYTES),
+        "inline_rows": settings.BULK_IMPORT_INLINE_ROWS,
     }, status=status)
 
 

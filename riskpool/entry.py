@@ -20,7 +20,7 @@ from core.errors import Problem, RuleViolation
 from core.models import Organisation, RuleSet
 from core.money import money
 from core.periods import quarter_end
-from core.rates import to_yuan
+from core.rates import exchange_rate, to_yuan
 from core.rulesets import RuleSetTable
 from core.services import require_member
 from riskpool import rules
@@ -36,7 +36,7 @@ class EntryContext:
     def __init__(self):
         self._rule_sets: RuleSetTable | None = None
         self.deadline = Memo(self._deadline)
-        self.to_yuan = Memo(to_yuan)
+        self.exchange_rate = Memo(exchange_rate)
         self.suspensions = Memo(self._suspensions)
 
     def params(self, on: date) -> rules.SchemeSParams:
@@ -52,6 +52,10 @@ class EntryContext:
         """RP-6: the quarter's deadline under the rule set of the disbursement date (RP-19)."""
         params = self.params(rules.entry_rule_date(disbursed_on))
         return self.deadline(quarter_end(disbursed_on), params)
+
+    def to_yuan(self, amount, currency: str, on: date):
+        """RP-5, the rate of a currency and day asked once."""
+        return to_yuan(amount, currency, on, rate=self.exchange_rate)
 
     @staticmethod
     def _suspensions(product, bank: Organisation, on: date) -> list[Problem]:

@@ -3,11 +3,12 @@
 It follows the guarantees import (``guarantees.imports``) and reuses its file handling: the file
 is identified by its content (an xlsx is a zip starting with ``PK``; a csv is UTF-8 text, with or
 without BOM, or GB18030), capped in size (``BULK_UPLOAD_MAX_BYTES``) and rows
-(``BULK_UPLOAD_MAX_ROWS``), and its cells are read by the same parsers. Each row becomes the
-``{"row", "borrower", "data"}`` dict of ``services.project_bulk_register``, which enters every
-row through ``project_register`` (RP-5, RP-6 with the deadline in the message, RP-22, the
-duplicate loan note, the borrower's identity) or none. So the rules are checked in one place
-only: the REST bulk endpoint (JSON) and this file upload both end in that service.
+(``BULK_UPLOAD_MAX_ROWS``), streamed (calamine for xlsx, the csv module for csv) and its cells
+read by the same parsers. Each row becomes a ``{"row", "borrower", "data"}`` dict which
+``ProjectImporter`` checks and enters set-based, chunk by chunk (``core.bulk_import``), all rows
+or none, with the checks of the single entry (``riskpool.entry``: RP-3 … RP-7, RP-21, RP-22,
+RP-M3, the borrower's identity). The REST bulk endpoint (``services.project_bulk_register``)
+enters its JSON rows through the same importer.
 
 Row numbers are the spreadsheet's (the header is row 1); an error's column is the header text of
 the file. Headers are accepted in Chinese (``借据号``, as in the template) or as the English field

@@ -38,6 +38,7 @@ def no_parsing(monkeypatch):
         raise AssertionError("the file was parsed")
 
     monkeypatch.setattr(imports, "read_table", parse)
+    monkeypatch.setattr(imports, "stream_table", parse)  # what the importers read with
 
 
 # --- the three bombs of the issue, through the upload pages ---------------------------------------

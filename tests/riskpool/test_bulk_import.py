@@ -20,7 +20,7 @@ from guarantees.models import Borrower
 from riskpool import imports
 from riskpool.models import LoanProject
 from tests.factories import bank_user
-from tests.riskpool.test_imports import csv_file, row
+from tests.riskpool.test_imports import HEADERS, csv_file, row
 from tests.riskpool.test_services import World
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +39,13 @@ def enter(world, rows, **kwargs):
     return imports.import_content(user=world.bank_user, pool=world.pool, content=content(rows), **kwargs)
 
 
+@pytest.fixture
+def own_cache(settings):
+    """A cache of the test's own: another test run sharing the Redis database cannot empty it
+    between the two uploads compared (the working-day calendar is read through it)."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
 def queries_for(world, count: int, start: int) -> int:
     rows = [row(n) for n in range(start, start + count)]
     with CaptureQueriesContext(connection) as ctx:
@@ -46,7 +53,7 @@ def queries_for(world, count: int, start: int) -> int:
     return len(ctx.captured_queries)
 
 
-def test_the_query_count_does_not_grow_with_the_rows(world):
+def test_the_query_count_does_not_grow_with_the_rows(world, own_cache):
     queries_for(world, 1, 1000)  # the first upload fills the caches (the working-day calendar)
     assert queries_for(world, 10, 1) == queries_for(world, 200, 100)
     assert LoanProject.objects.filter(loan_no__startswith="JJ-UP-").count() == 211
@@ -123,6 +130,7 @@ def test_a_large_file_runs_as_a_task_with_a_progress_and_result_page(client, wor
     assert response.status_code == 302 and response["Location"] == reverse("imports:run", args=[run.pk])
     # Celery runs eagerly in the tests: the task has entered the file by now.
     assert (run.state, run.saved, run.organisation, run.kind) == ("saved", 12, world.bank, "projects")
+    assert not run.file  # a saved file is not kept; a rejected one is, to be entered again once confirmed
     assert LoanProject.objects.filter(loan_no__startswith="JJ-UP-").count() == 12
     status = client.get(reverse("imports:status", args=[run.pk])).json()
     assert status["finished"] and status["percent"] == 100 and status["done"] == 12 and status["saved"] == 12
@@ -183,3 +191,27 @@ def test_another_organisations_upload_is_not_found(client, world, small_inline):
         assert client.get(reverse(f"imports:{name}", args=[run.pk])).status_code == 404, name
     assert client.post(reverse("imports:confirm", args=[run.pk]), {"confirm_renames": "on"}).status_code == 404
     assert ImportRun.objects.count() == 1
+
+
+def test_rp5_a_foreign_currency_rate_is_read_once_per_day_not_per_row(world, own_cache):
+    from decimal import Decimal
+
+    from core.models import ExchangeRate
+
+    disbursed = shanghai_today() - timedelta(days=2)
+    ExchangeRate.objects.create(currency="USD", on=disbursed, kind=ExchangeRate.Kind.CENTRAL_PARITY,
+                                rate=Decimal("7.1000"), unit=1)
+    queries_for(world, 1, 1000)
+    usd = {"币种": "USD", "贷款本金": "100000.00"}
+
+    def enter_usd(numbers):
+        content = csv_file([row(n, **usd) for n in numbers], headers=[*HEADERS, "币种"]).read()
+        imports.import_content(user=world.bank_user, pool=world.pool, content=content)
+
+    with CaptureQueriesContext(connection) as few:
+        enter_usd(range(1, 4))
+    with CaptureQueriesContext(connection) as many:
+        enter_usd(range(10, 40))
+    assert len(few.captured_queries) == len(many.captured_queries)
+    assert set(LoanProject.objects.filter(currency="USD").values_list("principal_yuan", flat=True)) == {
+        Decimal("710000.00")}
