@@ -9,8 +9,12 @@ from django.db import models
 from core.i18n_text import dumps_within
 from core.models import AuditEvent
 
+_PLAIN = (str, int, bool, float, type(None))
+
 
 def _jsonable(value):
+    if type(value) in _PLAIN:  # most values; a bulk upload snapshots millions of them
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, (date, datetime)):

@@ -107,9 +107,10 @@ def _copy_text(value) -> str:
         value = value.isoformat()
     else:
         value = str(value)
-    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-        value = value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return value
+    return value.translate(_COPY_ESCAPES)
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def reserve_ids(model, count: int) -> list[int]:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 import filetype
 from django.conf import settings
@@ -62,8 +62,10 @@ class CellError(ValueError):
     """One cell that cannot be read; becomes a RowError of its row and column."""
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
+    """A cell's value as read (a tuple: a file has millions of cells, a frozen dataclass costs
+    several times more to build)."""
+
     value: Any
     percent_format: bool = False  # an xlsx cell shown as a percentage holds the fraction
 
@@ -164,6 +166,11 @@ def parse_date(cell: Cell) -> date:
     if isinstance(value, date):
         return value
     text = _text(cell)
+    if len(text) == 10 and text[4] == "-":  # the template's 2024-03-01, parsed in C
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(text, fmt).date()

@@ -28,6 +28,9 @@ from riskpool.models import LoanProject, Member, Pool
 
 LP = LoanProject
 BANK_ROLES = ("bank_operator",)
+# Read once: ``Choices.values`` builds a new list on every access, and a file asks per row.
+LOAN_KINDS = frozenset(LP.LoanKind.values)
+PURPOSES = frozenset(LP.Purpose.values)
 
 
 class EntryContext:
@@ -89,9 +92,9 @@ def input_problems(data) -> list[Problem]:
     problems = []
     if not data.loan_no.strip():
         problems.append(Problem("INPUT", _("Enter the loan note number."), "loan_no"))
-    if data.loan_kind not in LP.LoanKind.values:
+    if data.loan_kind not in LOAN_KINDS:
         problems.append(Problem("RP-3", _("Unknown loan kind."), "loan_kind"))
-    if data.purpose not in LP.Purpose.values:
+    if data.purpose not in PURPOSES:
         problems.append(Problem("RP-7", _("Unknown purpose."), "purpose"))
     if data.maturity_on <= data.disbursed_on:
         problems.append(Problem("RP-7", _("The maturity date must be after the disbursement date."), "maturity_on"))
