@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
+from core.models import Organisation
 from core.services import require_member
 from evaluation.selectors import is_province_user
 
@@ -54,3 +55,34 @@ def province_holder(user, sub) -> bool:
 # The holder of a submission at each state of the chain (EV-5).
 HOLDERS = {"draft": firm_holder, "county_review": county_holder, "city_review": city_holder,
            "province_review": province_holder}
+
+
+# --- EV-14 exemption cases ---------------------------------------------------------------------
+
+
+def case_firm(user, case) -> bool:
+    """The firm's operator, on its own case (it opens it and may appeal)."""
+    require_member(user, case.firm, *FIRM_ROLES)
+    return True
+
+
+def case_reviewer(user, case) -> bool:
+    """The reviewing body: a supervisor or the authority whose jurisdiction holds the firm."""
+    if user.is_superuser:
+        return True
+    org = user.organisation
+    if not (org and org.kind in (Organisation.Kind.SUPERVISOR, Organisation.Kind.AUTHORITY)
+            and case.firm.region.path.startswith(org.region.path)):
+        raise PermissionDenied(_("Only the reviewing body may decide this case."))
+    return True
+
+
+def case_confirmer(user, case) -> bool:
+    """The reviewer who recorded the pending findings confirms them (EV-14)."""
+    from evaluation.workflows import pending_decision
+
+    case_reviewer(user, case)
+    pending = pending_decision(case)
+    if pending is not None and pending.reviewer_id != user.pk:
+        raise PermissionDenied(_("The reviewer who recorded the findings confirms them."))
+    return True

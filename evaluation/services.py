@@ -20,6 +20,7 @@ from core.errors import Conflict, RuleViolation
 from core.models import AuditEvent, Organisation, Region, User
 from core.money import round_money, to_decimal
 from core.services import require_member
+from evaluation import permissions as can
 from evaluation import rules, selectors
 from evaluation.models import (
     STEP_TAKEN_FIELDS,
@@ -37,8 +38,8 @@ from evaluation.models import (
     SubmissionStep,
     YearExclusion,
 )
+from evaluation.workflows import CASE, YEAR, decision_stage, pending_decision
 from evaluation.workflows import SUBMISSION as FLOW
-from evaluation.workflows import YEAR
 from guarantees.models import Guarantee
 
 K = Organisation.Kind
@@ -241,7 +242,7 @@ def submission_refresh(*, user, submission: Submission) -> Submission:
 
 def submission_declare(*, user, submission: Submission, declared: dict[str, Any]) -> Submission:
     """EV-3: the firm's declared figures beside the computed ones; over 1% apart is flagged."""
-    FLOW.check(user, submission, "declare")
+    can.firm_holder(user, submission)  # the person first; the state is checked on the locked row
     clean = {}
     for name in FIGURES:
         value = declared.get(name)
@@ -611,31 +612,18 @@ def case_open(*, user, guarantee: Guarantee, staff: str, grounds: list[str], sta
     return case
 
 
-def _require_reviewer(user, case: ExemptionCase) -> None:
-    """The reviewing body: a supervisor or the authority whose jurisdiction holds the firm."""
-    if user.is_superuser:
-        return
-    org = user.organisation
-    if not (org and org.kind in (K.SUPERVISOR, K.AUTHORITY)
-            and case.firm.region.path.startswith(org.region.path)):
-        raise PermissionDenied(_("Only the reviewing body may decide this case."))
-
-
 def case_findings_record(*, user, case: ExemptionCase, grounds: list[str], staff_at_fault: bool) -> CaseDecision:
     """EV-14: the reviewer records the grounds found and staff fault; the outcome is derived by
     rules.decide_exemption. On appeal, a different reviewer than the first decision's."""
-    _require_reviewer(user, case)
+    can.case_reviewer(user, case)  # the person first; the state is checked on the locked row
     decision = rules.decide_exemption(grounds, staff_at_fault=staff_at_fault)
     with transaction.atomic():
         case = ExemptionCase.objects.select_for_update().get(pk=case.pk)
-        if case.state == ExemptionCase.State.OPEN:
-            stage = CaseDecision.Stage.FIRST
-        elif case.state == ExemptionCase.State.APPEALED:
-            stage = CaseDecision.Stage.APPEAL
+        CASE.check(user, case, "findings")
+        stage = decision_stage(case)
+        if stage == CaseDecision.Stage.APPEAL:
             first = case.decisions.filter(stage=CaseDecision.Stage.FIRST).first()
             rules.check_appeal_reviewer(appeal_reviewer_id=user.pk, first_reviewer_id=first and first.reviewer_id)
-        else:
-            raise Conflict("EV-14", _("This case is decided."))
         row, _created = CaseDecision.objects.update_or_create(case=case, stage=stage, defaults={
             "grounds_found": rules.check_grounds(grounds), "staff_at_fault": bool(staff_at_fault),
             "outcome": decision.outcome, "reasons": decision.reasons, "reviewer": user, "confirmed_at": None})
@@ -646,19 +634,14 @@ def case_findings_record(*, user, case: ExemptionCase, grounds: list[str], staff
 
 def case_confirm(*, user, case: ExemptionCase) -> ExemptionCase:
     """EV-14: the reviewer who recorded the findings confirms the derived outcome."""
-    _require_reviewer(user, case)
     with transaction.atomic():
         case = ExemptionCase.objects.select_for_update().get(pk=case.pk)
-        stage = CaseDecision.Stage.APPEAL if case.state == ExemptionCase.State.APPEALED else CaseDecision.Stage.FIRST
-        row = case.decisions.filter(stage=stage, confirmed_at__isnull=True).first()
-        if row is None or case.state not in (ExemptionCase.State.OPEN, ExemptionCase.State.APPEALED):
-            raise Conflict("EV-14", _("Record the findings first."))
-        if row.reviewer_id != user.pk:
-            raise PermissionDenied(_("The reviewer who recorded the findings confirms them."))
+        new = CASE.check(user, case, "confirm")
+        row = pending_decision(case)
         row.confirmed_at = timezone.now()
         row.save(update_fields=["confirmed_at"])
         old = case.state
-        case.state = ExemptionCase.State.CLOSED if stage == CaseDecision.Stage.APPEAL else ExemptionCase.State.DECIDED
+        case.state = new
         case.save(update_fields=["state"])
         audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=case, organisation=case.firm,
               summary=f"EV-14 case {old} → {case.state}: {row.outcome}")
@@ -667,14 +650,12 @@ def case_confirm(*, user, case: ExemptionCase) -> ExemptionCase:
 
 def case_appeal(*, user, case: ExemptionCase, reason: str) -> ExemptionCase:
     """EV-14 (seed 000 (十五)): the firm appeals a decision; a different reviewer decides it."""
-    require_member(user, case.firm, *FIRM_ROLES)
+    can.case_firm(user, case)  # the person first; the state is checked on the locked row
     if not (reason or "").strip():
         raise RuleViolation("EV-14", _("Give the reason for the appeal."), "reason")
     with transaction.atomic():
         case = ExemptionCase.objects.select_for_update().get(pk=case.pk)
-        if case.state != ExemptionCase.State.DECIDED:
-            raise Conflict("EV-14", _("Only a decided case can be appealed, once."))
-        case.state, case.appeal_reason = ExemptionCase.State.APPEALED, reason.strip()
+        case.state, case.appeal_reason = CASE.check(user, case, "appeal"), reason.strip()
         case.save(update_fields=["state", "appeal_reason"])
         audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=case, organisation=case.firm,
               summary="EV-14 case appealed")

@@ -37,15 +37,13 @@ from evaluation.forms import (
     YearForm,
 )
 from evaluation.models import (
-    CaseDecision,
     DistributionRecipient,
     EvaluationYear,
-    ExemptionCase,
     Material,
     Submission,
 )
+from evaluation.workflows import CASE, YEAR, pending_decision
 from evaluation.workflows import SUBMISSION as FLOW
-from evaluation.workflows import YEAR
 
 # EV-5: each step named by what its holder owes (the key is the state it is owed at).
 STEP_LABELS = {
@@ -402,20 +400,16 @@ def case_create(request):
 
 @login_required
 def case_detail(request, pk: int):
+    """A case with the steps the user may take on it now, as the EV-14 workflow lists them."""
     user = request.user
     case = selectors.case_get_for_user(user=user, case_id=pk)
     decisions = {d.stage: d for d in case.decisions.select_related("reviewer")}
-    reviewer = user.organisation_id and user.organisation.kind in (Organisation.Kind.SUPERVISOR,
-                                                                   Organisation.Kind.AUTHORITY)
-    stage = CaseDecision.Stage.APPEAL if case.state == ExemptionCase.State.APPEALED else CaseDecision.Stage.FIRST
-    pending = decisions.get(stage)
+    actions = CASE.actions_by_name(user, case)
     return render(request, "evaluation/case_detail.html", {
         "case": case, "first": decisions.get("first"), "appeal": decisions.get("appeal"),
-        "evidence": case.evidence.all(), "grounds": rules.GROUNDS,
-        "can_review": reviewer and case.state in (ExemptionCase.State.OPEN, ExemptionCase.State.APPEALED),
-        "pending": pending if pending and pending.confirmed_at is None else None,
+        "evidence": case.evidence.all(), "grounds": rules.GROUNDS, "actions": actions,
+        "pending": pending_decision(case) if actions["confirm"] else None,
         "findings_form": FindingsForm(), "appeal_form": AppealForm(),
-        "can_appeal": user.organisation_id == case.firm_id and case.state == ExemptionCase.State.DECIDED,
     })
 
 

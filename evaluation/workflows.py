@@ -10,7 +10,7 @@ from django.utils.translation import pgettext_lazy
 from core.workflow import Guard, Step, Workflow
 from evaluation import permissions as can
 from evaluation import rules
-from evaluation.models import EvaluationYear, Submission
+from evaluation.models import CaseDecision, EvaluationYear, ExemptionCase, Submission
 
 S = Submission.State
 URL = "evaluation:submission-step"
@@ -104,5 +104,44 @@ YEAR = Workflow(
              [(EvaluationYear.Stage.REVIEW_CLOSED, EvaluationYear.Stage.PUBLISHED),
               (EvaluationYear.Stage.PUBLISHED, EvaluationYear.Stage.PUBLISHED)],
              can.province, refused=_("Close the review first."), url="evaluation:year-publish", url_args=_year_args),
+    ],
+)
+
+
+# --- EV-14 exemption cases ----------------------------------------------------------------------
+
+C = ExemptionCase.State
+
+
+def decision_stage(case) -> str:
+    """Which decision the case awaits: the appeal's once appealed, else the first."""
+    return CaseDecision.Stage.APPEAL if case.state == C.APPEALED else CaseDecision.Stage.FIRST
+
+
+def pending_decision(case) -> CaseDecision | None:
+    """The findings recorded at the case's stage and not yet confirmed (None: nothing to confirm)."""
+    if case.state not in (C.OPEN, C.APPEALED):
+        return None
+    return case.decisions.filter(stage=decision_stage(case), confirmed_at__isnull=True).first()
+
+
+def _case_url(case, name: str):
+    return (case.pk, name)
+
+
+# EV-14 (seed 000 (十五)): the reviewing body records its findings, from which the outcome is
+# derived, and confirms them; the firm may appeal a decision once, and a different reviewer decides.
+CASE = Workflow(
+    name="evaluation.case", rule="EV-14", states=C, noun=_("the case"),
+    steps=[
+        Step("findings", _("Record and derive the outcome"), "EV-14", [(C.OPEN, C.OPEN), (C.APPEALED, C.APPEALED)],
+             {C.OPEN: can.case_reviewer, C.APPEALED: can.case_reviewer}, refused=_("This case is decided."),
+             url="evaluation:case-step", url_args=_case_url),
+        Step("confirm", _("Confirm the decision"), "EV-14", [(C.OPEN, C.DECIDED), (C.APPEALED, C.CLOSED)],
+             {C.OPEN: can.case_confirmer, C.APPEALED: can.case_confirmer},
+             guards=[Guard(lambda case: pending_decision(case) is not None, "EV-14", _("Record the findings first."))],
+             refused=_("Record the findings first."), url="evaluation:case-step", url_args=_case_url),
+        Step("appeal", _("Appeal"), "EV-14", [(C.DECIDED, C.APPEALED)], can.case_firm,
+             refused=_("Only a decided case can be appealed, once."), url="evaluation:case-step", url_args=_case_url),
     ],
 )

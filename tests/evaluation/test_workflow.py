@@ -179,3 +179,32 @@ def test_ev5_ev9_year_closes_with_targets_then_publishes_only_for_the_province(d
     assert (publish.name, publish.url) == ("publish", f"/evaluation/years/{YEAR}/publish/")
     with pytest.raises(Conflict, match="already closed"):
         services.review_close(user=world.authority, year=row)
+
+
+def test_ev14_case_workflow_findings_confirm_appeal_per_role(db):
+    from evaluation.models import ExemptionCase
+    from evaluation.workflows import CASE
+    from tests.evaluation.factories import compensated_guarantee
+
+    C = ExemptionCase.State
+    assert {(t.source, t.target) for t in CASE.transitions() if t.source != t.target} == {
+        (C.OPEN, C.DECIDED), (C.APPEALED, C.CLOSED), (C.DECIDED, C.APPEALED)}
+    assert CASE.terminal_states() == frozenset({C.CLOSED})
+    w = build_world(YEAR, with_business=False)
+    case = services.case_open(user=w.firm_user, guarantee=compensated_guarantee(w.firm), staff="张三",
+                              grounds=["EV-12.6"])
+
+    def names(user):
+        return [a.name for a in CASE.actions_for(user, ExemptionCase.objects.get(pk=case.pk))]
+
+    assert names(w.county_user) == ["findings"]  # nothing to confirm yet
+    assert names(w.firm_user) == [] and names(w.other_county_user) == []
+    services.case_findings_record(user=w.county_user, case=case, grounds=["EV-12.6"], staff_at_fault=True)
+    assert names(w.county_user) == ["findings", "confirm"]
+    assert names(w.city_user) == ["findings"]  # only the reviewer who recorded them confirms
+    with pytest.raises(PermissionDenied):
+        services.case_confirm(user=w.city_user, case=case)
+    services.case_confirm(user=w.county_user, case=case)
+    assert names(w.county_user) == [] and names(w.firm_user) == ["appeal"]
+    services.case_appeal(user=w.firm_user, case=case, reason="员工无过错")
+    assert names(w.firm_user) == [] and names(w.city_user) == ["findings"]
