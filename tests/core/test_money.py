@@ -5,7 +5,19 @@ from decimal import Decimal as D
 import pytest
 
 from core.errors import RuleViolation
-from core.money import amount, money, percent, plain, points, ratio, round_money, round_ratio, to_decimal, yuan
+from core.money import (
+    amount,
+    money,
+    percent,
+    plain,
+    points,
+    ratio,
+    round_money,
+    round_ratio,
+    share_of,
+    to_decimal,
+    yuan,
+)
 from core.periods import add_months, quarter_end, quarter_ends, quarter_start
 
 
@@ -74,3 +86,10 @@ def test_quarter_helpers():
     assert quarter_end(date(2025, 11, 2)) == date(2025, 12, 31)
     assert quarter_end(date(2025, 2, 2)) == date(2025, 3, 31)
     assert quarter_ends(date(2025, 4, 23), 3) == [date(2024, 9, 30), date(2024, 12, 31), date(2025, 3, 31)]
+
+
+def test_share_of_rounds_half_up_to_six_places_and_is_none_of_nothing():
+    assert share_of(D("1"), D("3")) == D("0.333333")
+    assert share_of(D("1"), D("2000000")) == D("0.000001")  # 0.0000005: half-up, where half-even gives 0
+    assert share_of(D("1"), D("2500000")) == D("0.000000")  # 0.0000004 rounds down
+    assert share_of(D("5"), D("0")) is None
