@@ -52,6 +52,17 @@ def is_pool_party(user) -> bool:
     return is_bank_operator(user) or is_reviewer(user) or is_treasurer(user) or is_authority(user)
 
 
+def is_pool_office(user) -> bool:
+    """The pool's own side, banks apart: the reviewer, the treasurer or the authority (the Scheme
+    M desks, the pool's reports)."""
+    return is_reviewer(user) or is_treasurer(user) or is_authority(user)
+
+
+def in_finance_bureau(user) -> bool:
+    """Anyone of the finance bureau, whatever the role: who may read its RP-16 8c list."""
+    return _kind(user) == K.FINANCE_BUREAU
+
+
 # --- the parties of one claim (RP-16) ----------------------------------------------------------
 
 

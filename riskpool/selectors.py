@@ -51,6 +51,7 @@ from riskpool.models import (
     SpecialListEntry,
     Violation,
 )
+from riskpool.permissions import in_finance_bureau
 from riskpool.workflows import STATE_OWNERS as CLAIM_STATE_OWNERS
 
 # Who owes the next step in each state with a deadline (RP-16), read from the claim's workflow.
@@ -81,11 +82,6 @@ def projects_to_close(*, user, today: date) -> QuerySet[LoanProject]:
     )
 
 
-def _is_finance_bureau(user) -> bool:
-    org = user.organisation if user.is_authenticated else None
-    return org is not None and org.kind == Organisation.Kind.FINANCE_BUREAU
-
-
 def claim_list(*, user) -> QuerySet[Claim]:
     return Claim.objects.filter(access.claim_q(user)).select_related(
         "project__pool", "project__bank", "project__borrower"
@@ -104,7 +100,7 @@ def claims_in_workflow_order(*, user, states) -> QuerySet[Claim]:
 def claim_queue_for_finance_bureau(*, user) -> QuerySet[Claim]:
     """RP-16 8c: the write-off closures the authority approved in the finance bureau's pools,
     the earliest deadline first."""
-    if not (user.is_authenticated and (sees_everything(user) or _is_finance_bureau(user))):
+    if not (user.is_authenticated and (sees_everything(user) or in_finance_bureau(user))):
         return Claim.objects.none()
     return (
         claim_list(user=user).filter(state="closure_approved")

@@ -31,7 +31,7 @@ from core.models import Organisation
 from core.views_helpers import add_rule_violation, carried_fields, confirm_page, is_confirmed, paginate
 from riskpool import rules, selectors_m, services_m
 from riskpool.forms_m import MClaimForm, MDecisionForm, MReportSubmitForm, MReturnForm, PayForm, new_key
-from riskpool.permissions import is_authority, is_firm_operator, is_reviewer, is_treasurer
+from riskpool.permissions import is_authority, is_firm_operator, is_pool_office, is_reviewer, is_treasurer
 from riskpool.views import OUTCOME_LABELS
 from riskpool.workflows import M_CLAIM
 
@@ -40,10 +40,6 @@ K = Organisation.Kind
 def state_label(state: str) -> str:
     """The Scheme M claim state's label in the reader's language (the workflow's states)."""
     return M_CLAIM.label(state)
-
-
-def is_pool_party(user) -> bool:
-    return is_reviewer(user) or is_treasurer(user) or is_authority(user)
 
 
 def _require(check, user) -> None:
@@ -87,7 +83,7 @@ def _rows(claims) -> list[dict]:
 
 @login_required
 def m_claim_list(request):
-    _require(lambda u: is_firm_operator(u) or is_pool_party(u), request.user)
+    _require(lambda u: is_firm_operator(u) or is_pool_office(u), request.user)
     page = paginate(request, selectors_m.m_claim_list(user=request.user))
     return render(request, "riskpool/m/claim_list.html", {
         "page": page, "rows": _rows(page.object_list), "firm": is_firm_operator(request.user),
@@ -250,7 +246,7 @@ def _subfund(product) -> str:
 def m_products(request):
     """RP-M2 / RP-M3: each product's size, reimbursed so far, the usage line, the NPL and
     compensation rates against the suspension rate, and whether new business is suspended and why."""
-    _require(is_pool_party, request.user)
+    _require(is_pool_office, request.user)
     today = shanghai_today()
     rows = selectors_m.product_rows(user=request.user, on=today)
     subfunds = selectors_m.subfund_labels([r.product for r in rows])
@@ -286,7 +282,7 @@ def m_pay(request):
 
 @login_required
 def m_reports(request):
-    _require(is_pool_party, request.user)
+    _require(is_pool_office, request.user)
     page = paginate(request, selectors_m.m_reports(user=request.user))
     today = shanghai_today()
     return render(request, "riskpool/m/reports.html", {
@@ -309,7 +305,7 @@ def _render_report(request, report, form=None, status=200):
 
 @login_required
 def m_report_detail(request, pk: int):
-    _require(is_pool_party, request.user)
+    _require(is_pool_office, request.user)
     return _render_report(request, selectors_m.m_report_get_for_user(user=request.user, report_id=pk))
 
 
@@ -369,7 +365,7 @@ def _export_value(line, key):
 @login_required
 def m_report_export(request, pk: int):
     """The report as xlsx: a title, the pool's figures, then a row per product."""
-    _require(is_pool_party, request.user)
+    _require(is_pool_office, request.user)
     report = selectors_m.m_report_get_for_user(user=request.user, report_id=pk)
     book = Workbook()
     sheet = book.sheet(str(report.year))

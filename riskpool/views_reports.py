@@ -13,17 +13,13 @@ from core.exports import xlsx_response
 from core.periods import period_bounds
 from core.views_helpers import paginate
 from riskpool import selectors_reports as selectors
-from riskpool.permissions import is_authority, is_reviewer, is_treasurer
+from riskpool.permissions import is_pool_office
 from riskpool.views import _require
-
-
-def _is_report_reader(user) -> bool:
-    return is_authority(user) or is_reviewer(user) or is_treasurer(user)
 
 
 @login_required
 def report_index(request):
-    _require(_is_report_reader, request.user)
+    _require(is_pool_office, request.user)
     return render(request, "riskpool/reports/index.html", {"pools": selectors.report_index(user=request.user)})
 
 
@@ -39,7 +35,7 @@ def _period_of(kind: str, period: str) -> str:
 
 @login_required
 def half_year_report(request, pk: int, period: str):
-    _require(_is_report_reader, request.user)
+    _require(is_pool_office, request.user)
     pool = selectors.report_pool_get(user=request.user, pool_id=pk)
     rows = selectors.half_year_rows(pool=pool, period=_period_of("half", period))
     if request.GET.get("export") == "xlsx":
@@ -58,7 +54,7 @@ def half_year_report(request, pk: int, period: str):
 
 @login_required
 def bank_evaluation(request, pk: int, year: int):
-    _require(_is_report_reader, request.user)
+    _require(is_pool_office, request.user)
     pool = selectors.report_pool_get(user=request.user, pool_id=pk)
     rows = selectors.evaluation_rows(pool=pool, year=year)
     if request.GET.get("export") == "xlsx":
@@ -82,7 +78,7 @@ def bank_evaluation(request, pk: int, year: int):
 def quarter_close(request, pk: int, period: str):
     """JB-5's close of a quarter: per bank the RP-6 entry window and the RP-16 8b recovery reports
     (with every claim whose report is missing), and the pool's paid, returned and balance."""
-    _require(_is_report_reader, request.user)
+    _require(is_pool_office, request.user)
     pool = selectors.report_pool_get(user=request.user, pool_id=pk)
     rows = selectors.quarter_bank_rows(pool=pool, period=_period_of("quarter", period))
     if request.GET.get("export") == "xlsx":
