@@ -24,7 +24,7 @@ from decimal import ROUND_FLOOR, Decimal
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from core import demo
+from core import demo, i18n_text
 
 SEED = 20221330
 YEARS = (2025, 2026)
@@ -38,6 +38,11 @@ PATTERNS = {
                      2026: ["collateral", "pledge", "fail", "guarantor"]},
 }
 OPERATORS = {"firm_dxal": "firm_operator", "firm_huma": "firm_operator_huma", "firm_binxian": "firm_operator_binxian"}
+
+
+def _note(text) -> str:
+    """A demo note kept as its msgid, so it reads in each viewer's language (issue 13.1)."""
+    return i18n_text.dumps(text)
 
 
 @dataclass
@@ -112,7 +117,7 @@ def _after_care(plan, g, user, rng, today, result) -> None:
                 on = min(g.start + timedelta(days=90), today - timedelta(days=3))
                 if on > g.start:
                     services.inspection_record(user=user, measure=m, on=on, finding="normal",
-                                               note="现场检查，抵押物状态正常。")
+                                               note=_note(i18n_text.gettext_lazy("On-site inspection: the collateral is in normal condition.")))
         return
     paid = getattr(getattr(g, "compensation", None), "paid_on", None)
     if paid is None:
@@ -122,7 +127,7 @@ def _after_care(plan, g, user, rng, today, result) -> None:
             services.measure_enforce(user=user, measure=m, recourse_from=paid)
         if m.kind == "guarantee" and rng.random() < 0.5 and paid + timedelta(days=20) <= today:
             services.enforcement_action_record(user=user, measure=m, on=paid + timedelta(days=20),
-                                               kind="demand_notice", note="书面通知保证人承担保证责任，已取得回执。")
+                                               kind="demand_notice", note=_note(i18n_text.gettext_lazy("The guarantor was notified in writing to honour the guarantee; the receipt is on file.")))
     result.notes.append(f"CG-13: plan of {g.contract_no} enforced from {paid}.")
 
 
@@ -153,7 +158,7 @@ def build_counterguarantee_demo(orgs, users) -> CounterguaranteeResult:
                 result.created_plans += 1
                 if scenario == "draft_fail":
                     continue
-                note = "" if plan.last_check["passed"] else "化解存量风险，经评审会同意超额抵押。"
+                note = "" if plan.last_check["passed"] else _note(i18n_text.gettext_lazy("Resolves existing risk; the review committee agreed to the over-collateralisation."))
                 services.plan_approve(user=user, plan=plan, on=g.start, note=note)
                 plan.refresh_from_db()
                 _after_care(plan, g, user, rng, today, result)
@@ -161,8 +166,8 @@ def build_counterguarantee_demo(orgs, users) -> CounterguaranteeResult:
                         kind="mortgage").exists():
                     services.abnormal_event_record(
                         user=user, measure=plan.measures.filter(kind="mortgage").first(),
-                        on=today - timedelta(days=2), kind="value_fallen", note="周边房价下跌，抵押物估值下降约15%。",
-                        response="要求追加保证人，已约谈实际控制人。")
+                        on=today - timedelta(days=2), kind="value_fallen", note=_note(i18n_text.gettext_lazy("House prices nearby fell; the collateral's valuation dropped by about 15%.")),
+                        response=_note(i18n_text.gettext_lazy("An additional guarantor was required; the actual controller was interviewed.")))
                     abnormal_done = True
     # The authority administrator keeps the two tables (CG-4, CG-6, CG-11) in Settings as well.
     perms = Permission.objects.filter(content_type__app_label="counterguarantee",

@@ -79,6 +79,34 @@ class MaterialForm(forms.Form):
         self.fields["kind"].choices = [(k, Material.Kind(k).label) for k in kinds]
 
 
+class MaterialsForm(forms.Form):
+    """EV-4: every material due at this step at once, a file field per kind (issue 13.9); each
+    file's problems are shown beside its own field."""
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kinds = list(kinds)
+        for kind in self.kinds:
+            self.fields[f"file_{kind}"] = forms.FileField(
+                label=Material.Kind(kind).label, required=False,
+                help_text=_("PDF, xlsx or docx, at most 20 MB."))
+        if Material.Kind.AUDIT_REPORT in self.kinds:
+            self.fields["auditor"] = forms.CharField(label=_("Accounting firm (audit report)"), required=False,
+                                                     max_length=200)
+            self.fields["auditor_clean"] = forms.BooleanField(
+                label=_("The accounting firm has no bad practice record in the last three years"), required=False)
+
+    def uploads(self) -> list[tuple[str, object]]:
+        return [(kind, self.cleaned_data[f"file_{kind}"]) for kind in self.kinds
+                if self.cleaned_data.get(f"file_{kind}")]
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not self.uploads():
+            raise forms.ValidationError(_("Choose at least one file."))
+        return data
+
+
 class OpinionForm(forms.Form):
     opinion = forms.CharField(label=_("Opinion"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 

@@ -16,6 +16,7 @@ pages = [
     path("submissions/<int:pk>/", views.submission_detail, name="submission"),
     path("submissions/<int:pk>/form/", views.scoring_form, name="scoring-form"),
     path("submissions/<int:pk>/form.xlsx", views.scoring_form, {"fmt": "xlsx"}, name="scoring-form-xlsx"),
+    path("submissions/<int:pk>/materials/", views.materials_upload, name="materials-upload"),
     path("submissions/<int:pk>/<slug:step>/", views.submission_step, name="submission-step"),
     path("materials/<int:pk>/", views.material_download, name="material"),
     path("firms/<int:firm_id>/history/", views.firm_history, name="firm-history"),

@@ -7,11 +7,12 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from core.calendar import shanghai_today
@@ -30,6 +31,7 @@ from evaluation.forms import (
     IndicatorFormSet,
     InterviewForm,
     MaterialForm,
+    MaterialsForm,
     OpinionForm,
     ReturnForm,
     SampleForm,
@@ -215,8 +217,11 @@ def _form_rows(sub: Submission) -> list[dict]:
 def submission_detail(request, pk: int):
     """A submission with the steps the user may take on it now (EV-3 … EV-5), as the workflow
     definition lists them: each form is shown only with its step."""
+    return _submission_page(request, _sub(request, pk))
+
+
+def _submission_page(request, sub, material_form=None, status=200):
     user = request.user
-    sub = _sub(request, pk)
     actions = FLOW.actions_by_name(user, sub)
     context = {
         "sub": sub, "actions": actions, "forward": actions["forward"] or actions["accept"], "is_province": selectors.is_province_user(user),
@@ -225,7 +230,7 @@ def submission_detail(request, pk: int):
         "steps": sub.steps(), "today": shanghai_today(),
     }
     if actions["upload"]:
-        context["material_form"] = MaterialForm(kinds=services.material_kinds(sub.state))
+        context["material_form"] = material_form or MaterialsForm(kinds=services.material_kinds(sub.state))
     if actions["declare"]:
         context["declare_form"] = DeclareForm(initial=sub.declared)
     if actions["forward"] or actions["accept"]:
@@ -234,7 +239,40 @@ def submission_detail(request, pk: int):
         context["return_form"] = ReturnForm()
     if actions["sample"]:
         context["sample_form"] = SampleForm()
-    return render(request, "evaluation/submission_detail.html", context)
+    return render(request, "evaluation/submission_detail.html", context, status=status)
+
+
+@login_required
+@require_POST
+def materials_upload(request, pk: int):
+    """EV-4: several materials in one go (issue 13.9). Each file is its own upload: one that is
+    refused keeps its problem beside its field, and the others are kept."""
+    user = request.user
+    sub = _sub(request, pk)
+    if not FLOW.actions_by_name(user, sub)["upload"]:
+        raise PermissionDenied(_("Your role does not allow this action."))
+    form = MaterialsForm(request.POST, request.FILES, kinds=services.material_kinds(sub.state))
+    if not form.is_valid():
+        return _submission_page(request, sub, material_form=form, status=400)
+    saved = 0
+    for kind, upload in form.uploads():
+        try:
+            with transaction.atomic():
+                services.material_upload(user=user, submission=sub, kind=kind, upload=upload,
+                                         auditor=form.cleaned_data.get("auditor", ""),
+                                         auditor_clean=form.cleaned_data.get("auditor_clean", False))
+            saved += 1
+        except RuleViolation as exc:
+            for problem in exc.problems:
+                form.add_error(f"file_{kind}", problem_message(problem))
+    if form.errors:
+        if saved:
+            messages.warning(request, ngettext("%(n)d file was saved; the others are marked below.",
+                                               "%(n)d files were saved; the others are marked below.", saved)
+                             % {"n": saved})
+        return _submission_page(request, sub, material_form=form, status=400)
+    messages.success(request, ngettext("%(n)d file uploaded.", "%(n)d files uploaded.", saved) % {"n": saved})
+    return redirect("evaluation:submission", pk=sub.pk)
 
 
 @action

@@ -24,6 +24,16 @@ def test_demo_has_passing_warning_and_failing_plans_and_is_idempotent():
     assert Plan.objects.filter(status=Plan.Status.DRAFT).exists()
     assert Plan.objects.filter(status=Plan.Status.RELEASED).exists()
     assert Measure.objects.filter(status=Measure.Status.ENFORCED, limitation_due_on__isnull=False).exists()
+    # Issue 13.1: the demo's notes are kept as msgids and read in each viewer's language.
+    from django.utils import translation
+
+    from core.i18n_text import render
+
+    note = Plan.objects.filter(approval_passed=False).exclude(approval_note="").first().approval_note
+    with translation.override("en"):
+        assert render(note).startswith("Resolves existing risk")
+    with translation.override("zh-hans"):
+        assert render(note) == "化解存量风险，经评审会同意超额抵押。"
 
     count = Plan.objects.count()
     orgs = {"firm_dxal": Organisation.objects.get(name="大兴安岭地区融资担保有限责任公司"),

@@ -77,6 +77,37 @@ def test_upload_through_the_page_checks_content(client, world):
     assert sub.materials.filter(kind="statistics").exists()
 
 
+def test_several_materials_at_once_each_error_beside_its_file(client, world):
+    """Issue 13.9: every material due at the step in one form; a refused file keeps its problem
+    beside its own field and the good ones are kept."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(world.firm_user)
+    sub = sub_of(world)
+    page = client.get(reverse("evaluation:submission", args=[sub.pk])).content.decode()
+    assert 'name="file_statistics"' in page and 'name="file_business_report"' in page
+    url = reverse("evaluation:materials-upload", args=[sub.pk])
+    response = client.post(url, {"file_statistics": pdf(), "file_business_report": pdf("b.pdf"),
+                                 "file_scoring_form": SimpleUploadedFile("a.pdf", b"not a pdf")},
+                           HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    form = response.context["material_form"]
+    assert set(form.errors) == {"file_scoring_form"} and "is not a PDF" in str(form.errors["file_scoring_form"])
+    assert set(sub.materials.values_list("kind", flat=True)) == {"statistics", "business_report"}
+    assert client.post(url, {}).status_code == 400  # nothing chosen: said so, nothing saved
+    ok = client.post(url, {"file_scoring_form": pdf("c.pdf")})
+    assert ok.status_code == 302 and sub.materials.filter(kind="scoring_form").exists()
+
+
+def test_another_firm_cannot_upload_to_a_submission(client, world):
+    from tests.factories import firm_user
+
+    sub = sub_of(world)
+    client.force_login(firm_user())
+    response = client.post(reverse("evaluation:materials-upload", args=[sub.pk]), {"file_statistics": pdf()})
+    assert response.status_code == 404 and not sub.materials.exists()
+
+
 def test_province_year_pages_setup_and_results(client, world):
     client.force_login(world.authority)
     assert client.get(reverse("evaluation:year", args=[YEAR])).status_code == 200
