@@ -13,6 +13,7 @@ from core.models import Organisation
 from core.permissions import is_oversight_user
 from guarantees import selectors_home
 from guarantees.permissions import is_firm_user
+from guarantees.services import guarantee_params
 
 K = Organisation.Kind
 
@@ -32,9 +33,11 @@ def _links(*names_labels) -> list[dict]:
 def oversight_panel(user, today: date) -> dict | None:
     if not is_oversight_user(user):
         return None
+    summary = selectors_home.oversight_summary(user=user, today=today)
     return {
         "template": "guarantees/_home_oversight.html",
-        "summary": selectors_home.oversight_summary(user=user, today=today),
+        "summary": summary,
+        "params": guarantee_params(summary.quarter.end),  # the GU-6 / GU-7 targets the firms were judged by
         "dashboard_url": _url("indicators:dashboard"),
         "links": _links(
             ("indicators:dashboard", _("Firm indicators")),
@@ -66,4 +69,5 @@ def party_panel(user, today: date) -> dict | None:
     else:
         return None
     return {"template": "guarantees/_home_party.html", "summary": summary, "side": side, "links": links,
-            "guarantee_list_url": _url("guarantees:guarantee-list")}
+            "guarantee_list_url": _url("guarantees:guarantee-list"),
+            "params": guarantee_params(summary.quarter.end) if summary.quarter else None}

@@ -166,6 +166,17 @@ def test_gu6_gu7_badges_state_the_targets_of_the_rule_set_in_force(client, world
     assert "≥0.90%" in row and "&lt;70.00%" in row and "80.00%" not in row
 
 
+def test_gu6_gu7_home_panel_states_the_targets_of_the_rule_set_in_force(client, world):
+    client.force_login(world["authority"])
+    page = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "an average fee rate not below 1.00% (GU-6)" in page and "share under 80.00% (GU-7)" in page
+    shipped = RuleSet.objects.filter(scheme="guarantees").order_by("-effective_from").first()
+    RuleSet.objects.filter(pk=shipped.pk).update(
+        params={**shipped.params, "avg_fee_rate_target": "0.009000", "support_share_target": "0.700000"})
+    page = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "an average fee rate not below 0.90% (GU-6)" in page and "share under 70.00% (GU-7)" in page
+
+
 def test_region_filter_keeps_the_firms_of_that_region(client, world):
     response = _get(client, world["authority"], region="232700")  # the city, with its county
     assert list(_by_firm(response)) == [world["a"].pk]
