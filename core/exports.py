@@ -25,8 +25,13 @@ from django.http import HttpResponse
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
+# The one number style (issue 13.4), as on the pages: amounts with separators and cents (a
+# column in 万元 says so in its header and uses the same format), ratios as percentages with two
+# decimals, multiples such as leverage and scores with two decimals, counts whole.
 MONEY_FORMAT = "#,##0.00"
 RATIO_FORMAT = "0.00%"
+MULTIPLE_FORMAT = "#,##0.00"
+COUNT_FORMAT = "#,##0"
 PLAIN = (str, int, float, Decimal, date, datetime, type(None))
 # What spreadsheet programs read as the start of a formula or a DDE call in a csv field.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

@@ -5,7 +5,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.exports import Workbook
+from core.exports import MULTIPLE_FORMAT, Workbook
 
 
 def scoring_form_xlsx(sub, rows: list[dict]) -> HttpResponse:
@@ -70,9 +70,10 @@ def results_xlsx(year, results, regions) -> HttpResponse:
     ws.append([_("%(year)s evaluation results") % {"year": year.year}], bold=True)
     ws.append([_("Rank"), _("Firm"), _("City"), _("Total score"), _("Leverage"), _("Class")])
     for r in results:
-        ws.append([r.rank, r.firm.name, r.region.name, r.total, r.leverage, str(r.get_klass_display())])
+        ws.append([r.rank, r.firm.name, r.region.name, r.total, r.leverage, str(r.get_klass_display())],
+                  formats={3: MULTIPLE_FORMAT, 4: MULTIPLE_FORMAT})
     ws2 = wb.sheet(_("Regions"))
     ws2.append([_("Rank"), _("City"), _("Mean score"), _("Firms")])
     for r in regions:
-        ws2.append([r.rank, r.region.name, r.mean, r.firms])
+        ws2.append([r.rank, r.region.name, r.mean, r.firms], formats={2: MULTIPLE_FORMAT})
     return wb.response(f"evaluation-results-{year.year}.xlsx")

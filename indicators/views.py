@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.calendar import shanghai_today
-from core.exports import Workbook
+from core.exports import COUNT_FORMAT, MONEY_FORMAT, MULTIPLE_FORMAT, RATIO_FORMAT, Workbook
 from core.models import Organisation, Region
 from core.periods import Quarter
 from core.permissions import is_oversight_user
@@ -248,7 +248,7 @@ def _export_value(row: DashboardRow, column: Column):
     return "" if value is None else value
 
 
-NUMBER_FORMATS = {"wan": "#,##0.00", "ratio": "0.00%", "multiple": "0.00", "count": "0"}
+NUMBER_FORMATS = {"wan": MONEY_FORMAT, "ratio": RATIO_FORMAT, "multiple": MULTIPLE_FORMAT, "count": COUNT_FORMAT}
 
 
 @login_required
