@@ -158,23 +158,18 @@ def report(figures: dict, what: str) -> str:
 
 
 def xlsx_bytes(headers: list[str], rows) -> bytes:
-    from openpyxl import Workbook
+    """The benchmark's upload file, written by the one export writer (core.exports)."""
+    from core.exports import Workbook
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet()
+    sheet = book.sheet()
     sheet.append(headers)
     for row in rows:
         sheet.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return book.to_bytes()
 
 
 def csv_bytes(headers: list[str], rows) -> bytes:
-    import csv
+    from core.exports import csv_bytes as export_csv
 
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(headers)
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8")
+    return export_csv(headers=headers, rows=rows)

@@ -83,6 +83,11 @@ def test_rp16_close_notice_is_not_overdue_on_the_last_day_nor_on_the_day_after(w
     assert claim not in selectors.overdue_claims(user=world.reviewer, today=date(2025, 4, 25))
 
 
+def period(start: str, end: str) -> str:
+    """A notice period as the pages print it: each date kept whole on a narrow screen."""
+    return f'<span class="date">{start}</span> – <span class="date">{end}</span>'
+
+
 # --- the authority's notice desk ----------------------------------------------------------------
 
 
@@ -92,7 +97,7 @@ def test_rp16_notice_desk_lists_the_period_and_offers_the_close_only_after_the_e
     client.force_login(world.authority)
     server_day(END)
     page = client.get(reverse("riskpool:notice-desk")).content.decode()
-    assert f'id="notice-{claim.pk}"' in page and "2025-04-14 – 2025-04-23" in page
+    assert f'id="notice-{claim.pk}"' in page and period("2025-04-14", "2025-04-23") in page
     close_url = reverse("riskpool:claim-action", args=[claim.pk, "notice-close"])
     assert close_url not in page and "2025-04-24" in page  # closable from the day after
     server_day(CLOSE_DUE)
@@ -145,7 +150,7 @@ def test_rp16_public_notice_shows_each_claims_notice_period(client, world, appro
     # Sunday 2025-04-27 is a 调休 working day, so this one ends on Tuesday 2025-04-29.
     services.claim_notice_start(user=world.authority, claims=[later], on=date(2025, 4, 21))
     page = client.get(reverse("notice:notice-list")).content.decode()
-    assert "2025-04-14 – 2025-04-23" in page and "2025-04-21 – 2025-04-29" in page
+    assert period("2025-04-14", "2025-04-23") in page and period("2025-04-21", "2025-04-29") in page
     [row, second] = selectors.public_notice_rows()
     assert (row["notice_start"], row["notice_end"]) == (START, END)
     assert (second["notice_start"], second["notice_end"]) == (date(2025, 4, 21), date(2025, 4, 29))

@@ -120,7 +120,7 @@ def test_rp20_rp22_evaluation_page_shows_grades_ranks_and_revocations(client, po
     url = reverse("riskpool:bank-evaluation", args=[pool.pk, 2025])
     page = client.get(url).content.decode()
     assert 'data-grade="excellent"' in page and 'data-grade="unqualified"' in page
-    assert "20%" in page and "2028-02-20" in page  # growth, and when 乙银行 may apply again
+    assert "20.00%" in page and "2028-02-20" in page  # growth, and when 乙银行 may apply again
     sheet = load_workbook(BytesIO(client.get(url, {"export": "xlsx"}).content)).active
     first = [c.value for c in next(sheet.iter_rows(min_row=5, max_row=5))]
     assert first[0] == "甲银行" and first[4] == pytest.approx(0.2) and first[-1] == "Excellent"
