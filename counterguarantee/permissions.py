@@ -4,9 +4,37 @@ firm keeps its own plans; the authority and supervisors read them). Each predica
 puts them on the steps."""
 from __future__ import annotations
 
-from core.services import require_member
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
-FIRM_ROLES = ("firm_operator",)
+from core.models import Organisation
+from core.services import require_member
+from guarantees import permissions as guarantees_can
+
+FIRM_ROLES = guarantees_can.FIRM_ROLES
+AUTHORITY_ROLES = ("authority_admin",)
+
+
+def is_firm_operator(user) -> bool:
+    """A guarantee firm's operator (or a superuser): the people who keep counter-guarantee plans."""
+    return user.is_superuser or guarantees_can.is_firm_operator(user)
+
+
+def require_authority_admin(user) -> None:
+    """The authority's administrator keeps the tables of asset classes and banks' rates (CG-4, CG-6, CG-11)."""
+    if user.is_superuser:
+        return
+    org = user.organisation
+    if org is None or org.kind != Organisation.Kind.AUTHORITY or not user.has_role(*AUTHORITY_ROLES):
+        raise PermissionDenied(_("Only the authority's administrator keeps the counter-guarantee tables."))
+
+
+def is_authority_admin(user) -> bool:
+    try:
+        require_authority_admin(user)
+    except PermissionDenied:
+        return False
+    return True
 
 
 def plan_firm_operator(user, plan) -> bool:

@@ -7,17 +7,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from core.audit import audit, snapshot
 from core.calendar import shanghai_today
 from core.errors import Conflict, Problem, RuleViolation
-from core.models import AuditEvent, Organisation, RuleSet
+from core.models import AuditEvent, RuleSet
 from core.money import ratio
 from core.rulesets import rule_params
 from core.services import require_member
+from counterguarantee import permissions as can
 from counterguarantee import rules
 from counterguarantee.models import (
     AbnormalEvent,
@@ -32,8 +32,6 @@ from counterguarantee.models import (
 from counterguarantee.workflows import MEASURE, OPEN, PLAN
 from guarantees.models import Guarantee
 
-FIRM_ROLES = ("firm_operator",)
-AUTHORITY_ROLES = ("authority_admin",)
 OPEN_MEASURE_STATES = OPEN
 
 
@@ -159,7 +157,7 @@ def plan_check(*, plan: Plan, on: date) -> rules.CheckResult:
 
 
 def _require_firm(user, guarantee: Guarantee) -> None:
-    require_member(user, guarantee.firm, *FIRM_ROLES)
+    require_member(user, guarantee.firm, *can.FIRM_ROLES)
 
 
 def _validate_measures(measures: list[MeasureData], classes: dict[str, AssetClass]) -> None:
@@ -464,19 +462,11 @@ def enforcement_close(*, user, measure: Measure, on: date) -> Measure:
 # --- the authority's tables (CG-4, CG-6, CG-11) ----------------------------------------------
 
 
-def require_authority_admin(user) -> None:
-    if user.is_superuser:
-        return
-    org = user.organisation
-    if org is None or org.kind != Organisation.Kind.AUTHORITY or not user.has_role(*AUTHORITY_ROLES):
-        raise PermissionDenied(_("Only the authority's administrator keeps the counter-guarantee tables."))
-
-
 @transaction.atomic
 def asset_class_save(*, user, code: str, name: str, registry: str, is_active: bool = True, position: int = 100,
                      note: str = "") -> AssetClass:
     """Add a class or change one (CG-4: the list is a table the authority extends)."""
-    require_authority_admin(user)
+    can.require_authority_admin(user)
     if registry and registry not in rules.REGISTRIES:
         raise RuleViolation("CG-11", _("Unknown registry."), "registry")
     row = AssetClass.objects.select_for_update().filter(code=code).first()
@@ -494,7 +484,7 @@ def asset_class_save(*, user, code: str, name: str, registry: str, is_active: bo
 @transaction.atomic
 def bank_rate_set(*, user, asset_class: AssetClass, rate, effective_from: date, note: str = "") -> BankPledgeRate:
     """CG-6: the banks' upper rate for a class from a date on (a row starting that day is replaced)."""
-    require_authority_admin(user)
+    can.require_authority_admin(user)
     rate = ratio(rate, rule="CG-6", field="rate")
     if not Decimal("0") <= rate <= Decimal("1"):
         raise RuleViolation("CG-6", _("Enter a rate between 0 and 1 (0.7 for 70%)."), "rate")

@@ -23,6 +23,7 @@ from core.models import Organisation
 from core.permissions import is_oversight_user
 from core.views_helpers import add_rule_violation, paginate, problem_message
 from counterguarantee import forms as f
+from counterguarantee import permissions as can
 from counterguarantee import rules, selectors, services
 from counterguarantee.models import Measure, Plan
 from counterguarantee.workflows import MEASURE, PLAN
@@ -38,11 +39,6 @@ RULE_TITLES = {
     "CG-7": gettext_lazy("No over-collateralisation"), "CG-9": gettext_lazy("Term"),
     "CG-10": gettext_lazy("Contracts"), "CG-11": gettext_lazy("Registration"),
 }
-
-
-def _is_firm_operator(user) -> bool:
-    return user.is_superuser or (user.organisation_id is not None and user.organisation.kind == K.GUARANTEE_FIRM
-                                 and user.has_role(*services.FIRM_ROLES))
 
 
 def _require_party(user) -> None:
@@ -138,7 +134,7 @@ def plan_edit(request, guarantee_id: int):
     plan = Plan.objects.filter(guarantee=guarantee).first()
     if plan is not None and not plan.is_draft:
         return redirect("counterguarantee:plan-detail", pk=plan.pk)
-    if not (_is_firm_operator(user) and (user.is_superuser or user.organisation_id == guarantee.firm_id)):
+    if not (can.is_firm_operator(user) and (user.is_superuser or user.organisation_id == guarantee.firm_id)):
         if plan is not None:
             return redirect("counterguarantee:plan-detail", pk=plan.pk)
         raise PermissionDenied(_("Only the guarantee firm's operator builds its counter-guarantee plan."))
@@ -212,7 +208,7 @@ def _plan_context(request, plan: Plan, **extra) -> dict:
     """The plan with the steps the user may take on it and on each measure now, as the workflow
     definitions (counterguarantee.workflows) list them: each form is shown only with its step."""
     user = request.user
-    own = _is_firm_operator(user) and (user.is_superuser or user.organisation_id == plan.firm_id)
+    own = can.is_firm_operator(user) and (user.is_superuser or user.organisation_id == plan.firm_id)
     measures = list(plan.measures.select_related("asset_class").prefetch_related("inspections", "abnormal_events",
                                                                                  "actions"))
     approval = plan.checks.filter(purpose="approval").first()
@@ -325,20 +321,12 @@ def measure_action(request, pk: int, action: str):
 # --- the authority ------------------------------------------------------------------------
 
 
-def _is_authority_admin(user) -> bool:
-    try:
-        services.require_authority_admin(user)
-    except PermissionDenied:
-        return False
-    return True
-
-
 @login_required
 def tables(request):
     """CG-4, CG-6, CG-11: the asset classes with their registry, and the banks' upper rates."""
     user = request.user
     _require_oversight(user)
-    editor = _is_authority_admin(user)
+    editor = can.is_authority_admin(user)
     class_form, rate_form, status = f.AssetClassForm(prefix="ac"), f.BankRateForm(prefix="br"), 200
     if request.method == "POST":
         if not editor:

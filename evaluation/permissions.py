@@ -1,18 +1,57 @@
-"""Who may act on an evaluation submission (EV-5): the party holding it at each state. Each
-predicate takes (user, submission) and answers True or refuses with PermissionDenied naming why;
-evaluation.workflows puts them on the steps."""
+"""Who is who in the evaluation, and who may act on a submission (EV-5): the party holding it at
+each state. The step predicates take (user, submission) and answer True or refuse with
+PermissionDenied naming why; evaluation.workflows puts them on the steps."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
-from core.models import Organisation
+from core.models import Organisation, Region
+from core.scoping import has_jurisdiction
 from core.services import require_member
-from evaluation.selectors import is_province_user
+from evaluation.models import DistributionRecipient
+from guarantees.permissions import is_firm_user
 
+K = Organisation.Kind
 FIRM_ROLES = ("firm_operator",)
 COUNTY_ROLES = ("county_supervisor",)
 CITY_ROLES = ("city_supervisor",)
+PROVINCE_ROLES = ("province_supervisor", "authority_admin", "authority_reviewer")
+
+
+# --- who is who ----------------------------------------------------------------------------------
+
+
+def is_province_user(user) -> bool:
+    """The province (EV-5's last step, EV-9 targets, results): a province-level authority or
+    supervisor with a province role (or a superuser)."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    org = user.organisation
+    return bool(org and org.kind in (K.AUTHORITY, K.SUPERVISOR) and org.region.level == Region.Level.PROVINCE
+                and user.has_role(*PROVINCE_ROLES))
+
+
+def is_recipient(user) -> bool:
+    """An organisation on the distribution list of the published results (EV-10)."""
+    return bool(user.is_authenticated and user.organisation_id
+                and DistributionRecipient.objects.filter(organisation_id=user.organisation_id).exists())
+
+
+def home_role(user) -> str:
+    """Which evaluation home page the user gets: firm, province, supervisor or other."""
+    if is_firm_user(user):
+        return "firm"
+    if is_province_user(user):
+        return "province"
+    if user.is_authenticated and has_jurisdiction(user):
+        return "supervisor"
+    return "other"
+
+
+# --- the holder of a submission (EV-5) ---------------------------------------------------------
 
 
 def firm_holder(user, sub) -> bool:
@@ -71,7 +110,7 @@ def case_reviewer(user, case) -> bool:
     if user.is_superuser:
         return True
     org = user.organisation
-    if not (org and org.kind in (Organisation.Kind.SUPERVISOR, Organisation.Kind.AUTHORITY)
+    if not (org and org.kind in (K.SUPERVISOR, K.AUTHORITY)
             and case.firm.region.path.startswith(org.region.path)):
         raise PermissionDenied(_("Only the reviewing body may decide this case."))
     return True

@@ -16,13 +16,12 @@ from django.utils import timezone
 
 from core.calendar import SHANGHAI
 from core.errors import RuleViolation
-from core.models import Organisation, Region
+from core.models import Organisation
 from core.rulesets import rule_params
 from core.scoping import has_jurisdiction, org_filter, sees_everything
 from evaluation import rules
 from evaluation.models import (
     STEP_TAKEN_FIELDS,
-    DistributionRecipient,
     EvaluationYear,
     ExemptionCase,
     Interview,
@@ -31,43 +30,11 @@ from evaluation.models import (
     Result,
     Submission,
 )
+from evaluation.permissions import is_province_user, is_recipient
 from guarantees import rules as gu
 from guarantees.models import Guarantee
 from guarantees.rules import GuaranteeParams
 from guarantees.selectors_indicators import WEIGHTED, firm_indicator_rows
-
-K = Organisation.Kind
-PROVINCE_ROLES = ("province_supervisor", "authority_admin", "authority_reviewer")
-
-
-# --- who is who ----------------------------------------------------------------------------------
-
-
-def is_firm_user(user) -> bool:
-    return bool(user.is_authenticated and user.organisation_id and user.organisation.kind == K.GUARANTEE_FIRM)
-
-
-def is_province_user(user) -> bool:
-    """The province (EV-5's last step, EV-9 targets, results): a province-level authority or
-    supervisor with a province role (or a superuser)."""
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    org = user.organisation
-    return bool(org and org.kind in (K.AUTHORITY, K.SUPERVISOR) and org.region.level == Region.Level.PROVINCE
-                and user.has_role(*PROVINCE_ROLES))
-
-
-def home_role(user) -> str:
-    if is_firm_user(user):
-        return "firm"
-    if is_province_user(user):
-        return "province"
-    if user.is_authenticated and has_jurisdiction(user):
-        return "supervisor"
-    return "other"
-
 
 # --- figures computed from the recorded guarantees (EV-3) ----------------------------------------
 
@@ -226,11 +193,6 @@ def late_counts(*, user, year: EvaluationYear, today: date) -> dict[str, int]:
 
 
 # --- results --------------------------------------------------------------------------------------
-
-
-def is_recipient(user) -> bool:
-    return bool(user.is_authenticated and user.organisation_id
-                and DistributionRecipient.objects.filter(organisation_id=user.organisation_id).exists())
 
 
 def results_for_user(*, user, year: EvaluationYear) -> QuerySet[Result]:

@@ -49,7 +49,7 @@ FIGURES = rules.FIGURE_FIELDS
 
 
 def _require_province(user) -> None:
-    if not selectors.is_province_user(user):
+    if not can.is_province_user(user):
         raise PermissionDenied(_("Only the province may do this."))
 
 

@@ -21,7 +21,7 @@ from core.jobs import job_run
 from core.models import JobRun, Organisation
 from core.scoping import visible_organisations
 from core.views_helpers import add_rule_violation, problem_message
-from evaluation import exports, rules, selectors, services
+from evaluation import exports, permissions, rules, selectors, services
 from evaluation.forms import (
     AppealForm,
     CaseForm,
@@ -83,7 +83,7 @@ def action(view):
 
 
 def _province(user) -> None:
-    if not selectors.is_province_user(user):
+    if not permissions.is_province_user(user):
         raise PermissionDenied(_("This page is for the province."))
 
 
@@ -95,10 +95,10 @@ def home(request):
     """A firm: its submissions and what is due; a supervisor: the submissions waiting on it; the
     province: the years overview."""
     user = request.user
-    role = selectors.home_role(user)
+    role = permissions.home_role(user)
     today = shanghai_today()
     context = {"role": role, "today": today, "years": selectors.years()[:6], "year_form": YearForm()}
-    if role == "other" and selectors.is_recipient(user):
+    if role == "other" and permissions.is_recipient(user):
         role = context["role"] = "recipient"  # EV-10: the distribution list reads the results
     if role == "other":
         raise PermissionDenied(_("The annual evaluation is for guarantee firms, supervisors and the authority."))
@@ -163,7 +163,7 @@ def year_detail(request, year: int):
     and lateness (EV-5), the counts per state, and the steps that close the year."""
     user = request.user
     row = selectors.year_get(year)
-    if selectors.home_role(user) not in ("province", "supervisor"):
+    if permissions.home_role(user) not in ("province", "supervisor"):
         raise PermissionDenied
     today = shanghai_today()
     subs = list(selectors.submissions_for_user(user=user, year=year))
@@ -179,7 +179,7 @@ def year_detail(request, year: int):
     return render(request, "evaluation/year_detail.html", {
         "year": row, "submissions": subs, "late": [s for s in subs if s.late],
         "overview": selectors.year_overview(user=user, year=row), "dates": dates,
-        "is_province": selectors.is_province_user(user), "today": today,
+        "is_province": permissions.is_province_user(user), "today": today,
         "year_actions": YEAR.actions_for(user, row),
     })
 
@@ -224,7 +224,7 @@ def _submission_page(request, sub, material_form=None, status=200):
     user = request.user
     actions = FLOW.actions_by_name(user, sub)
     context = {
-        "sub": sub, "actions": actions, "forward": actions["forward"] or actions["accept"], "is_province": selectors.is_province_user(user),
+        "sub": sub, "actions": actions, "forward": actions["forward"] or actions["accept"], "is_province": permissions.is_province_user(user),
         "figures": exports.figure_rows(sub), "form_rows": _form_rows(sub), "due": FLOW.deadline(sub),
         "dates": selectors.year_dates(sub.year), "materials": sub.materials.all(), "history": sub.history.select_related("by"),
         "steps": sub.steps(), "today": shanghai_today(),
@@ -348,7 +348,7 @@ def results(request, year: int, fmt: str = "html"):
         r.supervision = SUPERVISION_LABELS[rules.supervision_frequency(r.klass)]
     return render(request, "evaluation/results.html", {
         "year": row, "results": rows, "regions": regions, "printable": request.GET.get("print") == "1",
-        "is_province": selectors.is_province_user(user)})
+        "is_province": permissions.is_province_user(user)})
 
 
 @login_required
@@ -400,7 +400,7 @@ def interviews(request):
         return redirect("evaluation:interviews")
     return render(request, "evaluation/interviews.html", {
         "rows": selectors.interviews_for_user(user=user), "form": InterviewForm(),
-        "is_province": selectors.is_province_user(user)})
+        "is_province": permissions.is_province_user(user)})
 
 
 # --- exemption cases (EV-11 … EV-14) ----------------------------------------------------------------
@@ -409,13 +409,13 @@ def interviews(request):
 @login_required
 def case_list(request):
     return render(request, "evaluation/case_list.html", {
-        "cases": selectors.cases_for_user(user=request.user), "is_firm": selectors.is_firm_user(request.user)})
+        "cases": selectors.cases_for_user(user=request.user), "is_firm": permissions.is_firm_user(request.user)})
 
 
 @login_required
 def case_create(request):
     user = request.user
-    if not selectors.is_firm_user(user):
+    if not permissions.is_firm_user(user):
         raise PermissionDenied
     form = CaseForm(request.POST or None, request.FILES or None,
                     guarantees=selectors.compensated_guarantees(user=user))
