@@ -12,7 +12,6 @@ urlpatterns = [
     path("", include("riskpool.urls")),
     path("", include("evaluation.urls")),
     path("", include("counterguarantee.urls")),
-    path("", include("indicators.urls")),
     path("api/guarantees/", include("guarantees.api_urls")),
     path("api/riskpool/", include("riskpool.api_urls")),
     path("api/evaluation/", include("evaluation.api_urls")),

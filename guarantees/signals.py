@@ -21,6 +21,12 @@ product_business_checked = Signal()
 # arguments; each receiver returns a queryset of products.
 products_offered = Signal()
 
+# CG-14: the credit-business share of ``planned`` guarantees with a decided counter-guarantee
+# plan of which ``collateral`` take a mortgage or pledge, for the indicator trends. The rule is
+# counterguarantee's; the counts are in guarantees' JB-5 snapshots. Keyword arguments: planned,
+# collateral. A receiver returns a Decimal, or None when the share is undefined.
+credit_share_asked = Signal()
+
 
 def problems_of_product_business(*, product, parties, on) -> list:
     return [problem for _receiver, found in product_business_checked.send(
@@ -33,3 +39,12 @@ def offered_products():
     if not offered:
         return Guarantee._meta.get_field("product").related_model.objects.none()
     return offered[0] if len(offered) == 1 else offered[0].union(*offered[1:])
+
+
+def credit_share(*, planned: int, collateral: int):
+    """The CG-14 share as the app that owns the rule computes it; None while no app answers
+    (the trends then show the column empty rather than a figure guarantees made up)."""
+    for _receiver, share in credit_share_asked.send(sender=None, planned=planned, collateral=collateral):
+        if share is not None:
+            return share
+    return None

@@ -1,9 +1,9 @@
 """Browser pages of guarantees, agreements and compensations under /guarantees/ (``guarantees``
-namespace). The REST API is in guarantees/api_urls.py; the indicator dashboard is the
-indicators app's."""
+namespace), and the oversight's firm-indicator dashboard and trends under /indicators/
+(``indicators`` namespace). The REST API is in guarantees/api_urls.py."""
 from django.urls import include, path
 
-from guarantees import views
+from guarantees import views, views_dashboard, views_trends
 
 pages = [
     path("", views.guarantee_list, name="guarantee-list"),
@@ -27,6 +27,14 @@ pages = [
     path("compensations/<int:pk>/write-off/", views.compensation_write_off, name="compensation-write-off"),
 ]
 
+indicator_pages = [
+    path("", views_dashboard.dashboard, name="dashboard"),
+    path("export.xlsx", views_dashboard.dashboard_export, name="dashboard-export"),
+    path("firms/<int:firm_id>/", views_dashboard.firm_detail, name="firm-detail"),
+    path("trends/", views_trends.trends, name="trends"),
+]
+
 urlpatterns = [
     path("guarantees/", include((pages, "guarantees"))),
+    path("indicators/", include((indicator_pages, "indicators"))),
 ]

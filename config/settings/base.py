@@ -62,7 +62,6 @@ INSTALLED_APPS = [
     "riskpool",
     "evaluation",
     "counterguarantee",
-    "indicators",
 ]
 
 MIDDLEWARE = [

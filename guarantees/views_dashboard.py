@@ -24,13 +24,8 @@ from core.periods import Quarter
 from core.permissions import is_oversight_user
 from core.scoping import jurisdiction_region_path, sees_everything
 from guarantees import selectors
-from guarantees.selectors_indicators import FirmIndicators, indicator_rows_for_user
+from guarantees.selectors_indicators import FirmIndicators, bank_partner_rows, indicator_rows_for_user
 from guarantees.services import guarantee_params
-
-try:  # GU-10, from the indicators module when it provides it
-    from guarantees.selectors_indicators import bank_partner_rows
-except ImportError:  # pragma: no cover - an older indicators module
-    bank_partner_rows = None
 
 WAN = Decimal("10000")
 FIRST_YEAR = 2019  # the first rule set (国办发〔2019〕6号)
@@ -230,7 +225,7 @@ def dashboard(request):
     query.pop("sort", None)
     export_query = request.GET.copy()
     quarter = filters["quarter"]
-    return render(request, "indicators/dashboard.html", {
+    return render(request, "guarantees/indicator_dashboard.html", {
         "form": form,
         "filters": filters,
         "quarter": quarter,
@@ -292,10 +287,7 @@ def firm_detail(request, firm_id: int):
     as_of = min(quarter.end, today)
     rows = indicator_rows_for_user(user=user, quarter=quarter, firms=Organisation.objects.filter(pk=firm.pk),
                                    today=today)
-    banks = (
-        bank_partner_rows(firm=firm, period_start=quarter.start, period_end=quarter.end, today=as_of)
-        if bank_partner_rows else None
-    )
+    banks = bank_partner_rows(firm=firm, period_start=quarter.start, period_end=quarter.end, today=as_of)
     agreements = list(
         selectors.agreement_list(user=user).filter(firm=firm, compliant=False).order_by("bank__name", "code")
     )
@@ -309,7 +301,7 @@ def firm_detail(request, firm_id: int):
         selectors.guarantee_list(user=user).filter(firm=firm, bank_fee_violation=True)
         .select_related("borrower", "bank").order_by("-start", "-pk")
     )
-    return render(request, "indicators/firm.html", {
+    return render(request, "guarantees/indicator_firm.html", {
         "bank_fee_guarantees": bank_fee_guarantees,
         "firm": firm,
         "form": form,

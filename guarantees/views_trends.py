@@ -13,9 +13,9 @@ from core.exports import xlsx_response
 from core.models import Region
 from core.rulesets import rule_params
 from core.scoping import jurisdiction_region_path, sees_everything
+from guarantees import selectors_trends as selectors
 from guarantees.rules import GuaranteeParams
-from indicators import selectors
-from indicators.views import require_oversight
+from guarantees.views_dashboard import require_oversight
 
 
 def _region(user, code: str | None) -> Region | None:
@@ -63,7 +63,7 @@ def trends(request):
     if period and period not in {p.period for p in points}:
         raise Http404
     sub_regions, firms = selectors.drill_down(user=user, region=region, period=period) if period else ([], [])
-    return render(request, "indicators/trends.html", {
+    return render(request, "guarantees/indicator_trends.html", {
         "region": region, "title": title, "points": points, "period": period, "sub_regions": sub_regions,
         "firms": firms, "breadcrumbs": _breadcrumbs(user, region),
         "periods": [p.period for p in reversed(points)],

@@ -235,7 +235,7 @@ def test_export_matches_the_table(client, world):
     data = [[c.value for c in row] for row in sheet.iter_rows(min_row=5)]
     rows = table.context["rows"]
     assert [d[0] for d in data] == [r.ind.firm_name for r in rows]
-    from indicators.views import COLUMNS
+    from guarantees.views_dashboard import COLUMNS
 
     for exported, row in zip(data, rows, strict=True):
         for value, column in zip(exported, COLUMNS, strict=True):

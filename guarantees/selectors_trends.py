@@ -6,7 +6,8 @@ per table): leverage = Σ balance ÷ Σ net assets of the firms that reported ne
 average fee rate and support share = the firms' figures weighted by the amount they wrote
 (GU-6, GU-7); compensation rate = Σ compensation paid ÷ Σ released (GU-9); credit-business share = guarantees
 without mortgage or pledge ÷ guarantees with a decided plan (CG-14). The ratios go through
-the same rule functions as a single firm's."""
+the same rule functions as a single firm's; the CG-14 one is counterguarantee's, asked through
+guarantees.signals.credit_share_asked so that guarantees does not import it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,10 +17,10 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Query
 
 from core.models import Organisation, Region
 from core.money import round_money
-from counterguarantee.rules import credit_shares
 from guarantees import rules
 from guarantees.models import FirmIndicatorSnapshot
 from guarantees.selectors import firms_for_user
+from guarantees.signals import credit_share
 
 QUARTERS = 12
 ZERO = Decimal("0")
@@ -67,7 +68,7 @@ def _point(period: str, firms: int, sums: dict) -> TrendPoint:
         support_share=rules.support_share(min(round_money(sums["sum_support_weighted"]), sums["sum_support_written"]),
                                           sums["sum_support_written"]),
         compensation_rate=rules.compensation_rate(sums["sum_compensation_paid"], sums["sum_released"]),
-        credit_share=credit_shares([(0, sums["sum_planned"], sums["sum_collateral"])])[0].credit_share,
+        credit_share=credit_share(planned=sums["sum_planned"], collateral=sums["sum_collateral"]),
     )
 
 

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from core.models import Organisation, Region
 from guarantees.models import FirmIndicatorSnapshot
-from indicators.selectors import drill_down, region_trend
+from guarantees.selectors_trends import drill_down, region_trend
 from tests.factories import OrganisationFactory, RegionFactory, UserFactory, authority_user, firm_user
 
 pytestmark = pytest.mark.django_db
@@ -99,3 +99,21 @@ def test_trends_are_scoped_to_the_jurisdiction(client, land):
 def test_trends_without_snapshots_say_how_they_come(client):
     client.force_login(authority_user(RegionFactory()))
     assert "JB-5" in client.get(URL).content.decode()
+
+
+def test_the_cg14_credit_share_comes_from_counterguarantee_through_the_signal(land):
+    """guarantees does not import counterguarantee: the trends ask guarantees.signals.credit_share_asked,
+    which counterguarantee answers by its CG-14 rule (its AppConfig.ready())."""
+    from counterguarantee.apps import _credit_share
+    from guarantees.signals import credit_share_asked
+
+    FirmIndicatorSnapshot.objects.filter(period="2025Q2").update(planned_guarantees=4, collateral_guarantees=1)
+    user = authority_user(land["province"])
+    q1, q2 = region_trend(user=user, region=None)
+    assert q1.credit_share is None  # no guarantee with a decided plan: the share is undefined
+    assert q2.credit_share == D("0.750000")  # 1 − 1 ÷ 4
+    assert credit_share_asked.disconnect(_credit_share, dispatch_uid="counterguarantee-credit-share")
+    try:
+        assert region_trend(user=user, region=None)[1].credit_share is None  # nobody answers: no figure
+    finally:
+        credit_share_asked.connect(_credit_share, dispatch_uid="counterguarantee-credit-share")
