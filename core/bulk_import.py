@@ -15,6 +15,7 @@ downloadable as xlsx).
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import json
@@ -65,27 +66,31 @@ def chunks(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
 
 
 def import_rows(rows: Iterable[dict], importer: ChunkImporter, *, chunk_rows: int | None = None,
-                progress: Callable[[int], None] | None = None) -> int:
+                progress: Callable[[int], None] | None = None, deadline=None) -> int:
     """Check and enter ``rows`` (parsed file rows, possibly ``{"row", "errors"}`` for a row the
     parser could not read), all or none, inside the caller's transaction; raises BulkRejected
-    with every error of the file in row order. ``progress(rows done)`` after each chunk."""
+    with every error of the file in row order. ``progress(rows done)`` after each chunk. The
+    parse ``deadline`` (core.upload_limits) counts the reading only, not the checks and writes."""
     chunk_rows = chunk_rows or settings.BULK_IMPORT_CHUNK_ROWS
+    pause = deadline.paused if deadline is not None else contextlib.nullcontext
     errors: list[RowError] = []
     saved = done = 0
     for chunk in chunks(rows, chunk_rows):
         readable = [row for row in chunk if not row.get("errors")]
         found = [error for row in chunk for error in row.get("errors", ())]
-        found += importer.check(readable)
-        if found:
-            errors += found
-        elif not errors:
-            saved += importer.write(readable)
+        with pause():
+            found += importer.check(readable)
+            if found:
+                errors += found
+            elif not errors:
+                saved += importer.write(readable)
         done += len(chunk)
         if progress is not None:
             progress(done)
     if errors:
         raise BulkRejected(sorted(errors, key=lambda e: e.row))
-    importer.finish()
+    with pause():
+        importer.finish()
     return saved
 
 

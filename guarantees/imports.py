@@ -717,11 +717,12 @@ def import_content(*, user, firm, content: bytes, confirmed_renames: Collection[
     Raises ImportRefused for a file that cannot be used, and BulkRejected listing every bad row
     (each error's column is the file's header text, in the order of the file); a row that
     renames a borrower on record is one of them unless its change is in ``confirmed_renames``."""
+    deadline = deadline or upload_limits.Deadline()
     parsed = parse_rows(stream_table(content, deadline=deadline))
     try:
         with transaction.atomic():
             importer = GuaranteeImporter(user=user, firm=firm, confirmed_renames=confirmed_renames)
-            return import_rows(parsed.rows, importer, progress=progress)
+            return import_rows(parsed.rows, importer, progress=progress, deadline=deadline)
     except BulkRejected as exc:
         errors = [replace(e, column=parsed.column_for(e.column), message=str(e.message)) for e in exc.errors]
         errors.sort(key=lambda e: (e.row, parsed.order.get(e.column or "", len(parsed.order))))

@@ -243,11 +243,12 @@ def import_content(*, user, pool: Pool, content: bytes, confirmed_renames: Colle
     enter loans at all (RP-22, not a member), and BulkRejected listing every bad row (each
     error's column is the file's header text, in the order of the file); a row that renames a
     borrower on record is one of them unless its change is in ``confirmed_renames``."""
+    deadline = deadline or upload_limits.Deadline()
     parsed = parse_rows(base.stream_table(content, deadline=deadline))
     try:
         with transaction.atomic():
             importer = ProjectImporter(user=user, pool=pool, confirmed_renames=confirmed_renames)
-            return import_rows(parsed.rows, importer, progress=progress)
+            return import_rows(parsed.rows, importer, progress=progress, deadline=deadline)
     except BulkRejected as exc:
         errors = [replace(e, column=_column_for(parsed, e.column), message=str(e.message)) for e in exc.errors]
         errors.sort(key=lambda e: (e.row, parsed.order.get(e.column or "", len(parsed.order))))

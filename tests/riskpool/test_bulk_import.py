@@ -215,3 +215,18 @@ def test_rp5_a_foreign_currency_rate_is_read_once_per_day_not_per_row(world, own
     assert len(few.captured_queries) == len(many.captured_queries)
     assert set(LoanProject.objects.filter(currency="USD").values_list("principal_yuan", flat=True)) == {
         Decimal("710000.00")}
+
+
+def test_the_parse_time_limit_counts_the_reading_not_the_checks_and_writes(world, monkeypatch):
+    from core import upload_limits
+
+    deadline = upload_limits.Deadline(1)
+    clock = [0.0]
+    monkeypatch.setattr(upload_limits.time, "monotonic", lambda: clock[0])
+    deadline.ends = 1.0
+    with deadline.paused():
+        clock[0] = 50.0  # a long check and write of a chunk
+    deadline.check()  # not refused: the 50 s were not reading
+    clock[0] = 52.0
+    with pytest.raises(upload_limits.ImportRefused):
+        deadline.check()
