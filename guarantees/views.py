@@ -294,51 +294,39 @@ def _compensation_and_guarantee(request, pk: int) -> tuple[Compensation, Guarant
     return compensation, guarantee
 
 
-@require_POST
-@login_required
-def compensation_pay(request, pk: int):
-    compensation, guarantee = _compensation_and_guarantee(request, pk)
-    return _run_action(
-        request, guarantee, PayForm(request.POST, prefix="pay"), "pay_form",
-        lambda f: services.compensation_pay(user=request.user, compensation=compensation, **f.cleaned_data),
-        _("The compensation payment is recorded."),
-    )
+def _compensation_step(form_class, prefix: str, form_key: str, call, success: str, field_map=None):
+    """A POST view for one step on a compensation: the compensation and its guarantee come through
+    the scoped selectors (404 for another firm's), then ``_run_action`` with
+    ``call(user, compensation, form)``."""
+
+    @require_POST
+    @login_required
+    def view(request, pk: int):
+        compensation, guarantee = _compensation_and_guarantee(request, pk)
+        return _run_action(request, guarantee, form_class(request.POST, prefix=prefix), form_key,
+                           lambda f: call(request.user, compensation, f), success, field_map=field_map)
+
+    return view
 
 
-@require_POST
-@login_required
-def compensation_recovery_action(request, pk: int):
-    compensation, guarantee = _compensation_and_guarantee(request, pk)
-    return _run_action(
-        request, guarantee, RecoveryActionForm(request.POST, prefix="action"), "action_form",
-        lambda f: services.recovery_action_record(user=request.user, compensation=compensation, **f.cleaned_data),
-        _("The recovery effort is recorded."),
-    )
-
-
-@require_POST
-@login_required
-def compensation_recovery(request, pk: int):
-    compensation, guarantee = _compensation_and_guarantee(request, pk)
-    return _run_action(
-        request, guarantee, RecoveryForm(request.POST, prefix="recovery"), "recovery_form",
-        lambda f: services.recovery_record(user=request.user, compensation=compensation, **f.values()),
-        _("The recovery is recorded and shared back by the split (GU-13)."),
-        field_map=RecoveryForm.FIELD_MAP,
-    )
-
-
-@require_POST
-@login_required
-def compensation_write_off(request, pk: int):
-    compensation, guarantee = _compensation_and_guarantee(request, pk)
-    return _run_action(
-        request, guarantee, WriteOffForm(request.POST, prefix="writeoff"), "write_off_form",
-        lambda f: services.compensation_write_off(user=request.user, compensation=compensation,
-                                                  on=f.cleaned_data["on"]),
-        _("The compensation is written off."),
-        field_map={"recovery_efforts": None, "paid_on": None},
-    )
+compensation_pay = _compensation_step(
+    PayForm, "pay", "pay_form",
+    lambda user, c, f: services.compensation_pay(user=user, compensation=c, **f.cleaned_data),
+    gettext_lazy("The compensation payment is recorded."))
+compensation_recovery_action = _compensation_step(
+    RecoveryActionForm, "action", "action_form",
+    lambda user, c, f: services.recovery_action_record(user=user, compensation=c, **f.cleaned_data),
+    gettext_lazy("The recovery effort is recorded."))
+compensation_recovery = _compensation_step(
+    RecoveryForm, "recovery", "recovery_form",
+    lambda user, c, f: services.recovery_record(user=user, compensation=c, **f.values()),
+    gettext_lazy("The recovery is recorded and shared back by the split (GU-13)."),
+    field_map=RecoveryForm.FIELD_MAP)
+compensation_write_off = _compensation_step(
+    WriteOffForm, "writeoff", "write_off_form",
+    lambda user, c, f: services.compensation_write_off(user=user, compensation=c, on=f.cleaned_data["on"]),
+    gettext_lazy("The compensation is written off."),
+    field_map={"recovery_efforts": None, "paid_on": None})
 
 
 # --- net assets (GU-8) -------------------------------------------------------------------
