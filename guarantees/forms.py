@@ -109,14 +109,11 @@ class BorrowerChecks:
         return data
 
 
-class GuaranteeForm(BorrowerChecks, forms.Form):
-    """担保业务: the borrower (融资人) and the guarantee, recorded in one step."""
+class BorrowerFields(BorrowerChecks, forms.Form):
+    """The borrower (融资人) as entered with a guarantee or a pool's loan project. Its size is
+    derived from industry, employees, revenue and assets (GU-11), or entered with evidence (RP-2
+    needs it too). A form puts its own leading fields first with ``field_order``."""
 
-    agreement = AgreementChoiceField(
-        label=_("Bank-guarantee agreement"), queryset=Agreement.objects.none(),
-        help_text=_("The agreement with the lending bank that this guarantee falls under."),
-    )
-    # borrower (融资人)
     borrower_name = forms.CharField(label=_("Borrower name"), max_length=200)
     id_kind = forms.ChoiceField(label=_("Identifier kind"), choices=Borrower.IdKind.choices)
     id_number = forms.CharField(
@@ -133,6 +130,18 @@ class GuaranteeForm(BorrowerChecks, forms.Form):
         help_text=_("Leave empty to derive the size from industry, employees, revenue and assets (GU-11)."),
     )
     size_evidence = forms.CharField(label=_("Evidence for the entered size"), max_length=255, required=False)
+
+
+class GuaranteeForm(BorrowerFields):
+    """担保业务: the borrower (融资人) and the guarantee, recorded in one step."""
+
+    field_order = ["agreement"]
+
+    agreement = AgreementChoiceField(
+        label=_("Bank-guarantee agreement"), queryset=Agreement.objects.none(),
+        help_text=_("The agreement with the lending bank that this guarantee falls under."),
+    )
+    # borrower (融资人)
     is_agricultural = forms.BooleanField(label=_("三农 borrower (agriculture, rural areas, farmers)"), required=False)
     is_strategic_emerging = forms.BooleanField(label=_("Strategic emerging industry"), required=False)
     is_government_platform = forms.BooleanField(label=_("Government financing platform"), required=False)

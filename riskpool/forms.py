@@ -10,8 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Organisation
-from guarantees.forms import INDUSTRY_CHOICES, BorrowerChecks, MoneyInput, PercentField, blank_choice, date_field
-from guarantees.models import Borrower
+from guarantees.forms import BorrowerFields, MoneyInput, PercentField, blank_choice, date_field
 from guarantees.services import BorrowerData
 from riskpool.models import ClaimDocument, LoanProject, Pool, RecoveryReport
 from riskpool.services import PAYMENT_DOCUMENTS, ProjectData
@@ -61,25 +60,12 @@ class ProjectFilterForm(forms.Form):
         return self.is_bound and any(self.data.get(name) for name in ("q", "library", "classification", "bank"))
 
 
-class ProjectForm(BorrowerChecks, forms.Form):
+class ProjectForm(BorrowerFields):
     """贷款项目入库: the borrower and the loan, entered in one step (RP-3 … RP-7)."""
 
+    field_order = ["pool"]
+
     pool = forms.ModelChoiceField(label=_("Pool"), queryset=None, empty_label=None)
-    borrower_name = forms.CharField(label=_("Borrower name"), max_length=200)
-    id_kind = forms.ChoiceField(label=_("Identifier kind"), choices=Borrower.IdKind.choices)
-    id_number = forms.CharField(label=_("Identifier"), max_length=18,
-                                help_text=_("Unified social credit code or resident identity number, 18 characters."))
-    borrower_kind = forms.ChoiceField(label=_("Borrower kind"), choices=Borrower.Kind.choices)
-    # RP-2 needs an enterprise's size: derived from these four (GU-11), or entered with evidence.
-    industry = forms.ChoiceField(label=_("Industry"), choices=blank_choice(INDUSTRY_CHOICES), required=False)
-    employees = forms.IntegerField(label=_("Employees"), min_value=0, required=False)
-    revenue = MoneyInput(label=_("Annual revenue (yuan)"), required=False)
-    total_assets = MoneyInput(label=_("Total assets (yuan)"), required=False)
-    size_entered = forms.ChoiceField(
-        label=_("Enterprise size (entered)"), choices=blank_choice(Borrower.Size.choices), required=False,
-        help_text=_("Leave empty to derive the size from industry, employees, revenue and assets (GU-11)."),
-    )
-    size_evidence = forms.CharField(label=_("Evidence for the entered size"), max_length=255, required=False)
     loan_no = forms.CharField(label=_("Loan note number"), max_length=60)
     loan_kind = forms.ChoiceField(label=_("Loan kind"), choices=LP.LoanKind.choices)
     principal = MoneyInput(label=_("Principal"))
