@@ -68,7 +68,7 @@ def test_generator_writes_a_consistent_data_set_and_bench_riskpool_runs(tmp_path
     text = bench_out.getvalue()
     assert "JB-7 annual bank evaluation" in text and "JB-15 target" in text
     figures = json.loads(path.read_text())
-    assert {r["key"] for r in figures["results"]} == {"jb7", "jb5", "jb4", "jb6", "p1", "p2", "p3", "p4", "p5"}
+    assert {r["key"] for r in figures["results"]} == {"jb7", "jb5", "jb4", "jb6", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8"}
     # the jobs were rolled back: nothing of theirs was kept
     assert pool.bank_evaluations.count() == 0 and not pool.quarter_snapshots.exists()
     assert consistency_problems(generated_pool()) == []

@@ -31,11 +31,12 @@ import warnings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.test.utils import override_settings
 from django.urls import reverse
 
 from core import bench
+from core.bench_parts import rolled_back
 from core.calendar import shanghai_today
 from core.models import User
 from core.periods import period_bounds, previous_quarter
@@ -43,18 +44,6 @@ from riskpool import jobs, services, services_reports
 from riskpool.management.commands.riskpool_generate import USERS, generated_pool
 
 TARGET_MS = 10_000  # JB-15: the annual and the quarterly job
-
-
-def rolled_back(func):
-    """``func`` in a transaction that is always rolled back: a job's writes are measured, not kept."""
-
-    def call():
-        with transaction.atomic():
-            result = func()
-            transaction.set_rollback(True)
-        return result
-
-    return call
 
 
 class Command(BaseCommand):

@@ -1,0 +1,103 @@
+"""riskpool's part of ``manage.py bench`` (the registry in core.bench_parts): the pages and reads
+on a million loan projects (``bench_riskpool``; generated once by ``riskpool_generate`` and kept),
+the project API's requests per second under gunicorn with two workers, the JB-7 evaluation and
+the JB-5 RP-18 auto-closure against their hand-written statements, and the simulator's replay."""
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.management import call_command
+
+from core import bench_parts
+from core.bench_http import api_throughput
+from core.bench_parts import BenchRun, Row, job_against_anchor, rolled_back, sql_statement
+from core.calendar import shanghai_today
+from core.models import ApiToken, User
+from core.periods import add_months
+from riskpool.management.commands.bench_riskpool import Command as RiskpoolBench
+from riskpool.management.commands.bench_simulation import Command as SimulationBench
+from riskpool.management.commands.riskpool_generate import USERS, generated_pool
+from riskpool.services import scheme_s_params
+from riskpool.services_reports import auto_close_cutoff, banks_evaluate, loans_auto_close
+
+bench_parts.option("--projects", type=int, default=1_000_000)
+bench_parts.big_table("riskpool_loanproject")
+
+# The anchors: one statement each, written by hand, doing the job's work on the same rows.
+JB7_SQL = """
+    SELECT pool_id, bank_id,
+           SUM(principal_yuan) FILTER (WHERE disbursed_on >= %(start)s),
+           COUNT(DISTINCT borrower_id) FILTER (WHERE disbursed_on >= %(start)s),
+           SUM(principal_yuan) FILTER (WHERE disbursed_on < %(start)s),
+           COUNT(DISTINCT borrower_id) FILTER (WHERE disbursed_on < %(start)s)
+    FROM riskpool_loanproject
+    WHERE disbursed_on >= %(prev_start)s AND disbursed_on <= %(end)s
+    GROUP BY pool_id, bank_id
+"""
+JB5_CLOSE_SQL = """
+    UPDATE riskpool_loanproject p SET library = 'closed', closed_on = %(on)s, closed_reason = 'auto'
+    FROM riskpool_pool pool
+    WHERE pool.id = p.pool_id AND pool.scheme = 'S' AND p.library = 'loan' AND p.maturity_on <= %(cutoff)s
+      AND p.classification NOT IN ('substandard', 'doubtful', 'loss')
+      AND NOT EXISTS (SELECT 1 FROM riskpool_claim c WHERE c.project_id = p.id
+                      AND c.state NOT IN ('withdrawn', 'upgraded'))
+"""
+PAGE_KEYS = ("p1", "p2", "p3", "p6", "p7", "p8")
+
+
+@bench_parts.step("pages", order=20)
+def pages(run: BenchRun) -> list[Row]:
+    rp = RiskpoolBench(stdout=run.stdout, stderr=run.stderr)
+    call_command(rp, generate=run.options["projects"], repeat=3, page_repeat=run.options["repeat"], explain=True)
+    return [Row(f"{r['what']} [{r['queries']} queries]", r["median_ms"], "ms", "≤ 100")
+            for r in rp.results if r["key"] in PAGE_KEYS]
+
+
+@bench_parts.step("api", order=10)
+def api(run: BenchRun) -> list[Row]:
+    out = []
+    for who in ("bank", "authority"):
+        user = User.objects.get(username=USERS[who])
+        token = ApiToken(organisation=user.organisation, user=user, name="bench")
+        key = token.assign_new_key()
+        token.save()
+        try:
+            result = api_throughput("/api/riskpool/projects/", key, workers=2, seconds=run.options["api_seconds"])
+        finally:
+            token.delete()
+        out.append(Row(f"API GET /api/riskpool/projects/, {who}, 2 gunicorn workers (p50 {result.p50_ms:.0f} ms, "
+                       f"{result.errors} errors)", result.per_second, "req/s", "≥ 200"))
+    return out
+
+
+@bench_parts.step("jobs", order=10)
+def jobs(run: BenchRun) -> list[Row]:
+    pool = generated_pool()
+    if pool is None:
+        return []
+    today = shanghai_today()
+    year = today.year - 1
+    # Three months on, so that there are loans to close (the generated ones due by today were
+    # closed by bench_riskpool's JB-5 run).
+    later = add_months(today, 3)
+    cutoff = auto_close_cutoff(later, scheme_s_params(later))
+    return [
+        job_against_anchor(
+            f"JB-7 bank evaluation {year} (RP-20, RP-22)",
+            rolled_back(lambda: banks_evaluate(year=year, on=today, actor="bench")),
+            "SQL: RP-20 GROUP BY", sql_statement(JB7_SQL, {"start": date(year, 1, 1), "prev_start": date(year - 1, 1, 1),
+                                                            "end": date(year, 12, 31)})),
+        job_against_anchor(
+            f"JB-5 RP-18 auto-closure on {later} (select ids, flat UPDATE)",
+            rolled_back(lambda: loans_auto_close(on=later)),
+            "SQL: UPDATE … FROM pool", sql_statement(JB5_CLOSE_SQL, {"on": later, "cutoff": cutoff})),
+    ]
+
+
+@bench_parts.step("simulation", order=10)
+def simulation(run: BenchRun) -> list[Row]:
+    """The Scheme S replay of the demo's two drafts over the million loan projects."""
+    sim = SimulationBench(stdout=run.stdout, stderr=run.stderr)
+    call_command(sim, repeat=1)
+    return [Row(f"simulator replay, draft {name} ({changes} changes) [{queries} queries]", ms, "ms", "≤ 60000")
+            for name, ms, queries, changes in sim.results]
