@@ -1,8 +1,7 @@
 """Bulk upload of guarantees from an .xlsx or .csv file.
 
-The file is checked by its content (an xlsx is a zip starting with ``PK``; a csv is text in
-UTF-8, with or without BOM, or GB18030), capped in size and rows, streamed (calamine for xlsx,
-the csv module for csv) and parsed into row dicts. A cell that cannot be read becomes a
+The file is checked by its content, capped in size and rows and streamed as cells by
+``core.upload_tables``; here its cells are parsed into row dicts. A cell that cannot be read becomes a
 ``RowError`` (row numbers as the spreadsheet shows them, the header being row 1; the column is
 the header text of the file). ``GuaranteeImporter`` then checks and creates every row or none,
 set-based, chunk by chunk (``core.bulk_import``), with the checks of the single entry
@@ -13,19 +12,13 @@ key (``contract_no``).
 """
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import re
-import zipfile
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, NamedTuple
+from typing import Any
 
-import filetype
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import get_language
@@ -39,6 +32,7 @@ from core.exports import Workbook
 from core.models import AuditEvent
 from core.money import round_money, round_ratio
 from core.services import require_member
+from core.upload_tables import Cell, CellError, Table, blank, cell_text, read_table, stream_table
 from guarantees import rules
 from guarantees.models import Agreement, Borrower, Guarantee
 from guarantees.permissions import FIRM_ROLES
@@ -58,34 +52,11 @@ from guarantees.signals import offered_products
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class CellError(ValueError):
-    """One cell that cannot be read; becomes a RowError of its row and column."""
-
-
-class Cell(NamedTuple):
-    """A cell's value as read (a tuple: a file has millions of cells, a frozen dataclass costs
-    several times more to build)."""
-
-    value: Any
-    percent_format: bool = False  # an xlsx cell shown as a percentage holds the fraction
-
-
 # --- cell parsers ---------------------------------------------------------------------------
 
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日")
 _TRUE = {"是", "y", "yes", "true", "1", "√", "✓", "t"}
 _FALSE = {"否", "n", "no", "false", "0", "×", "f", ""}
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _text(cell: Cell) -> str:
-    value = cell.value
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
 
 
 def _decimal(cell: Cell) -> Decimal:
@@ -165,7 +136,7 @@ def parse_date(cell: Cell) -> date:
         return value.date()
     if isinstance(value, date):
         return value
-    text = _text(cell)
+    text = cell_text(cell)
     if len(text) == 10 and text[4] == "-":  # the template's 2024-03-01, parsed in C
         try:
             return date.fromisoformat(text)
@@ -183,7 +154,7 @@ def parse_bool(cell: Cell) -> bool:
     value = cell.value
     if isinstance(value, bool):
         return value
-    text = _text(cell).lower() if value is not None else ""
+    text = cell_text(cell).lower() if value is not None else ""
     if text in _TRUE:
         return True
     if text in _FALSE:
@@ -192,7 +163,7 @@ def parse_bool(cell: Cell) -> bool:
 
 
 def parse_text(cell: Cell) -> str:
-    return _text(cell)
+    return cell_text(cell)
 
 
 def parse_identifier(cell: Cell) -> str:
@@ -201,11 +172,11 @@ def parse_identifier(cell: Cell) -> str:
     if isinstance(cell.value, float) and abs(cell.value) >= 1e15:
         # Excel keeps 15 significant digits: an 18-digit number has already lost its end.
         raise CellError(_("Store the identifier as text, not as a number: Excel has cut its last digits."))
-    return _text(cell).upper()
+    return cell_text(cell).upper()
 
 
 def parse_currency(cell: Cell) -> str:
-    text = _text(cell).upper()
+    text = cell_text(cell).upper()
     if not re.fullmatch(r"[A-Z]{3}", text):
         raise CellError(_("Enter a three-letter currency code such as CNY."))
     return text
@@ -227,7 +198,7 @@ def choice_parser(choices, aliases: dict[str, tuple[str, ...]]) -> Callable[[Cel
     localized: dict[str, dict[str, str]] = {}
 
     def parse(cell: Cell) -> str:
-        text = _normal(_text(cell))
+        text = _normal(cell_text(cell))
         code = fixed.get(text)
         if code is not None:
             return code
@@ -238,7 +209,7 @@ def choice_parser(choices, aliases: dict[str, tuple[str, ...]]) -> Callable[[Cel
         if code is not None:
             return code
         raise CellError(_("“%(value)s” is not one of: %(choices)s.") % {
-            "value": _text(cell), "choices": "、".join(aliases.get(code, (code,))[0] for code, _label in choices),
+            "value": cell_text(cell), "choices": "、".join(aliases.get(code, (code,))[0] for code, _label in choices),
         })
 
     return parse
@@ -344,218 +315,6 @@ def _header_lookup() -> dict[str, Column]:
 HEADER_LOOKUP = _header_lookup()
 
 
-# --- reading the file -----------------------------------------------------------------------
-
-
-@dataclass
-class Table:
-    kind: str  # "xlsx" or "csv"
-    header: list[str]
-    # (spreadsheet row number, cells): a list from ``read_table``, a one-pass iterator from
-    # ``stream_table`` (a large file is never held as cells all at once).
-    rows: Iterable[tuple[int, list[Cell]]]
-
-
-def _describe(kind) -> str:
-    return f"{kind.mime} (.{kind.extension})"
-
-
-def read_table(content: bytes, *, max_rows: int | None = None, deadline: upload_limits.Deadline | None = None) -> Table:
-    """Identify the file by content and read its first sheet; ImportRefused when it cannot be
-    used, or when reading it takes longer than the parse time limit (``deadline``). The rows as
-    a list: for small files and the tests; the importers stream (``stream_table``)."""
-    table = stream_table(content, max_rows=max_rows, deadline=deadline)
-    return replace(table, rows=list(table.rows))
-
-
-def stream_table(content: bytes, *, max_rows: int | None = None,
-                 deadline: upload_limits.Deadline | None = None) -> Table:
-    """``read_table`` whose rows are read as they are asked for (the header is read at once, so
-    a file that cannot be used is refused before any row is)."""
-    max_rows = settings.BULK_UPLOAD_MAX_ROWS if max_rows is None else max_rows
-    deadline = deadline or upload_limits.Deadline()
-    if not content:
-        raise ImportRefused(_("The file is empty."))
-    if content.startswith(b"PK\x03\x04"):
-        kind = filetype.guess(content)
-        if kind is not None and kind.extension not in ("xlsx", "zip"):
-            raise ImportRefused(_("This file is a %(kind)s, not an xlsx workbook or a csv file.") % {"kind": _describe(kind)})
-        return _stream_xlsx(content, max_rows, deadline)
-    if content.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportRefused(_("This is an old Excel 97–2003 (.xls) or other Office file. Save it as .xlsx and upload it again."))
-    kind = filetype.guess(content)
-    if kind is not None or b"\x00" in content[:65536]:
-        what = _describe(kind) if kind is not None else _("binary data")
-        raise ImportRefused(_("This file is not an xlsx or csv file: its content is %(kind)s. "
-                              "Upload the template filled in, as .xlsx or .csv.") % {"kind": what})
-    return _stream_csv(content, max_rows, deadline)
-
-
-def _too_many(max_rows: int) -> ImportRefused:
-    return upload_limits.too_many_rows(max_rows)
-
-
-def _not_xlsx(exc: Exception) -> ImportRefused:
-    return ImportRefused(_("The file could not be read as an xlsx workbook (%(error)s).") % {"error": type(exc).__name__})
-
-
-def _stream_xlsx(content: bytes, max_rows: int, deadline: upload_limits.Deadline) -> Table:
-    """The first sheet read by calamine (Rust: the sheet's values without openpyxl's cell
-    objects, several times faster). Calamine does not give number formats, so the cells shown
-    as a percentage are found by ``percent_cells`` from the file's own XML."""
-    import python_calamine  # here, not at the top: only an xlsx needs it
-
-    try:
-        workbook = python_calamine.load_workbook(io.BytesIO(content))
-        sheet = workbook.get_sheet_by_index(0)
-        percent = percent_cells(content)
-        rows = sheet.iter_rows()
-        first_row = sheet.start[0] + 1 if sheet.start else 1
-    except Exception as exc:  # calamine raises its own types for a damaged or foreign zip
-        raise _not_xlsx(exc) from exc
-    header: list[str] = []
-    for header_cells in rows:
-        header = [_text(Cell(v)) if not _blank(v) else "" for v in header_cells]
-        break
-    return Table("xlsx", header, _xlsx_rows(rows, first_row, percent, max_rows, deadline))
-
-
-def _xlsx_rows(rows, first_row: int, percent: dict[int, set[int]], max_rows: int, deadline: upload_limits.Deadline):
-    count = 0
-    for number, values in enumerate(rows, start=first_row + 1):
-        if number % 1000 == 0:
-            deadline.check()
-        if number > max_rows + 1:  # blank rows count: the check before parsing saw them too
-            raise _too_many(max_rows)
-        if all(_blank(v) for v in values):
-            continue
-        shown = percent.get(number)
-        if shown:
-            cells = [Cell(v if v != "" else None, i in shown) for i, v in enumerate(values)]
-        else:
-            cells = [Cell(v if v != "" else None) for v in values]
-        count += 1
-        if count > max_rows:
-            raise _too_many(max_rows)
-        yield number, cells
-
-
-_NUM_FMT = re.compile(rb'<(?:\w+:)?numFmt\b[^>]*?numFmtId="(\d+)"[^>]*?formatCode="([^"]*)"')
-_CELL_XFS = re.compile(rb"<(?:\w+:)?cellXfs\b.*?</(?:\w+:)?cellXfs>", re.S)
-_XF = re.compile(rb"<(?:\w+:)?xf\b([^>]*)>")
-_XF_NUMFMT = re.compile(rb'\snumFmtId="(\d+)"')
-_BUILTIN_PERCENT = {9, 10}  # 0% and 0.00%
-
-
-def percent_cells(content: bytes) -> dict[int, set[int]]:
-    """The cells of the first sheet formatted as a percentage, as {row number: {column index}}:
-    such a cell holds the fraction (Excel stores 0.8% as 0.008). Read from the styles and the
-    sheet's XML; most files have no percentage style at all and their sheet is not scanned."""
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        names = {name.lower(): name for name in archive.namelist()}
-        styles = archive.read(names["xl/styles.xml"]) if "xl/styles.xml" in names else b""
-        formats = {int(i): code for i, code in _NUM_FMT.findall(styles)}
-        percent_ids = _BUILTIN_PERCENT | {i for i, code in formats.items() if b"%" in code}
-        block = _CELL_XFS.search(styles)
-        xfs = [_XF_NUMFMT.search(attrs) for attrs in _XF.findall(block.group(0))] if block else []
-        styled = {str(index).encode() for index, found in enumerate(xfs) if found and int(found.group(1)) in percent_ids}
-        if not styled:
-            return {}
-        sheet = names.get(_first_sheet_path(archive, names))
-        if sheet is None:
-            return {}
-        pattern = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr="([A-Z]+)(\d+)"[^>]*?\ss="(' + b"|".join(styled) + rb')"')
-        pattern_s_first = re.compile(rb'<(?:\w+:)?c\b[^>]*?\ss="(' + b"|".join(styled) + rb')"[^>]*?\sr="([A-Z]+)(\d+)"')
-        found: dict[int, set[int]] = {}
-        carry = b""
-        with archive.open(sheet) as stream:
-            while block := stream.read(upload_limits.CHUNK):
-                data = carry + block
-                cut = data.rfind(b">") + 1
-                data, carry = data[:cut], data[cut:]
-                for letters, row, _style in pattern.findall(data):
-                    found.setdefault(int(row), set()).add(upload_limits._column_number(letters) - 1)
-                for _style, letters, row in pattern_s_first.findall(data):
-                    found.setdefault(int(row), set()).add(upload_limits._column_number(letters) - 1)
-        return found
-
-
-def _first_sheet_path(archive: zipfile.ZipFile, names: dict[str, str]) -> str:
-    """The part name (lower case) of the workbook's first sheet, through workbook.xml and its rels."""
-    try:
-        workbook = archive.read(names["xl/workbook.xml"])
-        rels = archive.read(names["xl/_rels/workbook.xml.rels"])
-    except KeyError:
-        return "xl/worksheets/sheet1.xml"
-    sheet = re.search(rb'<(?:\w+:)?sheet\b[^>]*?\br:id="([^"]+)"', workbook) or re.search(
-        rb'<(?:\w+:)?sheet\b[^>]*?:id="([^"]+)"', workbook)
-    if sheet is None:
-        return "xl/worksheets/sheet1.xml"
-    for attrs in re.findall(rb"<(?:\w+:)?Relationship\b([^>]*)>", rels):
-        if re.search(rb'\sId="' + re.escape(sheet.group(1)) + b'"', attrs):
-            target = re.search(rb'\sTarget="([^"]+)"', attrs)
-            if target:
-                path = target.group(1).decode("utf-8", "replace").lstrip("/")
-                return (path if path.startswith("xl/") else "xl/" + path).lower()
-    return "xl/worksheets/sheet1.xml"
-
-
-def _encoding(content: bytes) -> str:
-    """UTF-8 (with or without BOM) or GB18030, checked by decoding in chunks (a large file is
-    never held twice, as bytes and as text)."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        decoder = codecs.getincrementaldecoder(encoding)()
-        try:
-            view = memoryview(content)
-            for start in range(0, len(content), upload_limits.CHUNK):
-                decoder.decode(view[start:start + upload_limits.CHUNK])
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            continue
-        return encoding
-    raise ImportRefused(_("The csv file is neither UTF-8 nor GB18030 text. Save it as “CSV UTF-8” and upload it again."))
-
-
-def _stream_csv(content: bytes, max_rows: int, deadline: upload_limits.Deadline) -> Table:
-    text = io.TextIOWrapper(io.BytesIO(content), encoding=_encoding(content), newline="")
-    reader = csv.reader(text)
-    checked = _checked_records(reader, max_rows, deadline)
-    header: list[str] = []
-    for _number, record in checked:
-        header = [value.strip() for value in record]
-        break
-    return Table("csv", header, _csv_rows(checked, max_rows))
-
-
-def _checked_records(reader, max_rows: int, deadline: upload_limits.Deadline):
-    max_columns = settings.BULK_UPLOAD_MAX_COLUMNS
-    max_cell = settings.BULK_UPLOAD_MAX_CELL_CHARS
-    try:
-        for number, record in enumerate(reader, start=1):
-            if number % 1000 == 0:
-                deadline.check()
-            if number > max_rows + 1:
-                raise _too_many(max_rows)
-            if len(record) > max_columns:
-                raise upload_limits.too_many_columns(max_columns)
-            if any(len(value) > max_cell for value in record):
-                raise upload_limits.cell_too_long(max_cell)
-            yield number, record
-    except csv.Error as exc:
-        raise ImportRefused(_("The csv file could not be read: %(error)s.") % {"error": exc}) from exc
-
-
-def _csv_rows(checked, max_rows: int):
-    count = 0
-    for number, record in checked:
-        if all(_blank(v) for v in record):
-            continue
-        count += 1
-        if count > max_rows:
-            raise _too_many(max_rows)
-        yield number, [Cell(v if v.strip() else None) for v in record]
-
-
 # --- parsing the rows -----------------------------------------------------------------------
 
 
@@ -610,7 +369,7 @@ def read_cells(table: Table, positions: dict[int, Column]):
         for index, column in positions.items():
             cell = cells[index] if index < len(cells) else Cell(None)
             header = table.header[index]
-            if _blank(cell.value):
+            if blank(cell.value):
                 if column.required:
                     errors.append(RowError(number, header, "INPUT", _("This cell is required.")))
                 continue

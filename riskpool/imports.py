@@ -30,6 +30,7 @@ from core.bulk_import import audit_rows, copy_insert, import_rows, problems_as_e
 from core.calendar import shanghai_today
 from core.errors import RuleViolation
 from core.models import AuditEvent
+from core.upload_tables import cell_text
 from guarantees import imports as base
 from guarantees import rules as guarantee_rules
 from guarantees.imports import (
@@ -107,7 +108,7 @@ _feature_choice = choice_parser([(code, code) for code in rules.FEATURE_LABELS],
 def parse_features(cell: Cell) -> list[str]:
     """RP-10 features, several in one cell separated by 、 , ; / or spaces."""
     codes: list[str] = []
-    for part in re.split(r"[、,，;；/\s]+", base._text(cell)):
+    for part in re.split(r"[、,，;；/\s]+", cell_text(cell)):
         if part:
             code = _feature_choice(Cell(part))
             if code not in codes:
