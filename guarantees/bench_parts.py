@@ -1,19 +1,22 @@
 """guarantees' part of ``manage.py bench`` (the registry in core.bench_parts): the dashboard and
 list pages on a million generated guarantees (``bench_guarantees``, kept until the end of the run
-and then removed), the JB-5 indicator snapshot against its hand-written statement, and the COPY
-rate of the generation."""
+and then removed), the JB-5 indicator snapshot against its hand-written statement, the COPY
+rate of the generation, and the bulk upload of guarantees against its anchors."""
 from __future__ import annotations
 
 from django.core.management import call_command
 
 from core import bench_parts
+from core.bench_import import IMPORT_ROWS_OPTION, bench_rows
 from core.bench_parts import BenchRun, Row, job_against_anchor, rolled_back, sql_statement
 from core.calendar import shanghai_today
 from core.periods import period_bounds, previous_quarter
+from guarantees.bench_import import bench_import
 from guarantees.jobs import snapshot_quarter
 from guarantees.management.commands.bench_guarantees import Command as GuaranteesBench
 
 bench_parts.option("--guarantees", type=int, default=1_000_000)
+bench_parts.option(IMPORT_ROWS_OPTION[0], **IMPORT_ROWS_OPTION[1])
 bench_parts.big_table("guarantees_guarantee")
 
 # The anchor of the JB-5 snapshot: one statement, written by hand, doing the job's work on the same rows.
@@ -81,6 +84,10 @@ def generation(run: BenchRun) -> list[Row]:
     g = run.state.get("guarantees")
     copy = g.data.tables.get("guarantees_guarantee", {}) if g is not None else {}
     rows = [Row("COPY of guarantees, generating the rows included", copy["rows_per_s"], "rows/s")] if copy else []
-    rows.append(Row("loan-project and guarantee import", None, "", "≥ 10× django-import-export, ≤ 5× COPY",
-                    "measured by the import's own benchmark (helper import)"))
     return rows
+
+
+@bench_parts.step("data", order=20)
+def bulk_import(run: BenchRun) -> list[Row]:
+    """The guarantee upload of ``--import-rows`` rows against COPY and django-import-export."""
+    return bench_rows(bench_import(run.options["import_rows"], stdout=run.stdout), "guarantee import")

@@ -10,10 +10,12 @@ from django.core.management import call_command
 
 from core import bench_parts
 from core.bench_http import api_throughput
+from core.bench_import import IMPORT_ROWS_OPTION, bench_rows
 from core.bench_parts import BenchRun, Row, job_against_anchor, rolled_back, sql_statement
 from core.calendar import shanghai_today
 from core.models import ApiToken, User
 from core.periods import add_months
+from riskpool.bench_import import bench_import
 from riskpool.management.commands.bench_riskpool import Command as RiskpoolBench
 from riskpool.management.commands.bench_simulation import Command as SimulationBench
 from riskpool.management.commands.riskpool_generate import USERS, generated_pool
@@ -21,6 +23,7 @@ from riskpool.services import scheme_s_params
 from riskpool.services_reports import auto_close_cutoff, banks_evaluate, loans_auto_close
 
 bench_parts.option("--projects", type=int, default=1_000_000)
+bench_parts.option(IMPORT_ROWS_OPTION[0], **IMPORT_ROWS_OPTION[1])
 bench_parts.big_table("riskpool_loanproject")
 
 # The anchors: one statement each, written by hand, doing the job's work on the same rows.
@@ -101,3 +104,9 @@ def simulation(run: BenchRun) -> list[Row]:
     call_command(sim, repeat=1)
     return [Row(f"simulator replay, draft {name} ({changes} changes) [{queries} queries]", ms, "ms", "≤ 60000")
             for name, ms, queries, changes in sim.results]
+
+
+@bench_parts.step("data", order=20)
+def bulk_import(run: BenchRun) -> list[Row]:
+    """The loan-project upload of ``--import-rows`` rows against COPY and django-import-export."""
+    return bench_rows(bench_import(run.options["import_rows"], stdout=run.stdout), "loan-project import")

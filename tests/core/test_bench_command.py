@@ -22,7 +22,8 @@ def test_the_apps_register_their_parts():
     # the pool's jobs before the snapshot, as the table has always listed them
     assert names["jobs"] == ["riskpool.bench_parts.jobs", "guarantees.bench_parts.snapshot_job"]
     assert names["simulation"] == ["riskpool.bench_parts.simulation"]
-    assert names["data"] == ["guarantees.bench_parts.generation"]
+    assert names["data"] == ["guarantees.bench_parts.generation", "guarantees.bench_parts.bulk_import",
+                             "riskpool.bench_parts.bulk_import"]
     assert {"--guarantees", "--projects"} <= {name for name, _kwargs in bench_parts.options()}
     assert set(bench_parts.big_tables()) == {"guarantees_guarantee", "riskpool_loanproject"}
     bench_parts.discover()  # a second discovery registers nothing twice
