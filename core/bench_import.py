@@ -208,3 +208,57 @@ def bench_rows(figures: dict, what: str) -> list:
                     ratios["vs_import_export"]))
     rows.append(Row(f"{what}, peak memory of the process", ratios["peak_mb"], "MB", f"≤ {TARGETS['peak_mb']:g} MB"))
     return rows
+
+
+# --- what both benchmarks' set-up and driver share ------------------------------------------------
+
+
+def credit_code(n: int) -> str:
+    """The ``n``-th valid credit code (GB 32100) of the bench's borrowers."""
+    from core.validators import CREDIT_CODE_ALPHABET, credit_code_check_character
+
+    body = "91" + "440300" + "".join(CREDIT_CODE_ALPHABET[(n // 31**i) % 31] for i in range(9))
+    return body + credit_code_check_character(body)
+
+
+def bench_organisation(name: str, kind: str, code: int):
+    """One of the bench's organisations (created once, kept), with a valid credit code of its own."""
+    from core.models import Organisation, Region
+    from core.validators import credit_code_check_character
+
+    region = Region.objects.order_by("pk").first() or Region.objects.create(code="BENCHIMP", name="基准", level="city")
+    first17 = f"91440300BENCH{code:04d}"
+    return Organisation.objects.get_or_create(name=name, kind=kind, defaults={
+        "region": region, "credit_code": first17 + credit_code_check_character(first17)})[0]
+
+
+def bench_user(username: str, organisation, role: str):
+    """The bench's operator of ``organisation`` (created once, kept; it cannot log in)."""
+    from core.models import Role, User
+
+    user, created = User.objects.get_or_create(username=username, defaults={"organisation": organisation})
+    if created:
+        user.set_unusable_password()
+        user.save()
+        user.roles.set(Role.objects.filter(code=role))
+    return user
+
+
+def run_bench(rows: int, data: list[list], headers: list[str], *, what: str, ours: Callable[[bytes], dict],
+              copy: Callable[[list[list]], dict], import_export: Callable[[list[list]], dict], anchor_rows: int,
+              xlsx: bool, stdout) -> dict:
+    """The import of ``data`` (``rows`` rows) as csv and xlsx files (``ours``) against COPY of the
+    same rows and django-import-export on the first ``anchor_rows``, scaled linearly to ``rows``;
+    the figures judged, and reported on ``stdout`` when given."""
+    figures: dict = {"rows": rows, "ours_csv": ours(csv_bytes(headers, data))}
+    if xlsx:
+        figures["ours_xlsx"] = ours(xlsx_bytes(headers, data))
+    figures["copy"] = copy(data)
+    sample = data[:anchor_rows]
+    measured = import_export(sample)
+    figures["import_export"] = {**measured, "sample_rows": len(sample),
+                                "seconds": measured["seconds"] * rows / max(len(sample), 1)}
+    judge(figures)
+    if stdout is not None:
+        stdout.write(report(figures, what))
+    return figures

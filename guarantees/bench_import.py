@@ -34,36 +34,17 @@ AGREEMENT = "BENCH-IMP-YD"
 
 def bench_world():
     """The bench's firm, its operator, its partner bank and their agreement (created once, kept)."""
-    from core.models import Organisation, Region, Role, User
-    from core.validators import credit_code_check_character
+    from core.models import Organisation
     from guarantees.models import Agreement
 
-    region = Region.objects.order_by("pk").first() or Region.objects.create(code="BENCHIMP", name="基准", level="city")
-
-    def organisation(name, kind, code):
-        first17 = f"91440300BENCH{code:04d}"
-        return Organisation.objects.get_or_create(name=name, kind=kind, defaults={
-            "region": region, "credit_code": first17 + credit_code_check_character(first17)})[0]
-
-    firm = organisation("bench-import 担保公司", Organisation.Kind.GUARANTEE_FIRM, 3)
-    bank = organisation("bench-import 合作银行", Organisation.Kind.BANK, 4)
-    user, created = User.objects.get_or_create(username="bench-import-firm", defaults={"organisation": firm})
-    if created:
-        user.set_unusable_password()
-        user.save()
-        user.roles.set(Role.objects.filter(code="firm_operator"))
+    firm = bench.bench_organisation("bench-import 担保公司", Organisation.Kind.GUARANTEE_FIRM, 3)
+    bank = bench.bench_organisation("bench-import 合作银行", Organisation.Kind.BANK, 4)
+    user = bench.bench_user("bench-import-firm", firm, "firm_operator")
     agreement = Agreement.objects.get_or_create(firm=firm, code=AGREEMENT, defaults={
         "bank": bank, "signed_on": date(2020, 1, 1), "expires_on": date(2099, 12, 31), "grace_days": 30,
         "share_bank": Decimal("0.2"), "share_firm": Decimal("0.4"), "share_reguarantee": Decimal("0.2"),
         "share_national_fund": Decimal("0.2"), "share_government": Decimal("0")})[0]
     return user, firm, agreement
-
-
-def credit_code(n: int) -> str:
-    from core.validators import CREDIT_CODE_ALPHABET, credit_code_check_character
-
-    body = "91" + "440300" + "".join(CREDIT_CODE_ALPHABET[(n // 31**i) % 31] for i in range(9))
-    return body + credit_code_check_character(body)
 
 
 def guarantee_rows(rows: int) -> list[list]:
@@ -72,7 +53,7 @@ def guarantee_rows(rows: int) -> list[list]:
     for n in range(rows):
         b = n // 2
         out.append([
-            AGREEMENT, f"BENCH-DB-{n:07d}", f"基准担保企业{b}有限公司", "统一社会信用代码", credit_code(b), "企业", "工业",
+            AGREEMENT, f"BENCH-DB-{n:07d}", f"基准担保企业{b}有限公司", "统一社会信用代码", bench.credit_code(b), "企业", "工业",
             50, "5000000", "3000000", "1000000", f"{500000 + n % 1000 * 100}.00", "CNY", "2025-03-01",
             "2026-02-28", "2025-03-01", "2026-02-28", "0.8", "经营",
         ])
@@ -190,16 +171,8 @@ def bench_import(rows: int = 100_000, *, anchor_rows: int = 2_000, xlsx: bool = 
     """Time the upload of ``rows`` guarantees against COPY and django-import-export; the figures,
     the ratios and whether each target is met. ``stdout`` gets a table."""
     user, firm, agreement = bench_world()
-    data = guarantee_rows(rows)
-    figures: dict = {"rows": rows, "ours_csv": time_ours(bench.csv_bytes(HEADERS, data))}
-    if xlsx:
-        figures["ours_xlsx"] = time_ours(bench.xlsx_bytes(HEADERS, data))
-    figures["copy"] = time_copy(data, user, firm, agreement)
-    sample = data[:anchor_rows]
-    measured = time_import_export(sample, user, firm, agreement)
-    figures["import_export"] = {**measured, "sample_rows": len(sample),
-                                "seconds": measured["seconds"] * rows / max(len(sample), 1)}
-    bench.judge(figures)
-    if stdout is not None:
-        stdout.write(bench.report(figures, "guarantee import"))
-    return figures
+    return bench.run_bench(
+        rows, guarantee_rows(rows), HEADERS, what="guarantee import", ours=time_ours,
+        copy=lambda data: time_copy(data, user, firm, agreement),
+        import_export=lambda data: time_import_export(data, user, firm, agreement),
+        anchor_rows=anchor_rows, xlsx=xlsx, stdout=stdout)

@@ -33,36 +33,16 @@ HEADERS = ["借款人名称", "证件类型", "证件号码", "借款人类型",
 
 def bench_world():
     """The bench's bank, its operator and a Scheme S pool it is a member of (created once, kept)."""
-    from core.models import Organisation, Region, Role, User
+    from core.models import Organisation
     from riskpool.models import Member, Pool
 
-    region = Region.objects.order_by("pk").first() or Region.objects.create(code="BENCHIMP", name="基准", level="city")
-
-    def organisation(name, kind, code):
-        from core.validators import credit_code_check_character
-
-        first17 = f"91440300BENCH{code:04d}"
-        return Organisation.objects.get_or_create(name=name, kind=kind, defaults={
-            "region": region, "credit_code": first17 + credit_code_check_character(first17)})[0]
-
-    authority = organisation("bench-import 主管部门", Organisation.Kind.AUTHORITY, 1)
-    bank = organisation("bench-import 银行", Organisation.Kind.BANK, 2)
-    user, created = User.objects.get_or_create(username="bench-import", defaults={"organisation": bank})
-    if created:
-        user.set_unusable_password()
-        user.save()
-        user.roles.set(Role.objects.filter(code="bank_operator"))
+    authority = bench.bench_organisation("bench-import 主管部门", Organisation.Kind.AUTHORITY, 1)
+    bank = bench.bench_organisation("bench-import 银行", Organisation.Kind.BANK, 2)
+    user = bench.bench_user("bench-import", bank, "bank_operator")
     pool = Pool.objects.get_or_create(name="bench-import 资金池", defaults={
         "scheme": "S", "size": Decimal("5000000000.00"), "authority": authority})[0]
     Member.objects.get_or_create(pool=pool, organisation=bank, defaults={"joined_on": date(2020, 1, 1)})
     return user, bank, pool
-
-
-def credit_code(n: int) -> str:
-    from core.validators import CREDIT_CODE_ALPHABET, credit_code_check_character
-
-    body = "91" + "440300" + "".join(CREDIT_CODE_ALPHABET[(n // 31**i) % 31] for i in range(9))
-    return body + credit_code_check_character(body)
 
 
 def loan_rows(rows: int, today: date) -> list[list]:
@@ -75,7 +55,7 @@ def loan_rows(rows: int, today: date) -> list[list]:
     for n in range(rows):
         b = n // 2
         out.append([
-            f"基准导入企业{b}有限公司", "统一社会信用代码", credit_code(b), "企业", "软件和信息技术服务业", 45,
+            f"基准导入企业{b}有限公司", "统一社会信用代码", bench.credit_code(b), "企业", "软件和信息技术服务业", 45,
             "8000000.00", "12000000.00", f"BENCH-IMP-{n:07d}", "企业贷款", f"{1000000 + n % 1000 * 1000}.00", "CNY",
             disbursed.isoformat(), maturity.isoformat(), "4.2", "1500000.00", "信用", "纯信用、首笔贷款", "生产经营", "否",
         ])
@@ -204,16 +184,8 @@ def bench_import(rows: int = 100_000, *, anchor_rows: int = 2_000, xlsx: bool = 
     from core.calendar import shanghai_today
 
     user, bank, pool = bench_world()
-    data = loan_rows(rows, shanghai_today())
-    figures: dict = {"rows": rows, "ours_csv": time_ours(bench.csv_bytes(HEADERS, data))}
-    if xlsx:
-        figures["ours_xlsx"] = time_ours(bench.xlsx_bytes(HEADERS, data))
-    figures["copy"] = time_copy(data, user, bank, pool)
-    sample = data[:anchor_rows]
-    measured = time_import_export(sample, user, bank, pool)
-    figures["import_export"] = {**measured, "sample_rows": len(sample),
-                                "seconds": measured["seconds"] * rows / max(len(sample), 1)}
-    bench.judge(figures)
-    if stdout is not None:
-        stdout.write(bench.report(figures, "loan-project import"))
-    return figures
+    return bench.run_bench(
+        rows, loan_rows(rows, shanghai_today()), HEADERS, what="loan-project import", ours=time_ours,
+        copy=lambda data: time_copy(data, user, bank, pool),
+        import_export=lambda data: time_import_export(data, user, bank, pool),
+        anchor_rows=anchor_rows, xlsx=xlsx, stdout=stdout)
