@@ -15,9 +15,9 @@ from core import deadlines
 from core.periods import add_months
 from riskpool import rules
 from riskpool.models import Claim, Classification, LoanProject
-from riskpool.selectors import STATE_OWNERS
 from riskpool.services import scheme_s_params
 from riskpool.services_reports import auto_close_cutoff
+from riskpool.workflows import LIBRARY, STATE_OWNERS
 
 OWNER_FIELD = {"reviewer": "pool__reviewer_id", "bank": "project__bank_id", "treasurer": "pool__treasurer_id",
                "authority": "pool__authority_id", "finance_bureau": "pool__finance_bureau_id"}
@@ -40,7 +40,6 @@ APPLICATION_MESSAGES = {
     "upgrade_application": gettext_noop("Apply for the upgrade of loan %(loan)s (reclassified as performing)"),
     "settlement_application": gettext_noop("Apply for the settlement of loan %(loan)s (disposal complete)"),
 }
-LIBRARY_STATES = ("in_compensation_library", "recovering")
 
 
 def _application_step(row) -> str:
@@ -64,7 +63,7 @@ def claim_steps(today: date, horizon: date):
         owner = row[OWNER_FIELD[STATE_OWNERS[row["state"]]]]
         if owner is None:
             continue
-        if row["state"] in LIBRARY_STATES:
+        if row["state"] in LIBRARY:
             step = _application_step(row)
             message = APPLICATION_MESSAGES[step]
         else:

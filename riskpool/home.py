@@ -6,6 +6,7 @@ from datetime import date
 from core import home
 from core.permissions import is_oversight_user
 from riskpool import selectors
+from riskpool.workflows import CLAIM
 
 
 @home.panel(order=20)
@@ -14,10 +15,8 @@ def pool_panel(user, today: date) -> dict | None:
     banks above the 3% NPL gate (RP-1, RP-15, RP-16)."""
     if not is_oversight_user(user):
         return None
-    from riskpool.views import state_label  # the one table of state names
-
     pools = selectors.oversight_pool_figures(user=user, today=today)
     for figures in pools:
         for step in figures["steps"]:
-            step["label"] = state_label(step["state"])
+            step["label"] = CLAIM.label(step["state"])
     return {"template": "riskpool/_home_panel.html", "pools": pools} if pools else None

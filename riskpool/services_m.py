@@ -36,7 +36,7 @@ from riskpool.models import (
     Product,
     ProductPartySuspension,
 )
-from riskpool.permissions import AUTHORITY_ROLES, FIRM_ROLES, REVIEWER_ROLES, TREASURER_ROLES
+from riskpool.permissions import AUTHORITY_ROLES, FIRM_ROLES, REVIEWER_ROLES
 from riskpool.services import ledger_post
 from riskpool.workflows import M_CLAIM
 
@@ -511,8 +511,7 @@ def m_claim_submit(*, user, product: Product, compensation: Compensation, submit
 def m_claim_approve(*, user, m_claim: MClaim, note: str = "") -> MClaim:
     """The pool's reviewer approves a submitted Scheme M claim."""
     m_claim = _locked(m_claim)
-    require_member(user, m_claim.product.pool.reviewer, *REVIEWER_ROLES)
-    return _move(m_claim, "approved", user=user)
+    return _move(m_claim, M_CLAIM.check(user, m_claim, "review", to="approved"), user=user)
 
 
 @transaction.atomic
@@ -520,11 +519,11 @@ def m_claim_reject(*, user, m_claim: MClaim, note: str) -> MClaim:
     """The pool's reviewer rejects a submitted Scheme M claim, with the reasons (kept in the
     claim's reasons list, there being no decision-note field)."""
     m_claim = _locked(m_claim)
-    require_member(user, m_claim.product.pool.reviewer, *REVIEWER_ROLES)
+    new = M_CLAIM.check(user, m_claim, "review", to="rejected")
     if not note.strip():
         raise RuleViolation("RP-M", _("A rejection needs the reasons."), "note")
     reasons = [*m_claim.reasons, rules.Reason("RP-M", rules.FAIL, note).as_dict()]
-    return _move(m_claim, "rejected", user=user, reasons=reasons)
+    return _move(m_claim, new, user=user, reasons=reasons)
 
 
 def _sub_fund_paid(product: Product) -> Decimal:
@@ -543,13 +542,14 @@ def m_claim_pay(*, user, m_claim: MClaim, on: date, idempotency_key: str) -> MCl
     m_claim = _locked(m_claim)
     product = m_claim.product
     pool = product.pool
-    require_member(user, pool.treasurer, *TREASURER_ROLES)
-    if m_claim.state == "paid" and LedgerEntry.objects.filter(
-        idempotency_key=idempotency_key, m_claim=m_claim, kind=LedgerEntry.Kind.PAYOUT
-    ).exists():
-        return m_claim
-    if m_claim.state != "approved":
-        raise Conflict("RP-M", _("This step is not possible while the claim is %(state)s.") % {"state": m_claim.state})
+    try:
+        M_CLAIM.check(user, m_claim, "pay")
+    except Conflict:
+        if m_claim.state == "paid" and LedgerEntry.objects.filter(
+            idempotency_key=idempotency_key, m_claim=m_claim, kind=LedgerEntry.Kind.PAYOUT
+        ).exists():
+            return m_claim  # the same payment again, already made: paid once
+        raise
     Pool.objects.select_for_update().filter(pk=pool.pk).first()  # serialise payouts of the pool
     paid = _sub_fund_paid(product)
     if paid + m_claim.amount > product.size:
@@ -586,9 +586,7 @@ def m_return_record(*, user, m_claim: MClaim, received_on: date, recovery, costs
     × the claim's ratio, never more in total than was reimbursed; due within 30 days of receipt.
     A return above 0 is a ledger RETURN_RECOVERY entry."""
     m_claim = _locked(m_claim)
-    require_member(user, m_claim.firm, *FIRM_ROLES)
-    if m_claim.state != "paid":
-        raise Conflict("RP-M5", _("Only a reimbursed claim returns recoveries."))
+    M_CLAIM.check(user, m_claim, "return")
     if idempotency_key:
         entry = LedgerEntry.objects.filter(idempotency_key=idempotency_key, m_claim=m_claim).first()
         if entry is not None:  # the same request again: already booked once

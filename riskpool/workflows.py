@@ -53,7 +53,7 @@ def _notice_over(claim) -> bool:
 
 
 NOTICE_OVER = Guard(_notice_over, "RP-16", _("The notice can be closed from the day after its last day."))
-RE_REVIEW_ONCE = Guard(lambda claim: not claim.re_review_used, "RP-16", _("The bank may ask for a re-review once."))
+RE_REVIEW_ONCE = Guard(lambda claim: not claim.re_review_used, "RP-16", _("The bank may ask for a re-review only once."))
 PERFORMING_AGAIN = Guard(lambda claim: not claim.project.is_npl, "RP-16",
                          _("The upgrade needs the loan reclassified as performing first (RP-16 8a)."))
 
@@ -169,6 +169,6 @@ M_CLAIM = Workflow(
         Step("pay", _("Pay the reimbursement"), "RP-M4", [(M.APPROVED, M.PAID)], can.m_claim_treasurer,
              url=M_URL, url_args=_url_args),
         Step("return", _("Record a recovery return (RP-M5)"), "RP-M5", [(M.PAID, M.PAID)], can.m_claim_firm,
-             url=M_URL, url_args=_url_args),
+             url=M_URL, url_args=_url_args, refused=_("Only a reimbursed claim returns recoveries.")),
     ],
 )

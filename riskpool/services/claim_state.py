@@ -94,10 +94,6 @@ def _locked(claim: Claim) -> Claim:
     return Claim.objects.select_for_update(of=("self",)).select_related("project__pool", "project__bank").get(pk=claim.pk)
 
 
-def _require_state(claim: Claim, *states: str) -> None:
-    if claim.state not in states:
-        raise Conflict("RP-16", _("This step is not possible while the claim is %(state)s.") % {"state": claim.state})
-
 
 def _check_file(kind: str, upload) -> tuple[str, int]:
     """Documents are checked by content (magic bytes), not by name: PDF, JPEG or PNG, ≤ 10 MB."""

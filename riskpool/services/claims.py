@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from core.i18n_text import dumps_within
 from core.models import AuditEvent
 from core.money import money
 from core.services import require_member
+from riskpool import permissions as can
 from riskpool import rules
 from riskpool.models import (
     Claim,
@@ -28,10 +30,11 @@ from riskpool.models import (
     Objection,
     Pool,
 )
-from riskpool.permissions import AUTHORITY_ROLES, BANK_ROLES, REVIEWER_ROLES, TREASURER_ROLES
+from riskpool.permissions import AUTHORITY_ROLES, BANK_ROLES
 from riskpool.selectors import payment_queue_ahead
+from riskpool.workflows import CLAIM
 
-from .claim_state import _claim_params, _locked, _move, _require_reasons, _require_state, _store_documents
+from .claim_state import _claim_params, _locked, _move, _require_reasons, _store_documents
 from .common import PAYMENT_DOCUMENTS, lpr_rates, scheme_s_params
 from .ledger import ledger_post
 from .members import _gate_open, _gate_reason, _member_of, member_refresh_npl
@@ -105,18 +108,17 @@ def claim_submit(*, user, project: LoanProject, submitted_on: date, outstanding_
 def claim_review(*, user, claim: Claim, approve: bool, note: str = "", on: date | None = None) -> Claim:
     """审核 / 复核 (RP-16 steps 1-2): the pool's reviewer approves, or rejects with reasons."""
     claim = _locked(claim)
-    require_member(user, claim.project.pool.reviewer, *REVIEWER_ROLES)
-    _require_state(claim, "submitted", "re_review")
+    new = CLAIM.check(user, claim, "review", to="approved" if approve else "rejected")
     on = on or shanghai_today()
     _require_reasons(approve, note)
-    return _move(claim, "approved" if approve else "rejected", user=user, on=on, note=note, decision_note=note)
+    return _move(claim, new, user=user, on=on, note=note, decision_note=note)
 
 
 @transaction.atomic
 def claim_request_re_review(*, user, claim: Claim, on: date | None = None, note: str = "") -> Claim:
     """复核 (RP-16 step 2): the bank may ask once for a rejected claim to be decided again."""
     claim = _locked(claim)
-    require_member(user, claim.project.bank, *BANK_ROLES)
+    CLAIM.check(user, claim, "re-review")
     on = on or shanghai_today()
     return _move(claim, "re_review", user=user, on=on, note=note, re_review_used=True)
 
@@ -130,7 +132,7 @@ def claim_notice_start(*, user, claims, on: date) -> list[Claim]:
     moved = []
     for claim in claims:
         claim = _locked(claim)
-        require_member(user, claim.project.pool.authority, *AUTHORITY_ROLES)
+        CLAIM.check(user, claim, "notice-start")
         end = rules.notice_end(on, calendar=core_calendar, params=_claim_params(claim))
         moved.append(_move(claim, "on_notice", user=user, on=on, notice_start=on, notice_end=end.date,
                            notice_end_latest=end.latest, next_due_on=end.date + timedelta(days=1),
@@ -159,7 +161,10 @@ def objection_decide(*, user, objection: Objection, upheld: bool, note: str = ""
     """RP-16 step 3: an upheld objection sends the claim to re-review (not counted as the bank's
     one request); a dismissed one lets the notice run out."""
     claim = _locked(objection.claim)
-    require_member(user, claim.project.pool.reviewer, *REVIEWER_ROLES)
+    if upheld:
+        CLAIM.check(user, claim, "objection-uphold")
+    elif not can.claim_reviewer(user, claim):  # a dismissal leaves the claim where it is: only the person counts
+        raise PermissionDenied(_("Your role does not allow this step."))
     on = on or shanghai_today()
     status = Objection.Status.UPHELD if upheld else Objection.Status.DISMISSED
     updated = Objection.objects.filter(pk=objection.pk, status=Objection.Status.PENDING).update(
@@ -171,7 +176,7 @@ def objection_decide(*, user, objection: Objection, upheld: bool, note: str = ""
           summary=f"objection {status}")
     if upheld:
         _move(claim, "objection_upheld", user=user, on=on, note=note)
-        _move(claim, "re_review", user=user, on=on, note=note)
+        _move(claim, CLAIM.check(user, claim, "objection-re-review"), user=user, on=on, note=note)
     return objection
 
 
@@ -244,8 +249,8 @@ def claim_notice_close(*, user, claim: Claim, on: date) -> Claim:
     holiday notice not entered), the notice closes only after the latest day it could turn out to
     be, or once the year is confirmed and the end recomputed."""
     claim = _locked(claim)
-    require_member(user, claim.project.pool.authority, *AUTHORITY_ROLES)
-    _require_state(claim, "on_notice")
+    # The definition's guard reads today; the notice is judged here against ``on``, in words naming its days.
+    CLAIM.check(user, claim, "notice-close", guards=False)
     last = notice_last_day(claim)
     if not notice_is_over(claim, on):
         if last != claim.notice_end:
@@ -272,6 +277,7 @@ def funding_plan_issue(*, user, pool: Pool, number: str, claims, on: date) -> Fu
         claim = _locked(claim)
         if claim.project.pool_id != pool.pk:
             raise RuleViolation("RP-16", _("A claim of another pool cannot be in this plan."), "claims")
+        CLAIM.check(user, claim, "funding-plan")
         _move(claim, "in_funding_plan", user=user, on=on, funding_plan=plan)
     return plan
 
@@ -281,8 +287,7 @@ def claim_documents_upload(*, user, claim: Claim, files, on: date | None = None)
     """RP-16 step 5: the bank uploads the payment documents (``files``: (kind, file) pairs); when
     all four are there the treasurer owes the payment within 10 days."""
     claim = _locked(claim)
-    require_member(user, claim.project.bank, *BANK_ROLES)
-    _require_state(claim, "in_funding_plan")
+    CLAIM.check(user, claim, "documents")
     on = on or shanghai_today()
     _store_documents(claim, files, user)
     present = set(claim.documents.values_list("kind", flat=True))
@@ -311,12 +316,13 @@ def claim_pay(*, user, claim: Claim, on: date, idempotency_key: str) -> Claim:
     """拨付 (RP-16 step 6): a ledger payout of the claim's amount. A repeated request pays once;
     a short balance refuses (RP-1) and the claim stays with its documents, waiting for money."""
     claim = _locked(claim)
-    require_member(user, claim.project.pool.treasurer, *TREASURER_ROLES)
-    if claim.state != "documents_uploaded" and LedgerEntry.objects.filter(
-        idempotency_key=idempotency_key, claim=claim, kind=LedgerEntry.Kind.PAYOUT
-    ).exists():
-        return claim
-    _require_state(claim, "documents_uploaded")
+    try:
+        CLAIM.check(user, claim, "pay")
+    except Conflict:
+        if LedgerEntry.objects.filter(idempotency_key=idempotency_key, claim=claim,
+                                      kind=LedgerEntry.Kind.PAYOUT).exists():
+            return claim  # the same payment again, already made: paid once
+        raise
     _require_turn_in_queue(claim)
     ledger_post(user=user, pool=claim.project.pool, kind=LedgerEntry.Kind.PAYOUT, amount=claim.amount, booked_on=on,
                 claim=claim, idempotency_key=idempotency_key, note=f"claim {claim.pk}")

@@ -20,7 +20,6 @@ from core.i18n_text import join
 from core.models import AuditEvent
 from core.money import money
 from core.periods import Quarter, period_bounds
-from core.services import require_member
 from riskpool import rules
 from riskpool.models import (
     Claim,
@@ -31,16 +30,14 @@ from riskpool.models import (
     NilRecoveryReport,
     RecoveryReport,
 )
-from riskpool.permissions import AUTHORITY_ROLES, BANK_ROLES, FINANCE_ROLES, REVIEWER_ROLES, TREASURER_ROLES
+from riskpool.workflows import CLAIM
 
 from .claim_state import (
-    APPLICATION_STATES,
     _claim_params,
     _locked,
     _move,
     _refresh_application_due,
     _require_reasons,
-    _require_state,
 )
 from .common import LP
 from .ledger import ledger_post
@@ -59,7 +56,7 @@ def _set_library(project: LoanProject, library: str, *, user, **extra) -> None:
 def claim_to_compensation_library(*, user, claim: Claim, on: date) -> Claim:
     """RP-16 step 7: the bank moves the paid project to the compensation library."""
     claim = _locked(claim)
-    require_member(user, claim.project.bank, *BANK_ROLES)
+    CLAIM.check(user, claim, "to-library")
     _move(claim, "in_compensation_library", user=user, on=on)
     _set_library(claim.project, LP.Library.COMPENSATION, user=user)
     return claim
@@ -99,8 +96,8 @@ def claim_upgrade_request(*, user, claim: Claim, on: date | None = None, note: s
     applies within 15 working days of the reclassification, and the reviewer decides. A late
     application is accepted and marked late (``rules.applied_late``)."""
     claim = _locked(claim)
-    require_member(user, claim.project.bank, *BANK_ROLES)
-    _require_state(claim, *APPLICATION_STATES)
+    # The definition's guard says the same as a Conflict; an input the bank must change is a RuleViolation.
+    CLAIM.check(user, claim, "upgrade", guards=False)
     if claim.project.is_npl:
         raise RuleViolation("RP-16", _("Reclassify the loan as normal or special mention first."))
     on = on or shanghai_today()
@@ -118,12 +115,11 @@ def claim_upgrade_decide(*, user, claim: Claim, approve: bool, on: date | None =
     back to the pool (ledger return) and the project to the loan library; or refuses it, with
     reasons, and the claim stays in the compensation library."""
     claim = _locked(claim)
-    require_member(user, claim.project.pool.reviewer, *REVIEWER_ROLES)
-    _require_state(claim, "upgrade_requested")
+    new = CLAIM.check(user, claim, "upgrade-decide", to="upgraded" if approve else _back_from_application(claim))
     on = on or shanghai_today()
     _require_reasons(approve, note)
     if not approve:
-        return _move(claim, _back_from_application(claim), user=user, on=on, note=note, decision_note=note,
+        return _move(claim, new, user=user, on=on, note=note, decision_note=note,
                      reclassified_on=None)
     if claim.project.is_npl:
         raise Conflict("RP-16", _("The loan is classified non-performing again; the upgrade cannot be approved."))
@@ -140,8 +136,7 @@ def recovery_report(*, user, claim: Claim, received_on: date, gross, method: str
     """清收 (RP-16 8b, RP-17): the bank reports a gross recovery and returns gross × ratio, never
     more in total than was paid."""
     claim = _locked(claim)
-    require_member(user, claim.project.bank, *BANK_ROLES)
-    _require_state(claim, "in_compensation_library", "recovering")
+    CLAIM.check(user, claim, "recovery")
     if method not in RecoveryReport.Method.values:
         raise RuleViolation("INPUT", _("Unknown recovery method."), "method")
     on = on or shanghai_today()
@@ -179,8 +174,7 @@ def claim_disposal_complete(*, user, claim: Claim, completed_on: date, on: date 
     """RP-16 8b (第十九条(六)): the bank records that its disposal of the loan is complete; the
     settlement application is due 15 working days later (on the overdue lists until made)."""
     claim = _locked(claim)
-    require_member(user, claim.project.bank, *BANK_ROLES)
-    _require_state(claim, *APPLICATION_STATES)
+    CLAIM.check(user, claim, "disposal-complete")
     on = on or shanghai_today()
     _check_completed_on(claim, completed_on, on)
     return _refresh_application_due(claim, user=user, disposal_completed_on=completed_on)
@@ -203,8 +197,7 @@ def claim_settlement_request(*, user, claim: Claim, on: date | None = None, comp
     disposal date is the one recorded (``claim_disposal_complete``) or ``completed_on``. A late
     application is accepted and marked late."""
     claim = _locked(claim)
-    require_member(user, claim.project.bank, *BANK_ROLES)
-    _require_state(claim, *APPLICATION_STATES)
+    CLAIM.check(user, claim, "settlement-request")
     on = on or shanghai_today()
     completed_on = completed_on or claim.disposal_completed_on
     if completed_on is None:
@@ -221,12 +214,11 @@ def claim_settlement_decide(*, user, claim: Claim, approve: bool, on: date | Non
     settlement library (清偿项目库) and the authority owes the final accounting (核账结项);
     refused, with reasons, the claim goes back to recovery."""
     claim = _locked(claim)
-    require_member(user, claim.project.pool.reviewer, *REVIEWER_ROLES)
-    _require_state(claim, "settlement_requested")
+    new = CLAIM.check(user, claim, "settlement-decide", to="settled" if approve else _back_from_application(claim))
     on = on or shanghai_today()
     _require_reasons(approve, note)
     if not approve:
-        return _move(claim, _back_from_application(claim), user=user, on=on, note=note, decision_note=note,
+        return _move(claim, new, user=user, on=on, note=note, decision_note=note,
                      disposal_completed_on=None)
     _move(claim, "settled", user=user, on=on, note=note)
     _set_library(claim.project, LP.Library.SETTLEMENT, user=user)
@@ -241,8 +233,7 @@ def recovery_nil_report(*, user, claim: Claim, period: str, on: date | None = No
     or one already reported nil. The quarter's missing-report row of the quarterly close (JB-5)
     is removed: the obligation clears, as it would with a recovery report."""
     claim = _locked(claim)
-    require_member(user, claim.project.bank, *BANK_ROLES)
-    _require_state(claim, "in_compensation_library", "recovering")
+    CLAIM.check(user, claim, "nil-recovery")
     on = on or shanghai_today()
     period = (period or "").strip().upper()
     try:
@@ -274,10 +265,12 @@ def recovery_nil_report(*, user, claim: Claim, period: str, on: date | None = No
 def claim_closure_request(*, user, claim: Claim, on: date, note: str = "") -> Claim:
     """核销结项 (RP-16 8c): after write-off or loss confirmation the bank applies to close."""
     claim = _locked(claim)
-    require_member(user, claim.project.bank, *BANK_ROLES)
-    _require_state(claim, "in_compensation_library", "recovering", "closure_reviewed", "closure_rechecked")
-    if claim.state in ("closure_reviewed", "closure_rechecked"):
-        raise Conflict("RP-16", _("The closure is already being checked."))
+    try:
+        CLAIM.check(user, claim, "closure-request")
+    except Conflict:
+        if claim.state in ("closure_reviewed", "closure_rechecked"):
+            raise Conflict("RP-16", _("The closure is already being checked.")) from None
+        raise
     return _move(claim, "closure_requested", user=user, on=on, note=note)
 
 
@@ -285,18 +278,16 @@ def claim_closure_request(*, user, claim: Claim, on: date, note: str = "") -> Cl
 def claim_closure_review(*, user, claim: Claim, approve: bool, on: date, note: str = "") -> Claim:
     """RP-16 8c: the reviewer checks the closure within 30 days, or sends it back."""
     claim = _locked(claim)
-    require_member(user, claim.project.pool.reviewer, *REVIEWER_ROLES)
-    _require_state(claim, "closure_requested")
-    return _move(claim, "closure_reviewed" if approve else "in_compensation_library", user=user, on=on, note=note)
+    new = CLAIM.check(user, claim, "closure-review", to="closure_reviewed" if approve else "in_compensation_library")
+    return _move(claim, new, user=user, on=on, note=note)
 
 
 @transaction.atomic
 def claim_closure_recheck(*, user, claim: Claim, approve: bool, on: date, note: str = "") -> Claim:
     """RP-16 8c: the treasurer re-checks, or sends it back one level."""
     claim = _locked(claim)
-    require_member(user, claim.project.pool.treasurer, *TREASURER_ROLES)
-    _require_state(claim, "closure_reviewed")
-    return _move(claim, "closure_rechecked" if approve else "closure_requested", user=user, on=on, note=note)
+    new = CLAIM.check(user, claim, "closure-recheck", to="closure_rechecked" if approve else "closure_requested")
+    return _move(claim, new, user=user, on=on, note=note)
 
 
 def _close_project(claim: Claim, reason: str, *, user, on: date) -> None:
@@ -309,8 +300,7 @@ def claim_close(*, user, claim: Claim, on: date, approve: bool = True, note: str
     """结项 by the authority (主管部门): a settled claim is closed (8b, 核账结项); a re-checked
     write-off closure is approved and goes to the finance bureau (8c), or is sent back."""
     claim = _locked(claim)
-    require_member(user, claim.project.pool.authority, *AUTHORITY_ROLES)
-    _require_state(claim, "settled", "closure_rechecked")
+    CLAIM.check(user, claim, "close", to=None if approve else "closure_requested")
     if not approve:
         return _move(claim, "closure_requested", user=user, on=on, note=note)
     if claim.state == "closure_rechecked":
@@ -333,12 +323,11 @@ def claim_closure_finance_decide(*, user, claim: Claim, approve: bool, on: date 
     bureau = claim.project.pool.finance_bureau
     if bureau is None:
         raise PermissionDenied(_("The pool has no finance bureau."))
-    require_member(user, bureau, *FINANCE_ROLES)
-    _require_state(claim, "closure_approved")
+    new = CLAIM.check(user, claim, "finance-decide", to="closed" if approve else "closure_rechecked")
     on = on or shanghai_today()
     _require_reasons(approve, note)
     if not approve:
-        return _move(claim, "closure_rechecked", user=user, on=on, note=note, decision_note=note)
+        return _move(claim, new, user=user, on=on, note=note, decision_note=note)
     _move(claim, "closed", user=user, on=on, note=note)
     _close_project(claim, LP.ClosedReason.WRITE_OFF, user=user, on=on)
     return claim
@@ -348,5 +337,5 @@ def claim_closure_finance_decide(*, user, claim: Claim, approve: bool, on: date 
 def claim_withdraw(*, user, claim: Claim, on: date, note: str = "") -> Claim:
     """The bank withdraws a claim before it is approved."""
     claim = _locked(claim)
-    require_member(user, claim.project.bank, *BANK_ROLES)
+    CLAIM.check(user, claim, "withdraw")
     return _move(claim, "withdrawn", user=user, on=on, note=note, held_reason="")
