@@ -2,8 +2,9 @@
 第十九条, 第二十条) and the Scheme M claim (``M_CLAIM``, RP-M4, RP-M5). For the Scheme S claim: its states (the
 model's ``Claim.State``, in workflow order), the steps between them, who may take each step in
 each state (riskpool.permissions), what else must hold, and which step carries the deadline of
-its state. The claim page offers what ``CLAIM.actions_for`` lists and refuses a step to anyone
-who is not its party; the JB-3 deadline lists and the overdue list read ``STATE_OWNERS``, which
+its state. Every claim service takes its step through ``CLAIM.check`` (the Scheme M services
+through ``M_CLAIM.check``); the claim page offers what ``CLAIM.actions_for`` lists and refuses a
+step to anyone who is not its party; the JB-3 deadline lists and the overdue list read ``STATE_OWNERS``, which
 is derived from the steps here. ``rules.ALLOWED_TRANSITIONS`` (pure, without Django) is the same
 map; a test keeps the two equal (core.workflow).
 """

@@ -182,3 +182,12 @@ def test_a_target_picked_by_the_service_and_a_steps_own_refusal():
         flow.check(Person("ann"), Thing(state="done"), "record")
     (record,) = flow.actions_for(Person("ann"), Thing())
     assert record.target is None and record.as_dict()["target_label"] is None
+
+
+def test_guards_may_be_left_to_the_service_but_never_the_state_or_person():
+    # A service that judges the guard against a day it is given (not today) skips it here.
+    assert FLOW.check(Person("ann"), Thing(open=False), "send", guards=False) == "checked"
+    with pytest.raises(PermissionDenied):
+        FLOW.check(Person("bob"), Thing(open=False), "send", guards=False)
+    with pytest.raises(Conflict):
+        FLOW.check(Person("ann"), Thing(state="done"), "send", guards=False)

@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
+from core.errors import Conflict
 from core.workflow import Workflow
 from riskpool import rules, selectors, services, services_m
 from riskpool.models import Claim
@@ -159,3 +161,60 @@ def test_rpm4_rpm5_m_claim_actions_for_each_party():
     m_claim = reload(m_claim)
     assert {a.name for a in M_CLAIM.actions_for(world.firm_user, m_claim)} == {"return"}
     assert not M_CLAIM.actions_for(world.treasurer, m_claim) and not M_CLAIM.actions_for(firm_user(), m_claim)
+
+
+# --- the services take each step through the definition ---------------------------------------
+
+
+@pytest.fixture
+def steps_checked(monkeypatch):
+    """The (workflow, step) pairs the services ask the definitions about."""
+    asked = []
+    check = Workflow.check
+
+    def spy(self, user, obj, name, **kwargs):
+        asked.append((self.name, name))
+        return check(self, user, obj, name, **kwargs)
+
+    monkeypatch.setattr(Workflow, "check", spy)
+    return asked
+
+
+@pytest.mark.django_db
+def test_rp16_services_check_each_step_through_the_definition(world, steps_checked):
+    claim = world.claim()
+    services.claim_review(user=world.reviewer, claim=claim, approve=False, note="不符合", on=date(2025, 4, 10))
+    services.claim_request_re_review(user=world.bank_user, claim=reload(claim), on=date(2025, 4, 11))
+    services.claim_withdraw(user=world.bank_user, claim=reload(claim), on=date(2025, 4, 12))
+    assert steps_checked == [("riskpool.claim", "review"), ("riskpool.claim", "re-review"),
+                             ("riskpool.claim", "withdraw")]
+
+
+@pytest.mark.django_db
+def test_rp16_a_party_of_another_pool_is_refused_by_the_service_as_by_the_page(world):
+    claim = world.claim()
+    other_reviewer = UserFactory(organisation=PoolFactory().reviewer, roles=["pool_reviewer"])
+    with pytest.raises(PermissionDenied):
+        services.claim_review(user=other_reviewer, claim=claim, approve=True, on=date(2025, 4, 10))
+    with pytest.raises(PermissionDenied):  # the claim's own bank may withdraw, but not decide
+        services.claim_review(user=world.bank_user, claim=claim, approve=True, on=date(2025, 4, 10))
+    with pytest.raises(Conflict) as exc:  # the right person, the wrong state: the state's label is named
+        services.claim_upgrade_decide(user=world.reviewer, claim=claim, approve=True, on=date(2025, 4, 10))
+    assert exc.value.rule == "RP-16" and str(CLAIM.label("submitted")) in str(exc.value.message)
+    assert reload(claim).state == "submitted"
+
+
+@pytest.mark.django_db
+def test_rpm4_rpm5_scheme_m_services_check_each_step_through_the_definition(steps_checked):
+    from tests.riskpool.test_scheme_m import MWorld
+
+    world = MWorld()
+    m_claim = world.submit()
+    with pytest.raises(Conflict) as exc:  # RP-M5: the definition's own refusal before payment
+        services_m.m_return_record(user=world.firm_user, m_claim=m_claim, received_on=date(2025, 3, 1),
+                                   recovery="1000", costs="0")
+    assert exc.value.rule == "RP-M5" and "reimbursed" in str(exc.value.message)
+    world.approve(m_claim)
+    world.pay(reload(m_claim))
+    assert steps_checked == [("riskpool.m_claim", "return"), ("riskpool.m_claim", "review"),
+                             ("riskpool.m_claim", "pay")]
