@@ -13,7 +13,7 @@ key (``contract_no``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -301,18 +301,21 @@ def _header_key(text: str) -> str:
     return _normal(str(text).replace("（", "(").replace("）", ")").replace("％", "%"))
 
 
-def _header_lookup() -> dict[str, Column]:
+def header_lookup(all_columns, aliases: Iterable[tuple[str, Column]] = ()) -> dict[str, Column]:
+    """Each column by its English key and its Chinese header, then by that header without its
+    unit (担保金额 for 担保金额(元)), then by the other names ``aliases`` give it."""
     lookup: dict[str, Column] = {}
-    for column in ALL_COLUMNS:
+    for column in all_columns:
         lookup[_header_key(column.key)] = column
         lookup[_header_key(column.header)] = column
-    for column in ALL_COLUMNS:  # the Chinese header without its unit: 担保金额 for 担保金额(元)
-        bare = _header_key(re.sub(r"\(.*\)$", "", column.header))
-        lookup.setdefault(bare, column)
+    for column in all_columns:
+        lookup.setdefault(_header_key(re.sub(r"\(.*\)$", "", column.header)), column)
+    for alias, column in aliases:
+        lookup.setdefault(_header_key(alias), column)
     return lookup
 
 
-HEADER_LOOKUP = _header_lookup()
+HEADER_LOOKUP = header_lookup(ALL_COLUMNS)
 
 
 # --- parsing the rows -----------------------------------------------------------------------
@@ -412,7 +415,9 @@ def parse_rows(table: Table) -> ParsedFile:
     return parsed
 
 
-def _parsed_rows(table: Table, positions):
+def read_rows(table: Table, positions: dict[int, Column], *, empty: str):
+    """``read_cells`` with the policy loan product a row names looked up (RP-M3); a file without
+    a data row is refused with the message ``empty`` when the rows end."""
     product_header = next((table.header[i] for i, c in positions.items() if c.target == "product_ref"), "")
     products = ProductLookup()
     count = 0
@@ -423,19 +428,25 @@ def _parsed_rows(table: Table, positions):
                 values["product"] = products.find(values.pop("product_ref"))
             except CellError as exc:
                 errors.append(RowError(number, product_header, "RP-M3", str(exc)))
+        yield number, values, errors
+    if not count:
+        raise ImportRefused(empty)
+
+
+def borrower_and_rest(values: dict[str, Any]) -> tuple[BorrowerData, dict[str, Any]]:
+    """A row's ``borrower.*`` fields as the borrower, and its other fields."""
+    borrower = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("borrower.")}
+    return BorrowerData(**borrower), {k: v for k, v in values.items() if not k.startswith("borrower.")}
+
+
+def _parsed_rows(table: Table, positions):
+    for number, values, errors in read_rows(table, positions, empty=_("The file has a header row but no guarantees.")):
         if errors:
             yield {"row": number, "errors": errors}
             continue
-        borrower = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("borrower.")}
-        data = {k: v for k, v in values.items() if not k.startswith("borrower.") and k != "agreement_code"}
-        yield {
-            "row": number,
-            "agreement_code": values["agreement_code"],
-            "borrower": BorrowerData(**borrower),
-            "data": GuaranteeData(**data),
-        }
-    if not count:
-        raise ImportRefused(_("The file has a header row but no guarantees."))
+        borrower, data = borrower_and_rest(values)
+        yield {"row": number, "agreement_code": data.pop("agreement_code"), "borrower": borrower,
+               "data": GuaranteeData(**data)}
 
 
 def parse_table(table: Table) -> ParsedFile:
@@ -478,12 +489,21 @@ def import_content(*, user, firm, content: bytes, confirmed_renames: Collection[
     renames a borrower on record is one of them unless its change is in ``confirmed_renames``."""
     deadline = deadline or upload_limits.Deadline()
     parsed = parse_rows(stream_table(content, deadline=deadline))
+    return import_parsed(parsed, lambda: GuaranteeImporter(user=user, firm=firm, confirmed_renames=confirmed_renames),
+                         progress=progress, deadline=deadline)
+
+
+def import_parsed(parsed: ParsedFile, make_importer: Callable[[], Any], *, progress, deadline,
+                  column_for: Callable[[str | None], str | None] | None = None) -> int:
+    """The parsed rows through the importer ``make_importer`` builds, all or none; a rejection's
+    errors name the file's headers (``column_for``: ``parsed.column_for`` by default), in the
+    order of the file."""
+    column_for = column_for or parsed.column_for
     try:
         with transaction.atomic():
-            importer = GuaranteeImporter(user=user, firm=firm, confirmed_renames=confirmed_renames)
-            return import_rows(parsed.rows, importer, progress=progress, deadline=deadline)
+            return import_rows(parsed.rows, make_importer(), progress=progress, deadline=deadline)
     except BulkRejected as exc:
-        errors = [replace(e, column=parsed.column_for(e.column), message=str(e.message)) for e in exc.errors]
+        errors = [replace(e, column=column_for(e.column), message=str(e.message)) for e in exc.errors]
         errors.sort(key=lambda e: (e.row, parsed.order.get(e.column or "", len(parsed.order))))
         raise BulkRejected(errors) from None
 
@@ -500,11 +520,16 @@ def run_stored(run, progress) -> int:
     from core.models import Organisation
 
     firm = Organisation.objects.get(pk=run.target_id)
+    content, deadline = stored_content(run)
+    return import_content(user=run.started_by, firm=firm, content=content, confirmed_renames=run.confirmed_renames,
+                          progress=progress, deadline=deadline)
+
+
+def stored_content(run) -> tuple[bytes, upload_limits.Deadline]:
+    """A background run's stored file, and the parse deadline, which starts now."""
     with run.file.open("rb") as stored:
         content = stored.read()
-    limits = upload_limits.Limits.from_settings()
-    return import_content(user=run.started_by, firm=firm, content=content, confirmed_renames=run.confirmed_renames,
-                          progress=progress, deadline=upload_limits.Deadline(limits.parse_seconds))
+    return content, upload_limits.Deadline(upload_limits.Limits.from_settings().parse_seconds)
 
 
 class GuaranteeImporter:

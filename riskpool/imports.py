@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from dataclasses import replace
 from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
@@ -26,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from core import upload_limits
 from core.bulk import BulkRejected, RowError, unconfirmed_renames
-from core.bulk_import import audit_rows, copy_insert, import_rows, problems_as_errors
+from core.bulk_import import audit_rows, copy_insert, problems_as_errors
 from core.calendar import shanghai_today
 from core.errors import RuleViolation
 from core.models import AuditEvent
@@ -55,7 +54,7 @@ from guarantees.imports import (
     parse_text,
 )
 from guarantees.models import Borrower
-from guarantees.services import BorrowerData, borrower_check, borrowers_upsert
+from guarantees.services import borrower_check, borrowers_upsert
 from riskpool import entry, rules, services
 from riskpool.models import LoanProject, Pool
 from riskpool.services import ProjectData
@@ -160,21 +159,10 @@ ALL_COLUMNS = (*COLUMNS, RATE_FRACTION)
 TEMPLATE_HEADERS = [c.header for c in COLUMNS]
 
 
-def _header_lookup() -> dict[str, Column]:
-    lookup: dict[str, Column] = {}
-    for column in ALL_COLUMNS:
-        lookup[base._header_key(column.key)] = column
-        lookup[base._header_key(column.header)] = column
-    for column in ALL_COLUMNS:  # the Chinese header without its unit: 年利率 for 年利率(%)
-        lookup.setdefault(base._header_key(re.sub(r"\(.*\)$", "", column.header)), column)
-    # Common alternative names of the loan-note columns.
-    for alias, key in (("放款日期", "disbursed_on"), ("借据编号", "loan_no"), ("贷款到期日", "maturity_on"),
-                       ("借款人", "borrower_name")):
-        lookup.setdefault(base._header_key(alias), next(c for c in COLUMNS if c.key == key))
-    return lookup
-
-
-HEADER_LOOKUP = _header_lookup()
+# Common alternative names of the loan-note columns.
+_ALIASES = (("放款日期", "disbursed_on"), ("借据编号", "loan_no"), ("贷款到期日", "maturity_on"), ("借款人", "borrower_name"))
+HEADER_LOOKUP = base.header_lookup(ALL_COLUMNS, [(alias, next(c for c in COLUMNS if c.key == key))
+                                                 for alias, key in _ALIASES])
 
 
 def parse_rows(table: Table) -> ParsedFile:
@@ -188,24 +176,12 @@ def parse_rows(table: Table) -> ParsedFile:
 
 
 def _parsed_rows(table: Table, positions):
-    product_header = next((table.header[i] for i, c in positions.items() if c.target == "product_ref"), "")
-    products = base.ProductLookup()
-    count = 0
-    for number, values, errors in base.read_cells(table, positions):
-        count += 1
-        if "product_ref" in values:
-            try:
-                values["product"] = products.find(values.pop("product_ref"))
-            except base.CellError as exc:
-                errors.append(base.RowError(number, product_header, "RP-M3", str(exc)))
+    for number, values, errors in base.read_rows(table, positions, empty=_("The file has a header row but no loans.")):
         if errors:
             yield {"row": number, "errors": errors}
             continue
-        borrower = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("borrower.")}
-        data = {k: v for k, v in values.items() if not k.startswith("borrower.")}
-        yield {"row": number, "borrower": BorrowerData(**borrower), "data": ProjectData(**data)}
-    if not count:
-        raise ImportRefused(_("The file has a header row but no loans."))
+        borrower, data = base.borrower_and_rest(values)
+        yield {"row": number, "borrower": borrower, "data": ProjectData(**data)}
 
 
 def parse_table(table: Table) -> ParsedFile:
@@ -246,14 +222,8 @@ def import_content(*, user, pool: Pool, content: bytes, confirmed_renames: Colle
     borrower on record is one of them unless its change is in ``confirmed_renames``."""
     deadline = deadline or upload_limits.Deadline()
     parsed = parse_rows(base.stream_table(content, deadline=deadline))
-    try:
-        with transaction.atomic():
-            importer = ProjectImporter(user=user, pool=pool, confirmed_renames=confirmed_renames)
-            return import_rows(parsed.rows, importer, progress=progress, deadline=deadline)
-    except BulkRejected as exc:
-        errors = [replace(e, column=_column_for(parsed, e.column), message=str(e.message)) for e in exc.errors]
-        errors.sort(key=lambda e: (e.row, parsed.order.get(e.column or "", len(parsed.order))))
-        raise BulkRejected(errors) from None
+    return base.import_parsed(parsed, lambda: ProjectImporter(user=user, pool=pool, confirmed_renames=confirmed_renames),
+                              progress=progress, deadline=deadline, column_for=lambda name: _column_for(parsed, name))
 
 
 def import_projects(*, user, pool: Pool, upload, confirmed_renames: Collection[str] = ()) -> int:
@@ -266,11 +236,9 @@ def import_projects(*, user, pool: Pool, upload, confirmed_renames: Collection[s
 def run_stored(run, progress) -> int:
     """A background run (core.bulk_import): the stored file entered for the run's uploader."""
     pool = Pool.objects.get(pk=run.target_id)
-    with run.file.open("rb") as stored:
-        content = stored.read()
-    limits = upload_limits.Limits.from_settings()
+    content, deadline = base.stored_content(run)
     return import_content(user=run.started_by, pool=pool, content=content, confirmed_renames=run.confirmed_renames,
-                          progress=progress, deadline=upload_limits.Deadline(limits.parse_seconds))
+                          progress=progress, deadline=deadline)
 
 
 class ProjectImporter:
