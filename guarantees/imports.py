@@ -532,7 +532,34 @@ def stored_content(run) -> tuple[bytes, upload_limits.Deadline]:
     return content, upload_limits.Deadline(upload_limits.Limits.from_settings().parse_seconds)
 
 
-class GuaranteeImporter:
+class BorrowerChunks:
+    """The borrower side of a chunk, as both importers check it: the borrowers on record locked
+    for the import, each row's borrower checked as the single entry does (its derived size kept
+    in ``row["derived"]``), and the renames of borrowers on record that are not confirmed."""
+
+    confirmed: set[str]
+    names: dict[str, str]  # identifier -> the name the file gives it so far
+    borrowers: dict[str, Borrower]  # this chunk's borrowers on record, by identifier
+
+    def lock_borrowers(self, owner, rows: list[dict]) -> None:
+        codes = {row["borrower"].id_number.upper() for row in rows}
+        self.borrowers = {b.id_number: b for b in Borrower.objects.select_for_update().filter(
+            owner=owner, id_number__in=codes)}
+
+    @staticmethod
+    def borrower_problems(row: dict) -> list:
+        try:
+            row["derived"] = borrower_check(row["borrower"])
+        except RuleViolation as exc:
+            return list(exc.problems)
+        return []
+
+    def unconfirmed_renames(self, rows: list[dict]) -> list[RowError]:
+        existing = {code: b.name for code, b in self.borrowers.items() if code not in self.names}
+        return unconfirmed_renames(rows, {**existing, **self.names}, self.confirmed, memory=self.names)
+
+
+class GuaranteeImporter(BorrowerChunks):
     """担保业务批量导入, set-based: the firm's agreements and the guarantees rule sets are read once
     per file; per chunk one query each for the contract numbers already recorded, the borrowers
     on record and their open guaranteed amounts (单户担保金额, GU-5); each row is checked by the
@@ -551,9 +578,7 @@ class GuaranteeImporter:
         self.borrowers: dict[str, Borrower] = {}
 
     def check(self, rows: list[dict]) -> list[RowError]:
-        codes = {row["borrower"].id_number.upper() for row in rows}
-        self.borrowers = {b.id_number: b for b in Borrower.objects.select_for_update().filter(
-            owner=self.firm, id_number__in=codes)}
+        self.lock_borrowers(self.firm, rows)
         numbers = {row["data"].contract_no for row in rows}
         recorded = set(Guarantee.objects.filter(firm=self.firm, contract_no__in=numbers)
                        .values_list("contract_no", flat=True))
@@ -572,13 +597,9 @@ class GuaranteeImporter:
             if data.contract_no in recorded or data.contract_no in self.contracts:
                 problems.append(duplicate_contract_problem())
             self.contracts.add(data.contract_no)
-            try:
-                row["derived"] = borrower_check(row["borrower"])
-            except RuleViolation as exc:
-                problems += exc.problems
+            problems += self.borrower_problems(row)
             errors += problems_as_errors(number, problems)
-        existing = {code: b.name for code, b in self.borrowers.items() if code not in self.names}
-        errors += unconfirmed_renames(rows, {**existing, **self.names}, self.confirmed, memory=self.names)
+        errors += self.unconfirmed_renames(rows)
         return errors
 
     def write(self, rows: list[dict]) -> int:

@@ -24,10 +24,9 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from core import upload_limits
-from core.bulk import BulkRejected, RowError, unconfirmed_renames
+from core.bulk import BulkRejected, RowError
 from core.bulk_import import audit_rows, copy_insert, problems_as_errors
 from core.calendar import shanghai_today
-from core.errors import RuleViolation
 from core.models import AuditEvent
 from core.upload_tables import cell_text
 from guarantees import imports as base
@@ -54,7 +53,7 @@ from guarantees.imports import (
     parse_text,
 )
 from guarantees.models import Borrower
-from guarantees.services import borrower_check, borrowers_upsert
+from guarantees.services import borrowers_upsert
 from riskpool import entry, rules, services
 from riskpool.models import LoanProject, Pool
 from riskpool.services import ProjectData
@@ -241,7 +240,7 @@ def run_stored(run, progress) -> int:
                           progress=progress, deadline=deadline)
 
 
-class ProjectImporter:
+class ProjectImporter(base.BorrowerChunks):
     """贷款项目批量入库, set-based: the bank, its membership (RP-22) and the Scheme S rule sets are
     read once per file; per chunk, one query for the loan numbers already entered and one for
     the borrowers on record; each row is checked by the functions the single entry uses
@@ -261,9 +260,7 @@ class ProjectImporter:
         self.borrowers: dict[str, Borrower] = {}  # this chunk's borrowers on record, by identifier
 
     def check(self, rows: list[dict]) -> list[RowError]:
-        codes = {row["borrower"].id_number.upper() for row in rows}
-        self.borrowers = {b.id_number: b for b in Borrower.objects.select_for_update().filter(
-            owner=self.bank, id_number__in=codes)}
+        self.lock_borrowers(self.bank, rows)
         numbers = {row["data"].loan_no for row in rows}
         entered = set(LoanProject.objects.filter(bank=self.bank, loan_no__in=numbers).values_list("loan_no", flat=True))
         errors: list[RowError] = []
@@ -271,16 +268,12 @@ class ProjectImporter:
             data, number = row["data"], row["row"]
             problems = entry.project_problems(data, entered_on=data.entered_on or self.entered_on, bank=self.bank,
                                               context=self.context)
-            try:
-                row["derived"] = borrower_check(row["borrower"])
-            except RuleViolation as exc:
-                problems += exc.problems
+            problems += self.borrower_problems(row)
             if data.loan_no in entered or data.loan_no in self.loan_numbers:
                 problems.append(entry.duplicate_loan_problem(data.loan_no))
             self.loan_numbers.add(data.loan_no)
             errors += problems_as_errors(number, problems)
-        existing = {code: b.name for code, b in self.borrowers.items() if code not in self.names}
-        errors += unconfirmed_renames(rows, {**existing, **self.names}, self.confirmed, memory=self.names)
+        errors += self.unconfirmed_renames(rows)
         return errors
 
     def write(self, rows: list[dict]) -> int:
