@@ -19,6 +19,8 @@ Targets (issue 12): ours ≥ 10× faster than django-import-export, ≤ 5× COPY
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -72,20 +74,80 @@ def time_ours(content: bytes) -> dict:
     return bench.time_in_child("guarantees.bench_import.import_for_bench", content)
 
 
+@dataclass(frozen=True)
+class BorrowerCells:
+    """Where a bench file's row holds its borrower (column indexes), and the borrower's industry:
+    both benchmarks' anchors write the borrowers the same way (``riskpool.bench_import`` too)."""
+
+    name: int
+    code: int
+    employees: int
+    revenue: int
+    assets: int
+    industry: str
+
+    def copy(self, rows: list[list], *, owner, user, now) -> Callable[[], dict[str, int]]:
+        """The borrowers (one per credit code) formatted for COPY now; the function returned is
+        the timed part: their COPY and their audit rows, giving their ids by credit code."""
+        from core.models import AuditEvent
+        from guarantees.models import Borrower
+
+        borrowers: dict[str, Borrower] = {}
+        for row in rows:
+            borrowers.setdefault(row[self.code], Borrower(
+                owner=owner, name=row[self.name], id_kind="credit_code", id_number=row[self.code], kind="enterprise",
+                industry=self.industry, employees=int(row[self.employees]), revenue=Decimal(row[self.revenue]),
+                total_assets=Decimal(row[self.assets]), size_derived="small", created_at=now))
+        fields = bench.columns_of(Borrower)
+        lines = bench.copy_lines(borrowers.values(), fields)
+
+        def write() -> dict[str, int]:
+            bench.copy(Borrower, [f.column for f in fields], lines)
+            ids = dict(Borrower.objects.filter(owner=owner, id_number__in=list(borrowers))
+                       .values_list("id_number", "pk"))
+            bench.copy(AuditEvent, bench.audit_columns(), bench.audit_copy_lines(
+                kind="guarantees.borrower", items=((ids[code], b.name, {"name": b.name}) for code, b in borrowers.items()),
+                actor=user, organisation=owner, at=now))
+            return ids
+
+        return write
+
+    def import_export(self, rows: list[list], owner):
+        """django-import-export's usual resource of the borrowers, and their dataset."""
+        import tablib
+        from import_export import resources
+
+        from guarantees.models import Borrower
+
+        class BorrowerResource(resources.ModelResource):
+            class Meta:
+                model = Borrower
+                fields = ("name", "id_kind", "id_number", "kind", "industry", "employees", "revenue", "total_assets")
+                import_id_fields = ("id_number",)
+
+            def before_save_instance(self, instance, row, **kwargs):
+                instance.owner = owner
+
+        dataset = tablib.Dataset(headers=list(BorrowerResource.Meta.fields))
+        seen = set()
+        for row in rows:
+            if row[self.code] not in seen:
+                seen.add(row[self.code])
+                dataset.append([row[self.name], "credit_code", row[self.code], "enterprise", self.industry,
+                                row[self.employees], row[self.revenue], row[self.assets]])
+        return BorrowerResource, dataset
+
+
+BORROWER = BorrowerCells(name=2, code=4, employees=7, revenue=8, assets=9, industry="industry")
+
+
 def time_copy(rows: list[list], user, firm, agreement) -> dict:
     """COPY of the rows the import writes: borrowers, guarantees and one audit row each."""
     from core.models import AuditEvent
-    from guarantees.models import Borrower, Guarantee
+    from guarantees.models import Guarantee
 
     now = timezone.now()
-    borrowers = {}
-    for row in rows:
-        borrowers.setdefault(row[4], Borrower(owner=firm, name=row[2], id_kind="credit_code", id_number=row[4],
-                                              kind="enterprise", industry="industry", employees=50,
-                                              revenue=Decimal(row[8]), total_assets=Decimal(row[9]), size_derived="small",
-                                              created_at=now))
-    b_fields = bench.columns_of(Borrower)
-    b_lines = bench.copy_lines(borrowers.values(), b_fields)
+    write_borrowers = BORROWER.copy(rows, owner=firm, user=user, now=now)
     g_fields = bench.columns_of(Guarantee)
     guarantees = [Guarantee(
         firm=firm, bank_id=agreement.bank_id, agreement=agreement, contract_no=row[1], loan_principal=Decimal(row[10]),
@@ -96,17 +158,13 @@ def time_copy(rows: list[list], user, firm, agreement) -> dict:
         updated_at=now) for row in rows]
 
     def run():
-        bench.copy(Borrower, [f.column for f in b_fields], b_lines)
-        ids = dict(Borrower.objects.filter(owner=firm, id_number__in=list(borrowers)).values_list("id_number", "pk"))
+        ids = write_borrowers()
         for guarantee, row in zip(guarantees, rows, strict=True):
             guarantee.borrower_id = ids[row[4]]
         bench.copy(Guarantee, [f.column for f in g_fields], bench.copy_lines(guarantees, g_fields))
         contract_ids = dict(Guarantee.objects.filter(firm=firm, contract_no__startswith="BENCH-DB-")
                             .values_list("contract_no", "pk"))
         audit = {"actor": user, "organisation": firm, "at": now}
-        bench.copy(AuditEvent, bench.audit_columns(), bench.audit_copy_lines(
-            kind="guarantees.borrower", items=((ids[code], b.name, {"name": b.name}) for code, b in borrowers.items()),
-            **audit))
         bench.copy(AuditEvent, bench.audit_columns(), bench.audit_copy_lines(
             kind="guarantees.guarantee",
             items=((contract_ids[g.contract_no], f"guarantee {g.contract_no}", {"contract_no": g.contract_no})
@@ -123,14 +181,7 @@ def time_import_export(rows: list[list], user, firm, agreement) -> dict:
 
     from guarantees.models import Borrower, Guarantee
 
-    class BorrowerResource(resources.ModelResource):
-        class Meta:
-            model = Borrower
-            fields = ("name", "id_kind", "id_number", "kind", "industry", "employees", "revenue", "total_assets")
-            import_id_fields = ("id_number",)
-
-        def before_save_instance(self, instance, row, **kwargs):
-            instance.owner = firm
+    BorrowerResource, borrowers = BORROWER.import_export(rows, firm)
 
     class GuaranteeResource(resources.ModelResource):
         borrower = fields.Field(attribute="borrower", column_name="borrower",
@@ -147,12 +198,6 @@ def time_import_export(rows: list[list], user, firm, agreement) -> dict:
                 firm, agreement.bank_id, agreement, user)
             instance.single_borrower_amount = instance.amount
 
-    borrowers = tablib.Dataset(headers=list(BorrowerResource.Meta.fields))
-    seen = set()
-    for row in rows:
-        if row[4] not in seen:
-            seen.add(row[4])
-            borrowers.append([row[2], "credit_code", row[4], "enterprise", "industry", row[7], row[8], row[9]])
     guarantees = tablib.Dataset(headers=list(GuaranteeResource.Meta.fields))
     for row in rows:
         guarantees.append([row[4], row[1], row[10], row[11], "CNY", row[13], row[14], row[15], row[16], "0.008",

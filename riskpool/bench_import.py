@@ -25,10 +25,14 @@ from decimal import Decimal
 from django.utils import timezone
 
 from core import bench_import as bench
+from guarantees.bench_import import BorrowerCells
 
 HEADERS = ["借款人名称", "证件类型", "证件号码", "借款人类型", "行业", "从业人员(人)", "营业收入(元)", "资产总额(元)",
            "借据号", "贷款类型", "贷款本金", "币种", "借据日期", "到期日", "年利率(%)", "其他流动资金贷款余额(元)",
            "担保方式", "贷款特征", "贷款用途", "是否有保险、担保或其他补偿"]
+
+
+BORROWER = BorrowerCells(name=0, code=2, employees=5, revenue=6, assets=7, industry="software_it")
 
 
 def bench_world():
@@ -78,18 +82,10 @@ def time_copy(rows: list[list], user, bank, pool) -> dict:
     """COPY of the rows the import writes: borrowers, loans and one audit row each, formatted
     beforehand; timed: the three COPYs and the two id look-ups between them."""
     from core.models import AuditEvent
-    from guarantees.models import Borrower
     from riskpool.models import LoanProject
 
     now = timezone.now()
-    borrowers = {}
-    for row in rows:
-        borrowers.setdefault(row[2], Borrower(owner=bank, name=row[0], id_kind="credit_code", id_number=row[2],
-                                              kind="enterprise", industry="software_it", employees=45,
-                                              revenue=Decimal(row[6]), total_assets=Decimal(row[7]), size_derived="small",
-                                              created_at=now))
-    b_fields = bench.columns_of(Borrower)
-    b_lines = bench.copy_lines(borrowers.values(), b_fields)
+    write_borrowers = BORROWER.copy(rows, owner=bank, user=user, now=now)
     p_fields = bench.columns_of(LoanProject)
     projects = []
     for row in rows:
@@ -101,16 +97,12 @@ def time_copy(rows: list[list], user, bank, pool) -> dict:
             covered_by_other_scheme=False, entered_on=now.date(), classified_on=now.date(), created_by=user,
             created_at=now))
     def run():
-        bench.copy(Borrower, [f.column for f in b_fields], b_lines)
-        ids = dict(Borrower.objects.filter(owner=bank, id_number__in=list(borrowers)).values_list("id_number", "pk"))
+        ids = write_borrowers()
         for project, row in zip(projects, rows, strict=True):
             project.borrower_id = ids[row[2]]
         bench.copy(LoanProject, [f.column for f in p_fields], bench.copy_lines(projects, p_fields))
         loan_ids = dict(LoanProject.objects.filter(bank=bank, loan_no__startswith="BENCH-IMP-").values_list("loan_no", "pk"))
         audit = {"actor": user, "organisation": bank, "at": now}
-        bench.copy(AuditEvent, bench.audit_columns(), bench.audit_copy_lines(
-            kind="guarantees.borrower", items=((ids[code], b.name, {"name": b.name}) for code, b in borrowers.items()),
-            **audit))
         bench.copy(AuditEvent, bench.audit_columns(), bench.audit_copy_lines(
             kind="riskpool.loanproject",
             items=((loan_ids[p.loan_no], f"loan project {p.loan_no}", {"loan_no": p.loan_no}) for p in projects),
@@ -131,14 +123,7 @@ def time_import_export(rows: list[list], user, bank, pool) -> dict:
     from guarantees.models import Borrower
     from riskpool.models import LoanProject
 
-    class BorrowerResource(resources.ModelResource):
-        class Meta:
-            model = Borrower
-            fields = ("name", "id_kind", "id_number", "kind", "industry", "employees", "revenue", "total_assets")
-            import_id_fields = ("id_number",)
-
-        def before_save_instance(self, instance, row, **kwargs):
-            instance.owner = bank
+    BorrowerResource, borrowers = BORROWER.import_export(rows, bank)
 
     class ProjectResource(resources.ModelResource):
         borrower = fields.Field(attribute="borrower", column_name="borrower",
@@ -155,12 +140,6 @@ def time_import_export(rows: list[list], user, bank, pool) -> dict:
             instance.principal_yuan, instance.fx_kind = instance.principal, "cny"
             instance.entered_on = instance.classified_on = timezone.localdate()
 
-    borrowers = tablib.Dataset(headers=list(BorrowerResource.Meta.fields))
-    seen = set()
-    for row in rows:
-        if row[2] not in seen:
-            seen.add(row[2])
-            borrowers.append([row[0], "credit_code", row[2], "enterprise", "software_it", row[5], row[6], row[7]])
     projects = tablib.Dataset(headers=list(ProjectResource.Meta.fields))
     for row in rows:
         projects.append([row[2], row[8], "enterprise", row[10], "CNY", row[12], row[13], "0.042", "credit", row[15],
