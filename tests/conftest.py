@@ -82,6 +82,14 @@ def _clear_cache():
 
 
 @pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Uploaded and generated files (claim documents, materials, import files) are written under
+    the test's own folder, never the shared MEDIA_ROOT."""
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+@pytest.fixture(autouse=True)
 def _english_by_default(settings):
     """Tests assert the English source strings; the Chinese catalogue (the product's default)
     is proven complete and rendered by tests/core/test_translations.py."""

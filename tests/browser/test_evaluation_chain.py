@@ -17,11 +17,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 YEAR = 2024
 
 
-@pytest.fixture(autouse=True)
-def _media(live_server, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def submit(page, selector: str) -> None:
     with page.expect_navigation(wait_until="domcontentloaded"):
         page.click(selector)

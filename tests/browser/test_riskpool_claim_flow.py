@@ -34,14 +34,13 @@ BUDGET = D("5000000.00")
 
 
 @pytest.fixture(autouse=True)
-def _riskpool_migration_data(live_server, settings, tmp_path):
+def _riskpool_migration_data(live_server):
     """The LPR table and the Scheme S rule set, as the data migrations add them (idempotent):
-    a previous transactional test's flush may have emptied them. Uploads go to a temporary folder."""
+    a previous transactional test's flush may have emptied them."""
     from django.apps import apps
 
     import_module("core.migrations.0002_audit_append_only_roles_lpr").add_lpr(apps, None)
     import_module("riskpool.migrations.0002_default_rule_sets").add_rule_sets(apps, None)
-    settings.MEDIA_ROOT = tmp_path
 
 
 def submit(page, selector: str) -> None:

@@ -15,10 +15,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
-def _riskpool_migration_data(live_server, settings, tmp_path):
+def _riskpool_migration_data(live_server):
     from django.apps import apps
 
-    settings.MEDIA_ROOT = tmp_path
     import_module("core.migrations.0002_audit_append_only_roles_lpr").add_lpr(apps, None)
     import_module("riskpool.migrations.0002_default_rule_sets").add_rule_sets(apps, None)
 

@@ -164,10 +164,9 @@ def api_docs_problems(page, base: str) -> list[str]:
 
 
 @pytest.mark.parametrize("side", list(SIDES))
-def test_each_role_walks_its_pages_in_both_languages_and_on_a_phone(side, live_server, page, settings, tmp_path):
+def test_each_role_walks_its_pages_in_both_languages_and_on_a_phone(side, live_server, page):
     from core.demo import build_demo
 
-    settings.MEDIA_ROOT = str(tmp_path)
     build_demo()
     problems, seen = [], set()
     for username in SIDES[side]:

@@ -64,7 +64,7 @@ def test_client_ip_ports_and_ipv6(settings):
 
 @pytest.fixture
 def world():
-    from tests.riskpool.test_services import World
+    from tests.riskpool.factories import World
 
     return World()
 

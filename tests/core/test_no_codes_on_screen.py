@@ -59,11 +59,6 @@ def _read(html: str) -> _Text:
     return parser
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 DEEPER = 4
 # The scheme editor takes its parameters as JSON keyed by input codes until issue 13.7 gives it
 # typed forms; the codes are what the person types there.

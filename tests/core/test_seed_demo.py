@@ -28,10 +28,6 @@ CLAIM_STATES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path  # the claims' documents
-
 def _seed() -> str:
     out = StringIO()
     call_command("seed_demo", stdout=out)

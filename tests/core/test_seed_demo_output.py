@@ -14,11 +14,6 @@ from core import demo
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def test_seed_demo_prints_each_login_once_and_no_email(capsys):
     out = StringIO()
     call_command("seed_demo", stdout=out)

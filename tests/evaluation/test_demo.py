@@ -14,11 +14,6 @@ from evaluation.models import EvaluationYear, ExemptionCase, RegionResult, Resul
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def _counts() -> dict[str, int]:
     counts = {model._meta.label: model._default_manager.count()
               for model in apps.get_app_config("evaluation").get_models()}

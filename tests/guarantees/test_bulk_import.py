@@ -97,10 +97,9 @@ def test_gu5_the_single_borrower_amount_counts_the_files_earlier_guarantees(alic
 
 
 @pytest.fixture
-def small_inline(settings, tmp_path, django_capture_on_commit_callbacks):
-    """Files of more than 5 rows run in the background, stored under the test's own folder."""
+def small_inline(settings, django_capture_on_commit_callbacks):
+    """Files of more than 5 rows run in the background."""
     settings.BULK_IMPORT_INLINE_ROWS = 5
-    settings.MEDIA_ROOT = tmp_path
     return django_capture_on_commit_callbacks
 
 

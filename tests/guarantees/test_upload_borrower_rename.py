@@ -17,7 +17,7 @@ from riskpool.models import LoanProject
 from tests.factories import AgreementFactory, firm_user, make_credit_code
 from tests.guarantees.test_imports import row, upload, xlsx_bytes
 from tests.riskpool import test_imports as rp
-from tests.riskpool.test_services import World
+from tests.riskpool.factories import World
 
 pytestmark = pytest.mark.django_db
 

@@ -1,13 +1,8 @@
-"""Fixtures the risk-pool test modules share: the worked-example world and a private media root."""
+"""Fixtures the risk-pool test modules share: the worked-example world (the private media root
+is tests/conftest.py's, for every test)."""
 import pytest
 
-from tests.riskpool.test_services import World
-
-
-@pytest.fixture
-def media_root(settings, tmp_path):
-    """Claim documents are written under the test's own folder, never the real MEDIA_ROOT."""
-    settings.MEDIA_ROOT = tmp_path
+from tests.riskpool.factories import World
 
 
 @pytest.fixture

@@ -30,8 +30,8 @@ from tests.factories import (
     bank_user,
     firm_user,
 )
+from tests.riskpool.factories import World
 from tests.riskpool.test_scheme_m import MWorld
-from tests.riskpool.test_services import World
 
 pytestmark = pytest.mark.django_db
 
@@ -152,11 +152,6 @@ def riskpool_routes() -> dict[str, str]:
 
 def test_rp25_every_riskpool_route_is_in_the_matrix():
     assert set(riskpool_routes()) == set(ROUTES)
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
 
 
 class Matrix:

@@ -45,11 +45,6 @@ PAYMENT_KINDS = [ClaimDocument.Kind.ACCOUNT_CONFIRMATION, ClaimDocument.Kind.REC
 CLAIM_STEPS = ("submitted", "rejected", "in_funding_plan", "paid", "in_compensation_library", "upgradable")
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def set_today(monkeypatch, day: date) -> None:
     """Set the server's Asia/Shanghai date for the API, the filters and the services."""
     # The clock under core.calendar.shanghai_today: every module that imported the function sees it.

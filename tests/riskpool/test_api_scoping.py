@@ -22,7 +22,6 @@ from tests.factories import UserFactory, api_token, bank_user, firm_user, riskpo
 from tests.riskpool.test_api import (
     PNG,
     World,
-    _media,  # noqa: F401 (the autouse fixture: uploads go to a temporary folder)
     set_today,
 )
 

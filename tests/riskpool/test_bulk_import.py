@@ -21,14 +21,8 @@ from riskpool import imports
 from riskpool.models import LoanProject
 from tests.factories import bank_user
 from tests.riskpool.test_imports import HEADERS, csv_file, row
-from tests.riskpool.test_services import World
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world():
-    return World()
 
 
 def content(rows) -> bytes:

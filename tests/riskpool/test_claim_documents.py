@@ -14,10 +14,10 @@ from core.errors import RuleViolation
 from riskpool import rules
 from riskpool.models import Claim, ClaimDocument
 from tests.factories import PoolFactory, UserFactory, bank_user
+from tests.riskpool.factories import PDF, pdf
 from tests.riskpool.test_api import login, rules_of, set_today, token_client
-from tests.riskpool.test_services import PDF, pdf
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
+pytestmark = pytest.mark.django_db
 CLAIMS = reverse("riskpool-api:claim-list")
 
 

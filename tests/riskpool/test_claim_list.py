@@ -8,7 +8,7 @@ from django.urls import reverse
 from riskpool.models import Claim
 from tests.factories import bank_user
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
+pytestmark = pytest.mark.django_db
 
 
 def test_rp25_bank_sees_its_claims_in_workflow_order_with_next_deadline(client, world):

@@ -17,17 +17,11 @@ from core.calendar import shanghai_today
 from riskpool import imports
 from riskpool.models import LoanProject
 from tests.factories import PoolFactory, bank_user, firm_user, make_credit_code
-from tests.riskpool.test_services import World
 
 pytestmark = pytest.mark.django_db
 URL = "/riskpool/projects/upload/"
 HEADERS = ["借款人名称", "证件类型", "证件号码", "借款人类型", "企业规模(填报)", "企业规模依据", "借据号", "贷款类型",
            "贷款本金", "借据日期", "到期日", "年利率(%)", "其他流动资金贷款余额(元)", "贷款特征"]
-
-
-@pytest.fixture
-def world():
-    return World()
 
 
 def row(n: int, **overrides) -> dict:

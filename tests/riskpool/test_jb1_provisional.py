@@ -23,7 +23,7 @@ from tests.factories import (
     UserFactory,
     bank_user,
 )
-from tests.riskpool.test_services import World
+from tests.riskpool.factories import World
 
 pytestmark = pytest.mark.django_db
 

@@ -15,14 +15,8 @@ from core.models import AuditEvent
 from riskpool import rules, services
 from riskpool.models import SpecialListEntry
 from tests.factories import ClaimFactory, LoanProjectFactory, MemberFactory, PoolFactory, UserFactory, make_credit_code
-from tests.riskpool.test_services import World, _media  # noqa: F401  (_media: autouse MEDIA_ROOT fixture)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world():
-    return World()
 
 
 def add(world, **kwargs):

@@ -18,7 +18,7 @@ from riskpool.models import MissingRecoveryReport, NilRecoveryReport
 from tests.factories import bank_user
 from tests.riskpool.test_api import set_today, token_client
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
+pytestmark = pytest.mark.django_db
 AFTER_Q2 = date(2025, 7, 3)
 
 

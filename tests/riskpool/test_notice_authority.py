@@ -18,7 +18,7 @@ from core import deadlines
 from riskpool import selectors, services
 from tests.factories import PoolFactory, UserFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
+pytestmark = pytest.mark.django_db
 START, END, CLOSE_DUE = date(2025, 4, 14), date(2025, 4, 23), date(2025, 4, 24)
 
 

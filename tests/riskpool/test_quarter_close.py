@@ -27,7 +27,7 @@ from riskpool.models import (
     RecoveryReport,
 )
 from tests.factories import BorrowerDataFactory, ClaimFactory, LoanProjectFactory, MemberFactory, PoolFactory
-from tests.riskpool.test_services import World, example_data
+from tests.riskpool.factories import example_data
 
 pytestmark = pytest.mark.django_db
 Q1 = "2025Q1"
@@ -65,11 +65,6 @@ def report(c, received_on, gross=D("100000.00")):
     return RecoveryReport.objects.create(claim=c, received_on=received_on, gross=gross, method="collection",
                                          return_amount=(gross * c.ratio).quantize(D("0.01")),
                                          report_due_on=DEADLINE)
-
-
-@pytest.fixture
-def world():
-    return World()
 
 
 def test_rp16_8b_claims_in_recovery_without_a_report_for_the_quarter_are_listed_per_bank(world, on_day):

@@ -22,7 +22,7 @@ from riskpool.models import ClaimStep, LedgerEntry, LoanProject
 from tests.factories import OrganisationFactory, PoolFactory, UserFactory, bank_user
 from tests.riskpool.test_services import paid_claim, reload
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
+pytestmark = pytest.mark.django_db
 
 
 def _obligations(on: date, horizon: date, org) -> dict[str, deadlines.Obligation]:

@@ -17,7 +17,7 @@ from riskpool.models import LoanProject
 from tests.factories import bank_user
 from tests.riskpool.test_services import reload
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
+pytestmark = pytest.mark.django_db
 MATURITY = date(2025, 5, 9)  # the worked example's maturity
 
 

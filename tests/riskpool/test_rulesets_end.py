@@ -7,7 +7,7 @@ import pytest
 from core.errors import RuleViolation
 from core.models import RuleSet
 from riskpool.services import scheme_s_params
-from tests.riskpool.test_services import World
+from tests.riskpool.factories import World
 
 pytestmark = pytest.mark.django_db
 

@@ -12,19 +12,8 @@ from django.http import Http404
 from core.models import Organisation
 from riskpool import selectors, services
 from tests.factories import OrganisationFactory, RegionFactory, UserFactory, authority_user, bank_user
-from tests.riskpool.test_services import World
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def world():
-    return World()
 
 
 @pytest.fixture

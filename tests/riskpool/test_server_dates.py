@@ -12,7 +12,7 @@ from riskpool.forms import ClaimForm, DateNoteForm, DecisionForm, NoticeStartFor
 from riskpool.forms_m import MClaimForm
 from riskpool.models import LoanProject
 from tests.factories import OrganisationFactory, PoolFactory, UserFactory
-from tests.riskpool.test_services import World
+from tests.riskpool.factories import World
 from tests.riskpool.test_views import project_post
 
 pytestmark = pytest.mark.django_db

@@ -11,14 +11,8 @@ from django.urls import reverse
 from core.models import AuditEvent, User
 from riskpool.models import SpecialListEntry
 from tests.factories import PoolFactory
-from tests.riskpool.test_services import World, _media  # noqa: F401  (_media: autouse MEDIA_ROOT fixture)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world():
-    return World()
 
 
 def claim_with(world, loan_no="JJ-2024-0001", **entry):

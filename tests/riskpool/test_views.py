@@ -25,19 +25,9 @@ from tests.factories import (
     firm_user,
     make_credit_code,
 )
-from tests.riskpool.test_services import World, pdf
+from tests.riskpool.factories import pdf
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def world():
-    return World()
 
 
 @pytest.fixture
@@ -401,7 +391,7 @@ def test_reviewer_queue_query_count_is_constant(client, world):
 
 def _register(world, loan_no):
     from riskpool import services
-    from tests.riskpool.test_services import example_data
+    from tests.riskpool.factories import example_data
 
     return services.project_register(user=world.bank_user, pool=world.pool, borrower=BorrowerDataFactory(),
                                      data=example_data(loan_no=loan_no))

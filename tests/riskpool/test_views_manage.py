@@ -28,15 +28,10 @@ from tests.factories import (
     UserFactory,
     bank_user,
 )
-from tests.riskpool.test_services import World
+from tests.riskpool.factories import World
 
 pytestmark = pytest.mark.django_db
 PAID_ON, BOOKED_ON = date(2025, 4, 28), date(2025, 9, 1)  # the 1-year LPR fell 3.10 → 3.00 on 2025-05-20
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
 
 
 class ManageWorld(World):

@@ -15,7 +15,7 @@ from core.models import AuditEvent
 from riskpool import rules, services
 from riskpool.models import LedgerEntry, Violation
 from tests.factories import ClaimFactory, LoanProjectFactory, PoolFactory, UserFactory
-from tests.riskpool.test_services import World, _media  # noqa: F401  (_media: autouse MEDIA_ROOT fixture)
+from tests.riskpool.factories import World
 
 pytestmark = pytest.mark.django_db
 PAID_ON, RETURNED_ON = date(2025, 4, 28), date(2025, 9, 1)  # the 1-year LPR fell 3.10 → 3.00 on 2025-05-20
