@@ -118,16 +118,14 @@ def time_copy(rows: list[list], user, bank, pool) -> dict:
 def time_import_export(rows: list[list], user, bank, pool) -> dict:
     """django-import-export's usual ModelResource import of the same borrowers and loans."""
     import tablib
-    from import_export import fields, resources, widgets
+    from import_export import resources
 
-    from guarantees.models import Borrower
     from riskpool.models import LoanProject
 
     BorrowerResource, borrowers = BORROWER.import_export(rows, bank)
 
     class ProjectResource(resources.ModelResource):
-        borrower = fields.Field(attribute="borrower", column_name="borrower",
-                                widget=widgets.ForeignKeyWidget(Borrower, field="id_number"))
+        borrower = BorrowerCells.borrower_field()
 
         class Meta:
             model = LoanProject
@@ -145,13 +143,7 @@ def time_import_export(rows: list[list], user, bank, pool) -> dict:
         projects.append([row[2], row[8], "enterprise", row[10], "CNY", row[12], row[13], "0.042", "credit", row[15],
                          "operations"])
 
-    def run():
-        for resource_class, data in ((BorrowerResource, borrowers), (ProjectResource, projects)):
-            result = resource_class().import_data(data, dry_run=False, raise_errors=True, use_transactions=False)
-            assert not result.has_errors()
-        return len(rows)
-
-    return bench.timed(run)
+    return bench.time_resources([(BorrowerResource, borrowers), (ProjectResource, projects)], len(rows))
 
 
 # --- the whole bench ----------------------------------------------------------------------
