@@ -14,6 +14,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 
 from core.i18n_text import render
+from core.workflow import state_labels
 
 
 @cache
@@ -34,6 +35,8 @@ def _choice_labels() -> dict[str, Any]:
 
     for value, label in Role.Code.choices:
         labels.setdefault(value, label)
+    for value, label in state_labels().items():
+        labels.setdefault(value, label)
     for path in EXTRA_LABELS:
         try:
             extra = import_string(path)
@@ -44,10 +47,8 @@ def _choice_labels() -> dict[str, Any]:
     return labels
 
 
-# Codes that are not a model field's choices: workflow states, figures, products.
+# Codes that are neither a model field's choices nor a workflow's states: figures, products.
 EXTRA_LABELS = (
-    "riskpool.views.STATE_LABELS",
-    "riskpool.views_m.STATE_LABELS",
     "riskpool.services_m.PRODUCT_NAMES",
     "evaluation.exports.FIGURE_LABELS",
 )

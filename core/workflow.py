@@ -97,6 +97,24 @@ class Action:
                 "due": self.due, "rule": self.rule}
 
 
+# Every workflow defined, so a reader of stored codes (the audit trail) can name a state by its
+# label without importing the apps that define them.
+_DEFINED: list[Workflow] = []
+
+
+def state_labels() -> dict[str, Any]:
+    """Every defined workflow's state codes with their (lazy) labels; the first definition naming
+    a code wins. Each app's ``workflows`` module is imported first, so none is missed."""
+    from django.utils.module_loading import autodiscover_modules
+
+    autodiscover_modules("workflows")
+    labels: dict[str, Any] = {}
+    for workflow in _DEFINED:
+        for value, label in workflow.states.choices:
+            labels.setdefault(value, label)
+    return labels
+
+
 @dataclass(frozen=True)
 class Workflow:
     """The states (a TextChoices in workflow order) and the steps of one workflow.
@@ -112,6 +130,7 @@ class Workflow:
     noun: Any = field(default=None)  # "this submission": used in the refusal of a step from the wrong state
 
     def __post_init__(self):
+        _DEFINED.append(self)
         known = set(self.states.values)
         names = [s.name for s in self.steps]
         if len(names) != len(set(names)):

@@ -46,6 +46,7 @@ def _migration_data(request):
     from django.apps import apps
 
     import_module("core.migrations.0002_audit_append_only_roles_lpr").add_roles(apps, None)
+    import_module("core.migrations.0007_h_finance_bureau").add_role(apps, None)
     import_module("guarantees.migrations.0002_default_rule_set").add_rule_set(apps, None)
     import_module("counterguarantee.migrations.0002_default_tables").add_tables(apps, None)
 

@@ -27,8 +27,7 @@ def logout(page) -> None:
 
 
 def upload(page, kind: str, *, auditor: bool = False) -> None:
-    page.select_option("#upload-form select[name=kind]", kind)
-    page.set_input_files("#upload-form input[name=file]",
+    page.set_input_files(f"#upload-form input[name=file_{kind}]",
                          files=[{"name": f"{kind}.pdf", "mimeType": "application/pdf", "buffer": PDF}])
     if auditor:
         page.fill("#upload-form input[name=auditor]", "福建华兴会计师事务所")
