@@ -35,7 +35,7 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(autouse=True)
 def _migration_data(request):
-    """Roles and the guarantees rule set, as the data migrations add them (idempotent).
+    """Roles and the shipped rule sets and tables, as the data migrations add them (idempotent).
 
     A transactional test starts from whatever the previous one left: after another
     transactional test's flush these rows are gone, and serialized_rollback does not bring
@@ -45,10 +45,17 @@ def _migration_data(request):
         return
     from django.apps import apps
 
-    import_module("core.migrations.0002_audit_append_only_roles_lpr").add_roles(apps, None)
+    core_data = import_module("core.migrations.0002_audit_append_only_roles_lpr")
+    core_data.add_roles(apps, None)
+    core_data.add_lpr(apps, None)
     import_module("core.migrations.0007_h_finance_bureau").add_role(apps, None)
     import_module("guarantees.migrations.0002_default_rule_set").add_rule_set(apps, None)
     import_module("counterguarantee.migrations.0002_default_tables").add_tables(apps, None)
+    if not apps.get_model("core", "RuleSet").objects.filter(scheme__startswith="riskpool").exists():
+        # The pool's shipped rule sets, as their three migrations leave them (not idempotent one by one).
+        import_module("riskpool.migrations.0002_default_rule_sets").add_rule_sets(apps, None)
+        import_module("riskpool.migrations.0013_g_product_suspension").scheme_m_starts_2024_05_15(apps, None)
+        import_module("riskpool.migrations.0015_e_scheme_s_ends_2028_08_10").set_end(apps, None)
 
 
 @pytest.fixture(scope="session")

@@ -44,7 +44,7 @@ PAGES = {
                                                            "other_county_user": 404}),
     "submission-step": (lambda r: [r["sub"].pk, "forward"], "post", {"other_firm_user": 404,
                                                                       "other_county_user": 404}),
-    "materials-upload": (lambda r: [r["sub"].pk], "post", {"firm_user": 400, "other_firm_user": 404,
+    "materials-upload": (lambda r: [r["sub"].pk], "post", {"other_firm_user": 404,
                                                             "other_county_user": 404}),
     "material": (lambda r: [r["material"].pk], "get", {"firm_user": 200, "county_user": 200,
                                                        "other_firm_user": 404, "other_county_user": 404}),
