@@ -61,6 +61,17 @@ def _require_may(user, pool: Pool, roles) -> None:
         raise PermissionDenied(_("Only the pool's authority, with the right role, may do this."))
 
 
+def _to_write(request, roles, get, **lookup):
+    """The row a write page acts on, ``get(user=…, **lookup)``, with its pool (the row itself when it is one):
+    403 for another role or a user who may not write for the pool, 404 for a row outside the
+    user's authority (the scoped selector)."""
+    _require_authority(request.user)
+    row = get(user=request.user, **lookup)
+    pool = row if isinstance(row, Pool) else row.pool
+    _require_may(request.user, pool, roles)
+    return row, pool
+
+
 def _status(exc: RuleViolation | None) -> int:
     return exc.status_code if exc is not None else 400
 
@@ -75,6 +86,25 @@ def _form_page(request, *, form, title: str, intro: str, submit: str, cancel: st
         "form": form, "title": title, "intro": intro, "submit": submit, "cancel": cancel, "pool": pool,
         "form_id": form_id, "facts": facts or [],
     }, status=status)
+
+
+def _confirm_then_act(request, *, form, confirm, act, page, field_map=None):
+    """The confirm-then-act flow every write here shares: ``form(data)`` builds the form (data is
+    None on GET); a valid first POST answers ``confirm(form)``, the confirmed one ``act(form)``; a refusal from either lands on the form, next to its field, with the
+    rule's status, so a confirmation never shows a step the service would refuse.
+    ``page(form, status)`` renders the form."""
+    if request.method != "POST":
+        return page(form(None), 200)
+    bound = form(request.POST)
+    if not bound.is_valid():
+        return page(bound, 400)
+    try:
+        if not is_confirmed(request):
+            return confirm(bound)
+        return act(bound)
+    except RuleViolation as exc:
+        add_rule_violation(bound, exc, field_map=field_map)
+        return page(bound, _status(exc))
 
 
 # --- the index ----------------------------------------------------------------------------
@@ -122,125 +152,108 @@ def member_list(request, pk: int):
 @login_required
 def member_add(request, pk: int):
     """加盟: admit a bank of the jurisdiction, after a confirmation."""
-    _require_authority(request.user)
     user = request.user
-    pool = selectors.pool_get_for_authority(user=user, pool_id=pk)
-    _require_may(user, pool, services.AUTHORITY_ROLES)
+    pool = _to_write(request, services.AUTHORITY_ROLES, selectors.pool_get_for_authority, pool_id=pk)[1]
     banks = selectors.banks_joinable(user=user, pool=pool)
     members_url = reverse("riskpool:admin-members", args=[pool.pk])
-    status = 200
-    if request.method == "POST":
-        form = MemberAddForm(request.POST, banks=banks)
-        if form.is_valid():
-            d = form.cleaned_data
-            if not is_confirmed(request):
-                return confirm_page(
-                    request, title=_("Admit %(bank)s to %(pool)s?") % {"bank": d["bank"].name, "pool": pool.name},
-                    facts=[(_("Bank"), d["bank"].name), (_("Joined on"), d["joined_on"].isoformat())],
-                    action=request.path, cancel=members_url, button=_("Yes, admit the bank"), pool=pool,
-                    warning=_("A member bank cannot be removed; it can be revoked (RP-21, RP-22)."),
-                )
-            try:
-                services.member_add(user=user, pool=pool, bank=d["bank"], joined_on=d["joined_on"])
-            except RuleViolation as exc:
-                add_rule_violation(form, exc)
-                status = _status(exc)
-            else:
-                messages.success(request, _("%(bank)s is a member bank of the pool.") % {"bank": d["bank"].name})
-                return redirect(members_url)
-        else:
-            status = 400
-    else:
-        form = MemberAddForm(banks=banks, initial={"joined_on": shanghai_today()})
-    return _form_page(request, form=form, title=_("Add a member bank"), pool=pool, form_id="member-add-form",
-                      intro=_("A bank with a branch or higher in the city that signed the cooperation agreement."),
-                      submit=_("Continue"), cancel=members_url, status=status)
+
+    def confirm(form):
+        d = form.cleaned_data
+        return confirm_page(
+            request, title=_("Admit %(bank)s to %(pool)s?") % {"bank": d["bank"].name, "pool": pool.name},
+            facts=[(_("Bank"), d["bank"].name), (_("Joined on"), d["joined_on"].isoformat())],
+            action=request.path, cancel=members_url, button=_("Yes, admit the bank"), pool=pool,
+            warning=_("A member bank cannot be removed; it can be revoked (RP-21, RP-22)."),
+        )
+
+    def act(form):
+        d = form.cleaned_data
+        services.member_add(user=user, pool=pool, bank=d["bank"], joined_on=d["joined_on"])
+        messages.success(request, _("%(bank)s is a member bank of the pool.") % {"bank": d["bank"].name})
+        return redirect(members_url)
+
+    def page(form, status):
+        return _form_page(request, form=form, title=_("Add a member bank"), pool=pool, form_id="member-add-form",
+                          intro=_("A bank with a branch or higher in the city that signed the cooperation agreement."),
+                          submit=_("Continue"), cancel=members_url, status=status)
+
+    return _confirm_then_act(
+        request, confirm=confirm, act=act, page=page,
+        form=lambda data: MemberAddForm(data, banks=banks, initial={"joined_on": shanghai_today()}))
 
 
 @login_required
 def member_dishonest(request, pk: int):
     """RP-24: put the bank on, or take it off, the serious-dishonesty list, with a reason."""
-    _require_authority(request.user)
     user = request.user
-    member = selectors.member_get_for_authority(user=user, member_id=pk)
-    pool = member.pool
-    _require_may(user, pool, services.AUTHORITY_ROLES)
+    member, pool = _to_write(request, services.AUTHORITY_ROLES, selectors.member_get_for_authority, member_id=pk)
     members_url = reverse("riskpool:admin-members", args=[pool.pk])
     putting_on = not member.dishonest
     title = (_("Put %(bank)s on the serious-dishonesty list (RP-24)") if putting_on
              else _("Take %(bank)s off the serious-dishonesty list (RP-24)")) % {"bank": member.organisation.name}
-    status = 200
-    if request.method == "POST":
-        form = DishonestyForm(request.POST, member=member)
-        if form.is_valid():
-            d = form.cleaned_data
-            if not is_confirmed(request):
-                return confirm_page(
-                    request, title=title, facts=[(_("Bank"), member.organisation.name), (_("Reason"), d["reason"])],
-                    action=request.path, cancel=members_url, pool=pool,
-                    button=_("Yes, put it on the list") if d["flag"] else _("Yes, take it off the list"),
-                    warning=_("While on the list the bank cannot submit claims.") if d["flag"]
-                    else _("The bank may submit claims again."),
-                )
-            try:
-                services.member_set_dishonest(user=user, member=member, flag=d["flag"], reason=d["reason"])
-            except RuleViolation as exc:
-                add_rule_violation(form, exc)
-                status = _status(exc)
-            else:
-                messages.success(request, _("The serious-dishonesty list is updated."))
-                return redirect(members_url)
-        else:
-            status = 400
-    else:
-        form = DishonestyForm(member=member)
+
+    def confirm(form):
+        d = form.cleaned_data
+        return confirm_page(
+            request, title=title, facts=[(_("Bank"), member.organisation.name), (_("Reason"), d["reason"])],
+            action=request.path, cancel=members_url, pool=pool,
+            button=_("Yes, put it on the list") if d["flag"] else _("Yes, take it off the list"),
+            warning=_("While on the list the bank cannot submit claims.") if d["flag"]
+            else _("The bank may submit claims again."),
+        )
+
+    def act(form):
+        d = form.cleaned_data
+        services.member_set_dishonest(user=user, member=member, flag=d["flag"], reason=d["reason"])
+        messages.success(request, _("The serious-dishonesty list is updated."))
+        return redirect(members_url)
+
     intro = (_("While on the list the bank cannot submit compensation claims (RP-24).") if putting_on
              else _("The bank is on the list since an earlier decision; taking it off lets it submit claims again."))
-    return _form_page(request, form=form, title=title, intro=intro, submit=_("Continue"), cancel=members_url,
-                      pool=pool, form_id="dishonest-form", status=status)
+
+    def page(form, status):
+        return _form_page(request, form=form, title=title, intro=intro, submit=_("Continue"), cancel=members_url,
+                          pool=pool, form_id="dishonest-form", status=status)
+
+    return _confirm_then_act(request, form=lambda data: DishonestyForm(data, member=member),
+                             confirm=confirm, act=act, page=page)
 
 
 @login_required
 def member_readmit(request, pk: int):
     """RP-22: a bank whose revocation is over is admitted again (``services.member_readmit``)."""
-    _require_authority(request.user)
     user = request.user
-    member = selectors.member_get_for_authority(user=user, member_id=pk)
-    pool = member.pool
-    _require_may(user, pool, services.AUTHORITY_ROLES)
+    member, pool = _to_write(request, services.AUTHORITY_ROLES, selectors.member_get_for_authority, member_id=pk)
     members_url = reverse("riskpool:admin-members", args=[pool.pk])
     today = shanghai_today()
     state = selectors.member_status(member, params=services.scheme_s_params(today), today=today)
     facts = [(_("Bank"), member.organisation.name),
              (_("Membership revoked on"), member.revoked_on.isoformat() if member.revoked_on else "—"),
              (_("May apply again on"), state.may_reapply_on.isoformat() if state.may_reapply_on else "—")]
-    status = 200
-    if request.method == "POST":
-        form = ReadmitForm(request.POST)
-        if form.is_valid():
-            on = form.cleaned_data["on"]
-            if not is_confirmed(request):
-                return confirm_page(
-                    request, title=_("Admit %(bank)s again?") % {"bank": member.organisation.name},
-                    facts=[*facts, (_("Admitted again on"), on.isoformat())], action=request.path,
-                    cancel=members_url, button=_("Yes, admit it again"), pool=pool,
-                    warning=_("The membership starts anew on this date; the revocation stays in the audit trail."),
-                )
-            try:
-                services.member_readmit(user=user, member=member, on=on)
-            except RuleViolation as exc:
-                add_rule_violation(form, exc, field_map={"member": None})
-                status = _status(exc)
-            else:
-                messages.success(request, _("%(bank)s is a member again.") % {"bank": member.organisation.name})
-                return redirect(members_url)
-        else:
-            status = 400
-    else:
-        form = ReadmitForm(initial={"on": today})
-    return _form_page(request, form=form, title=_("Admit a revoked bank again (RP-22)"), pool=pool,
-                      intro=_("A bank whose membership was revoked may apply again two years later."), facts=facts,
-                      submit=_("Continue"), cancel=members_url, form_id="readmit-form", status=status)
+
+    def confirm(form):
+        d = form.cleaned_data
+        return confirm_page(
+            request, title=_("Admit %(bank)s again?") % {"bank": member.organisation.name},
+            facts=[*facts, (_("Admitted again on"), d["on"].isoformat())], action=request.path,
+            cancel=members_url, button=_("Yes, admit it again"), pool=pool,
+            warning=_("The membership starts anew on this date; the revocation stays in the audit trail."),
+        )
+
+    def act(form):
+        d = form.cleaned_data
+        services.member_readmit(user=user, member=member, on=d["on"])
+        messages.success(request, _("%(bank)s is a member again.") % {"bank": member.organisation.name})
+        return redirect(members_url)
+
+    def page(form, status):
+        return _form_page(request, form=form, title=_("Admit a revoked bank again (RP-22)"), pool=pool,
+                          intro=_("A bank whose membership was revoked may apply again two years later."),
+                          facts=facts, submit=_("Continue"), cancel=members_url, form_id="readmit-form",
+                          status=status)
+
+    return _confirm_then_act(request, form=lambda data: ReadmitForm(data, initial={"on": today}),
+                             confirm=confirm, act=act, page=page, field_map={"member": None})
 
 
 # --- violations (RP-21) --------------------------------------------------------------------
@@ -272,50 +285,48 @@ def violation_create(request, pk: int):
     claim and its interest, computed by ``services.violation_preview`` (the service's own
     arithmetic); the second records it. "Show the bank's claims" re-renders with the chosen
     bank's paid claims, keeping what was typed."""
-    _require_authority(request.user)
     user = request.user
-    pool = selectors.pool_get_for_authority(user=user, pool_id=pk)
-    _require_may(user, pool, ADMIN_ROLES)
+    pool = _to_write(request, ADMIN_ROLES, selectors.pool_get_for_authority, pool_id=pk)[1]
     members = selectors.member_list_for_authority(user=user, pool=pool)
-    status = 200
+
+    def page(form, status):
+        return render(request, "riskpool/manage/violation_form.html", {"pool": pool, "form": form,
+                                                                       "section": "violations"}, status=status)
+
     if request.method == "POST" and "refresh" in request.POST:
         initial = request.POST.dict()
         initial["claims"] = request.POST.getlist("claims")
-        form = _violation_form(request, pool, members, initial=initial)
-    elif request.method == "POST":
-        form = _violation_form(request, pool, members, data=request.POST)
-        if form.is_valid():
-            d = form.cleaned_data
-            call = {"user": user, "member": d["member"], "claims": list(d["claims"]), "returned_on": d["returned_on"]}
-            try:
-                if not is_confirmed(request):
-                    preview = services.violation_preview(**call, recorded_on=d["recorded_on"], revoke=d["revoke"])
-                    return confirm_page(
-                        request, template="riskpool/manage/violation_confirm.html",
-                        title=_("Record a violation (RP-21)"), action="",
-                        warning=_("Ledger entries cannot be changed afterwards, and the violation makes the bank "
-                                  "unqualified in this year's evaluation (RP-20)."),
-                        cancel=reverse("riskpool:admin-violations", args=[pool.pk]), pool=pool, data=d,
-                        preview=preview, kind_label=dict(form.fields["kind"].choices)[d["kind"]],
-                    )
-                violation = services.violation_record(
-                    **call, kind=d["kind"], recorded_on=d["recorded_on"], description=d["description"].strip(),
-                    revoke=d["revoke"], idempotency_key=d["idempotency_key"],
-                )
-            except RuleViolation as exc:
-                add_rule_violation(form, exc, field_map={"lpr": "returned_on", "amount": None})
-                status = _status(exc)
-            else:
-                messages.success(request, _("The violation is recorded and the compensation clawed back."))
-                return redirect("riskpool:admin-violation-detail", pk=violation.pk)
-        else:
-            status = 400
-    else:
-        today = shanghai_today()
-        form = _violation_form(request, pool, members, initial={
-            "member": request.GET.get("member") or None, "recorded_on": today, "returned_on": today})
-    return render(request, "riskpool/manage/violation_form.html", {"pool": pool, "form": form,
-                                                                   "section": "violations"}, status=status)
+        return page(_violation_form(request, pool, members, initial=initial), 200)
+
+    def call(d):
+        return {"user": user, "member": d["member"], "claims": list(d["claims"]), "returned_on": d["returned_on"]}
+
+    def confirm(form):
+        d = form.cleaned_data
+        preview = services.violation_preview(**call(d), recorded_on=d["recorded_on"], revoke=d["revoke"])
+        return confirm_page(
+            request, template="riskpool/manage/violation_confirm.html",
+            title=_("Record a violation (RP-21)"), action="",
+            warning=_("Ledger entries cannot be changed afterwards, and the violation makes the bank "
+                      "unqualified in this year's evaluation (RP-20)."),
+            cancel=reverse("riskpool:admin-violations", args=[pool.pk]), pool=pool, data=d,
+            preview=preview, kind_label=dict(form.fields["kind"].choices)[d["kind"]],
+        )
+
+    def act(form):
+        d = form.cleaned_data
+        violation = services.violation_record(
+            **call(d), kind=d["kind"], recorded_on=d["recorded_on"], description=d["description"].strip(),
+            revoke=d["revoke"], idempotency_key=d["idempotency_key"],
+        )
+        messages.success(request, _("The violation is recorded and the compensation clawed back."))
+        return redirect("riskpool:admin-violation-detail", pk=violation.pk)
+
+    today = shanghai_today()
+    return _confirm_then_act(
+        request, confirm=confirm, act=act, page=page, field_map={"lpr": "returned_on", "amount": None},
+        form=lambda data: _violation_form(request, pool, members, data=data, initial={
+            "member": request.GET.get("member") or None, "recorded_on": today, "returned_on": today}))
 
 
 @login_required
@@ -362,87 +373,71 @@ def special_list(request, pk: int):
 @login_required
 def special_add(request, pk: int):
     """RP-12: add an enterprise or an industry of the city government's list, after a confirmation."""
-    _require_authority(request.user)
     user = request.user
-    pool = selectors.pool_get_for_authority(user=user, pool_id=pk)
-    _require_may(user, pool, ADMIN_ROLES)
+    pool = _to_write(request, ADMIN_ROLES, selectors.pool_get_for_authority, pool_id=pk)[1]
     list_url = reverse("riskpool:admin-special-list", args=[pool.pk])
-    status = 200
-    if request.method == "POST":
-        form = SpecialListForm(request.POST)
-        if form.is_valid():
-            values = form.service_kwargs()
-            try:
-                if not is_confirmed(request):
-                    # The service's own checks first, so the confirmation never shows an entry it refuses.
-                    clean = services.special_list_check(user=user, pool=pool, **values)
-                    return confirm_page(
-                        request, title=_("Add this entry to the special list (RP-12)?"), pool=pool,
-                        facts=[(_("Enterprise or industry"), clean["credit_code"] or clean["industry"]),
-                               (_("Compensation ratio"), percent(clean["ratio"])),
-                               (_("Valid from"), clean["valid_from"].isoformat()),
-                               (_("Valid until"), clean["valid_to"].isoformat() if clean["valid_to"] else "—"),
-                               (_("Note"), clean["note"] or "—")],
-                        action=request.path, cancel=list_url, button=_("Yes, add it"),
-                        warning=_("Claims on loans classified non-performing while the entry is valid take this ratio. "
-                                  "An entry cannot be deleted, only ended."),
-                    )
-                services.special_list_add(user=user, pool=pool, **values)
-            except RuleViolation as exc:
-                add_rule_violation(form, exc)
-                status = _status(exc)
-            else:
-                messages.success(request, _("The entry is on the special list."))
-                return redirect(list_url)
-        else:
-            status = 400
-    else:
-        form = SpecialListForm(initial={"valid_from": shanghai_today()})
-    return _form_page(request, form=form, title=_("Add to the special list (RP-12)"), pool=pool,
-                      intro=_("Loans to enterprises or industries on a list approved by the city government use the "
-                              "list's ratio instead of RP-8 … RP-11."),
-                      submit=_("Continue"), cancel=list_url, form_id="special-add-form", status=status)
+
+    def confirm(form):
+        # The service's own checks first, so the confirmation never shows an entry it refuses.
+        clean = services.special_list_check(user=user, pool=pool, **form.service_kwargs())
+        return confirm_page(
+            request, title=_("Add this entry to the special list (RP-12)?"), pool=pool,
+            facts=[(_("Enterprise or industry"), clean["credit_code"] or clean["industry"]),
+                   (_("Compensation ratio"), percent(clean["ratio"])),
+                   (_("Valid from"), clean["valid_from"].isoformat()),
+                   (_("Valid until"), clean["valid_to"].isoformat() if clean["valid_to"] else "—"),
+                   (_("Note"), clean["note"] or "—")],
+            action=request.path, cancel=list_url, button=_("Yes, add it"),
+            warning=_("Claims on loans classified non-performing while the entry is valid take this ratio. "
+                      "An entry cannot be deleted, only ended."),
+        )
+
+    def act(form):
+        services.special_list_add(user=user, pool=pool, **form.service_kwargs())
+        messages.success(request, _("The entry is on the special list."))
+        return redirect(list_url)
+
+    def page(form, status):
+        return _form_page(request, form=form, title=_("Add to the special list (RP-12)"), pool=pool,
+                          intro=_("Loans to enterprises or industries on a list approved by the city government use "
+                                  "the list's ratio instead of RP-8 … RP-11."),
+                          submit=_("Continue"), cancel=list_url, form_id="special-add-form", status=status)
+
+    return _confirm_then_act(request, form=lambda data: SpecialListForm(data, initial={"valid_from": shanghai_today()}),
+                             confirm=confirm, act=act, page=page)
 
 
 @login_required
 def special_end(request, pk: int):
     """RP-12: end an entry on a date (never extend it), after a confirmation."""
-    _require_authority(request.user)
     user = request.user
-    entry = selectors.special_entry_get_for_authority(user=user, entry_id=pk)
-    pool = entry.pool
-    _require_may(user, pool, ADMIN_ROLES)
+    entry, pool = _to_write(request, ADMIN_ROLES, selectors.special_entry_get_for_authority, entry_id=pk)
     list_url = reverse("riskpool:admin-special-list", args=[pool.pk])
     facts = [(_("Enterprise or industry"), entry.credit_code or entry.industry),
              (_("Compensation ratio"), percent(entry.ratio)), (_("Valid from"), entry.valid_from.isoformat()),
              (_("Valid until"), entry.valid_to.isoformat() if entry.valid_to else "—")]
-    status = 200
-    if request.method == "POST":
-        form = SpecialListEndForm(request.POST)
-        if form.is_valid():
-            valid_to = form.cleaned_data["valid_to"]
-            if not is_confirmed(request):
-                return confirm_page(
-                    request, title=_("End this special-list entry (RP-12)?"), pool=pool,
-                    facts=[*facts, (_("Last day valid"), valid_to.isoformat())], action=request.path,
-                    cancel=list_url, button=_("Yes, end it"),
-                    warning=_("An ended entry cannot be extended; add a new entry instead."),
-                )
-            try:
-                services.special_list_end(user=user, entry=entry, valid_to=valid_to)
-            except RuleViolation as exc:
-                add_rule_violation(form, exc)
-                status = _status(exc)
-            else:
-                messages.success(request, _("The entry ends on %(date)s.") % {"date": valid_to.isoformat()})
-                return redirect(list_url)
-        else:
-            status = 400
-    else:
-        form = SpecialListEndForm(initial={"valid_to": shanghai_today()})
-    return _form_page(request, form=form, title=_("End a special-list entry (RP-12)"), pool=pool, facts=facts,
-                      intro=_("The entry stays valid up to and including the day you give."), submit=_("Continue"),
-                      cancel=list_url, form_id="special-end-form", status=status)
+
+    def confirm(form):
+        return confirm_page(
+            request, title=_("End this special-list entry (RP-12)?"), pool=pool,
+            facts=[*facts, (_("Last day valid"), form.cleaned_data["valid_to"].isoformat())], action=request.path,
+            cancel=list_url, button=_("Yes, end it"),
+            warning=_("An ended entry cannot be extended; add a new entry instead."),
+        )
+
+    def act(form):
+        valid_to = form.cleaned_data["valid_to"]
+        services.special_list_end(user=user, entry=entry, valid_to=valid_to)
+        messages.success(request, _("The entry ends on %(date)s.") % {"date": valid_to.isoformat()})
+        return redirect(list_url)
+
+    def page(form, status):
+        return _form_page(request, form=form, title=_("End a special-list entry (RP-12)"), pool=pool, facts=facts,
+                          intro=_("The entry stays valid up to and including the day you give."),
+                          submit=_("Continue"), cancel=list_url, form_id="special-end-form", status=status)
+
+    return _confirm_then_act(request, form=lambda data: SpecialListEndForm(data, initial={"valid_to": shanghai_today()}),
+                             confirm=confirm, act=act, page=page)
 
 
 # --- the pool page's table by quarter, as xlsx ----------------------------------------------
@@ -489,10 +484,8 @@ def project_late_entry(request, pk: int):
     """RP-6, the authority correcting a record: enter a loan for a member bank with the date it
     counts as entered and the reason (``services.project_register_late``, audited). The pool's own
     authority only; another authority's pool answers 404."""
-    _require_authority(request.user)
     user = request.user
-    pool = selectors.pool_get_for_authority(user=user, pool_id=pk)
-    _require_may(user, pool, services.AUTHORITY_ROLES)
+    pool = _to_write(request, services.AUTHORITY_ROLES, selectors.pool_get_for_authority, pool_id=pk)[1]
     banks = Organisation.objects.filter(pool_memberships__pool=pool).order_by("name")
     status = 200
     if request.method == "POST":
