@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.errors import errors_response, flatten_errors
+from core.api.examples import worked_example
 from core.api.viewsets import SelectorViewSet, parsed, url_id
 from core.bulk import BulkRejected, RowError
 from core.calendar import shanghai_today
@@ -50,21 +51,14 @@ class AllocateView(APIView):
         operation_id="guarantees_allocate",
         request=s.AllocateSerializer,
         responses=_responses({200: s.AllocateResponseSerializer}, 400),
-        examples=[
-            OpenApiExample(
-                "2:4:2:2",
-                request_only=True,
-                value={"base": "1000000.01", "shares": {"bank": "0.20", "guarantee_firm": "0.40", "reguarantee": "0.20",
-                                                        "national_fund": "0.20", "government": "0"}},
-            ),
-            OpenApiExample(
-                "2:4:2:2",
-                response_only=True,
-                value={"parts": {"bank": "200000.00", "guarantee_firm": "400000.01", "reguarantee": "200000.00",
-                                 "national_fund": "200000.00", "government": "0.00"},
-                       "compliant": True, "violations": []},
-            ),
-        ],
+        examples=worked_example(
+            "2:4:2:2",
+            {"base": "1000000.01", "shares": {"bank": "0.20", "guarantee_firm": "0.40", "reguarantee": "0.20",
+                                              "national_fund": "0.20", "government": "0"}},
+            {"parts": {"bank": "200000.00", "guarantee_firm": "400000.01", "reguarantee": "200000.00",
+                       "national_fund": "200000.00", "government": "0.00"},
+             "compliant": True, "violations": []},
+        ),
     )
     def post(self, request):
         """Split ``base`` among the parties. A split that breaks GU-2 is still computed (200,

@@ -20,7 +20,7 @@ from decimal import Decimal
 from django.http import FileResponse
 from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -30,6 +30,7 @@ from rest_framework.views import APIView
 
 from core import calendar as working_days
 from core.api.errors import errors_response, flatten_errors
+from core.api.examples import worked_example
 from core.api.fast import FastRows
 from core.api.pagination import KeysetPagination
 from core.api.viewsets import SelectorViewSet, parsed, url_id
@@ -149,15 +150,10 @@ class QuoteView(APIView):
         operation_id="riskpool_quote",
         request=s.QuoteRequestSerializer,
         responses=_responses({200: s.QuoteResponseSerializer}),
-        examples=[
-            OpenApiExample("Worked example (spec riskpool.md)", request_only=True, value=QUOTE_REQUEST),
-            OpenApiExample(
-                "Worked example (spec riskpool.md)",
-                response_only=True,
-                value=QUOTE_RESPONSE,
-                description=gettext_lazy("Abridged: the answer has one reason per rule checked."),
-            ),
-        ],
+        examples=worked_example(
+            "Worked example (spec riskpool.md)", QUOTE_REQUEST, QUOTE_RESPONSE,
+            description=gettext_lazy("Abridged: the answer has one reason per rule checked."),
+        ),
     )
     def post(self, request):
         """The ratio and amount a claim would get and a reason per rule. An ineligible loan
@@ -187,18 +183,13 @@ class BankEvaluationPreviewView(APIView):
         operation_id="riskpool_bank_evaluation_preview",
         request=s.BankEvaluationRequestSerializer,
         responses=_responses({200: s.BankEvaluationResponseSerializer}),
-        examples=[
-            OpenApiExample("Eight banks", request_only=True, value=EVALUATION_REQUEST),
-            OpenApiExample(
-                "Eight banks",
-                response_only=True,
-                value=EVALUATION_RESPONSE,
-                description=gettext_lazy(
-                    "B4 has a violation and B6 fell on both A and N: unqualified. B8 has no previous year: "
-                    "no growth, no growth rank."
-                ),
+        examples=worked_example(
+            "Eight banks", EVALUATION_REQUEST, EVALUATION_RESPONSE,
+            description=gettext_lazy(
+                "B4 has a violation and B6 fell on both A and N: unqualified. B8 has no previous year: "
+                "no growth, no growth rank."
             ),
-        ],
+        ),
     )
     def post(self, request):
         """Growth, ranks and grade of every bank, in the order sent. ``prev_amount`` null or 0
