@@ -184,16 +184,12 @@ class AgreementCreateSerializer(serializers.Serializer):
     loss_base_includes_interest = serializers.BooleanField(default=False)
 
 
-class AgreementUpdateSerializer(serializers.Serializer):
-    """The terms that may change; the partner bank and the number may not."""
+class AgreementUpdateSerializer(AgreementCreateSerializer):
+    """The terms that may change; the partner bank and the number may not. Always read with
+    ``partial=True``: a term left out keeps its value, no default replaces it."""
 
-    signed_on = serializers.DateField(required=False)
-    expires_on = serializers.DateField(required=False)
-    grace_days = serializers.IntegerField(required=False, min_value=0, max_value=rules.MAX_GRACE_DAYS)
-    deposit_ratio = RatioField(min_value=Decimal("0"), max_value=Decimal("1"), required=False)
-    batch_mode = choice(Agreement.BatchMode, "AgreementBatchModeEnum", required=False)
-    shares = SplitInputField(required=False)
-    loss_base_includes_interest = serializers.BooleanField(required=False)
+    bank = None
+    code = None
 
 
 # --- borrowers and guarantees -----------------------------------------------------------------

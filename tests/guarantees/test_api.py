@@ -206,6 +206,22 @@ def test_gu2_agreement_partial_update_checks_the_new_split(client, agreement):
     assert client.put(url("agreement-detail", agreement.pk), {}, format="json").status_code == 405
 
 
+
+def test_agreement_partial_update_keeps_the_terms_left_out(client, agreement):
+    # The update reads the create serializer's terms; a term with a default on create must not
+    # be reset to it when a PATCH leaves it out.
+    Agreement.objects.filter(pk=agreement.pk).update(
+        deposit_ratio=D("0.1"), batch_mode=Agreement.BatchMode.LOAN_FIRST, loss_base_includes_interest=True)
+    response = client.patch(url("agreement-detail", agreement.pk), {"grace_days": 45}, format="json")
+    assert response.status_code == 200, response.json()
+    agreement.refresh_from_db()
+    assert agreement.grace_days == 45 and agreement.deposit_ratio == D("0.1")
+    assert agreement.batch_mode == Agreement.BatchMode.LOAN_FIRST and agreement.loss_base_includes_interest is True
+    client.patch(url("agreement-detail", agreement.pk), {"bank": agreement.bank_id, "code": "NEW"},
+                 format="json")
+    agreement.refresh_from_db()
+    assert agreement.code != "NEW"
+
 def test_agreement_list_and_retrieve(client, agreement):
     AgreementFactory()  # another firm's
     response = client.get(AGREEMENTS)
