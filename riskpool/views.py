@@ -472,8 +472,7 @@ def claim_action(request, pk: int, action: str):
     step = ACTIONS.get(action)
     if step is None:
         raise Http404
-    if not _party_of_step(action, request.user, claim):
-        raise PermissionDenied(_("Your role does not allow this step."))
+    CLAIM.require_party(request.user, claim, action)
     # The right person in a state where the step is not offered gets the service's 409 message.
     form = step.form(request.POST, request.FILES if step.files else None, prefix=action)
     exc = None
@@ -499,10 +498,3 @@ def claim_action(request, pk: int, action: str):
             return redirect("riskpool:claim-detail", pk=claim.pk)
     claim = selectors.claim_get_for_user(user=request.user, claim_id=pk)
     return _render_claim(request, claim, {action: form}, status=_status(exc))
-
-
-def _party_of_step(name: str, user, claim) -> bool:
-    """Whether ``user`` is the party of step ``name`` in any state it is taken from (403 for anyone
-    else; the right person in the wrong state gets the service's 409 message)."""
-    step = CLAIM.step(name)
-    return any(predicate(user, claim) for state in step.sources if (predicate := step.predicate(state)))

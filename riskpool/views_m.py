@@ -125,13 +125,6 @@ def m_claim_create(request):
     }, status=status)
 
 
-def _party_of_step(name: str, user, m_claim) -> bool:
-    """Whether ``user`` is the party of step ``name`` in any state it is taken from (403 for anyone
-    else; the right person in the wrong state gets the service's 409 message)."""
-    step = M_CLAIM.step(name)
-    return any(predicate(user, m_claim) for state in step.sources if (predicate := step.predicate(state)))
-
-
 # The form of each step of the Scheme M claim's workflow (riskpool.workflows.M_CLAIM, same names).
 ACTION_FORMS = {"review": MDecisionForm, "pay": PayForm, "return": MReturnForm}
 
@@ -169,8 +162,7 @@ def m_claim_action(request, pk: int, action: str):
     m_claim = selectors_m.m_claim_get_for_user(user=request.user, m_claim_id=pk)
     if action not in ACTION_FORMS:
         raise Http404
-    if not _party_of_step(action, request.user, m_claim):
-        raise PermissionDenied(_("Your role does not allow this step."))
+    M_CLAIM.require_party(request.user, m_claim, action)
     form = ACTION_FORMS[action](request.POST, prefix=action)
     exc = None
     if form.is_valid():
