@@ -4,13 +4,13 @@ language. What has no label (a number, a name, a structure kept as JSON) is show
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 
 from core.i18n_text import render
@@ -37,21 +37,20 @@ def _choice_labels() -> dict[str, Any]:
         labels.setdefault(value, label)
     for value, label in state_labels().items():
         labels.setdefault(value, label)
-    for path in EXTRA_LABELS:
-        try:
-            extra = import_string(path)
-        except ImportError:
-            continue  # an app that is not installed
+    for extra in _REGISTERED:
         for value, label in extra.items():
             labels.setdefault(value, label)
     return labels
 
 
-# Codes that are neither a model field's choices nor a workflow's states: figures, products.
-EXTRA_LABELS = (
-    "riskpool.services_m.PRODUCT_NAMES",
-    "evaluation.exports.FIGURE_LABELS",
-)
+# Codes that are neither a model field's choices nor a workflow's states (figures, products):
+# each app registers its own from its AppConfig.ready(), so core names no app.
+_REGISTERED: list[Mapping[str, Any]] = []
+
+
+def register_labels(labels: Mapping[str, Any]) -> None:
+    """Name more codes by their labels in the audit trail; call it from an AppConfig.ready()."""
+    _REGISTERED.append(labels)
 _CODE = re.compile(r"(?<![\w./@-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/@-])")
 
 
