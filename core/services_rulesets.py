@@ -95,7 +95,7 @@ def ruleset_add_version(*, user, scheme: str, name: str, effective_from: date, e
 def draft_create(*, user, rule_set: RuleSet, name: str = "") -> RuleSetDraft:
     """A draft copy of ``rule_set``; nothing but the simulator reads it."""
     draft = RuleSetDraft.objects.create(
-        scheme=rule_set.scheme, name=name or _("Draft of %(name)s") % {"name": rule_set.name}, base=rule_set,
+        scheme=rule_set.scheme, name=name or _("Draft of %(name)s") % {"name": rule_set.display_name}, base=rule_set,
         params=dict(rule_set.params), effective_from=rule_set.effective_from, effective_to=rule_set.effective_to,
         created_by=user,
     )

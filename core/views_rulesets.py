@@ -108,7 +108,7 @@ def ruleset_new_version(request, pk: int):
         raise PermissionDenied
     return _edit_page(
         request, scheme=rule_set.scheme, params=rule_set.params,
-        initial={"name": rule_set.name, "effective_to": rule_set.effective_to},
+        initial={"name": rule_set.display_name, "effective_to": rule_set.effective_to},
         title=_("New version of %(name)s") % {"name": rule_set},
         save=lambda **kw: services.ruleset_add_version(user=request.user, scheme=rule_set.scheme, **kw),
         cancel_url=rule_set.get_absolute_url(),

@@ -190,3 +190,22 @@ def test_list_detail_draft_and_edit_pages_render(admin_client, admin, language):
         response = admin_client.get(url, HTTP_ACCEPT_LANGUAGE=language)
         assert response.status_code == 200, url
         assert "{&quot;" not in response.content.decode()  # no raw JSON on the page
+
+
+@pytest.mark.parametrize(("language", "shown", "hidden"), [
+    ("zh-hans", ["深圳市中小微企业银行贷款风险补偿资金池 2024 版（系统预置）", "湖北省政府性融资担保机构反担保设置指引"],
+     ["as shipped"]),
+    ("en", ["Shenzhen SME bank loan risk compensation pool, 2024 rules (as shipped)",
+            "Government financing guarantees, 2019 State Council guidance (as shipped)"], ["系统预置"]),
+])
+def test_shipped_rule_sets_have_human_names_in_the_readers_language(admin_client, language, shown, hidden):
+    """Issue 13.2: no "… defaults" or "Shipped default (spec …md)" on screen; the names and notes
+    the data migration gave the shipped rule sets read in each viewer's language."""
+    page = admin_client.get(reverse("rulesets:list"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    detail = admin_client.get(reverse("rulesets:detail", args=[scheme_s().pk]),
+                              HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    for text in shown:
+        assert text in page
+    for text in (*hidden, "defaults", "Shipped", ".md"):
+        assert text not in page and text not in detail
+    assert ("主管部门可以修改" if language == "zh-hans" else "the authority may change them") in detail
