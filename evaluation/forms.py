@@ -1,21 +1,11 @@
 """Forms of the evaluation pages: parse input only; the services check the rules."""
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from evaluation import rules
 from evaluation.models import Material
-
-FUNCTION_CHOICES = [
-    ("capped_ratio", _("weight × min(value ÷ target, 1)")),
-    ("capped_ratio_sum", _("sum of parts: weightᵢ × min(valueᵢ ÷ targetᵢ, 1)")),
-    ("linear_descending", _("full at or below a point, 0 at or above another, linear between")),
-    ("linear_ascending", _("0 at or below a point, full at or above another, linear between")),
-]
-SOURCE_CHOICES = [("computed", _("Computed from the recorded guarantees")), ("declared", _("Declared by the firm"))]
 
 
 class YearForm(forms.Form):
@@ -29,31 +19,6 @@ class TargetsForm(forms.Form):
     clients = forms.IntegerField(label=_("Small-micro and 三农 clients target"), min_value=1)
     amount = forms.DecimalField(label=_("Small-micro and 三农 amount target (yuan)"), max_digits=18, decimal_places=2,
                                 min_value=0)
-
-
-class IndicatorForm(forms.Form):
-    """One indicator of the year's scheme (EV-3): weight, scoring function and its parameters."""
-
-    code = forms.SlugField(label=_("Code"), max_length=30)
-    label = forms.CharField(label=_("Name"), max_length=60)
-    weight = forms.DecimalField(label=_("Points"), max_digits=6, decimal_places=2, min_value=0)
-    function = forms.ChoiceField(label=_("Scoring function"), choices=FUNCTION_CHOICES)
-    params = forms.CharField(label=_("Parameters (JSON)"), widget=forms.Textarea(attrs={"rows": 3, "class": "ev-json"}),
-                             help_text=_("Inputs: %(inputs)s; targets: %(targets)s.")
-                             % {"inputs": ", ".join(rules.INPUTS), "targets": ", ".join(rules.TARGET_KEYS)})
-    source = forms.ChoiceField(label=_("Source"), choices=SOURCE_CHOICES)
-
-    def clean_params(self):
-        try:
-            value = json.loads(self.cleaned_data["params"])
-        except ValueError:
-            raise forms.ValidationError(_("Enter valid JSON.")) from None
-        if not isinstance(value, dict):
-            raise forms.ValidationError(_("Enter a JSON object."))
-        return value
-
-
-IndicatorFormSet = forms.formset_factory(IndicatorForm, extra=1, can_delete=True)
 
 
 class DeclareForm(forms.Form):

@@ -28,7 +28,6 @@ from evaluation.forms import (
     DeclareForm,
     DistributionForm,
     FindingsForm,
-    IndicatorFormSet,
     InterviewForm,
     MaterialForm,
     MaterialsForm,
@@ -38,6 +37,7 @@ from evaluation.forms import (
     TargetsForm,
     YearForm,
 )
+from evaluation.forms_scheme import IndicatorForm, IndicatorFormSet
 from evaluation.models import (
     DistributionRecipient,
     EvaluationYear,
@@ -134,19 +134,20 @@ def year_setup(request, year: int | None = None):
     row = EvaluationYear.objects.filter(year=year).first() or EvaluationYear(year=year)
     initial_targets = ({"leverage": row.target_leverage, "clients": row.target_clients, "amount": row.target_amount}
                        if row.has_targets else None)
-    import json
-
-    initial_scheme = [{**i, "params": json.dumps(i["params"], ensure_ascii=False)} for i in row.scheme]
+    initial_scheme = [IndicatorForm.initial_for(i) for i in row.scheme]
+    status = 200
     if request.method == "POST":
         targets = TargetsForm(request.POST, prefix="t")
         formset = IndicatorFormSet(request.POST, prefix="i")
-        if targets.is_valid() and formset.is_valid():
-            scheme = [{k: (str(v) if k == "weight" else v) for k, v in f.cleaned_data.items() if k != "DELETE"}
-                      for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        # Both are checked, so one submission lists the targets' and the scheme's problems (issue 13.3).
+        targets_ok, scheme_ok = targets.is_valid(), formset.is_valid()
+        status = 400
+        if targets_ok and scheme_ok:
             try:
-                services.year_setup(user=user, year=year, scheme=scheme, targets=targets.cleaned_data)
+                services.year_setup(user=user, year=year, scheme=formset.rows(), targets=targets.cleaned_data)
             except RuleViolation as exc:
-                add_rule_violation(targets, exc)
+                add_rule_violation(targets, exc, field_map={"indicators": None})
+                status = exc.status_code
             else:
                 messages.success(request, _("The %(year)s scheme and targets are saved.") % {"year": year})
                 return redirect("evaluation:year", year=year)
@@ -154,7 +155,8 @@ def year_setup(request, year: int | None = None):
         targets = TargetsForm(initial=initial_targets, prefix="t")
         formset = IndicatorFormSet(initial=initial_scheme, prefix="i")
     return render(request, "evaluation/year_setup.html", {
-        "year": row, "targets_form": targets, "formset": formset, "deadline": rules.targets_deadline(year)})
+        "year": row, "targets_form": targets, "formset": formset, "deadline": rules.targets_deadline(year)},
+        status=status)
 
 
 @login_required

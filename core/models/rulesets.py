@@ -47,16 +47,16 @@ class RuleSet(models.Model):
         end = self.effective_to.isoformat() if self.effective_to else "…"
         return f"{self.get_scheme_display()} {self.display_name} ({self.effective_from:%Y-%m-%d} – {end})"
 
+    def get_absolute_url(self) -> str:
+        return reverse("rulesets:detail", args=[self.pk])
+
     @property
     def display_name(self) -> str:
-        """The name in the reader's language: a shipped rule set's name is a msgid (core.shipped
-        names), an authority's own name reads as typed (core.i18n_text.render)."""
+        """The name in the reader's language: a shipped rule set's name is a msgid (the apps'
+        data migrations name them so), an authority's own name reads as typed (core.i18n_text.render)."""
         from core.i18n_text import render
 
         return render(self.name)
-
-    def get_absolute_url(self) -> str:
-        return reverse("rulesets:detail", args=[self.pk])
 
     def overlapping(self):
         others = RuleSet.objects.filter(scheme=self.scheme).exclude(pk=self.pk)

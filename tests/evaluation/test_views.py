@@ -126,15 +126,9 @@ def test_province_year_pages_setup_and_results(client, world):
 def test_year_setup_page_saves_targets_and_scheme(client, world):
     client.force_login(world.authority)
     from evaluation import rules
+    from tests.evaluation.test_scheme_form import scheme_post
 
-    data = {"t-leverage": "4.00", "t-clients": "300", "t-amount": "500000000.00",
-            "i-TOTAL_FORMS": "3", "i-INITIAL_FORMS": "3", "i-MIN_NUM_FORMS": "0", "i-MAX_NUM_FORMS": "1000"}
-    import json
-
-    for n, row in enumerate(rules.default_scheme_rows()):
-        for key in ("code", "label", "weight", "function", "source"):
-            data[f"i-{n}-{key}"] = row[key]
-        data[f"i-{n}-params"] = json.dumps(row["params"])
+    data = {"t-leverage": "4.00", "t-clients": "300", "t-amount": "500000000.00", **scheme_post()}
     response = client.post(reverse("evaluation:year-setup", args=[2025]), data)
     assert response.status_code == 302, response.content.decode()[:2000]
     year = EvaluationYear.objects.get(year=2025)
