@@ -11,8 +11,11 @@ from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.template.defaultfilters import linebreaksbr
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -32,6 +35,7 @@ from core.models import (
     RuleSet,
     User,
 )
+from core.ruleset_families import typed_rows
 
 
 class AuditedAdminMixin:
@@ -328,32 +332,52 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 
 class RuleSetAdminForm(forms.ModelForm):
+    """Name, dates and note only: the parameters are edited with the typed forms of the rule-set
+    pages (/rulesets/…), never as raw JSON (issue 13 point 7)."""
+
     class Meta:
         model = RuleSet
-        fields = ("scheme", "name", "effective_from", "effective_to", "params", "note")
-        widgets = {"params": forms.Textarea(attrs={"rows": 20, "cols": 80, "style": "font-family: monospace"})}
-
-    def clean_params(self):
-        params = self.cleaned_data["params"]
-        if not isinstance(params, dict):
-            raise forms.ValidationError(_("The parameters must be a JSON object."))
-        return params
+        fields = ("name", "effective_from", "effective_to", "note")
 
     def _post_clean(self):
         # RuleSet.clean() compares and queries the dates; with a date missing or invalid it would
         # crash rather than report, and the form already shows the field's own error.
-        if {"scheme", "effective_from", "effective_to"} & set(self.errors):
+        if {"effective_from", "effective_to"} & set(self.errors):
             return
         super()._post_clean()  # runs the model's clean(): refuses overlapping ranges
 
 
 @admin.register(RuleSet)
 class RuleSetAdmin(AuditedModelAdmin):
+    """The parameters are shown as the rule-set pages show them, with a link to their typed editor;
+    a new version is made there too (it ends the version in force the day before)."""
+
     form = RuleSetAdminForm
-    list_display = ("scheme", "name", "effective_from", "effective_to", "updated_at")
+    fields = ("scheme", "name", "effective_from", "effective_to", "note", "typed_parameters")
+    readonly_fields = ("scheme", "typed_parameters")
+    list_display = ("scheme", "name", "effective_from", "effective_to", "updated_at", "editor_link")
     list_filter = ("scheme",)
     search_fields = ("name", "note")
     date_hierarchy = "effective_from"
+
+    def has_add_permission(self, request):
+        return False  # a new version: /rulesets/<pk>/new-version/
+
+    @admin.display(description=gettext_lazy("parameters"))
+    def typed_parameters(self, obj):
+        rows = format_html_join("", "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td></tr>", (
+            (row["label"], row["rule"], linebreaksbr(row["value"])) for row in typed_rows(obj.scheme, obj.params)))
+        return format_html(
+            '<p><a href="{}">{}</a> · <a href="{}">{}</a></p><table><caption>{}</caption><thead><tr>'
+            '<th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>{}</tbody></table>',
+            reverse("rulesets:edit", args=[obj.pk]), _("Edit the parameters with the typed form"),
+            reverse("rulesets:new-version", args=[obj.pk]), _("Add a new version"),
+            _("Parameters"), _("Parameter"), _("Rule"), _("Value"), rows)
+
+    @admin.display(description=gettext_lazy("parameters"))
+    def editor_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("rulesets:detail", args=[obj.pk]),
+                           _("View and edit on the rule-set page"))
 
 
 @admin.register(CalendarDay)

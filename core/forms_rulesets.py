@@ -22,6 +22,11 @@ HUNDRED = Decimal("100")
 SIX_PLACES = Decimal("0.000001")
 
 
+def _date_input() -> forms.DateInput:
+    """A browser date picker: it takes only ISO dates, whatever the language's own date format."""
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 def _fraction_text(percent: Decimal) -> str:
     return str((percent / HUNDRED).quantize(SIX_PLACES))
 
@@ -197,10 +202,10 @@ class VersionForm(forms.Form):
 
     name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
     effective_from = forms.DateField(label=gettext_lazy("Effective from"),
-                                     widget=forms.DateInput(attrs={"type": "date"}))
+                                     widget=_date_input())
     effective_to = forms.DateField(label=gettext_lazy("Effective to"), required=False,
                                    help_text=gettext_lazy("Empty: open-ended."),
-                                   widget=forms.DateInput(attrs={"type": "date"}))
+                                   widget=_date_input())
     note = forms.CharField(label=gettext_lazy("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean(self):
@@ -215,9 +220,9 @@ class ScenarioForm(forms.Form):
     """What part of the history a simulation replays (issue 15)."""
 
     date_from = forms.DateField(label=gettext_lazy("History from"), required=False,
-                                widget=forms.DateInput(attrs={"type": "date"}))
+                                widget=_date_input())
     date_to = forms.DateField(label=gettext_lazy("History to"), required=False,
-                              widget=forms.DateInput(attrs={"type": "date"}))
+                              widget=_date_input())
     npl_factor = forms.DecimalField(label=gettext_lazy("Stress: NPL rates × k"), required=False, min_value=0,
                                     max_value=100, decimal_places=2, initial=1)
     recovery_factor = forms.DecimalField(label=gettext_lazy("Stress: recoveries × m"), required=False, min_value=0,
@@ -235,3 +240,46 @@ class ScenarioForm(forms.Form):
     def scenario(self) -> dict:
         return {k: v.isoformat() if hasattr(v, "isoformat") else str(v)
                 for k, v in self.cleaned_data.items() if v is not None and v != ""}
+
+
+class AdoptForm(forms.Form):
+    """Adopting a draft (issue 15): the day the new version takes effect, and the simulation that
+    justified it. The date is checked here with a message that says what to do; the service then
+    checks it again, with everything else, on the confirmation page (a dry run) and on adoption."""
+
+    effective_from = forms.DateField(
+        label=gettext_lazy("Takes effect on"), widget=_date_input(),
+        error_messages={"required": gettext_lazy("Enter the day the new version takes effect."),
+                        "invalid": gettext_lazy("Enter the day the new version takes effect as a date, such as 2027-01-01.")})
+    simulation = forms.TypedChoiceField(label=gettext_lazy("Simulation that justifies it"), required=False,
+                                        coerce=int, empty_value=None)
+
+    def __init__(self, *args, draft, today, in_force_on, **kwargs):
+        """``in_force_on(day)`` is the scheme's rule set in force on ``day`` (or None)."""
+        super().__init__(*args, **kwargs)
+        self.draft, self.today, self.in_force_on = draft, today, in_force_on
+        self.simulations = {s.pk: s for s in draft.simulations.filter(state="succeeded")}
+        self.fields["simulation"].choices = [("", "—")] + [
+            (pk, f"#{pk} · {s.created_at:%Y-%m-%d %H:%M}") for pk, s in self.simulations.items()]
+        if not self.is_bound:
+            self.initial.setdefault("effective_from", max(draft.effective_from, today))
+
+    def clean_effective_from(self):
+        day = self.cleaned_data["effective_from"]
+        if day < self.today:
+            raise forms.ValidationError(
+                _("%(day)s is in the past: a rule set cannot change decisions already taken under the one in force. "
+                  "Choose today (%(today)s) or a later day.") % {"day": day.isoformat(), "today": self.today.isoformat()})
+        if self.draft.effective_to is not None and day > self.draft.effective_to:
+            raise forms.ValidationError(
+                _("%(day)s is after the draft's end date %(end)s: choose an earlier day or change the draft's dates.")
+                % {"day": day.isoformat(), "end": self.draft.effective_to.isoformat()})
+        current = self.in_force_on(day)
+        if current is not None and current.effective_from >= day:
+            raise forms.ValidationError(
+                _("“%(name)s” already takes effect on %(day)s: choose a later day, or edit that version instead.")
+                % {"name": current.name, "day": current.effective_from.isoformat()})
+        return day
+
+    def chosen_simulation(self):
+        return self.simulations.get(self.cleaned_data.get("simulation"))

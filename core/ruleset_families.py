@@ -153,6 +153,18 @@ def display_value(spec: ParamSpec, value: Any) -> str:
     return str(value)
 
 
+def typed_rows(scheme: str, params: Mapping[str, Any]) -> list[dict]:
+    """The parameters as a person reads them, one row per parameter of the family, in its order:
+    label, rule id, group and the value with its unit (never the stored JSON)."""
+    family = get_family(scheme)
+    if family is None:
+        return [{"label": k, "value": str(v), "rule": "", "group": ""} for k, v in params.items()]
+    return [
+        {"label": spec.label, "rule": spec.rule, "group": spec.group, "value": display_value(spec, params.get(spec.name))}
+        for spec in family.specs
+    ]
+
+
 def _same(spec: ParamSpec, a: Any, b: Any) -> bool:
     if spec.kind in (MONEY, RATIO, NUMBER):
         return _decimal(a) == _decimal(b)

@@ -54,13 +54,16 @@ def version_get(*, user, key: str) -> RuleSet | RuleSetDraft:
 def in_force_for(draft: RuleSetDraft) -> RuleSet | None:
     """The version a draft would replace: the scheme's rule set in force on the draft's date, else
     the one it was copied from."""
-    on = draft.effective_from
-    found = (
-        RuleSet.objects.filter(scheme=draft.scheme, effective_from__lte=on)
+    return rule_set_in_force(draft.scheme, draft.effective_from) or draft.base
+
+
+def rule_set_in_force(scheme: str, on) -> RuleSet | None:
+    """The scheme's rule set in force on ``on``, or None in a gap."""
+    return (
+        RuleSet.objects.filter(scheme=scheme, effective_from__lte=on)
         .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
         .first()
     )
-    return found or draft.base
 
 
 def rule_sets_by_scheme(*, user) -> list[dict]:

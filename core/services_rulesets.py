@@ -124,12 +124,24 @@ def draft_update(*, user, draft: RuleSetDraft, name: str, effective_from: date, 
 
 
 @transaction.atomic
-def draft_adopt(*, user, draft: RuleSetDraft, simulation: Simulation | None = None) -> RuleSet:
-    """The draft becomes a new rule-set version from its effective date, through the same audited
-    path as a typed new version; the simulation that justified it stays attached to the draft."""
+def draft_adopt(*, user, draft: RuleSetDraft, simulation: Simulation | None = None,
+                effective_from: date | None = None) -> RuleSet:
+    """The draft becomes a new rule-set version from its effective date (``effective_from``, when
+    given, replaces the draft's), through the same audited path as a typed new version; the
+    simulation that justified it stays attached to the draft."""
     draft = _open_draft(draft)
     if simulation is not None and simulation.draft_id != draft.pk:
         raise RuleViolation("RULESET", _("That simulation is of another draft."), "simulation")
+    if effective_from is not None and effective_from != draft.effective_from:
+        if draft.effective_to is not None and draft.effective_to < effective_from:
+            raise RuleViolation("RULESET", _("The effective date is after the draft's end date %(end)s; change the "
+                                              "draft's end date first.") % {"end": draft.effective_to.isoformat()},
+                                "effective_from")
+        before = snapshot(draft)
+        draft.effective_from = effective_from
+        draft.save(update_fields=["effective_from", "updated_at"])
+        audit(actor=user, action=A.UPDATE, instance=draft, before=before,
+              summary=i18n_text.gettext_lazy("Draft changed: %(draft)s") % {"draft": draft})
     rule_set = ruleset_add_version(
         user=user, scheme=draft.scheme, name=draft.name, effective_from=draft.effective_from,
         effective_to=draft.effective_to, note=draft.note, params=draft.params,
@@ -140,3 +152,28 @@ def draft_adopt(*, user, draft: RuleSetDraft, simulation: Simulation | None = No
     audit(actor=user, action=A.UPDATE, instance=draft, before=before,
           summary=i18n_text.gettext_lazy("Draft adopted as %(rule_set)s") % {"rule_set": rule_set})
     return rule_set
+
+
+class _DryRun(Exception):
+    pass
+
+
+def draft_adopt_preview(*, user, draft: RuleSetDraft, simulation: Simulation | None = None,
+                        effective_from: date | None = None) -> dict:
+    """What adopting would do, found by doing it and rolling it back: every rule the real
+    adoption checks is checked (its RuleViolation is raised as it would be), nothing is kept.
+    Returns the new version's dates and each version whose end date it moves (before → after)."""
+    found: dict = {}
+    try:
+        with transaction.atomic():
+            ends = dict(RuleSet.objects.filter(scheme=draft.scheme).values_list("pk", "effective_to"))
+            rule_set = draft_adopt(user=user, draft=draft, simulation=simulation, effective_from=effective_from)
+            found["effective_from"], found["effective_to"] = rule_set.effective_from, rule_set.effective_to
+            found["ended"] = [
+                {"name": r.name, "pk": r.pk, "before": ends[r.pk], "after": r.effective_to}
+                for r in RuleSet.objects.filter(pk__in=ends).order_by("effective_from") if r.effective_to != ends[r.pk]
+            ]
+            raise _DryRun
+    except _DryRun:
+        pass
+    return found

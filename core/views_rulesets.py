@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,10 +17,10 @@ from core import services_rulesets as services
 from core import simulation
 from core.errors import RuleViolation
 from core.exports import xlsx_response
-from core.forms_rulesets import ParamsForm, ScenarioForm, VersionForm
+from core.forms_rulesets import AdoptForm, ParamsForm, ScenarioForm, VersionForm
 from core.models import Role
-from core.ruleset_families import display_value, get_family, params_diff
-from core.views_helpers import add_rule_violation, problem_message
+from core.ruleset_families import get_family, params_diff, typed_rows
+from core.views_helpers import add_rule_violation, confirm_page, is_confirmed, problem_message
 
 
 def _require_authority(user) -> None:
@@ -45,21 +46,11 @@ def ruleset_list(request):
     })
 
 
-def _typed_rows(scheme: str, params: dict) -> list[dict]:
-    family = get_family(scheme)
-    if family is None:
-        return [{"label": k, "value": str(v), "unit": "", "rule": ""} for k, v in params.items()]
-    return [
-        {"label": spec.label, "rule": spec.rule, "group": spec.group, "value": display_value(spec, params.get(spec.name))}
-        for spec in family.specs
-    ]
-
-
 @login_required
 def ruleset_detail(request, pk: int):
     rule_set = sel.rule_set_get(user=request.user, pk=pk)
     return render(request, "core/rulesets/detail.html", {
-        "object": rule_set, "rows": _typed_rows(rule_set.scheme, rule_set.params),
+        "object": rule_set, "rows": typed_rows(rule_set.scheme, rule_set.params),
         "drafts": rule_set.drafts.all(), "can_edit": request.user.has_role(Role.Code.AUTHORITY_ADMIN),
         "adopted_from": getattr(rule_set, "adopted_from", None),
     })
@@ -155,30 +146,84 @@ def draft_edit(request, pk: int):
     )
 
 
-@login_required
-def draft_detail(request, pk: int):
-    draft = sel.draft_get(user=request.user, pk=pk)
+def _adopt_form(request, draft, data=None):
+    from core.calendar import shanghai_today
+
+    initial = {"simulation": request.GET.get("simulation")} if data is None else None
+    return AdoptForm(data, initial=initial, draft=draft, today=shanghai_today(),
+                     in_force_on=lambda day: sel.rule_set_in_force(draft.scheme, day))
+
+
+def _draft_page(request, draft, *, adopt_form=None, status=200):
     in_force = sel.in_force_for(draft)
     rows = params_diff(draft.scheme, in_force.params if in_force else {}, draft.params)
+    can_adopt = request.user.has_role(Role.Code.AUTHORITY_ADMIN) and not draft.adopted_as_id
     return render(request, "core/rulesets/draft.html", {
         "draft": draft, "in_force": in_force, "rows": rows, "changed": sum(r["changed"] for r in rows),
         "simulations": draft.simulations.all()[:20], "can_simulate": simulation.has_replay(draft.scheme),
-        "scenario_form": ScenarioForm(), "can_adopt": request.user.has_role(Role.Code.AUTHORITY_ADMIN),
-    })
+        "scenario_form": ScenarioForm(), "can_adopt": can_adopt,
+        "adopt_form": (adopt_form or _adopt_form(request, draft)) if can_adopt else None,
+    }, status=status)
+
+
+@login_required
+def draft_detail(request, pk: int):
+    return _draft_page(request, sel.draft_get(user=request.user, pk=pk))
+
+
+def _adopt_facts(draft, sim, preview) -> list[tuple[str, str]]:
+    end = preview["effective_to"]
+    facts = [
+        (_("Draft"), str(draft)),
+        (_("New rule-set version"), draft.name),
+        (_("Takes effect on"), preview["effective_from"].isoformat()),
+        (_("Ends on"), end.isoformat() if end else _("open-ended")),
+    ]
+    for row in preview["ended"]:
+        facts.append((_("Version in force until then"), _("%(name)s: now ends on %(after)s instead of %(before)s") % {
+            "name": row["name"], "after": row["after"].isoformat(),
+            "before": row["before"].isoformat() if row["before"] else _("open-ended")}))
+    if sim is None:
+        facts.append((_("Simulation attached"), _("none")))
+    else:
+        facts.append((_("Simulation attached"), _("#%(id)s of %(when)s: %(n)s objects whose outcome changes") % {
+            "id": sim.pk, "when": f"{sim.created_at:%Y-%m-%d %H:%M}", "n": sim.result.get("changed_objects", 0)}))
+    return facts
 
 
 @login_required
 @require_POST
 def draft_adopt(request, pk: int):
+    """Adopt a draft in two POSTs: the first checks the date and shows what will happen (a dry run
+    of the adoption), the second, confirmed, adopts."""
     draft = sel.draft_get(user=request.user, pk=pk)
-    sim = draft.simulations.filter(pk=request.POST.get("simulation") or None).first()
-    try:
-        rule_set = services.draft_adopt(user=request.user, draft=draft, simulation=sim)
-    except RuleViolation as exc:
-        messages.error(request, problem_message(exc.problems[0]))
+    if not request.user.has_role(Role.Code.AUTHORITY_ADMIN):
+        raise PermissionDenied(_("Only an authority administrator may change rule sets."))
+    if draft.adopted_as_id:
+        messages.error(request, _("This draft has been adopted; copy the new rule set to a new draft instead."))
         return redirect(draft)
-    messages.success(request, _("Adopted as a new rule-set version."))
-    return redirect(rule_set)
+    form = _adopt_form(request, draft, request.POST)
+    if form.is_valid():
+        chosen = {"simulation": form.chosen_simulation(), "effective_from": form.cleaned_data["effective_from"]}
+        try:
+            if not is_confirmed(request):
+                preview = services.draft_adopt_preview(user=request.user, draft=draft, **chosen)
+                return confirm_page(
+                    request, title=_("Adopt the draft %(name)s") % {"name": draft.name},
+                    action=reverse("rulesets:draft-adopt", args=[draft.pk]), cancel=draft.get_absolute_url(),
+                    lines=[_("The draft becomes a new version of the rule set. From the day it takes effect every "
+                             "decision uses it; the step is recorded in the audit trail.")],
+                    facts=_adopt_facts(draft, chosen["simulation"], preview), button=_("Yes, adopt it"),
+                    warning=_("A version in force cannot be taken back; a later change needs a new version."))
+            rule_set = services.draft_adopt(user=request.user, draft=draft, **chosen)
+        except RuleViolation as exc:
+            for problem in exc.problems:
+                field = "simulation" if problem.field == "simulation" else "effective_from"
+                form.add_error(field, problem_message(problem))
+        else:
+            messages.success(request, _("Adopted as a new rule-set version."))
+            return redirect(rule_set)
+    return _draft_page(request, sel.draft_get(user=request.user, pk=pk), adopt_form=form, status=400)
 
 
 # --- simulations -------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ TENTH = Decimal("0.1")
 # Past this many points the per-point labels would overlap: only the first, last, lowest and
 # highest keep theirs (the table beside the chart has every figure).
 LABEL_ALL_UP_TO = 8
+TICK_FONT, VALUE_FONT = 11, 10  # the font sizes of static/css/app.css (.chart-tick, .chart-value), in px
+LABEL_PAD = 6  # the least space between two period labels
 _NICE_STEPS = (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10))
 
 
@@ -74,6 +76,51 @@ def _number(value: Decimal, places: int | None) -> str:
     return format(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP), f",.{places}f")
 
 
+def label_width(text: str, font_size: int = TICK_FONT) -> Decimal:
+    """A generous estimate of ``text``'s drawn width: a Chinese character is a square em, any
+    other character (digits, Latin, separators) at most 0.62 em in the sans-serif fonts used."""
+    ems = sum(Decimal(1) if ord(ch) >= 0x2E80 else Decimal("0.62") for ch in str(text))
+    return ems * font_size
+
+
+def period_labels(periods: list[str], centers: list[Decimal]) -> list[tuple[int, Decimal]]:
+    """Which periods are named under the x axis, and where: (index, x of the label's middle).
+    Every k-th from the first, k the fewest periods the widest label needs, and the last period
+    always; a label is moved in from the chart's edge rather than cut, and one that would then
+    crowd the last is left out (the table beside the chart names every period)."""
+    if not periods:
+        return []
+    widths = [label_width(p) for p in periods]
+    gap = centers[1] - centers[0] if len(centers) > 1 else Decimal(WIDTH)
+    every = max(1, int(((max(widths) + LABEL_PAD) / gap).to_integral_value(rounding=ROUND_CEILING)))
+    last = len(periods) - 1
+    chosen = [i for i in range(len(periods)) if i % every == 0 and i != last] + [last]
+    placed = [(i, min(max(centers[i], (widths[i] / 2).quantize(TENTH, rounding=ROUND_CEILING)),
+                      (WIDTH - widths[i] / 2).quantize(TENTH, rounding=ROUND_FLOOR))) for i in chosen]
+
+    def crowded(a: tuple[int, Decimal], b: tuple[int, Decimal]) -> bool:
+        return b[1] - a[1] < (widths[a[0]] + widths[b[0]]) / 2 + LABEL_PAD
+
+    while len(placed) > 2 and crowded(placed[-2], placed[-1]):
+        del placed[-2]
+    if len(placed) == 2 and crowded(*placed):
+        del placed[0]
+    return placed
+
+
+def _without_collisions(order: list[int], labels: dict[int, tuple[Decimal, Decimal, str]]) -> set[int]:
+    """The point labels to draw, taken in ``order`` (the most telling first) and each kept only if
+    its box clears every label kept before it."""
+    kept: list[int] = []
+    for i in order:
+        cx, cy, text = labels[i]
+        half = label_width(text, VALUE_FONT) / 2
+        if all(abs(cx - labels[j][0]) >= half + label_width(labels[j][2], VALUE_FONT) / 2 + 2
+               or abs(cy - labels[j][1]) >= VALUE_FONT + 2 for j in kept):
+            kept.append(i)
+    return set(kept)
+
+
 @register.simple_tag
 def line_chart(points, attribute: str, title: str, kind: str = "plain", target=None):
     """An SVG line of each point's ``attribute`` over ``points`` (objects or dicts, oldest first,
@@ -108,11 +155,10 @@ def line_chart(points, attribute: str, title: str, kind: str = "plain", target=N
             '<text class="chart-tick" x="{}" y="{}" text-anchor="end" dominant-baseline="middle">{}</text>',
         (("-zero" if t == 0 else "", LEFT, WIDTH - RIGHT, y(t), y(t), LEFT - 6, y(t), _number(t, tick_places))
          for t in ticks))
-    every = max(1, -(-len(values) // 8))  # at most 8 period labels under the axis
     x_labels = format_html_join(
-        "", '<text class="chart-tick" x="{}" y="{}" text-anchor="middle">{}</text>',
-        ((x(i), HEIGHT - BOTTOM + 16, period) for i, (period, _v) in enumerate(values)
-         if i % every == 0 or i == len(values) - 1))
+        "", '<text class="chart-tick" data-axis="x" x="{}" y="{}" text-anchor="middle">{}</text>',
+        ((at, HEIGHT - BOTTOM + 16, values[i][0])
+         for i, at in period_labels([p for p, _v in values], [x(i) for i in range(len(values))])))
 
     segments, current = [], []
     for i, (_period, value) in enumerate(values):
@@ -127,10 +173,11 @@ def line_chart(points, attribute: str, title: str, kind: str = "plain", target=N
     lines = format_html_join("", '<polyline class="chart-line" points="{}"/>',
                              ((" ".join(f"{px},{py}" for px, py in seg),) for seg in segments))
     indexed = [(i, v) for i, (_p, v) in enumerate(values) if v is not None]
+    wanted = [indexed[0][0], indexed[-1][0], min(indexed, key=lambda t: t[1])[0], max(indexed, key=lambda t: t[1])[0]]
     if len(indexed) <= LABEL_ALL_UP_TO:
-        labelled = {i for i, _v in indexed}
-    else:
-        labelled = {indexed[0][0], indexed[-1][0], min(indexed, key=lambda t: t[1])[0], max(indexed, key=lambda t: t[1])[0]}
+        wanted += [i for i, _v in indexed]
+    labelled = _without_collisions(
+        list(dict.fromkeys(wanted)), {i: (x(i), y(v) - 7, _number(v, label_places)) for i, v in indexed})
     dots = format_html_join("", '<circle class="chart-dot" cx="{}" cy="{}" r="3"/>', ((x(i), y(v)) for i, v in indexed))
     point_labels = format_html_join(
         "", '<text class="chart-value" x="{}" y="{}" text-anchor="middle">{}</text>',

@@ -35,7 +35,7 @@ def superuser_client(client):
 def test_admin_changelist_and_add_pages_load(superuser_client, model):
     assert superuser_client.get(reverse(f"admin:core_{model}_changelist")).status_code == 200
     add = superuser_client.get(reverse(f"admin:core_{model}_add"))
-    assert add.status_code == (403 if model in ("role", "auditevent") else 200)
+    assert add.status_code == (403 if model in ("role", "auditevent", "ruleset") else 200)
 
 
 def test_admin_change_pages_load(superuser_client):
@@ -98,10 +98,7 @@ def test_admin_api_token_revoke_action_is_audited(superuser_client):
 
 
 def _ruleset_post(rule_set, **changes):
-    data = {
-        "scheme": rule_set.scheme, "name": rule_set.name, "effective_from": rule_set.effective_from.isoformat(),
-        "effective_to": "", "params": '{"example_ratio": "0.400000"}', "note": "",
-    }
+    data = {"name": rule_set.name, "effective_from": rule_set.effective_from.isoformat(), "effective_to": "", "note": ""}
     data.update(changes)
     return data
 
@@ -116,21 +113,38 @@ def test_admin_ruleset_edit_writes_audit_row_with_before_and_after(superuser_cli
     event = AuditEvent.objects.get(object_type="core.ruleset", object_id=str(rule_set.pk))
     assert event.action == AuditEvent.Action.UPDATE
     assert event.actor == superuser_client.user
-    assert event.before["params"] == {"example_ratio": "0.400000"}
-    assert event.after["params"] == {"example_ratio": "0.300000"}
+    # the parameters are not edited here: a posted JSON is ignored
+    assert event.before["params"] == event.after["params"] == {"example_ratio": "0.400000"}
     assert (event.before["note"], event.after["note"]) == ("", "2031 revision")
+
+
+def test_admin_shows_rule_set_parameters_typed_and_read_only_with_links_to_the_typed_editor(superuser_client):
+    """Issue 13 point 7: no raw JSON editing anywhere, the admin included."""
+    rule_set = RuleSet.objects.get(scheme=RuleSet.Scheme.RISKPOOL_S)
+    page = superuser_client.get(reverse("admin:core_ruleset_change", args=[rule_set.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'name="params"' not in html and 'name="scheme"' not in html and "<textarea" in html  # the note only
+    assert html.count("<textarea") == 1
+    assert reverse("rulesets:edit", args=[rule_set.pk]) in html
+    assert reverse("rulesets:new-version", args=[rule_set.pk]) in html
+    assert "NPL ratio gate" in html and "3.00%" in html  # the typed value, not "0.030000"
+    assert '"npl_gate"' not in html and "{&quot;" not in html
+    listing = superuser_client.get(reverse("admin:core_ruleset_changelist")).content.decode()
+    assert reverse("rulesets:detail", args=[rule_set.pk]) in listing
+    assert reverse("admin:core_ruleset_add") not in listing
 
 
 def test_admin_ruleset_overlap_is_refused(superuser_client):
     RuleSetFactory(scheme=RuleSet.Scheme.EVALUATION, effective_from=date(2031, 1, 1))
-    response = superuser_client.post(
-        reverse("admin:core_ruleset_add"),
-        {"scheme": RuleSet.Scheme.EVALUATION, "name": "clash", "effective_from": "2032-01-01", "effective_to": "",
-         "params": '{"v": 1}', "note": ""},
-    )
+    later = RuleSetFactory(scheme=RuleSet.Scheme.EVALUATION, effective_from=date(2033, 1, 1))
+    RuleSet.objects.filter(scheme=RuleSet.Scheme.EVALUATION, effective_from=date(2031, 1, 1)).update(
+        effective_to=date(2032, 12, 31))
+    response = superuser_client.post(reverse("admin:core_ruleset_change", args=[later.pk]),
+                                     _ruleset_post(later, effective_from="2032-01-01"))
     assert response.status_code == 200
     assert "overlap" in str(response.context["adminform"].form.non_field_errors())
-    assert RuleSet.objects.filter(scheme=RuleSet.Scheme.EVALUATION).count() == 1
+    assert RuleSet.objects.get(pk=later.pk).effective_from == date(2033, 1, 1)
 
 
 def test_admin_ruleset_delete_is_audited(superuser_client):

@@ -76,3 +76,43 @@ def test_a_target_is_a_labelled_dashed_line_inside_the_axis():
                          "v", "t", "percent", target="0.012"))
     assert svg.count('class="chart-target"') == 1 and texts(svg, "chart-target-label") == ["target 1.20"]
     assert texts(svg, "chart-tick")[:4] == ["0.0", "0.5", "1.0", "1.5"]
+
+
+def x_axis(svg: str) -> list[tuple[D, str]]:
+    return [(D(x), text) for x, text in re.findall(r'<text class="chart-tick" data-axis="x" x="([\d.]+)"[^>]*>([^<]*)</text>', svg)]
+
+
+@pytest.mark.parametrize("count", [2, 5, 8, 9, 11, 12, 13, 16, 24, 40])
+@pytest.mark.parametrize("style", ["2027Q3", "2027年第3季度"])
+def test_period_labels_never_overlap_and_the_last_period_is_named(count, style):
+    """The projection's 12 quarters drew "2029Q3" on top of "2029Q4": each label's estimated box
+    (core.templatetags.charts.label_width, the CSS font size) must clear its neighbours' and the
+    chart's edges, and the last period is always named."""
+    from core.templatetags.charts import LABEL_PAD, WIDTH, label_width
+
+    periods = [style.replace("3", str(i % 4 + 1)).replace("2027", str(2027 + i // 4)) for i in range(count)]
+    svg = str(line_chart([{"label": p, "v": D(1000 - i)} for i, p in enumerate(periods)], "v", "t", "wan"))
+    labels = x_axis(svg)
+    assert labels[-1][1] == periods[-1] and labels[0][1] == periods[0]
+    for (x1, t1), (x2, t2) in zip(labels, labels[1:], strict=False):
+        assert x2 - x1 >= (label_width(t1) + label_width(t2)) / 2 + D(LABEL_PAD) / 2, (t1, t2)
+    assert labels[0][0] - label_width(labels[0][1]) / 2 >= 0
+    assert labels[-1][0] + label_width(labels[-1][1]) / 2 <= WIDTH
+
+
+def test_twelve_quarters_name_every_other_quarter_and_the_last():
+    svg = str(line_chart([{"label": f"{2027 + i // 4}Q{i % 4 + 1}", "v": D(i)} for i in range(12)], "v", "t"))
+    assert [t for _x, t in x_axis(svg)] == ["2027Q1", "2027Q3", "2028Q1", "2028Q3", "2029Q1", "2029Q4"]
+
+
+def test_point_labels_that_would_collide_are_left_to_the_table():
+    """Eight points close together at the same height: the first and last keep their labels, a
+    label that would sit on another's box is not drawn."""
+    from core.templatetags.charts import VALUE_FONT, label_width
+
+    svg = str(line_chart([{"label": f"P{i}", "v": D("123456789.12") + i} for i in range(8)], "v", "t", "yuan"))
+    drawn = [(D(x), D(y), t) for x, y, t in re.findall(r'<text class="chart-value" x="([\d.]+)" y="([\d.-]+)"[^>]*>([^<]*)</text>', svg)]
+    assert drawn[0][2] == "123,456,789" and drawn[-1][2] == "123,456,796"
+    for a, b in ((a, b) for n, a in enumerate(drawn) for b in drawn[n + 1:]):
+        apart_x = abs(a[0] - b[0]) >= (label_width(a[2], VALUE_FONT) + label_width(b[2], VALUE_FONT)) / 2
+        assert apart_x or abs(a[1] - b[1]) >= VALUE_FONT, (a, b)
