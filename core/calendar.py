@@ -87,6 +87,13 @@ def _package_knows(year: int) -> bool:
     return True
 
 
+@functools.cache
+def _package_workday(d: date) -> bool:
+    """The package's answer for a day (fixed for a package version; it searches its tables on
+    every call, which a replay asking about thousands of days would feel)."""
+    return chinese_calendar.is_workday(d)
+
+
 # A table pinned by ``pinned()`` for a long read-only computation in this thread (a simulation's
 # replay), so thousands of date questions do not each fetch the table from the shared cache.
 _pinned = threading.local()
@@ -138,7 +145,7 @@ def _working(d: date, table: _Overrides) -> bool:
     if d in table.days:
         return table.days[d]
     if _package_knows(d.year):
-        return chinese_calendar.is_workday(d)
+        return _package_workday(d)
     return d.weekday() < 5 and d not in statutory_holidays(d.year)
 
 

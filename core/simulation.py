@@ -162,26 +162,42 @@ def simulation_run(*, simulation_id: int) -> Simulation:
 # --- reading a result --------------------------------------------------------------------------
 
 
-def result_view(sim: Simulation) -> dict:
-    """The stored result with its codes named in the reader's language: each change's object kind
-    and field, each total's label. The result stores codes, not text, so it reads the same in
-    either language."""
+def _namer(sim: Simulation):
     replay = get_replay(sim.draft.scheme)
     labels = replay.labels if replay else {}
 
     def name(code):
         return str(labels.get(code, code))
 
+    return name
+
+
+def result_view(sim: Simulation) -> dict:
+    """The stored result with its codes named in the reader's language: each change's object kind
+    and field, each total's label. The result stores codes, not text, so it reads the same in
+    either language."""
+    name = _namer(sim)
     result = sim.result or {}
     return {
+        **summary_view(sim),
         "changes": [{**c, "kind_label": name(c.get("kind")), "field_label": name(c.get("field")),
                      "before": name(c.get("before")), "after": name(c.get("after"))}
                     for c in result.get("changes", [])],
         "change_count": result.get("change_count", 0),
-        "totals": [{**t, "label": name(t.get("code"))} for t in result.get("totals", [])],
         "by_quarter": result.get("by_quarter", []),
-        "projection": _projection_view(result.get("projection")),
         "replayed": [{"label": name(code), "count": count} for code, count in result.get("replayed", {}).items()],
+    }
+
+
+def summary_view(sim: Simulation) -> dict:
+    """What the side-by-side page shows of a result: its named totals and its projection (not the
+    list of changes)."""
+    name = _namer(sim)
+    result = sim.result or {}
+    return {
+        "totals": [{**t, "label": name(t.get("code"))} for t in result.get("totals", [])],
+        "projection": _projection_view(result.get("projection")),
+        "changed_objects": result.get("changed_objects", 0),
     }
 
 

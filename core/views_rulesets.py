@@ -284,17 +284,17 @@ def simulation_compare(request):
     """Several drafts side by side: the totals of each chosen simulation (all of one scheme) beside
     the rule set in force."""
     _require_authority(request.user)
-    sims = [sel.simulation_get(user=request.user, pk=pk) for pk in request.GET.getlist("ids")[:6]]
+    sims = sel.simulations_get_many(user=request.user, pks=request.GET.getlist("ids")[:6])
     if len(sims) < 2 or len({s.draft.scheme for s in sims}) != 1:
         messages.error(request, _("Choose two or more simulations of the same scheme."))
         return redirect("rulesets:list")
-    views = [simulation.result_view(s) for s in sims]
+    views = [simulation.summary_view(s) for s in sims]
     rows = []
     for index, total in enumerate(views[0]["totals"]):
         rows.append({"label": total["label"], "in_force": total["before"],
                      "values": [v["totals"][index]["after"] if index < len(v["totals"]) else "—" for v in views]})
     rows.append({"label": _("Objects whose outcome changes"), "in_force": "0",
-                 "values": [str(s.result.get("changed_objects", 0)) for s in sims]})
+                 "values": [str(v["changed_objects"]) for v in views]})
     if all(v["projection"] for v in views):
         rows.append({"label": _("Runs out"), "in_force": views[0]["projection"]["run_out"]["before"] or "—",
                      "values": [v["projection"]["run_out"]["after"] or "—" for v in views]})

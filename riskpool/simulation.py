@@ -18,7 +18,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
-from django.db.models import Sum
+from django.db import connection
+from django.db.models import Count, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from core import calendar as core_calendar
@@ -102,25 +103,42 @@ class _Lpr:
 
 
 def _first_difference(a: rules.Quote, b: rules.Quote) -> str:
-    """The rule id of the first reason whose outcome or words differ (the rule that moved it)."""
+    """The rule id of the first reason whose outcome or words differ (the rule that moved it).
+    RP-13 (the amount, or the rules failed) follows from the others, so it is named only when no
+    other reason differs: a claim the RP-14 window now refuses is moved by RP-14."""
     for x, y in zip(a.reasons, b.reasons, strict=False):
-        if x.rule != y.rule or x.outcome != y.outcome or str(x.message) != str(y.message):
+        if x.rule != "RP-13" and (x.rule != y.rule or x.outcome != y.outcome or str(x.message) != str(y.message)):
             return x.rule
     return "RP-13"
 
 
-def _replay_claims(ctx: ReplayContext, draft: rules.SchemeSParams, rule_sets: RuleSetsByDate, out: dict) -> None:
-    scenario = ctx.scenario
+def scheme_s_claims(scenario) -> QuerySet:
+    """The claims a Scheme S replay decides: not withdrawn, NPL date within the scenario's dates."""
     claims = Claim.objects.filter(pool__scheme=Pool.Scheme.S).exclude(state="withdrawn")
     if scenario.get("date_from"):
         claims = claims.filter(npl_on__gte=scenario["date_from"])
     if scenario.get("date_to"):
         claims = claims.filter(npl_on__lte=scenario["date_to"])
+    return claims
+
+
+class ClaimInputs:
+    """What the quotes need besides the claim and its parameters, read once per replay and shared
+    by the two decisions: the RP-12 special list, the RP-7 LPR table and the working days."""
+
+    def __init__(self):
+        self.special = _SpecialList()
+        self.lpr = _Lpr()
+        self.calendar = _MemoCalendar()
+
+
+def replay_claims_per_row(ctx: ReplayContext, draft: rules.SchemeSParams, rule_sets: RuleSetsByDate, out: dict,
+                          claims: QuerySet, inputs: ClaimInputs) -> None:
+    """Every claim of ``claims`` quoted twice in Python with ``rules.quote`` (the reference: the
+    set-based replay in riskpool.simulation_claims keeps to it, and uses it for what SQL cannot
+    decide exactly and for the rule ids of the changes it lists)."""
     total = claims.count()
     out["total_work"] += total
-    special = _SpecialList()
-    lpr_cache = _Lpr()
-    calendar = _MemoCalendar()
     rows = claims.select_related("project", "project__borrower").order_by("pk")
     chunk: list[Claim] = []
 
@@ -130,8 +148,8 @@ def _replay_claims(ctx: ReplayContext, draft: rules.SchemeSParams, rule_sets: Ru
         for q in BorrowerQualification.objects.filter(borrower_id__in=borrower_ids):
             qualifications[q.borrower_id].append(rules.Qualification(q.code, q.valid_from, q.valid_to))
         for claim in chunk:
-            _replay_claim(claim, qualifications[claim.project.borrower_id], draft, rule_sets, special, lpr_cache,
-                          calendar, out)
+            _replay_claim(claim, qualifications[claim.project.borrower_id], draft, rule_sets, inputs.special,
+                          inputs.lpr, inputs.calendar, out)
         out["done"] += len(chunk)
         ctx.progress(out["done"], out["total_work"])
         chunk.clear()
@@ -142,7 +160,7 @@ def _replay_claims(ctx: ReplayContext, draft: rules.SchemeSParams, rule_sets: Ru
             flush()
     if chunk:
         flush()
-    out["replayed"]["claims"] = total
+    out["replayed"]["claims"] += total
 
 
 def _replay_claim(claim, qualifications, draft, rule_sets, special, lpr_cache, calendar, out) -> None:
@@ -210,10 +228,8 @@ def _replay_banks(ctx: ReplayContext, draft: rules.SchemeSParams, rule_sets: Rul
     in_force = rule_sets.on(today)
     members = list(Member.objects.filter(pool__scheme=Pool.Scheme.S, revoked_on__isnull=True)
                    .select_related("organisation").order_by("pk"))
-    waiting = defaultdict(int)
-    for bank_id in Claim.objects.filter(pool__scheme=Pool.Scheme.S, state__in=GATED_STATES).values_list(
-            "project__bank_id", flat=True):
-        waiting[bank_id] += 1
+    waiting = defaultdict(int, Claim.objects.filter(pool__scheme=Pool.Scheme.S, state__in=GATED_STATES)
+                          .values_list("project__bank_id").annotate(n=Count("pk")).order_by())
     out["replayed"]["banks"] = len(members)
     for member in members:
         before = in_force is not None and rules.npl_gate_open(member.npl_ratio, in_force)
@@ -269,19 +285,41 @@ def _replay_grades(draft: rules.SchemeSParams, rule_sets: RuleSetsByDate, out: d
             out["changed_objects"] += 1
 
 
-def replay_scheme_s(ctx: ReplayContext) -> dict:
-    draft = rules.SchemeSParams.from_mapping(ctx.draft_params)
-    rule_sets = RuleSetsByDate(RuleSet.Scheme.RISKPOOL_S, rules.SchemeSParams.from_mapping)
+def new_out() -> dict:
+    """The replay's running figures (before, after)."""
     out = {
         "changes": [], "changed_objects": 0, "done": 0, "total_work": 0,
         "replayed": defaultdict(int), "quarters": defaultdict(lambda: [Decimal("0.00"), Decimal("0.00")]),
         "totals": {key: [0, 0] for key in ("eligible_claims", "banks_gated", "claims_held", "banks_revoked")},
         "group_ratios": defaultdict(lambda: [Decimal("0"), Decimal("0"), 0, 0]),
+        "extra_change_count": 0,
     }
     out["totals"]["payouts"] = [Decimal("0.00"), Decimal("0.00")]
+    return out
+
+
+def replay_scheme_s(ctx: ReplayContext, *, set_based: bool = True) -> dict:
+    """The Scheme S replay. ``set_based`` (the default) decides the claims in the database where
+    the rules allow (riskpool.simulation_claims, PostgreSQL; on SQLite, the development default,
+    per row); False quotes every claim in Python, the reference the tests hold the set-based
+    replay to."""
+    draft = rules.SchemeSParams.from_mapping(ctx.draft_params)
+    rule_sets = RuleSetsByDate(RuleSet.Scheme.RISKPOOL_S, rules.SchemeSParams.from_mapping)
+    out = new_out()
     with core_calendar.pinned():
-        _replay_claims(ctx, draft, rule_sets, out)
+        inputs = ClaimInputs()
+        if set_based and connection.vendor == "postgresql":
+            from riskpool.simulation_claims import replay_claims_set_based
+
+            replay_claims_set_based(ctx, draft, rule_sets, out, scheme_s_claims(ctx.scenario), inputs)
+        else:
+            replay_claims_per_row(ctx, draft, rule_sets, out, scheme_s_claims(ctx.scenario), inputs)
+    # The stages after the claims, one unit each on the progress bar.
+    out["total_work"] += 2
+    ctx.progress(out["done"], out["total_work"])
     _replay_banks(ctx, draft, rule_sets, core_calendar.shanghai_today(), out)
+    out["done"] += 1
+    ctx.progress(out["done"], out["total_work"])
 
     def total(code, pair, money=False):
         fmt = _yuan if money else str
@@ -289,10 +327,12 @@ def replay_scheme_s(ctx: ReplayContext) -> dict:
 
     t = out["totals"]
     today = core_calendar.shanghai_today()
+    projected = _projection(ctx, draft, rule_sets.on(today), out["group_ratios"], today)
+    ctx.progress(out["total_work"], out["total_work"])
     return {
-        "projection": _projection(ctx, draft, rule_sets.on(today), out["group_ratios"], today),
+        "projection": projected,
         "changes": out["changes"],
-        "change_count": len(out["changes"]),
+        "change_count": len(out["changes"]) + out["extra_change_count"],
         "changed_objects": out["changed_objects"],
         "replayed": dict(out["replayed"]),
         "totals": [total("payouts", t["payouts"], money=True)] + [

@@ -269,3 +269,118 @@ def test_bench_simulation_replays_the_generated_data_set():
     call_command("bench_simulation", repeat=1, stdout=out)
     text = out.getvalue()
     assert "tiers +10 points" in text and "NPL gate 2%" in text and "within" in text
+
+
+# --- issue 15 "Scale": the set-based replay decides every claim as the per-row replay does -----
+
+def varied_claims(pool, bank) -> dict:
+    """Claims that pass or fail each rule of the quote, or sit on a boundary a draft can move."""
+    from guarantees.models import BorrowerQualification
+    from riskpool.models import SpecialListEntry
+
+    def claim(project=None, **kwargs):
+        return ClaimFactory(project__pool=pool, project__bank=bank, **{f"project__{k}": v for k, v in (project or {}).items()},
+                            **kwargs)
+
+    made = {
+        "plain": claim(),
+        "green": claim({"features": ["green"]}),
+        "tier2": claim({"other_balance": Decimal("6000000.00")}),
+        "tier3": claim({"other_balance": Decimal("20000000.00")}, state="paid", paid_on=date(2025, 7, 15)),
+        "above_top": claim({"other_balance": Decimal("29500000.00"), "principal": Decimal("1000000.00")}),
+        "owner": claim({"loan_kind": "owner", "other_balance": Decimal("8500000.00")}),
+        "late": claim(submitted_on=date(2025, 5, 20), credit_report_on=date(2025, 5, 15)),
+        "too_late": claim(submitted_on=date(2025, 6, 20), credit_report_on=date(2025, 6, 16)),
+        "old_report": claim(credit_report_on=date(2025, 3, 10)),
+        "entered_late": claim({"entered_on": date(2024, 7, 25)}),
+        "npl_before_entry": claim({"entered_on": date(2024, 4, 10)}, npl_on=date(2024, 4, 9),
+                                  submitted_on=date(2024, 5, 6), credit_report_on=date(2024, 5, 1)),
+        "dear": claim({"annual_rate": Decimal("0.056000")}),  # above the 1-year LPR 3.45% + 2%, not the 5-year
+        "relending": claim({"purpose": "relending"}),
+        "covered": claim({"covered_by_other_scheme": True}),
+        "rejected": claim({"features": ["pure_credit"]}, state="rejected"),
+        "unknown_feature": claim({"features": ["moonshot"]}),
+        "usd": claim({"currency": "USD", "principal": Decimal("100000.00"), "principal_yuan": Decimal("712345.67")},
+                     outstanding_principal=Decimal("90000.00")),
+        "qualified": claim(),
+        "special_code": claim({"other_balance": Decimal("40000000.00")}),
+        "special_industry": claim({"borrower__industry": "semis"}),
+    }
+    BorrowerQualification.objects.create(borrower=made["qualified"].project.borrower, code="high_tech",
+                                         valid_from=date(2024, 1, 1), valid_to=date(2026, 1, 1))
+    SpecialListEntry.objects.create(pool=pool, credit_code=made["special_code"].project.borrower.id_number,
+                                    ratio=Decimal("0.350000"), valid_from=date(2025, 1, 1))
+    SpecialListEntry.objects.create(pool=pool, industry="semis", ratio=Decimal("0.450000"), valid_from=date(2025, 1, 1))
+    return made
+
+
+DRAFTS = {
+    "equal": {},
+    "tiers +10": {"tiers": [["5000000.00", "0.500000"], ["15000000.00", "0.400000"], ["30000000.00", "0.300000"]]},
+    "tier ceilings": {"tiers": [["4000000.00", "0.400000"], ["25000000.00", "0.300000"], ["50000000.00", "0.200000"]]},
+    "npl gate": {"npl_gate": "0.020000"},
+    "cap": {"ratio_cap": "0.450000"},
+    "bonuses": {"qualification_bonus": "0.050000", "feature_bonus": "0"},
+    "window": {"claim_window_months": 2},
+    "credit report": {"credit_report_working_days": 20},
+    "entry": {"entry_working_day": 40},
+    "spread": {"lpr_spread": "0.030000"},
+    "caps": {"enterprise_balance_cap": "25000000.00", "household_credit_cap": "9000000.00"},
+    "purposes": {"excluded_purposes": ["entrusted"]},
+    "feature codes": {"feature_codes": ["first_loan", "green", "moonshot"]},
+    "term": {"lpr_short_term_years": 0},
+}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("name", list(DRAFTS))
+def test_the_set_based_replay_decides_every_claim_as_the_per_row_replay(admin, portfolio, name):
+    from core.simulation import ReplayContext
+    from riskpool.simulation import replay_scheme_s
+
+    varied_claims(portfolio["pool"], portfolio["banks"][0].organisation)
+    params = {**scheme_s().params, **DRAFTS[name]}
+    draft = draft_create(user=admin, rule_set=scheme_s())
+    seen = []
+    context = ReplayContext(draft=draft, draft_params=params, scenario={}, progress=lambda d, t: seen.append((d, t)))
+    set_based = replay_scheme_s(context)
+    assert seen and seen[-1][0] == seen[-1][1] and all(d <= t for d, t in seen)
+    per_row = replay_scheme_s(context, set_based=False)
+    assert set_based == per_row
+    if name == "equal":
+        assert set_based["changes"] == [] and set_based["replayed"]["claims"] == 22
+    elif name in ("purposes", "feature codes"):
+        # a code one of the two sets does not know: the claims using it cannot be decided
+        assert set_based["replayed"]["claims_not_quotable"] >= 1
+    else:
+        assert set_based["changes"], name  # each draft moves something in this portfolio
+
+
+def test_each_claim_parameter_moves_exactly_its_claims(admin, portfolio, django_capture_on_commit_callbacks):
+    made = varied_claims(portfolio["pool"], portfolio["banks"][0].organisation)
+    # RP-14: two months instead of three: the claim submitted in the third month only.
+    sim = run(admin, django_capture_on_commit_callbacks, claim_window_months=2)
+    assert {(c["id"], c["field"], c["rule"]) for c in sim.result["changes"]} == {
+        (made["late"].pk, f, "RP-14") for f in ("eligible", "ratio", "amount")}
+    # RP-9: a 5-point qualification bonus moves the qualified borrower's claim alone.
+    sim = run(admin, django_capture_on_commit_callbacks, qualification_bonus="0.050000")
+    assert {(c["id"], c["field"], c["rule"]) for c in sim.result["changes"]} == {
+        (made["qualified"].pk, f, "RP-9") for f in ("ratio", "amount")}
+    # RP-7: a 300bp spread lets the dear loan in, nothing else.
+    sim = run(admin, django_capture_on_commit_callbacks, lpr_spread="0.030000")
+    assert {c["id"] for c in sim.result["changes"]} == {made["dear"].pk}
+    assert sim.progress_done == sim.progress_total > 0
+
+
+def test_side_by_side_reads_the_simulations_in_one_query(admin, portfolio, client, django_capture_on_commit_callbacks,
+                                                           django_assert_max_num_queries):
+    sims = [run(admin, django_capture_on_commit_callbacks, npl_gate=gate)
+            for gate in ("0.020000", "0.025000", "0.040000", "0.050000")]
+    client.force_login(admin, backend=BACKEND)
+    url = reverse("rulesets:simulation-compare")
+    client.get(url, {"ids": [s.pk for s in sims[:2]]})  # warm the session and the caches
+    with django_assert_max_num_queries(6) as two:
+        assert client.get(url, {"ids": [s.pk for s in sims[:2]]}).status_code == 200
+    with django_assert_max_num_queries(len(two.captured_queries)):
+        assert client.get(url, {"ids": [s.pk for s in sims]}).status_code == 200
+    assert client.get(url, {"ids": [sims[0].pk, 999999]}).status_code == 404
