@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 
@@ -63,6 +64,26 @@ def add_rule_violation(
         if target is not None and target not in form.fields:
             target = None
         form.add_error(target, problem_message(problem))
+
+
+def add_problems(
+    form: forms.BaseForm, problems, *, field_map: Mapping[str, str | None] | None = None
+) -> None:
+    """Issue 13.3: a service's or a rule's problems found from the fields that did validate, put
+    beside the field errors of the same submission, so one pass lists them all. A field that
+    already shows its own error does not get a second one about the same value."""
+    field_map = field_map or {}
+    if not hasattr(form, "cleaned_data"):
+        form.cleaned_data = {}
+    for problem in problems:
+        target = _form_field_for(form, problem.field, field_map)
+        if target is not None and target not in form.fields:
+            target = None
+        if target is not None and form.has_error(target):
+            continue
+        message = problem_message(problem)
+        if message not in form.errors.get(target or NON_FIELD_ERRORS, ()):
+            form.add_error(target, message)
 
 
 PAGE_SIZE = 50

@@ -30,7 +30,7 @@ from core.calendar import shanghai_today
 from core.errors import RuleViolation
 from core.models import Organisation
 from core.periods import previous_quarter
-from core.views_helpers import add_rule_violation, confirm_page, is_confirmed, paginate
+from core.views_helpers import add_problems, add_rule_violation, confirm_page, is_confirmed, paginate
 from riskpool import rules, selectors, services
 from riskpool.forms import (
     ClaimForm,
@@ -268,6 +268,12 @@ def claim_create(request, pk: int):
                 messages.success(request, _("The claim is submitted."))
                 return redirect("riskpool:claim-detail", pk=claim.pk)
         else:
+            # Issue 13.3: the rules the fields that did validate already break, with the field errors.
+            d = form.cleaned_data
+            add_problems(form, services.claim_problems(
+                user=request.user, project=project, submitted_on=shanghai_today(),
+                outstanding_principal=d.get("outstanding_principal"), credit_report_on=d.get("credit_report_on"),
+                document_kinds=[kind for kind, _upload in form.documents()]), field_map={"file": None, "kind": None})
             status = 400
     else:
         form = ClaimForm()

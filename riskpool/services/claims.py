@@ -41,22 +41,9 @@ from .members import _gate_open, _gate_reason, _member_of, member_refresh_npl
 from .projects import _latest_npl_on, special_ratio
 
 
-@transaction.atomic
-def claim_submit(*, user, project: LoanProject, submitted_on: date, outstanding_principal, credit_report_on: date,
-                 documents=()) -> Claim:
-    """提交: the bank claims on a non-performing project. RP-24 refuses a dishonest bank; the quote
-    (RP-3 … RP-14) refuses with every failing rule, and RP-14 (第十九条(二)) with every missing
-    required attachment (``documents``: (kind, file) pairs; the credit report and the loan file);
-    an eligible claim is held while the bank's NPL ratio is above 3% (RP-15)."""
-    require_member(user, project.bank, *BANK_ROLES)
-    project = LoanProject.objects.select_for_update().select_related("borrower", "pool").get(pk=project.pk)
-    member = _member_of(project.pool, project.bank)
-    rules.check_may_submit(member.dishonest)
-    npl_on = _latest_npl_on(project)
-    if not project.is_npl or npl_on is None:
-        raise RuleViolation("RP-14", _("The loan is not classified non-performing; there is nothing to claim."))
-    if project.claims.exclude(state__in=["withdrawn", "upgraded"]).exists():
-        raise Conflict("RP-21", _("This loan already has a claim."))
+def _claim_quote(project: LoanProject, npl_on: date, *, submitted_on: date, outstanding_principal,
+                 credit_report_on: date):
+    """The RP-3 … RP-14 quote of a claim on ``project`` (params, input and result)."""
     params = scheme_s_params(rules.ratio_rule_date(npl_on))
     lpr = lpr_rates(project.disbursed_on)
     qualifications = tuple(
@@ -73,12 +60,70 @@ def claim_submit(*, user, project: LoanProject, submitted_on: date, outstanding_
     rate = None if project.currency == "CNY" else project.principal_yuan / project.principal
     result = rules.quote(data, params=params, lpr_percent=lpr, calendar=core_calendar, rate_to_yuan=rate,
                          special_ratio=special_ratio(project, npl_on))
+    return params, data, result
+
+
+def _quote_failures(result) -> list[Problem]:
+    failing = [Problem(r.rule, r.message) for r in result.reasons if r.outcome == rules.FAIL]
+    return failing or [Problem("RP-8", _("No compensation ratio applies."))]
+
+
+def claim_problems(*, user, project: LoanProject, submitted_on: date, outstanding_principal=None,
+                   credit_report_on: date | None = None, document_kinds=()) -> list[Problem]:
+    """Issue 13.3: every reason ``claim_submit`` would refuse a claim for, from whatever the form
+    could read (None: that field has its own error), without writing: RP-24, RP-14 (not
+    non-performing, each missing attachment), RP-21 (a claim already made), RP-13 and, when both
+    the outstanding principal and the credit report's date are given, the whole quote."""
+    require_member(user, project.bank, *BANK_ROLES)
+    problems: list[Problem] = []
+    try:
+        rules.check_may_submit(_member_of(project.pool, project.bank).dishonest)
+    except RuleViolation as exc:
+        problems += exc.problems
+    npl_on = _latest_npl_on(project)
+    if not project.is_npl or npl_on is None:
+        problems.append(Problem("RP-14", _("The loan is not classified non-performing; there is nothing to claim.")))
+    if project.claims.exclude(state__in=["withdrawn", "upgraded"]).exists():
+        problems.append(Problem("RP-21", _("This loan already has a claim.")))
+    if outstanding_principal is not None and npl_on is not None and project.is_npl:
+        if credit_report_on is not None:
+            try:
+                result = _claim_quote(project, npl_on, submitted_on=submitted_on,
+                                      outstanding_principal=outstanding_principal,
+                                      credit_report_on=credit_report_on)[2]
+            except RuleViolation as exc:
+                problems += exc.problems
+            else:
+                problems += [] if result.eligible else _quote_failures(result)
+        elif outstanding_principal > project.principal:
+            problems.append(Problem("RP-13", _("The outstanding principal cannot be more than the principal."),
+                                    "outstanding_principal"))
+    return problems + rules.claim_document_problems(document_kinds)
+
+
+@transaction.atomic
+def claim_submit(*, user, project: LoanProject, submitted_on: date, outstanding_principal, credit_report_on: date,
+                 documents=()) -> Claim:
+    """提交: the bank claims on a non-performing project. RP-24 refuses a dishonest bank; the quote
+    (RP-3 … RP-14) refuses with every failing rule, and RP-14 (第十九条(二)) with every missing
+    required attachment (``documents``: (kind, file) pairs; the credit report and the loan file);
+    an eligible claim is held while the bank's NPL ratio is above 3% (RP-15)."""
+    require_member(user, project.bank, *BANK_ROLES)
+    project = LoanProject.objects.select_for_update().select_related("borrower", "pool").get(pk=project.pk)
+    member = _member_of(project.pool, project.bank)
+    rules.check_may_submit(member.dishonest)
+    npl_on = _latest_npl_on(project)
+    if not project.is_npl or npl_on is None:
+        raise RuleViolation("RP-14", _("The loan is not classified non-performing; there is nothing to claim."))
+    if project.claims.exclude(state__in=["withdrawn", "upgraded"]).exists():
+        raise Conflict("RP-21", _("This loan already has a claim."))
+    params, data, result = _claim_quote(project, npl_on, submitted_on=submitted_on,
+                                        outstanding_principal=outstanding_principal, credit_report_on=credit_report_on)
     documents = list(documents)
     # RP-14: refused with every missing attachment beside every failing rule, before anything is stored.
     missing = rules.claim_document_problems(kind for kind, upload in documents if upload)
     if not result.eligible:
-        failing = [Problem(r.rule, r.message) for r in result.reasons if r.outcome == rules.FAIL]
-        raise RuleViolation.many((failing or [Problem("RP-8", _("No compensation ratio applies."))]) + missing)
+        raise RuleViolation.many(_quote_failures(result) + missing)
     if missing:
         raise RuleViolation.many(missing)
     claim = Claim.objects.create(

@@ -181,3 +181,35 @@ def test_rp14_api_download_is_scoped(world, document):
     # A document is found only under its own claim.
     wrong = reverse("riskpool-api:claim-document", args=[other.pk, document.pk])
     assert token_client(world.bank_user).get(wrong).status_code == 404
+
+
+def test_the_claim_form_lists_field_rule_and_document_problems_in_one_pass(client, world, server_day):
+    """Issue 13.3: a mistyped credit report date, an outstanding principal above the principal
+    (RP-13) and a missing loan file (RP-14) are all shown on the first submission, each beside
+    its field with its rule id."""
+    project = npl_project(world)
+    server_day(date(2025, 4, 1))
+    client.force_login(world.bank_user)
+    response = client.post(reverse("riskpool:claim-create", args=[project.pk]), {
+        "outstanding_principal": "99999999", "credit_report_on": "2025-13-45", "credit_report": pdf("征信报告.pdf")})
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert {"credit_report_on", "outstanding_principal", "loan_file"} <= set(errors)
+    assert "RP-13" in str(errors["outstanding_principal"]) and "RP-14" in str(errors["loan_file"])
+    assert not Claim.objects.filter(project=project).exists()
+
+
+def test_the_claim_form_shows_the_quotes_failures_beside_a_field_error(client, world, server_day):
+    """Issue 13.3: with the principal and the report date valid, the whole quote runs even though
+    another field failed: a report date outside the window (RP-14) with an empty loan file."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    project = npl_project(world)
+    server_day(date(2025, 6, 10))  # after the 3 months from the NPL date
+    client.force_login(world.bank_user)
+    response = client.post(reverse("riskpool:claim-create", args=[project.pk]), {
+        "outstanding_principal": "2400000", "credit_report_on": "2025-06-09", "credit_report": pdf("征信报告.pdf"),
+        "loan_file": SimpleUploadedFile("贷款资料.pdf", b"", content_type="application/pdf")})
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert "loan_file" in errors and any("RP-14" in e and "2025-06-03" in e for e in errors.get("__all__", []))
