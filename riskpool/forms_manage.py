@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.views_helpers import add_problems
 from guarantees.forms import blank_choice, date_field
 from riskpool.forms import new_key
 from riskpool.models import Claim, Member, Violation
@@ -174,6 +175,19 @@ class SpecialListForm(forms.Form):
     valid_from = date_field(_("Valid from"))
     valid_to = date_field(_("Valid until"), required=False, help_text=_("Leave empty while the list has no end date."))
     note = forms.CharField(label=_("Note"), required=False, help_text=_("For example the city government's approval."))
+
+    def clean(self):
+        """Issue 13.3: RP-12's checks on whatever validated, beside the fields' own errors."""
+        from riskpool.services import special_list_problems
+
+        data = super().clean()
+        ratio = data.get("ratio")
+        problems = special_list_problems(
+            credit_code=(data.get("credit_code") or "").strip().upper(), industry=(data.get("industry") or "").strip(),
+            ratio=ratio / PERCENT if ratio is not None else None, valid_from=data.get("valid_from"),
+            valid_to=data.get("valid_to"), note=(data.get("note") or "").strip())
+        add_problems(self, problems)
+        return data
 
     def service_kwargs(self) -> dict:
         d = self.cleaned_data

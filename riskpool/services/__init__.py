@@ -77,6 +77,7 @@ from .projects import (
     special_list_add,
     special_list_check,
     special_list_end,
+    special_list_problems,
     special_ratio,
 )
 from .violations import (
@@ -155,6 +156,7 @@ __all__ = [
     "special_list_add",
     "special_list_check",
     "special_list_end",
+    "special_list_problems",
     "special_ratio",
     "violation_preview",
     "violation_record",

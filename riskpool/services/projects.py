@@ -239,8 +239,11 @@ SPECIAL_LIST_ROLES = ("authority_admin",)
 RATIO_PLACES = Decimal("0.000001")
 
 
-def _special_list_problems(*, credit_code: str, industry: str, ratio, valid_from: date, valid_to: date | None,
-                           note: str) -> list[Problem]:
+def special_list_problems(*, credit_code: str, industry: str, ratio, valid_from: date | None, valid_to: date | None,
+                          note: str) -> list[Problem]:
+    """RP-12: every problem of an entry's values, each naming its field; reads nothing, so a form
+    runs it on the fields that did validate (issue 13.3). A ``valid_from`` of None skips the
+    order of the dates (that field has its own error)."""
     problems = []
     if bool(credit_code) == bool(industry):
         problems.append(Problem("RP-12", _("Give either the borrower's unified social credit code or an industry, "
@@ -257,7 +260,7 @@ def _special_list_problems(*, credit_code: str, industry: str, ratio, valid_from
         problems.append(Problem("RP-12", _("The list's ratio must be more than 0% and at most 100%."), "ratio"))
     elif fraction != fraction.quantize(RATIO_PLACES):
         problems.append(Problem("RP-12", _("The ratio has at most six decimal places (0.0001%)."), "ratio"))
-    if valid_to is not None and valid_to < valid_from:
+    if valid_to is not None and valid_from is not None and valid_to < valid_from:
         problems.append(Problem("RP-12", _("The entry cannot end before it starts."), "valid_to"))
     if len(note) > 255:
         problems.append(Problem("RP-12", _("The note has at most 255 characters."), "note"))
@@ -270,7 +273,7 @@ def special_list_check(*, user, pool: Pool, ratio, valid_from: date, credit_code
     Returns the cleaned values; raises like ``special_list_add``."""
     require_member(user, pool.authority, *SPECIAL_LIST_ROLES)
     credit_code, industry, note = (credit_code or "").strip().upper(), (industry or "").strip(), (note or "").strip()
-    problems = _special_list_problems(credit_code=credit_code, industry=industry, ratio=ratio, valid_from=valid_from,
+    problems = special_list_problems(credit_code=credit_code, industry=industry, ratio=ratio, valid_from=valid_from,
                                       valid_to=valid_to, note=note)
     if problems:
         raise RuleViolation.many(problems)

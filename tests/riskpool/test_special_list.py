@@ -67,3 +67,17 @@ def test_rp12_the_special_list_admin_is_audited(client, world):
     entry = SpecialListEntry.objects.get()
     event = AuditEvent.objects.get(object_type="riskpool.speciallistentry", object_id=str(entry.pk))
     assert event.organisation_id == world.pool.authority_id and event.after["ratio"] in ("0.65", "0.650000")
+
+
+def test_rp12_the_special_list_form_lists_every_problem_in_one_pass(client, world):
+    """Issue 13.3: a mistyped ratio (field), a credit code and an industry together and an end
+    before the start (RP-12 cross-field) are all shown on the first submission."""
+    client.force_login(world.authority)
+    response = client.post(reverse("riskpool:admin-special-add", args=[world.pool.pk]), {
+        "credit_code": "91440300MA5XXXXXX1", "industry": "C39", "ratio": "abc", "valid_from": "2025-04-01",
+        "valid_to": "2025-03-01", "note": ""})
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert {"ratio", "credit_code", "valid_to"} <= set(errors)
+    assert "RP-12" in str(errors["credit_code"]) and "RP-12" in str(errors["valid_to"])
+    assert not SpecialListEntry.objects.exists()
