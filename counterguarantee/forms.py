@@ -8,7 +8,9 @@ from datetime import date
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import Problem
 from core.money import yuan
+from core.views_helpers import add_problems, problem_message
 from counterguarantee import rules
 from counterguarantee.models import AbnormalEvent, AssetClass, Inspection
 from counterguarantee.services import MeasureData, PlanData
@@ -119,10 +121,10 @@ class MeasureForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("kind") in rules.COLLATERAL_KINDS and not cleaned.get("asset_class"):
-            self.add_error("asset_class", _("A mortgage or pledge needs an asset class."))
+            self.add_error("asset_class", problem_message(Problem("CG-4", _("A mortgage or pledge needs an asset class."))))
         if cleaned.get("kind") in rules.COLLATERAL_KINDS and cleaned.get("value") is not None \
                 and not cleaned.get("valuation_source"):
-            self.add_error("valuation_source", _("Say where the value comes from."))
+            self.add_error("valuation_source", problem_message(Problem("CG-5", _("Say where the value comes from."))))
         if cleaned.get("innovative") and not cleaned.get("innovative_reason"):
             self.add_error("innovative_reason", _("CG-8: the flag needs a reason."))
         start, end = cleaned.get("start"), cleaned.get("end")
@@ -190,11 +192,24 @@ class AbnormalEventForm(forms.Form):
 
 
 class ContractForm(forms.Form):
+    """CG-10, CG-11: the contract of a measure; ``owners`` are the measure's, every one must sign."""
+
     contract_no = forms.CharField(label=_("Contract number"), max_length=60)
     signatories = NamesField(label=_("Signed by"), help_text=_("Every co-owner, separated by 、"))
     registry = forms.ChoiceField(label=_("Registered with"), required=False, choices=_blank(rules.REGISTRIES.items()))
     registration_number = forms.CharField(label=_("Registration certificate number"), required=False, max_length=100)
     registered_online = forms.BooleanField(label=_("Registered online"), required=False)
+
+    def __init__(self, *args, owners=(), **kwargs):
+        self.owners = list(owners)
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        add_problems(self, rules.contract_problems(
+            contract_no=data.get("contract_no") or "", signatories=data.get("signatories") or [],
+            owners=self.owners if "signatories" in data else [], registry=data.get("registry") or ""))
+        return data
 
 
 class EnforceForm(forms.Form):

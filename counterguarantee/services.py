@@ -323,15 +323,8 @@ def measure_record_contract(*, user, measure: Measure, contract_no: str, signato
     measure = Measure.objects.select_for_update().select_related("plan__guarantee__firm").get(pk=measure.pk)
     plan = measure.plan
     MEASURE.check(user, measure, "contract", to=Measure.Status.CONTRACTED)
-    problems = []
-    if not contract_no:
-        problems.append(Problem("CG-10", _("Enter the contract number."), "contract_no"))
-    missing = [o for o in measure.owners if o not in signatories]
-    if missing:
-        problems.append(Problem("CG-10", _("Every owner must sign; missing: %(who)s.") % {"who": "、".join(missing)},
-                                "signatories"))
-    if registry and registry not in rules.REGISTRIES:
-        problems.append(Problem("CG-11", _("Unknown registry."), "registry"))
+    problems = rules.contract_problems(contract_no=contract_no, signatories=signatories, owners=measure.owners,
+                                       registry=registry)
     if problems:
         raise RuleViolation.many(problems)
     before = snapshot(measure)

@@ -147,7 +147,8 @@ def plan_edit(request, guarantee_id: int):
     if request.method == "POST":
         plan_form = f.PlanForm(request.POST, params=params)
         formset = f.MeasureFormSet(request.POST, prefix="m", classes=classes)
-        if plan_form.is_valid() and formset.is_valid():
+        # Both are checked, so one submission lists the plan's and every measure's problems (issue 13.3).
+        if plan_form.is_valid() & formset.is_valid():
             try:
                 plan = services.plan_save(user=user, guarantee=guarantee, data=plan_form.plan_data(),
                                           measures=formset.measures(), on=today)
@@ -201,7 +202,11 @@ def _measure_form(name: str, m: Measure, today):
     elif name == "enforce":
         paid = getattr(getattr(m.plan.guarantee, "compensation", None), "paid_on", None)
         initial = {"recourse_from": paid or today}
-    return form_class(prefix=f"{prefix}{m.pk}", initial=initial)
+    return form_class(prefix=f"{prefix}{m.pk}", initial=initial, **_form_kwargs(name, m))
+
+
+def _form_kwargs(name: str, m: Measure) -> dict:
+    return {"owners": m.owners} if name == "contract" else {}
 
 
 def _plan_context(request, plan: Plan, **extra) -> dict:
@@ -305,7 +310,7 @@ def measure_action(request, pk: int, action: str):
     if action not in MEASURE_ACTIONS:
         raise PermissionDenied
     prefix, form_class, run, done = MEASURE_ACTIONS[action]
-    form = form_class(request.POST, prefix=f"{prefix}{measure.pk}")
+    form = form_class(request.POST, prefix=f"{prefix}{measure.pk}", **_form_kwargs(action, measure))
     if form.is_valid():
         try:
             run(request.user, measure, form.cleaned_data)

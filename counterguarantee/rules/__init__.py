@@ -42,6 +42,7 @@ from .checks import (
     check_registration,
     check_term,
     check_valuation,
+    contract_problems,
     valid_credit_grounds,
 )
 from .inputs import (
@@ -128,6 +129,7 @@ __all__ = [
     "WARNING",
     "check_bank_rate",
     "check_contracts",
+    "contract_problems",
     "check_credit_expected",
     "check_lowered_threshold",
     "check_over_collateral",

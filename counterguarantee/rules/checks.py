@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from core.errors import Problem
 from core.i18n_text import dump, join
 from core.i18n_text import gettext_lazy as _
 from core.money import percent, yuan
@@ -464,3 +465,21 @@ def check_plan(plan: PlanInput, tables: Tables) -> CheckResult:
     """CG-1 … CG-11 on one plan, one result per rule of CHECKED_RULES: the preview API, the
     editor's live check and the approval all call this function."""
     return CheckResult(plan.checked_on, tuple(RULES[rule](plan, tables) for rule in CHECKED_RULES))
+
+
+def contract_problems(*, contract_no: str, signatories: Iterable[str], owners: Iterable[str],
+                      registry: str = "") -> list:
+    """CG-10, CG-11 when a measure's contract is recorded: its number, every owner's signature, a
+    known registry; every problem at once, each naming its field (the service refuses with them,
+    the form shows them beside the fields' own errors, issue 13.3)."""
+    problems = []
+    if not contract_no:
+        problems.append(Problem("CG-10", _("Enter the contract number."), "contract_no"))
+    signed = set(signatories)
+    missing = [o for o in owners if o not in signed]
+    if missing:
+        problems.append(Problem("CG-10", _("Every owner must sign; missing: %(who)s.") % {"who": "、".join(missing)},
+                                "signatories"))
+    if registry and registry not in REGISTRIES:
+        problems.append(Problem("CG-11", _("Unknown registry."), "registry"))
+    return problems

@@ -306,3 +306,40 @@ def test_contract_and_registration_after_approval(client):
     assert response.status_code == 302
     measure.refresh_from_db()
     assert measure.status == Measure.Status.REGISTERED and measure.registry == "real_estate"
+
+
+def test_editor_lists_the_plans_and_every_measures_problems_in_one_pass(client):
+    """Issue 13.3: the plan's CG-8 reason, a measure's field error and its CG-4 asset class, and
+    another measure's CG-5 valuation source and dates out of order, all on the first submission,
+    each beside its field with its rule id."""
+    guarantee = _today_guarantee()
+    client.force_login(operator_of(guarantee))
+    url = reverse("counterguarantee:plan-edit", args=[guarantee.pk])
+    response = client.post(url, _post_data(guarantee, [
+        _mortgage_fields(guarantee, asset_class="", value="abc"),
+        _mortgage_fields(guarantee, valuation_source="", end=(guarantee.start - timedelta(days=1)).isoformat()),
+    ], resolving_existing_risk="on"))
+    assert response.status_code == 400
+    plan_errors = response.context["form"].errors
+    first, second = (f.errors for f in response.context["formset"].forms)
+    assert "CG-8" in str(plan_errors["resolving_reason"])
+    assert "value" in first and "CG-4" in str(first["asset_class"])
+    assert "CG-5" in str(second["valuation_source"]) and "end" in second
+    assert not Plan.objects.filter(guarantee=guarantee).exists()
+
+
+def test_contract_form_lists_a_missing_number_and_a_missing_owner_at_once(client):
+    """Issue 13.3, CG-10: the contract number (a field error) and the co-owner who did not sign
+    (the rule) shown together."""
+    guarantee = _today_guarantee()
+    plan, user = draft_plan(guarantee, measures=[mortgage_data(
+        start=guarantee.start, end=guarantee.end, valued_on=shanghai_today(), valuation_valid_until=guarantee.end,
+        owners=["张三", "王芳"], signatories=[])], on=shanghai_today())
+    services.plan_approve(user=user, plan=plan, on=shanghai_today(), note="签署后补")
+    measure = plan.measures.get()
+    client.force_login(user)
+    response = client.post(reverse("counterguarantee:measure-action", args=[measure.pk, "contract"]),
+                           {f"k{measure.pk}-contract_no": "", f"k{measure.pk}-signatories": "张三"})
+    assert response.status_code == 400
+    errors = next(forms["contract"]["form"].errors for m, forms in response.context["measures"] if m.pk == measure.pk)
+    assert "contract_no" in errors and "CG-10" in str(errors["signatories"]) and "王芳" in str(errors["signatories"])
