@@ -4,6 +4,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.views_helpers import add_problems
 from evaluation import rules
 from evaluation.models import Material
 
@@ -30,6 +31,12 @@ class DeclareForm(forms.Form):
     sme_amount = forms.DecimalField(label=_("Small-micro and 三农 amount"), required=False, decimal_places=2)
     total_amount = forms.DecimalField(label=_("All guaranteed amount written"), required=False, decimal_places=2)
     avg_fee_rate = forms.DecimalField(label=_("Average fee rate (fraction)"), required=False, decimal_places=6)
+
+    def clean(self):
+        """Issue 13.3: EV-3's checks on whatever figures validated, beside the fields' own errors."""
+        data = super().clean()
+        add_problems(self, rules.declared_problems({k: v for k, v in data.items() if v is not None})[1])
+        return data
 
 
 class MaterialForm(forms.Form):

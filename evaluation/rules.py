@@ -254,6 +254,32 @@ class Targets:
 FIGURE_FIELDS = ("guarantee_balance", "net_assets", "sme_clients", "sme_amount", "total_amount", "avg_fee_rate")
 
 
+def declared_problems(data: Mapping[str, Any]) -> tuple[dict[str, str], list[Problem]]:
+    """EV-3: the firm's declared figures, any of them left empty: each given one a number of 0 or
+    more (net assets above 0, clients a whole number), the small-micro and 三农 amount not above
+    all guaranteed amount. Returns the figures as stored text and every problem at once, each
+    naming its figure."""
+    clean: dict[str, str] = {}
+    problems: list[Problem] = []
+    for name in FIGURE_FIELDS:
+        value = data.get(name)
+        if value in (None, ""):
+            continue
+        number = to_decimal(value)
+        if number is None or number < 0:
+            problems.append(Problem("EV-3", _("Enter a number that is 0 or more."), name))
+        elif name == "net_assets" and number == 0:
+            problems.append(Problem("EV-3", _("Net assets must be above 0: the leverage cannot be computed."), name))
+        elif name == "sme_clients" and number != number.to_integral_value():
+            problems.append(Problem("EV-3", _("Enter a whole number of clients."), name))
+        else:
+            clean[name] = str(number)
+    if "sme_amount" in clean and "total_amount" in clean and Decimal(clean["sme_amount"]) > Decimal(clean["total_amount"]):
+        problems.append(Problem("EV-3", _("The small-micro and 三农 amount cannot exceed all guaranteed amount."),
+                                "sme_amount"))
+    return clean, problems
+
+
 @dataclass(frozen=True)
 class FirmFigures:
     """EV-3's inputs for one firm and year: period-end balance and net assets (GU-8), the year's

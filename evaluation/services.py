@@ -18,7 +18,7 @@ from core import i18n_text
 from core.audit import audit, snapshot
 from core.errors import Conflict, RuleViolation
 from core.models import AuditEvent, Organisation, Region, User
-from core.money import round_money, to_decimal
+from core.money import round_money
 from core.services import require_member
 from evaluation import permissions as can
 from evaluation import rules, selectors
@@ -243,15 +243,9 @@ def submission_refresh(*, user, submission: Submission) -> Submission:
 def submission_declare(*, user, submission: Submission, declared: dict[str, Any]) -> Submission:
     """EV-3: the firm's declared figures beside the computed ones; over 1% apart is flagged."""
     can.firm_holder(user, submission)  # the person first; the state is checked on the locked row
-    clean = {}
-    for name in FIGURES:
-        value = declared.get(name)
-        if value in (None, ""):
-            continue
-        number = to_decimal(value)
-        if number is None or number < 0:
-            raise RuleViolation("EV-3", _("Enter a number that is 0 or more."), name)
-        clean[name] = str(number)
+    clean, problems = rules.declared_problems(declared)
+    if problems:
+        raise RuleViolation.many(problems)
     with transaction.atomic():
         sub = _locked(submission)
         FLOW.check(user, sub, "declare")

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -77,6 +77,8 @@ def action(view):
         except (RuleViolation, PermissionDenied) as exc:
             _refused(request, exc)
             target = None
+        if isinstance(target, HttpResponse):  # a form shown again with its errors
+            return target
         return redirect(target or request.POST.get("next") or request.META.get("HTTP_REFERER") or "evaluation:home")
 
     return wrapper
@@ -222,7 +224,7 @@ def submission_detail(request, pk: int):
     return _submission_page(request, _sub(request, pk))
 
 
-def _submission_page(request, sub, material_form=None, status=200):
+def _submission_page(request, sub, material_form=None, status=200, declare_form=None):
     user = request.user
     actions = FLOW.actions_by_name(user, sub)
     context = {
@@ -234,7 +236,7 @@ def _submission_page(request, sub, material_form=None, status=200):
     if actions["upload"]:
         context["material_form"] = material_form or MaterialsForm(kinds=services.material_kinds(sub.state))
     if actions["declare"]:
-        context["declare_form"] = DeclareForm(initial=sub.declared)
+        context["declare_form"] = declare_form or DeclareForm(initial=sub.declared)
     if actions["forward"] or actions["accept"]:
         context["opinion_form"] = OpinionForm()
     if actions["return"]:
@@ -286,7 +288,8 @@ def submission_step(request, pk: int, step: str):
     elif step == "declare":
         form = DeclareForm(request.POST)
         if not form.is_valid():
-            raise RuleViolation("EV-3", _("Enter numbers that are 0 or more."))
+            # Every figure's problem at once, beside its field (issue 13.3).
+            return _submission_page(request, sub, declare_form=form, status=400)
         services.submission_declare(user=user, submission=sub, declared=form.cleaned_data)
     elif step == "upload":
         form = MaterialForm(request.POST, request.FILES, kinds=Material.Kind.values)

@@ -228,3 +228,19 @@ def test_ev4_material_is_served_as_what_its_content_is(client, world):
     assert downloaded["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert downloaded["Content-Disposition"].startswith("attachment") and downloaded["Content-Disposition"].endswith('.xlsx"')
     assert downloaded["X-Content-Type-Options"] == "nosniff"
+
+
+def test_ev3_declared_figures_list_every_problem_in_one_pass(client, world):
+    """Issue 13.3: a figure that is not a number (field), a negative one, net assets of 0 and a
+    small-micro amount above the total (EV-3 cross-field) are all shown beside their fields."""
+    client.force_login(world.firm_user)
+    sub = sub_of(world)
+    response = client.post(reverse("evaluation:submission-step", args=[sub.pk, "declare"]), {
+        "guarantee_balance": "abc", "net_assets": "0", "sme_clients": "-3", "sme_amount": "500",
+        "total_amount": "100", "avg_fee_rate": ""})
+    assert response.status_code == 400
+    errors = response.context["declare_form"].errors
+    assert {"guarantee_balance", "net_assets", "sme_clients", "sme_amount"} <= set(errors)
+    assert all("EV-3" in str(errors[name]) for name in ("net_assets", "sme_amount"))
+    sub.refresh_from_db()
+    assert sub.declared == {}
