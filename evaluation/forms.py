@@ -4,7 +4,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.views_helpers import add_problems
+from core.errors import Problem
+from core.views_helpers import add_problems, problem_message
 from evaluation import rules
 from evaluation.models import Material
 
@@ -109,6 +110,16 @@ class CaseForm(forms.Form):
     def __init__(self, *args, guarantees=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["guarantee"].queryset = guarantees
+
+    def clean(self):
+        """Issue 13.3: evidence given without its description would be dropped: say so beside the
+        description, with the other fields' errors (EV-14, 第十五条: evidence from the work archive)."""
+        data = super().clean()
+        given = any(data.get(name) for name in ("evidence_ground", "evidence_archive_ref", "evidence_file"))
+        if given and not (data.get("evidence_description") or "").strip() and not self.has_error("evidence_description"):
+            self.add_error("evidence_description", problem_message(Problem(
+                "EV-14", _("Describe the evidence: what it is and what it shows."))))
+        return data
 
 
 class FindingsForm(forms.Form):

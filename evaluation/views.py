@@ -424,6 +424,7 @@ def case_create(request):
         raise PermissionDenied
     form = CaseForm(request.POST or None, request.FILES or None,
                     guarantees=selectors.compensated_guarantees(user=user))
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         evidence = []
@@ -436,9 +437,10 @@ def case_create(request):
                                       grounds=data["grounds"], statement=data["statement"], evidence=evidence)
         except RuleViolation as exc:
             add_rule_violation(form, exc)
+            status = exc.status_code
         else:
             return redirect("evaluation:case", pk=case.pk)
-    return render(request, "evaluation/case_form.html", {"form": form})
+    return render(request, "evaluation/case_form.html", {"form": form}, status=status)
 
 
 @login_required

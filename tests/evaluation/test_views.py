@@ -244,3 +244,16 @@ def test_ev3_declared_figures_list_every_problem_in_one_pass(client, world):
     assert all("EV-3" in str(errors[name]) for name in ("net_assets", "sme_amount"))
     sub.refresh_from_db()
     assert sub.declared == {}
+
+
+def test_ev14_the_case_form_lists_every_problem_in_one_pass(client, world):
+    """Issue 13.3: no staff named and no ground chosen (fields) and evidence without its
+    description (EV-14, which would otherwise be dropped) are all shown at once."""
+    guarantee = compensated_guarantee(world.firm)
+    client.force_login(world.firm_user)
+    response = client.post(reverse("evaluation:case-new"), {
+        "guarantee": guarantee.pk, "staff": "", "evidence_ground": "EV-12.6", "evidence_archive_ref": "档案-1"})
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert {"staff", "grounds", "evidence_description"} <= set(errors)
+    assert "EV-14" in str(errors["evidence_description"]) and not guarantee.exemption_cases.exists()
