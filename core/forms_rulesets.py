@@ -182,18 +182,24 @@ class ParamsForm(forms.Form):
                 params[spec.name] = [code for code in order if code in value]
             else:
                 params[spec.name] = value
-        if self.errors:
-            return data
+        # Issue 13.3: the family's rules run even when a field failed (that parameter keeps its
+        # stored value meanwhile), so one submission lists the fields' and the rules' problems.
+        had_errors = bool(self.errors)
         try:
-            self.params = self.family.validate(params)
+            validated = self.family.validate(params)
         except RuleViolation as exc:
             for problem in exc.problems:
                 spec = self.family.spec(problem.field or "")
                 target = problem.field if spec and problem.field in self.fields else None
+                if target is not None and self.has_error(target):
+                    continue  # its own error already says what is wrong with the value typed
                 message = problem_message(problem)
                 if spec and target is None:
                     message = f"{spec.label}: {message}"
                 self.add_error(target, message)
+        else:
+            if not had_errors:
+                self.params = validated
         return data
 
 

@@ -209,3 +209,13 @@ def test_shipped_rule_sets_have_human_names_in_the_readers_language(admin_client
     for text in (*hidden, "defaults", "Shipped", ".md"):
         assert text not in page and text not in detail
     assert ("主管部门可以修改" if language == "zh-hans" else "the authority may change them") in detail
+
+
+def test_typed_form_lists_field_and_rule_problems_in_one_pass():
+    """Issue 13.3: a mistyped gate (field), a ratio over 100% (field) and falling tier ceilings
+    (RP-8, the family's own rule) are all shown at once."""
+    form = bound(scheme_s(), npl_gate="abc", ratio_cap="100.01", **{"tiers-1-ceiling": "4000000"})
+    assert not form.is_valid()
+    assert {"npl_gate", "ratio_cap"} <= set(form.errors)
+    assert "RP-8" in str(form.non_field_errors())
+    assert not hasattr(form, "params")
