@@ -1,17 +1,20 @@
 """riskpool's part of ``manage.py bench`` (the registry in core.bench_parts): the pages and reads
 on a million loan projects (``bench_riskpool``; generated once by ``riskpool_generate`` and kept),
 the project API's requests per second under gunicorn with two workers, the JB-7 evaluation and
-the JB-5 RP-18 auto-closure against their hand-written statements, and the simulator's replay."""
+the JB-5 RP-18 auto-closure against their hand-written statements, JB-7 at a tenth of the loans
+and at all of them (its scaling with the data), and the simulator's replay."""
 from __future__ import annotations
 
 from datetime import date
 
 from django.core.management import call_command
+from django.db import connection, transaction
 
 from core import bench_parts
+from core.bench import measure
 from core.bench_http import api_throughput
 from core.bench_import import IMPORT_ROWS_OPTION, bench_rows
-from core.bench_parts import BenchRun, Row, job_against_anchor, rolled_back, sql_statement
+from core.bench_parts import JOB_RATIO, BenchRun, Row, job_against_anchor, rolled_back, sql_statement
 from core.calendar import shanghai_today
 from core.models import ApiToken, User
 from core.periods import add_months
@@ -19,6 +22,7 @@ from riskpool.bench_import import bench_import
 from riskpool.management.commands.bench_riskpool import Command as RiskpoolBench
 from riskpool.management.commands.bench_simulation import Command as SimulationBench
 from riskpool.management.commands.riskpool_generate import USERS, generated_pool
+from riskpool.models import LoanProject, Member, Pool
 from riskpool.services import scheme_s_params
 from riskpool.services_reports import auto_close_cutoff, banks_evaluate, loans_auto_close
 
@@ -45,6 +49,8 @@ JB5_CLOSE_SQL = """
       AND NOT EXISTS (SELECT 1 FROM riskpool_claim c WHERE c.project_id = p.id
                       AND c.state NOT IN ('withdrawn', 'upgraded'))
 """
+# The same statement for one pool (the JB-7 scaling row: a tenth of the loans in a pool of their own).
+JB7_POOL_SQL = JB7_SQL.replace("WHERE disbursed_on", "WHERE pool_id = %(pool)s AND disbursed_on")
 PAGE_KEYS = ("p1", "p2", "p3", "p6", "p7", "p8")
 
 
@@ -95,6 +101,64 @@ def jobs(run: BenchRun) -> list[Row]:
             rolled_back(lambda: loans_auto_close(on=later)),
             "SQL: UPDATE … FROM pool", sql_statement(JB5_CLOSE_SQL, {"on": later, "cutoff": cutoff})),
     ]
+
+
+@bench_parts.step("jobs", order=11)
+def jb7_scaling(run: BenchRun) -> list[Row]:
+    """JB-7 at a tenth of the data and at all of it, the same 40 banks, in one run (issue 12:
+    13–17× for 10× the data before BankYear). The tenth: a Scheme S pool of its own with the
+    generated pool's members and every tenth of its loans (one INSERT … SELECT, whose triggers
+    fill BankYear as any write does), the generated pool set aside as Scheme M meanwhile so that
+    JB-7 evaluates the one pool, then the other way round; all rolled back."""
+    pool = generated_pool()
+    if pool is None:
+        return []
+    today = shanghai_today()
+    year = today.year - 1
+    dates = {"start": date(year, 1, 1), "prev_start": date(year - 1, 1, 1), "end": date(year, 12, 31)}
+    figures = {}
+    with transaction.atomic():
+        tenth = _tenth_pool(pool)
+        for evaluated, aside in ((tenth, pool), (pool, tenth)):
+            Pool.objects.filter(pk=evaluated.pk).update(scheme=Pool.Scheme.S)
+            Pool.objects.filter(pk=aside.pk).update(scheme=Pool.Scheme.M)
+            loans = LoanProject.objects.filter(pool=evaluated, disbursed_on__gte=dates["prev_start"],
+                                               disbursed_on__lte=dates["end"]).count()
+            job = measure(rolled_back(lambda: banks_evaluate(year=year, on=today, actor="bench")), repeat=3, warmup=True)
+            anchor = measure(sql_statement(JB7_POOL_SQL, {**dates, "pool": evaluated.pk}), repeat=3, warmup=True)
+            figures[evaluated.pk] = (loans, job.median_ms, anchor.median_ms)
+        transaction.set_rollback(True)
+    (small, small_ms, small_anchor), (big, big_ms, big_anchor) = figures[tenth.pk], figures[pool.pk]
+    data = big / small
+    return [
+        Row(f"JB-7 {year} on a tenth of the data ({small:,} loans of {year - 1}–{year}, same banks)", small_ms, "ms",
+            f"≤ {JOB_RATIO}× anchor", "SQL: COUNT(DISTINCT) of the pool", small_anchor, small_ms / small_anchor),
+        Row(f"JB-7 {year}, {small:,} → {big:,} loans ({data:.1f}× the data): time ratio "
+            f"(the SQL: {big_anchor / small_anchor:.1f}×)", big_ms / small_ms, "×", f"≤ {data:.1f}× (linear)",
+            "SQL: COUNT(DISTINCT), all loans", big_anchor, big_ms / big_anchor),
+    ]
+
+
+def _tenth_pool(pool: Pool) -> Pool:
+    """A copy of ``pool`` with its members and every tenth of its loans (numbers suffixed)."""
+    tenth = Pool.objects.get(pk=pool.pk)
+    tenth.pk, tenth.name = None, f"{pool.name} (bench: a tenth)"
+    tenth.save()
+    members = list(Member.objects.filter(pool=pool))
+    for member in members:
+        member.pk, member.pool = None, tenth
+    Member.objects.bulk_create(members)
+    fields = [f for f in LoanProject._meta.concrete_fields if not f.primary_key]
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(f.column) for f in fields)
+    values = ", ".join({"pool_id": "%(tenth)s", "loan_no": qn("loan_no") + " || '~10'"}.get(f.column, qn(f.column))
+                       for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {qn(LoanProject._meta.db_table)} ({columns}) SELECT {values} "
+                       f"FROM {qn(LoanProject._meta.db_table)} WHERE pool_id = %(pool)s AND id %% 10 = 0",
+                       {"tenth": tenth.pk, "pool": pool.pk})
+        cursor.execute("ANALYZE riskpool_loanproject, riskpool_bankyear")
+    return tenth
 
 
 @bench_parts.step("simulation", order=10)

@@ -25,6 +25,8 @@ from .pool import (
     Pool,
 )
 from .projects import (
+    BankYear,
+    BankYearBorrower,
     Classification,
     LoanProject,
 )
@@ -45,6 +47,8 @@ from .scheme_m import (
 
 __all__ = [
     "BankEvaluation",
+    "BankYear",
+    "BankYearBorrower",
     "Claim",
     "ClaimDocument",
     "ClaimStep",

@@ -20,7 +20,8 @@ def test_the_apps_register_their_parts():
     assert names["pages"] == ["guarantees.bench_parts.pages", "riskpool.bench_parts.pages"]
     assert names["api"] == ["riskpool.bench_parts.api"]
     # the pool's jobs before the snapshot, as the table has always listed them
-    assert names["jobs"] == ["riskpool.bench_parts.jobs", "guarantees.bench_parts.snapshot_job"]
+    assert names["jobs"] == ["riskpool.bench_parts.jobs", "riskpool.bench_parts.jb7_scaling",
+                             "guarantees.bench_parts.snapshot_job"]
     assert names["simulation"] == ["riskpool.bench_parts.simulation"]
     assert names["data"] == ["guarantees.bench_parts.generation", "guarantees.bench_parts.bulk_import",
                              "riskpool.bench_parts.bulk_import"]

@@ -1,7 +1,7 @@
 """riskpool_generate (a synthetic Scheme S data set written through COPY) makes data the real
 services accept: counts as asked, borrowers owned by the lending bank, a ledger whose sum is the
-pool's balance (RP-1), claims' paid and returned amounts equal to the ledger; and bench_riskpool
-runs on it."""
+pool's balance (RP-1), claims' paid and returned amounts equal to the ledger, RP-20's bank-year
+figures equal to a recount; and bench_riskpool and make bench's JB-7 scaling row run on it."""
 from __future__ import annotations
 
 import io
@@ -12,11 +12,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Sum
 
+from core.bench_parts import BenchRun
 from core.periods import add_months
 from guarantees.models import Borrower
 from riskpool import rules
+from riskpool.bench_parts import jb7_scaling
 from riskpool.management.commands.riskpool_generate import consistency_problems, generated_pool
-from riskpool.models import Claim, ClaimStep, LedgerEntry, LoanProject, Member, RecoveryReport
+from riskpool.models import Claim, ClaimStep, LedgerEntry, LoanProject, Member, Pool, RecoveryReport
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -62,6 +64,7 @@ def test_generator_writes_a_consistent_data_set_and_bench_riskpool_runs(tmp_path
     out = generate(replace=True)
     assert "Removed" in out and LoanProject.objects.filter(pool=generated_pool()).count() == 2000
 
+    pools = Pool.objects.count()
     path = tmp_path / "bench.json"
     bench_out = io.StringIO()
     call_command("bench_riskpool", repeat=1, page_repeat=1, json=str(path), stdout=bench_out)
@@ -71,4 +74,11 @@ def test_generator_writes_a_consistent_data_set_and_bench_riskpool_runs(tmp_path
     assert {r["key"] for r in figures["results"]} == {"jb7", "jb5", "jb4", "jb6", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8"}
     # the jobs were rolled back: nothing of theirs was kept
     assert pool.bank_evaluations.count() == 0 and not pool.quarter_snapshots.exists()
+    assert consistency_problems(generated_pool()) == []
+
+    # make bench's JB-7 scaling row: a tenth of the loans in a pool of their own, all rolled back
+    small, scaling = jb7_scaling(BenchRun(options={}, stdout=io.StringIO(), stderr=io.StringIO()))
+    assert "on a tenth of the data" in small.what and small.figure > 0 and small.anchor_figure > 0
+    assert scaling.unit == "×" and "the data): time ratio" in scaling.what and scaling.figure > 0
+    assert Pool.objects.count() == pools and generated_pool().scheme == Pool.Scheme.S
     assert consistency_problems(generated_pool()) == []

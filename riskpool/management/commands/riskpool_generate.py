@@ -23,7 +23,9 @@ removed by ``--replace``, by that alone):
   RP-17 recovery returns (RecoveryReport rows, due on the 15th working day of the next quarter)
   and the RP-16 8a upgrade returns; every entry's ``balance_after`` is the running sum and the
   pool's balance is the sum of the ledger (RP-1), never below zero;
-- each member's RP-15 figures through the real ``services.members_refresh_npl``.
+- each member's RP-15 figures through the real ``services.members_refresh_npl``;
+- RP-20's figures per bank-year (BankYear, BankYearBorrower) by their triggers, from the
+  projects' COPY as from any write (checked against a recount by ``consistency_problems``).
 
 Borrowers, projects, classifications, claims, steps, recoveries and the ledger go through
 PostgreSQL COPY (the helpers of bench_guarantees); then VACUUM (ANALYZE).
@@ -50,6 +52,8 @@ from guarantees.models import Borrower
 from riskpool import rules, services
 from riskpool.models import (
     BankEvaluation,
+    BankYear,
+    BankYearBorrower,
     Claim,
     ClaimStep,
     Classification,
@@ -64,6 +68,7 @@ from riskpool.models import (
     QuarterBankReport,
     RecoveryReport,
 )
+from riskpool.services_reports import bank_year_drift
 
 REGION_CODE = "RPGEN"
 POOL_NAME = "深圳市中小微企业贷款风险补偿资金池 (RPGEN)"
@@ -525,8 +530,8 @@ class Command(BaseCommand):
     def vacuum(self) -> None:
         started = time.perf_counter()
         connection = connections[DEFAULT_DB_ALIAS]
-        tables = [m._meta.db_table for m in (Borrower, LoanProject, Classification, Claim, ClaimStep, RecoveryReport,
-                                              LedgerEntry, Member, Pool, Organisation)]
+        tables = [m._meta.db_table for m in (Borrower, LoanProject, BankYear, BankYearBorrower, Classification, Claim,
+                                              ClaimStep, RecoveryReport, LedgerEntry, Member, Pool, Organisation)]
         # Inside a caller's transaction (a test) VACUUM is not allowed; ANALYZE alone is.
         command = "ANALYZE " if connection.in_atomic_block else "VACUUM (ANALYZE) "
         with connection.cursor() as cursor:
@@ -537,7 +542,9 @@ class Command(BaseCommand):
 def consistency_problems(pool: Pool) -> list[str]:
     """What a generated data set must satisfy (the test and the benchmark check it): the pool's
     balance is the sum of its ledger and the last running balance; payouts equal the paid claims;
-    returns equal the claims' returned amounts; every borrower belongs to the project's bank."""
+    returns equal the claims' returned amounts; every borrower belongs to the project's bank;
+    RP-20's figures per bank-year (BankYear, BankYearBorrower: filled by triggers from the COPY) equal
+    a live recount."""
     from django.db.models import F, Sum
 
     problems = []
@@ -570,4 +577,6 @@ def consistency_problems(pool: Pool) -> list[str]:
     live = claims.exclude(state__in=["withdrawn", "upgraded"]).values("project_id")
     if live.count() != live.distinct().count():
         problems.append("two live claims on one project")
+    if drift := bank_year_drift([pool.pk]):
+        problems.append(f"{drift} rows of RP-20's bank-year figures differ from a recount of the projects")
     return problems
