@@ -155,7 +155,7 @@ class BankYear(models.Model):
     pool, bank and year, instead of a COUNT(DISTINCT borrower) over the loans, which sorted
     every bank's loans: 13–17× the time for 10× the data.
 
-    Written only by database triggers on the loan project table (migration 0020), in the
+    Written only by database triggers on the loan project table (migration 0021), in the
     writing statement's own transaction, together with BankYearBorrower (which tells whether a
     loan's borrower is new to the bank-year): every INSERT (the entry form, the API, the
     set-based COPY import, the generator), every DELETE, and every UPDATE of the pool, the bank,

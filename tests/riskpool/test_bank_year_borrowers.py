@@ -1,6 +1,6 @@
 """Issue 12, JB-7 linear in the data: RP-20's figures per bank-year (BankYear: distinct borrowers
 and principal; BankYearBorrower: a borrower's loans in it) are kept as loans are written, by
-triggers on the loan project table (migration 0020). Every write path keeps them equal to a live
+triggers on the loan project table (migration 0021). Every write path keeps them equal to a live
 recount over the projects: the single entry and the authority's late entry, the API (one loan and bulk), the
 set-based file import (COPY, in chunks), ORM writes (the factories, the admin), deletes and the
 updates that move a loan to another bank-year; and JB-7 reads the same RP-20 figures from it as a

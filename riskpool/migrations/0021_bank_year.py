@@ -197,7 +197,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('core', '0011_stored_text_codes'),
         ('guarantees', '0009_dashboard_from_snapshots'),
-        ('riskpool', '0019_project_npl_by_pool'),
+        ('riskpool', '0020_f_shipped_rule_set_names'),
     ]
 
     operations = [
