@@ -56,6 +56,11 @@ def _migration_data(request):
         import_module("riskpool.migrations.0002_default_rule_sets").add_rule_sets(apps, None)
         import_module("riskpool.migrations.0013_g_product_suspension").scheme_m_starts_2024_05_15(apps, None)
         import_module("riskpool.migrations.0015_e_scheme_s_ends_2028_08_10").set_end(apps, None)
+    # The shipped rule sets' names and notes as msgids (idempotent: each renames only the old name).
+    for migration in ("guarantees.migrations.0010_f_shipped_rule_set_name",
+                      "counterguarantee.migrations.0004_f_shipped_rule_set_name",
+                      "riskpool.migrations.0020_f_shipped_rule_set_names"):
+        import_module(migration).rename(apps, None)
 
 
 @pytest.fixture(scope="session")
