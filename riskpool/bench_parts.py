@@ -75,7 +75,7 @@ def api(run: BenchRun) -> list[Row]:
         finally:
             token.delete()
         out.append(Row(f"API GET /api/riskpool/projects/, {who}, 2 gunicorn workers (p50 {result.p50_ms:.0f} ms, "
-                       f"{result.errors} errors)", result.per_second, "req/s", "≥ 200"))
+                       f"{result.errors} errors, {result.client} client)", result.per_second, "req/s", "≥ 200"))
     return out
 
 

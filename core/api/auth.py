@@ -23,6 +23,7 @@ class OrganisationTokenAuthentication(authentication.TokenAuthentication):
         user = token.user
         if not user.is_active or not token.organisation.is_active or user.organisation_id != token.organisation_id:
             raise exceptions.AuthenticationFailed(_("The token's account or organisation is not active."))
+        user.organisation = token.organisation  # the same row (checked above): no second query for it
         # Touch at most once a minute: a busy bank system should not write on every call.
         now = timezone.now()
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:

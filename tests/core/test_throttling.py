@@ -117,3 +117,21 @@ def test_throttle_classes_are_on_for_every_api_view(settings):
         "core.api.throttling.UserRateThrottle",
         "core.api.throttling.AnonRateThrottle",
     ]
+
+
+@pytest.mark.redis
+def test_on_redis_the_log_is_one_sorted_set_per_token(rates):
+    """Issue 12: with Redis the sliding log is a sorted set kept by one script (one round trip),
+    not DRF's pickled list; the rule is the same (tested above on whichever cache runs)."""
+    from django.core.cache import caches
+
+    backend = caches["default"]
+    rates(token="2/minute")
+    user = bank_user()
+    token, key = api_token(user)
+    client = _token_client(key)
+    assert [client.get(URL).status_code for _ in range(3)] == [200, 200, 429]
+    raw = backend.make_and_validate_key(f"throttle_token_{token.pk}")
+    redis = backend._cache.get_client(raw)
+    assert redis.type(raw) == b"zset" and redis.zcard(raw) == 2  # the refused call is not logged
+    assert 0 < redis.ttl(raw) <= 60

@@ -32,8 +32,22 @@ def test_fast_rows_equal_the_serializer():
     world = World()
     _projects(world, 3)
     LoanProjectFactory(pool=world.pool, bank=world.bank, principal=D("123.45"), product=ProductFactory())
-    projects = list(LoanProject.objects.select_related("pool", "bank", "borrower").order_by("pk"))
-    assert FastRows(s.LoanProjectSerializer).rows(projects) == s.LoanProjectSerializer(projects, many=True).data
+    made = LoanProjectFactory(pool=world.pool, bank=world.bank)
+    borrower = made.borrower
+    borrower.size_entered, borrower.size_derived, borrower.revenue = "", "micro", None
+    borrower.save()
+    queryset = LoanProject.objects.select_related("pool", "bank", "borrower").order_by("pk")
+    fast = FastRows(s.LoanProjectSerializer)
+    assert fast.rows(fast.values(queryset)) == s.LoanProjectSerializer(list(queryset), many=True).data
+
+
+def test_fast_rows_read_no_model_instance_and_one_query(django_assert_num_queries):
+    world = World()
+    _projects(world, 3)
+    fast = FastRows(s.LoanProjectSerializer)
+    with django_assert_num_queries(1):
+        values = list(fast.values(LoanProject.objects.order_by("pk")))
+    assert all(type(v) is dict for v in values) and len(fast.rows(values)) == LoanProject.objects.count()
 
 
 def _get(client, url):
