@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.http import FileResponse
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
 from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -358,13 +359,26 @@ class ClaimViewSet(SelectorViewSet):
         required attachments (RP-14, 第十九条(二)): without them the claim is refused (400) with
         one error per missing document. Refused too with every failing rule (RP-3 … RP-14,
         RP-24); held while the bank's NPL ratio is above 3% (RP-15)."""
-        serializer = parsed(s.ClaimCreateSerializer, request)
+        serializer = parsed(s.ClaimCreateSerializer, request, checks=lambda values: self._claim_problems(values))
         data = serializer.validated_data
         project = selectors.project_get_for_user(user=request.user, project_id=url_id(data["project"]))
         claim = services.claim_submit(user=request.user, project=project, submitted_on=_today(),
                                       outstanding_principal=data["outstanding_principal"],
                                       credit_report_on=data["credit_report_on"], documents=serializer.documents())
         return self._detail(claim, status.HTTP_201_CREATED)
+
+    def _claim_problems(self, values: dict) -> list:
+        """Issue 13.3: what the service would refuse in the fields that validated, answered with
+        the field errors (a project the user may not see is left to the field errors)."""
+        try:
+            project = selectors.project_get_for_user(user=self.request.user, project_id=url_id(values.get("project")))
+            return services.claim_problems(
+                user=self.request.user, project=project, submitted_on=_today(),
+                outstanding_principal=values.get("outstanding_principal"),
+                credit_report_on=values.get("credit_report_on"),
+                document_kinds=[kind for kind in ("credit_report", "loan_file") if values.get(kind)])
+        except (Http404, PermissionDenied):
+            return []
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **_row_responses({}, 404)})
     @action(detail=True, methods=["get"], url_path=r"documents/(?P<document_id>[0-9]+)", url_name="document")

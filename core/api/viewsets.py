@@ -15,11 +15,41 @@ def url_id(value) -> int:
         raise Http404 from None
 
 
-def parsed(serializer_class, request, **kwargs):
-    """The request body validated by ``serializer_class`` (a 400 in the project's shape if not)."""
+def parsed(serializer_class, request, *, checks=None, **kwargs):
+    """The request body validated by ``serializer_class`` (a 400 in the project's shape if not).
+
+    ``checks(values)`` (issue 13.3), given the fields that did validate, returns the problems the
+    service would refuse them with: they are answered together with the field errors, as the web
+    form shows them, instead of one after the other."""
     serializer = serializer_class(data=request.data, context={"request": request}, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer
+    if serializer.is_valid() or checks is None:
+        serializer.is_valid(raise_exception=True)
+        return serializer
+    from core.api.errors import flatten_errors
+    from core.errors import Problem, RuleViolation
+
+    problems = [Problem(None, message, field) for field, message in flatten_errors(serializer.errors)]
+    failed = {p.field for p in problems}
+    problems += [p for p in checks(valid_fields(serializer, request.data)) if p.field is None or p.field not in failed]
+    raise RuleViolation.many(problems)
+
+
+def valid_fields(serializer, data) -> dict:
+    """The values of ``serializer``'s writable fields that validate on their own."""
+    from rest_framework.exceptions import ValidationError
+    from rest_framework.fields import SkipField, empty
+
+    values = {}
+    for name, field in serializer.fields.items():
+        if field.read_only or name in serializer.errors:
+            continue
+        try:
+            value = field.run_validation(field.get_value(data))
+        except (ValidationError, SkipField):
+            continue
+        if value is not empty and value is not None:
+            values[name] = value
+    return values
 
 
 class SelectorViewSet(viewsets.GenericViewSet):

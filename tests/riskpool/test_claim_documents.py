@@ -213,3 +213,27 @@ def test_the_claim_form_shows_the_quotes_failures_beside_a_field_error(client, w
     assert response.status_code == 400
     errors = response.context["form"].errors
     assert "loan_file" in errors and any("RP-14" in e and "2025-06-03" in e for e in errors.get("__all__", []))
+
+
+def test_the_claim_api_answers_field_and_rule_problems_together(world, monkeypatch):
+    """Issue 13.3: a malformed credit report date (field), an outstanding principal above the
+    principal (RP-13) and both missing attachments (RP-14) in one 400, as the web form shows them."""
+    project = npl_project(world)
+    set_today(monkeypatch, date(2025, 4, 1))
+    response = login(world.bank_user).post(CLAIMS, {"project": project.pk, "outstanding_principal": "99999999.00",
+                                                    "credit_report_on": "not a date"}, format="json")
+    assert response.status_code == 400
+    found = {(e["rule"], e["field"]) for e in response.json()["errors"]}
+    assert {(None, "credit_report_on"), ("RP-13", "outstanding_principal"), ("RP-14", "credit_report"),
+            ("RP-14", "loan_file")} <= found
+    assert not Claim.objects.filter(project=project).exists()
+
+
+def test_the_claim_api_says_nothing_about_another_banks_project(world, monkeypatch):
+    other = npl_project(world, loan_no="JJ-2024-0009")
+    set_today(monkeypatch, date(2025, 4, 1))
+    stranger = bank_user()
+    response = login(stranger).post(CLAIMS, {"project": other.pk, "outstanding_principal": "x",
+                                             "credit_report_on": "2025-03-25"}, format="json")
+    assert response.status_code == 400
+    assert {e["field"] for e in response.json()["errors"]} == {"outstanding_principal"}
