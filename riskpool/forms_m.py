@@ -6,6 +6,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import Problem
+from core.views_helpers import problem_message
 from guarantees.forms import MoneyInput, date_field
 from riskpool import rules
 from riskpool.forms import PayForm, new_key  # noqa: F401  (PayForm: the treasurer's payment, RP-1 key)
@@ -58,6 +60,18 @@ class MReturnForm(forms.Form):
     costs = MoneyInput(label=_("Litigation, arbitration and enforcement costs (yuan)"), initial=0)
     on = date_field(_("Returned on"), required=False, help_text=_("Leave empty for today."))
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
+
+    def clean(self):
+        """Issue 13.3: RP-M5's checks on whatever validated, beside the fields' own errors: money
+        was recovered (more than 0), and it is returned on or after the day it was received."""
+        data = super().clean()
+        recovery, received_on, on = data.get("recovery"), data.get("received_on"), data.get("on")
+        if recovery is not None and recovery <= 0:
+            self.add_error("recovery", problem_message(Problem("RP-M5", _("This amount must be more than 0."))))
+        if received_on and on and on < received_on:
+            self.add_error("on", problem_message(Problem(
+                "RP-M5", _("The money is returned on or after the day it was received."))))
+        return data
 
 
 class MReportSubmitForm(forms.Form):

@@ -446,3 +446,17 @@ def test_report_export_writes_a_product_name_typed_as_a_formula_as_text(client, 
 
     Product.objects.filter(pk=report.lines.first().product_id).update(name=HOSTILE)
     assert_literal(get(client, people["authority"], reverse("riskpool:m-report-export", args=[report.pk])).content)
+
+
+def test_rpm5_the_return_form_lists_every_problem_in_one_pass(client, world, people):
+    """Issue 13.3: costs that are not a number (field), nothing recovered and a return dated
+    before the money was received (RP-M5) are all shown at once."""
+    m_claim = world.paid_claim()
+    client.force_login(people["alice"])
+    response = client.post(action_url(m_claim, "return"), return_data(date(2025, 6, 1), date(2025, 5, 20),
+                                                                       recovery="0", costs="abc"))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Enter a number." in html and "RP-M5: This amount must be more than 0." in html
+    assert "RP-M5: The money is returned on or after the day it was received." in html
+    assert reload(m_claim).returned_amount == D("0")
