@@ -324,7 +324,9 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description=gettext_lazy("summary"))
     def summary_text(self, event):
-        return i18n_text.render(event.summary)
+        from core.audit_display import summary_text
+
+        return summary_text(event.summary)
 
 
 

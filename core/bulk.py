@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.errors import Problem, RuleViolation
+from core.i18n_text import dump
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,11 @@ class RowError:
         if self.rename is not None:
             found["rename"] = self.rename.as_dict()
         return found
+
+    def stored(self) -> dict:
+        """``as_dict`` to keep (an upload run's errors): a rule's message as its msgid and values,
+        read in each viewer's language (issue 13.1)."""
+        return {**self.as_dict(), "message": dump(self.message)}
 
 
 class BulkRejected(RuleViolation):
@@ -133,5 +139,6 @@ class ImportRefused(Exception):
     """An uploaded file as a whole cannot be read (wrong type, too big, too many rows, no header)."""
 
     def __init__(self, message: str):
+        self.stored = dump(message)  # kept by an upload run, read in each viewer's language
         self.message = str(message)
         super().__init__(self.message)

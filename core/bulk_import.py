@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from core import i18n_text
 from core.audit import snapshot
 from core.bulk import BulkRejected, ImportRefused, RowError
 from core.errors import RuleViolation
@@ -173,7 +174,8 @@ def copy_insert(model, objs: list) -> list:
 def audit_rows(*, actor, action: str, instances: Iterable, organisation, summaries: Iterable[str],
                befores: Iterable[dict | None] | None = None) -> int:
     """``core.audit.audit`` for many rows in one INSERT (per ``BULK_IMPORT_CHUNK_ROWS``): the
-    same columns, the instance as it is now as ``after``."""
+    same columns, the instance as it is now as ``after``. Each summary is stored text that fits
+    the column, made by ``core.i18n_text.dumps_with`` (issue 13.1)."""
     actor_user = actor if getattr(actor, "pk", None) else None
     label = (actor.get_username() if actor_user else str(actor or "system"))[:150]
     befores = befores if befores is not None else itertools.repeat(None)
@@ -183,7 +185,7 @@ def audit_rows(*, actor, action: str, instances: Iterable, organisation, summari
     if connection.vendor != "postgresql":
         AuditEvent.objects.bulk_create([
             AuditEvent(actor=actor_user, actor_label=label, organisation=organisation, action=action,
-                       object_type=instance._meta.label_lower, object_id=str(instance.pk), summary=summary[:255],
+                       object_type=instance._meta.label_lower, object_id=str(instance.pk), summary=summary,
                        before=before, after=snapshot(instance))
             for instance, summary, before in zip(instances, summaries, befores, strict=False)])
         return len(instances)
@@ -194,7 +196,7 @@ def audit_rows(*, actor, action: str, instances: Iterable, organisation, summari
     ids = reserve_ids(AuditEvent, len(instances))
     copy_values(AuditEvent, AUDIT_COLUMNS, (
         [pk, now, actor_id, label, organisation_id, action, instance._meta.label_lower, str(instance.pk),
-         summary[:255], before, snapshot(instance)]
+         summary, before, snapshot(instance)]
         for pk, instance, summary, before in zip(ids, instances, summaries, befores, strict=False)))
     return len(instances)
 
@@ -278,11 +280,12 @@ def import_run_execute(run_id: int) -> ImportRun:
     try:
         fields.update(state=ImportRun.State.SAVED, saved=runner(run, progress))
     except ImportRefused as exc:
-        fields.update(state=ImportRun.State.REFUSED, message=exc.message)
+        fields.update(state=ImportRun.State.REFUSED, message=i18n_text.dumps(exc.stored))
     except BulkRejected as exc:
-        fields.update(state=ImportRun.State.REJECTED, errors=[e.as_dict() for e in exc.errors])
+        fields.update(state=ImportRun.State.REJECTED, errors=[e.stored() for e in exc.errors])
     except RuleViolation as exc:
-        fields.update(state=ImportRun.State.REFUSED, message=" ".join(str(p.message) for p in exc.problems))
+        fields.update(state=ImportRun.State.REFUSED,
+                      message=i18n_text.dumps(i18n_text.join(" ", [p.message for p in exc.problems])))
     except Exception as exc:
         fields.update(state=ImportRun.State.FAILED, message=type(exc).__name__)
         raise
@@ -313,5 +316,5 @@ def error_workbook(run: ImportRun) -> bytes:
     sheet = book.sheet(_("Errors"))
     sheet.append([_("Row"), _("Column"), _("Rule"), _("Problem")])
     for error in run.errors:
-        sheet.append([error["row"], error.get("column") or "", error["rule"], error["message"]])
+        sheet.append([error["row"], error.get("column") or "", error["rule"], i18n_text.render(error["message"])])
     return book.to_bytes()

@@ -128,6 +128,13 @@ def dumps_within(value: Any, limit: int) -> str:
     return column if len(column) <= limit else render(value)[:limit]
 
 
+def dumps_with(message: Text, params: dict[str, str | int], limit: int = 255) -> str:
+    """``dumps_within(message % params, limit)`` for ``params`` of plain strings and numbers,
+    without a lazy string per call: the audit rows of a bulk import, one per row of a file."""
+    column = json.dumps({**message.stored, "params": params}, ensure_ascii=False)
+    return column if len(column) <= limit else render(message % params)[:limit]
+
+
 def _lazy_msgid(value: Promise) -> dict | None:
     """The msgid of one of Django's own lazy strings (model labels, choices), if it is one."""
     try:

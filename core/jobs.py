@@ -27,6 +27,7 @@ from django.utils.module_loading import autodiscover_modules, import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core import i18n_text
 from core.audit import audit
 from core.errors import Conflict, RuleViolation
 from core.models import AuditEvent, JobRun
@@ -418,8 +419,10 @@ def job_run(
             audit(actor=actor, action=AuditEvent.Action.RUN, instance=run,
                   before={"state": lost.state, "started_at": lost.started_at, "progress_done": lost.progress_done,
                           "progress_total": lost.progress_total},
-                  summary=f"{spec.id} {period} lost: its worker stopped; taken over")
-        audit(actor=actor, action=AuditEvent.Action.RUN, instance=run, summary=f"{spec.id} {period} started")
+                  summary=i18n_text.gettext_lazy("%(job)s %(period)s lost: its worker stopped; taken over")
+                  % {"job": spec.id, "period": period})
+        audit(actor=actor, action=AuditEvent.Action.RUN, instance=run, summary=i18n_text.gettext_lazy("%(job)s %(period)s started")
+                  % {"job": spec.id, "period": period})
         progress = _Progress(run.pk)
         try:
             with transaction.atomic():
@@ -427,12 +430,14 @@ def job_run(
                 if not _finish(run, state=State.SUCCEEDED, counts=counts):
                     raise Conflict("JB-12", _("This run was taken over by another worker; its results are dropped."))
                 run.refresh_from_db()
-                audit(actor=actor, action=AuditEvent.Action.RUN, instance=run, summary=f"{spec.id} {period} succeeded")
+                audit(actor=actor, action=AuditEvent.Action.RUN, instance=run, summary=i18n_text.gettext_lazy("%(job)s %(period)s succeeded")
+                  % {"job": spec.id, "period": period})
         except Exception as exc:
             logger.exception("job %s for %s failed", spec.id, period)
             if _finish(run, state=State.FAILED, error=f"{type(exc).__name__}: {exc}"):
                 run.refresh_from_db()
-                audit(actor=actor, action=AuditEvent.Action.RUN, instance=run, summary=f"{spec.id} {period} failed")
+                audit(actor=actor, action=AuditEvent.Action.RUN, instance=run, summary=i18n_text.gettext_lazy("%(job)s %(period)s failed")
+                  % {"job": spec.id, "period": period})
             raise
         finally:
             progress.close()

@@ -49,7 +49,7 @@ def api_token_issue(*, actor, user, name: str):
         after = snapshot(token)
         after.pop("key_hash")
         audit(actor=actor, action=AuditEvent.Action.CREATE, instance=token, organisation=user.organisation,
-              after=after, summary=f"API token {token}")
+              after=after, summary=i18n_text.gettext_lazy("API token %(token)s") % {"token": token})
     return token, key
 
 
@@ -198,14 +198,14 @@ def calendar_year_confirm(*, user, year: int, holidays: list, working_days: list
         if row is None:
             row = CalendarDay.objects.create(date=day, is_working_day=working, name=name or "放假")
             audit(actor=user, action=AuditEvent.Action.CREATE, instance=row, organisation=user.organisation,
-                  summary=f"JB-1 notice {year}: {day}")
+                  summary=i18n_text.gettext_lazy("JB-1 notice %(year)s: %(day)s") % {"year": year, "day": day})
         elif row.is_working_day != working:
             before = snapshot(row)
             row.is_working_day = working
             row.name = name or row.name
             row.save(update_fields=["is_working_day", "name"])
             audit(actor=user, action=AuditEvent.Action.UPDATE, instance=row, organisation=user.organisation,
-                  before=before, summary=f"JB-1 notice {year}: {day}")
+                  before=before, summary=i18n_text.gettext_lazy("JB-1 notice %(year)s: %(day)s") % {"year": year, "day": day})
     record, created = CalendarYear.objects.select_for_update().get_or_create(
         year=year, defaults={"holidays_entered": True, "note": note[:200]})
     before = None if created else snapshot(record)
@@ -214,7 +214,8 @@ def calendar_year_confirm(*, user, year: int, holidays: list, working_days: list
         record.save(update_fields=["holidays_entered", "note"])
     audit(actor=user, action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE, instance=record,
           organisation=user.organisation, before=before,
-          summary=f"JB-1 notice {year}: {len(off)} days off, {len(on)} make-up working days")
+          summary=i18n_text.gettext_lazy("JB-1 notice %(year)s: %(off)s days off, %(on)s make-up working days")
+          % {"year": year, "off": len(off), "on": len(on)})
     calendar_confirmed.send(sender=CalendarYear, years=[year])
     return record
 
@@ -245,5 +246,5 @@ def two_factor_confirm(*, user: User, device, token: str) -> bool:
         type(device).objects.filter(user=user, confirmed=False).delete()
         audit(actor=user, action=AuditEvent.Action.CREATE, instance=device, organisation=user.organisation,
               after={"user": user.get_username(), "name": device.name, "confirmed": True},
-              summary=f"Two-factor sign-in turned on for {user.get_username()}")
+              summary=i18n_text.gettext_lazy("Two-factor sign-in turned on for %(user)s") % {"user": user.get_username()})
     return True

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from core import i18n_text
 from core.audit import audit, snapshot
 from core.calendar import shanghai_today
 from core.errors import Conflict, Problem, RuleViolation
@@ -223,7 +224,8 @@ def plan_save(*, user, guarantee: Guarantee, data: PlanData, measures: list[Meas
     after["measures"] = [m.as_mapping() for m in measures]
     audit(actor=user, action=AuditEvent.Action.UPDATE if before else AuditEvent.Action.CREATE, instance=plan,
           organisation=guarantee.firm, before=before, after=after,
-          summary=f"counter-guarantee plan {guarantee.contract_no}: {len(measures)} measures")
+          summary=i18n_text.gettext_lazy("Counter-guarantee plan %(contract)s: %(n)s measures")
+          % {"contract": guarantee.contract_no, "n": len(measures)})
     return plan
 
 
@@ -266,7 +268,8 @@ def plan_approve(*, user, plan: Plan, on: date | None = None, note: str = "") ->
         m.status = _status_at_approval(m, tables)
     Measure.objects.bulk_update(measures, ["status"])
     audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=plan, organisation=plan.guarantee.firm,
-          before=before, summary=f"approved; check {'passed' if result.passed else 'failed: ' + ','.join(result.failed_rules)}")
+          before=before, summary=i18n_text.gettext_lazy("Approved; the check passed") if result.passed
+          else i18n_text.gettext_lazy("Approved; the check failed: %(rules)s") % {"rules": ",".join(result.failed_rules)})
     return run
 
 
@@ -283,7 +286,7 @@ def _used_tables(tables: rules.Tables, plan_input: rules.PlanInput) -> dict:
 # --- after the guarantee (CG-13) -------------------------------------------------------------
 
 
-def _record(user, instance, plan: Plan, summary: str) -> None:
+def _record(user, instance, plan: Plan, summary: i18n_text.Text) -> None:
     audit(actor=user, action=AuditEvent.Action.CREATE, instance=instance, organisation=plan.guarantee.firm,
           summary=summary)
 
@@ -297,7 +300,7 @@ def inspection_record(*, user, measure: Measure, on: date, finding: str, note: s
         raise RuleViolation("CG-13", _("The date is in the future."), "on")
     row = Inspection.objects.create(measure=measure, on=on, finding=finding, note=note,
                                     created_by=user if user.pk else None)
-    _record(user, row, plan, f"inspection {finding}")
+    _record(user, row, plan, i18n_text.gettext_lazy("Inspection: %(finding)s") % {"finding": i18n_text.label(finding)})
     return row
 
 
@@ -311,7 +314,7 @@ def abnormal_event_record(*, user, measure: Measure, on: date, kind: str, note: 
         raise RuleViolation("CG-13", _("Unknown event."), "kind")
     row = AbnormalEvent.objects.create(measure=measure, on=on, kind=kind, note=note, response=response,
                                        created_by=user if user.pk else None)
-    _record(user, row, plan, f"abnormal event {kind}")
+    _record(user, row, plan, i18n_text.gettext_lazy("Abnormal event: %(kind)s") % {"kind": i18n_text.label(kind)})
     return row
 
 
@@ -336,7 +339,8 @@ def measure_record_contract(*, user, measure: Measure, contract_no: str, signato
                                    to=Measure.Status.REGISTERED if registration_number else Measure.Status.CONTRACTED)
     measure.save()
     audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=measure, organisation=plan.guarantee.firm,
-          before=before, summary=f"{measure.status}: contract {contract_no}")
+          before=before, summary=i18n_text.gettext_lazy("%(status)s: contract %(contract)s")
+          % {"status": i18n_text.label(measure.status), "contract": contract_no})
     return measure
 
 
@@ -369,7 +373,7 @@ def plan_release(*, user, plan: Plan, on: date, registration_cancelled: bool, do
     plan.released_on = on
     plan.save(update_fields=["status", "released_on", "updated_at"])
     audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=plan, organisation=plan.guarantee.firm,
-          before=before, summary=f"released {len(measures)} measures")
+          before=before, summary=i18n_text.gettext_lazy("Released %(n)s measures") % {"n": len(measures)})
     return plan
 
 
@@ -381,14 +385,14 @@ def _recompute(measure: Measure, on: date) -> None:
     measure.limitation_due_on, measure.last_interruption_on = found.due_on, found.last_interruption
 
 
-def _start_enforcement(user, measure: Measure, recourse_from: date, why: str) -> None:
+def _start_enforcement(user, measure: Measure, recourse_from: date, why: i18n_text.Text) -> None:
     before = snapshot(measure)
     measure.status = MEASURE.target(measure, "enforce")
     measure.recourse_from = recourse_from
     _recompute(measure, recourse_from)
     measure.save()
     audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=measure, organisation=measure.plan.guarantee.firm,
-          before=before, summary=f"enforced ({why}); act by {measure.limitation_due_on}")
+          before=before, summary=i18n_text.gettext_lazy("Enforced (%(why)s); act by %(due)s") % {"why": why, "due": measure.limitation_due_on})
 
 
 @transaction.atomic
@@ -400,7 +404,7 @@ def measures_on_compensation(*, user, guarantee: Guarantee, paid_on: date) -> li
                     .filter(plan__guarantee=guarantee, plan__status=Plan.Status.APPROVED,
                             status__in=OPEN_MEASURE_STATES).order_by("plan_id", "position"))
     for measure in measures:
-        _start_enforcement(user, measure, paid_on, "compensation paid")
+        _start_enforcement(user, measure, paid_on, i18n_text.gettext_lazy("compensation paid by the firm"))
     return measures
 
 
@@ -413,7 +417,7 @@ def measure_enforce(*, user, measure: Measure, recourse_from: date) -> Measure:
     MEASURE.check(user, measure, "enforce")
     if recourse_from > shanghai_today():
         raise RuleViolation("CG-13", _("The date is in the future."), "recourse_from")
-    _start_enforcement(user, measure, recourse_from, "recorded by the firm")
+    _start_enforcement(user, measure, recourse_from, i18n_text.gettext_lazy("recorded by the firm"))
     return measure
 
 
@@ -434,8 +438,9 @@ def enforcement_action_record(*, user, measure: Measure, on: date, kind: str, no
     _recompute(measure, on)
     measure.save(update_fields=["last_interruption_on", "limitation_due_on"])
     audit(actor=user, action=AuditEvent.Action.UPDATE, instance=measure, organisation=plan.guarantee.firm,
-          before=before, summary=f"{kind} on {on}; act by {measure.limitation_due_on}")
-    _record(user, row, plan, f"enforcement action {kind}")
+          before=before, summary=i18n_text.gettext_lazy("%(kind)s on %(on)s; act by %(due)s")
+          % {"kind": i18n_text.label(kind), "on": on, "due": measure.limitation_due_on})
+    _record(user, row, plan, i18n_text.gettext_lazy("Enforcement action: %(kind)s") % {"kind": i18n_text.label(kind)})
     return row
 
 
@@ -448,7 +453,7 @@ def enforcement_close(*, user, measure: Measure, on: date) -> Measure:
     measure.enforcement_closed_on = on
     measure.save(update_fields=["enforcement_closed_on"])
     audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=measure,
-          organisation=measure.plan.guarantee.firm, before=before, summary="enforcement closed")
+          organisation=measure.plan.guarantee.firm, before=before, summary=i18n_text.gettext_lazy("Enforcement closed"))
     return measure
 
 
@@ -470,7 +475,7 @@ def asset_class_save(*, user, code: str, name: str, registry: str, is_active: bo
     row.full_clean()
     row.save()
     audit(actor=user, action=AuditEvent.Action.UPDATE if before else AuditEvent.Action.CREATE, instance=row,
-          organisation=user.organisation, before=before, summary=f"asset class {code}")
+          organisation=user.organisation, before=before, summary=i18n_text.gettext_lazy("Asset class %(code)s") % {"code": code})
     return row
 
 
@@ -490,6 +495,7 @@ def bank_rate_set(*, user, asset_class: AssetClass, rate, effective_from: date, 
     row.save()
     audit(actor=user, action=AuditEvent.Action.UPDATE if before else AuditEvent.Action.CREATE, instance=row,
           organisation=user.organisation, before=before,
-          summary=f"bank rate {asset_class.code} {rate} from {effective_from}")
+          summary=i18n_text.gettext_lazy("Bank rate %(code)s %(rate)s from %(on)s")
+          % {"code": asset_class.code, "rate": rate, "on": effective_from})
     return row
 

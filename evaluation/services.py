@@ -75,7 +75,7 @@ def year_setup(*, user, year: int, scheme: list[dict] | None = None, targets: di
             row.targets_set_at = timezone.now()
         row.save()
         audit(actor=user, action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE, instance=row,
-              before=before, summary=f"evaluation year {year}")
+              before=before, summary=i18n_text.gettext_lazy("Evaluation year %(year)s") % {"year": year})
     return row
 
 
@@ -88,7 +88,7 @@ def exclusion_set(*, user, year: EvaluationYear, firm: Organisation, reason: str
         else:
             YearExclusion.objects.filter(year=year, firm=firm).delete()
         audit(actor=user, action=AuditEvent.Action.UPDATE, instance=year, organisation=firm,
-              summary=f"EV-1 exclusion {firm.pk}: {reason or '-'}")
+              summary=i18n_text.gettext_lazy("EV-1 exclusion of %(firm)s: %(reason)s") % {"firm": firm.name, "reason": reason or "-"})
 
 
 # --- JB-8 opening the year -----------------------------------------------------------------------
@@ -120,7 +120,7 @@ def year_open(*, year: int, actor) -> dict:
             row.opened_at = timezone.now()
             row.save(update_fields=["opened_at"])
         if created:
-            audit(actor=actor, action=AuditEvent.Action.CREATE, instance=row, summary=f"evaluation year {year} opened")
+            audit(actor=actor, action=AuditEvent.Action.CREATE, instance=row, summary=i18n_text.gettext_lazy("Evaluation year %(year)s opened") % {"year": year})
         exclusions = dict(YearExclusion.objects.filter(year=row).values_list("firm_id", "reason"))
         candidates = Organisation.objects.filter(kind__in=(K.GUARANTEE_FIRM, K.REGUARANTEE_FIRM), is_active=True)
         evaluated = [pk for pk, kind in candidates.values_list("pk", "kind")
@@ -236,7 +236,7 @@ def submission_refresh(*, user, submission: Submission) -> Submission:
         sub.flagged = _flags(sub.computed, sub.declared, sub.year.year)
         sub.form_signed_at, sub.form_signed_by = None, None  # the form shows other figures now
         sub.save()
-        audit(actor=user, action=AuditEvent.Action.UPDATE, instance=sub, organisation=sub.firm, summary="EV-3 refresh")
+        audit(actor=user, action=AuditEvent.Action.UPDATE, instance=sub, organisation=sub.firm, summary=i18n_text.gettext_lazy("EV-3 figures refreshed"))
     return sub
 
 
@@ -253,7 +253,7 @@ def submission_declare(*, user, submission: Submission, declared: dict[str, Any]
         sub.declared, sub.flagged = clean, _flags(sub.computed, clean, sub.year.year)
         sub.save()
         audit(actor=user, action=AuditEvent.Action.UPDATE, instance=sub, organisation=sub.firm, before=before,
-              summary="EV-3 declared figures")
+              summary=i18n_text.gettext_lazy("EV-3 declared figures"))
     return sub
 
 
@@ -267,7 +267,7 @@ def scoring_form_sign(*, user, submission: Submission) -> Submission:
         sub.form_signed_by, sub.form_signed_at = user, timezone.now()
         sub.save()
         audit(actor=user, action=AuditEvent.Action.UPDATE, instance=sub, organisation=sub.firm,
-              summary="EV-4 scoring form signed")
+              summary=i18n_text.gettext_lazy("EV-4 scoring form signed"))
     return sub
 
 
@@ -437,7 +437,7 @@ def submission_sample(*, user, submission: Submission, note: str) -> Submission:
         SubmissionStep.objects.create(submission=sub, old=sub.state, new=sub.state, action="sample",
                                       reason=sub.third_party_note, by=user)
         audit(actor=user, action=AuditEvent.Action.UPDATE, instance=sub, organisation=sub.firm, before=before,
-              summary="EV-5 third-party sample")
+              summary=i18n_text.gettext_lazy("EV-5 third-party sample"))
     return sub
 
 
@@ -447,7 +447,7 @@ def review_close(*, user, year: EvaluationYear) -> EvaluationYear:
         row = EvaluationYear.objects.select_for_update().get(pk=year.pk)
         row.stage = YEAR.check(user, row, "close")
         row.save(update_fields=["stage"])
-        audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=row, summary="EV-5 review closed")
+        audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=row, summary=i18n_text.gettext_lazy("EV-5 review closed"))
     return row
 
 
@@ -522,7 +522,7 @@ def _publish(*, year: int, run, actor) -> dict:
     Interview.objects.filter(year=row, scheduled_on__isnull=True).exclude(firm_id__in=unqualified).delete()
     row.stage, row.published_at = EvaluationYear.Stage.PUBLISHED, timezone.now()
     row.save(update_fields=["stage", "published_at"])
-    audit(actor=actor, action=AuditEvent.Action.RUN, instance=row, summary=f"JB-9 results {year}")
+    audit(actor=actor, action=AuditEvent.Action.RUN, instance=row, summary=i18n_text.gettext_lazy("JB-9 results %(year)s") % {"year": year})
     return {"year": year, "ranked": len(results), "regions": len(region_rows), "interviews_created": created}
 
 
@@ -542,7 +542,7 @@ def interview_update(*, user, interview: Interview, scheduled_on: date | None = 
             interview.note = note
         interview.save()
         audit(actor=user, action=AuditEvent.Action.UPDATE, instance=interview, organisation=interview.firm,
-              before=before, summary="EV-10 interview")
+              before=before, summary=i18n_text.gettext_lazy("EV-10 interview"))
     return interview
 
 
@@ -552,7 +552,7 @@ def distribution_add(*, user, organisation: Organisation, note: str = "") -> Dis
     with transaction.atomic():
         row, _created = DistributionRecipient.objects.get_or_create(organisation=organisation, defaults={"note": note})
         audit(actor=user, action=AuditEvent.Action.CREATE, instance=row, organisation=organisation,
-              summary="EV-10 distribution list")
+              summary=i18n_text.gettext_lazy("EV-10 distribution list"))
     return row
 
 
@@ -561,7 +561,7 @@ def distribution_remove(*, user, organisation: Organisation) -> None:
     with transaction.atomic():
         for row in DistributionRecipient.objects.filter(organisation=organisation):
             audit(actor=user, action=AuditEvent.Action.DELETE, instance=row, organisation=organisation,
-                  before=snapshot(row), summary="EV-10 distribution list")
+                  before=snapshot(row), summary=i18n_text.gettext_lazy("EV-10 distribution list"))
             row.delete()
 
 
@@ -602,7 +602,7 @@ def case_open(*, user, guarantee: Guarantee, staff: str, grounds: list[str], sta
                 row.file.save(rules.material_file_name(item.file.name, kind), item.file, save=False)
             row.save()
         audit(actor=user, action=AuditEvent.Action.CREATE, instance=case, organisation=case.firm,
-              summary="EV-14 case opened")
+              summary=i18n_text.gettext_lazy("EV-14 case opened"))
     return case
 
 
@@ -622,7 +622,7 @@ def case_findings_record(*, user, case: ExemptionCase, grounds: list[str], staff
             "grounds_found": rules.check_grounds(grounds), "staff_at_fault": bool(staff_at_fault),
             "outcome": decision.outcome, "reasons": decision.reasons, "reviewer": user, "confirmed_at": None})
         audit(actor=user, action=AuditEvent.Action.UPDATE, instance=row, organisation=case.firm,
-              summary=f"EV-14 findings: {decision.outcome}")
+              summary=i18n_text.gettext_lazy("EV-14 findings: %(outcome)s") % {"outcome": i18n_text.label(decision.outcome)})
     return row
 
 
@@ -638,7 +638,8 @@ def case_confirm(*, user, case: ExemptionCase) -> ExemptionCase:
         case.state = new
         case.save(update_fields=["state"])
         audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=case, organisation=case.firm,
-              summary=f"EV-14 case {old} → {case.state}: {row.outcome}")
+              summary=i18n_text.gettext_lazy("EV-14 case %(old)s → %(new)s: %(outcome)s")
+              % {"old": i18n_text.label(old), "new": i18n_text.label(case.state), "outcome": i18n_text.label(row.outcome)})
     return case
 
 
@@ -652,5 +653,5 @@ def case_appeal(*, user, case: ExemptionCase, reason: str) -> ExemptionCase:
         case.state, case.appeal_reason = CASE.check(user, case, "appeal"), reason.strip()
         case.save(update_fields=["state", "appeal_reason"])
         audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=case, organisation=case.firm,
-              summary="EV-14 case appealed")
+              summary=i18n_text.gettext_lazy("EV-14 case appealed"))
     return case

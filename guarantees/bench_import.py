@@ -27,6 +27,8 @@ from decimal import Decimal
 from django.utils import timezone
 
 from core import bench_import as bench
+from core import i18n_text
+from guarantees.services import BORROWER_SUMMARY, GUARANTEE_SUMMARY
 
 HEADERS = ["合作协议编号", "担保合同编号", "融资人名称", "证件类型", "证件号码", "融资人类型", "行业", "从业人员(人)",
            "营业收入(元)", "资产总额(元)", "贷款本金(元)", "担保金额(元)", "币种", "贷款起始日", "贷款到期日",
@@ -106,7 +108,7 @@ class BorrowerCells:
             ids = dict(Borrower.objects.filter(owner=owner, id_number__in=list(borrowers))
                        .values_list("id_number", "pk"))
             bench.copy(AuditEvent, bench.audit_columns(), bench.audit_copy_lines(
-                kind="guarantees.borrower", items=((ids[code], b.name, {"name": b.name}) for code, b in borrowers.items()),
+                kind="guarantees.borrower", items=((ids[code], i18n_text.dumps_with(BORROWER_SUMMARY, {"name": b.name}), {"name": b.name}) for code, b in borrowers.items()),
                 actor=user, organisation=owner, at=now))
             return ids
 
@@ -177,7 +179,7 @@ def time_copy(rows: list[list], user, firm, agreement) -> dict:
         audit = {"actor": user, "organisation": firm, "at": now}
         bench.copy(AuditEvent, bench.audit_columns(), bench.audit_copy_lines(
             kind="guarantees.guarantee",
-            items=((contract_ids[g.contract_no], f"guarantee {g.contract_no}", {"contract_no": g.contract_no})
+            items=((contract_ids[g.contract_no], i18n_text.dumps_with(GUARANTEE_SUMMARY, {"contract": g.contract_no}), {"contract_no": g.contract_no})
                    for g in guarantees), **audit))
         return len(contract_ids)
 

@@ -24,7 +24,7 @@ from django.db.models import Sum
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from core import upload_limits
+from core import i18n_text, upload_limits
 from core.bulk import BulkRejected, ImportRefused, RowError, unconfirmed_renames
 from core.bulk_import import audit_rows, copy_insert, import_rows, problems_as_errors
 from core.errors import RuleViolation
@@ -37,6 +37,7 @@ from guarantees import rules
 from guarantees.models import Agreement, Borrower, Guarantee
 from guarantees.permissions import FIRM_ROLES
 from guarantees.services import (
+    GUARANTEE_SUMMARY,
     OPEN_STATUSES,
     BorrowerData,
     GuaranteeContext,
@@ -616,7 +617,7 @@ class GuaranteeImporter(BorrowerChunks):
                                               data=row["data"], single=single, context=self.context))
         copy_insert(Guarantee, guarantees)
         audit_rows(actor=self.user, action=AuditEvent.Action.CREATE, instances=guarantees, organisation=self.firm,
-                   summaries=(f"guarantee {g.contract_no}" for g in guarantees))
+                   summaries=(i18n_text.dumps_with(GUARANTEE_SUMMARY, {"contract": g.contract_no}) for g in guarantees))
         if self.created is not None:
             self.created += guarantees
         return len(guarantees)

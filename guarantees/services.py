@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from core import i18n_text
 from core.audit import audit, snapshot
 from core.errors import Problem, RuleViolation
 from core.models import AuditEvent, Organisation
@@ -41,6 +42,10 @@ TRANSITIONS = {
 }
 # Liabilities still on the firm's books: they count toward 单户担保金额 (GU-5).
 OPEN_STATUSES = (S.ACTIVE, S.DEFAULTED)
+# The audit summary of a borrower added or changed (by hand or by an upload).
+BORROWER_SUMMARY = i18n_text.gettext_lazy("Borrower %(name)s")
+BORROWER_RENAMED = i18n_text.gettext_lazy("Borrower renamed %(old)s → %(new)s")
+GUARANTEE_SUMMARY = i18n_text.gettext_lazy("Guarantee %(contract)s")
 
 
 def guarantee_params(on: date) -> rules.GuaranteeParams:
@@ -104,7 +109,7 @@ def agreement_create(
     _apply_split(agreement, shares)
     agreement.save()
     audit(actor=user, action=AuditEvent.Action.CREATE, instance=agreement, organisation=firm,
-          summary=f"agreement {code}")
+          summary=i18n_text.gettext_lazy("Agreement %(code)s") % {"code": code})
     return agreement
 
 
@@ -124,7 +129,7 @@ def agreement_update(*, user, agreement: Agreement, **changes: Any) -> Agreement
     _apply_split(agreement, shares if shares is not None else agreement.shares())
     agreement.save()
     audit(actor=user, action=AuditEvent.Action.UPDATE, instance=agreement, organisation=agreement.firm,
-          before=before, summary=f"agreement {agreement.code}")
+          before=before, summary=i18n_text.gettext_lazy("Agreement %(code)s") % {"code": agreement.code})
     return agreement
 
 
@@ -224,11 +229,12 @@ def borrowers_upsert(*, user, owner: Organisation, rows: list[dict], existing: d
             befores.append(before)
     copy_insert(Borrower, new)
     audit_rows(actor=user, action=AuditEvent.Action.CREATE, instances=new, organisation=owner,
-               summaries=(b.name for b in new))
+               summaries=(i18n_text.dumps_with(BORROWER_SUMMARY, {"name": b.name}) for b in new))
     if changed:
         Borrower.objects.bulk_update(changed, fields=list(_borrower_values(rows[0]["borrower"], None)))
         audit_rows(actor=user, action=AuditEvent.Action.UPDATE, instances=changed, organisation=owner, befores=befores,
-                   summaries=(f"renamed {before.get('name')} → {b.name}" if before.get("name") != b.name else b.name
+                   summaries=(i18n_text.dumps_with(BORROWER_RENAMED, {"old": before.get("name"), "new": b.name})
+                              if before.get("name") != b.name else i18n_text.dumps_with(BORROWER_SUMMARY, {"name": b.name})
                               for b, before in zip(changed, befores, strict=True)))
     return {**existing, **{b.id_number: b for b in new}}
 
@@ -240,7 +246,8 @@ def borrower_upsert(*, user, owner: Organisation, data: BorrowerData) -> Borrowe
     borrower = Borrower.objects.select_for_update().filter(owner=owner, id_number=id_number).first()
     if borrower is None:
         borrower = Borrower.objects.create(owner=owner, id_number=id_number, **values)
-        audit(actor=user, action=AuditEvent.Action.CREATE, instance=borrower, organisation=owner, summary=data.name)
+        audit(actor=user, action=AuditEvent.Action.CREATE, instance=borrower, organisation=owner,
+              summary=BORROWER_SUMMARY % {"name": data.name})
         return borrower
     before = snapshot(borrower)
     for name, value in values.items():
@@ -249,7 +256,8 @@ def borrower_upsert(*, user, owner: Organisation, data: BorrowerData) -> Borrowe
     if snapshot(borrower) != before:
         renamed = before.get("name") != borrower.name
         audit(actor=user, action=AuditEvent.Action.UPDATE, instance=borrower, organisation=owner, before=before,
-              summary=f"renamed {before.get('name')} → {borrower.name}" if renamed else data.name)
+              summary=BORROWER_RENAMED % {"old": before.get("name"), "new": borrower.name}
+              if renamed else BORROWER_SUMMARY % {"name": data.name})
     return borrower
 
 
@@ -400,7 +408,7 @@ def guarantee_create(
                                 context=context)
     guarantee.save()
     audit(actor=user, action=AuditEvent.Action.CREATE, instance=guarantee, organisation=firm,
-          summary=f"guarantee {data.contract_no}")
+          summary=GUARANTEE_SUMMARY % {"contract": data.contract_no})
     return guarantee
 
 
@@ -433,7 +441,7 @@ def guarantee_release(*, user, guarantee: Guarantee, released_on: date) -> Guara
                new=S.RELEASED, closed_on=released_on)
     guarantee.refresh_from_db()
     audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=guarantee, organisation=guarantee.firm,
-          before=before, summary=f"{guarantee.contract_no} released")
+          before=before, summary=i18n_text.gettext_lazy("%(contract)s released") % {"contract": guarantee.contract_no})
     return guarantee
 
 
@@ -471,7 +479,7 @@ def guarantee_default(
     )
     guarantee.refresh_from_db()
     audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=guarantee, organisation=guarantee.firm,
-          before=before, summary=f"{guarantee.contract_no} defaulted")
+          before=before, summary=i18n_text.gettext_lazy("%(contract)s defaulted") % {"contract": guarantee.contract_no})
     audit(actor=user, action=AuditEvent.Action.CREATE, instance=compensation, organisation=guarantee.firm)
     return compensation
 
@@ -491,7 +499,7 @@ def compensation_pay(*, user, compensation: Compensation, paid_on: date) -> Comp
     compensation.paid_amount = compensation.base - compensation.part_bank
     compensation.save(update_fields=["paid_on", "paid_amount"])
     audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=compensation, organisation=guarantee.firm,
-          before=before, summary=f"{guarantee.contract_no} compensated")
+          before=before, summary=i18n_text.gettext_lazy("%(contract)s compensated") % {"contract": guarantee.contract_no})
     # CG-13: the recourse claim arose today, so every counter-guarantee measure gets its date to
     # act now (counterguarantee listens: it builds on guarantees, not the reverse).
     compensation_paid.send(sender=Compensation, user=user, guarantee=guarantee, paid_on=paid_on)
@@ -572,7 +580,7 @@ def compensation_write_off(*, user, compensation: Compensation, on: date) -> Com
     compensation.written_off_amount = max(compensation.base - recovered, Decimal("0.00"))
     compensation.save(update_fields=["written_off_on", "written_off_amount"])
     audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=compensation, organisation=guarantee.firm,
-          before=before, summary=f"{guarantee.contract_no} written off")
+          before=before, summary=i18n_text.gettext_lazy("%(contract)s written off") % {"contract": guarantee.contract_no})
     return compensation
 
 

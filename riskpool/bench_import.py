@@ -25,7 +25,9 @@ from decimal import Decimal
 from django.utils import timezone
 
 from core import bench_import as bench
+from core import i18n_text
 from guarantees.bench_import import BorrowerCells
+from riskpool.services.projects import LOAN_PROJECT_SUMMARY
 
 HEADERS = ["借款人名称", "证件类型", "证件号码", "借款人类型", "行业", "从业人员(人)", "营业收入(元)", "资产总额(元)",
            "借据号", "贷款类型", "贷款本金", "币种", "借据日期", "到期日", "年利率(%)", "其他流动资金贷款余额(元)",
@@ -105,7 +107,7 @@ def time_copy(rows: list[list], user, bank, pool) -> dict:
         audit = {"actor": user, "organisation": bank, "at": now}
         bench.copy(AuditEvent, bench.audit_columns(), bench.audit_copy_lines(
             kind="riskpool.loanproject",
-            items=((loan_ids[p.loan_no], f"loan project {p.loan_no}", {"loan_no": p.loan_no}) for p in projects),
+            items=((loan_ids[p.loan_no], i18n_text.dumps_with(LOAN_PROJECT_SUMMARY, {"loan": p.loan_no}), {"loan_no": p.loan_no}) for p in projects),
             **audit))
         return len(loan_ids)
 

@@ -200,7 +200,7 @@ def _pools(orgs, users):
                                       reviewer=orgs["pool_reviewer"], treasurer=orgs["pool_treasurer"],
                                       finance_bureau=orgs["finance_bureau"])
             audit(actor=authority, action=AuditEvent.Action.CREATE, instance=row, organisation=orgs["authority"],
-                  summary=f"pool {name} ({scheme}, {size})")
+                  summary=i18n_text.gettext_lazy("Pool %(name)s (%(scheme)s, %(size)s)") % {"name": name, "scheme": scheme, "size": size})
         elif row.finance_bureau_id is None:  # a demo database made before the finance bureau existed
             row.finance_bureau = orgs["finance_bureau"]
             row.save(update_fields=["finance_bureau"])

@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from core import upload_limits
+from core import i18n_text, upload_limits
 from core.bulk import BulkRejected, RowError
 from core.bulk_import import audit_rows, copy_insert, problems_as_errors
 from core.calendar import shanghai_today
@@ -57,6 +57,7 @@ from guarantees.services import borrowers_upsert
 from riskpool import entry, rules, services
 from riskpool.models import LoanProject, Pool
 from riskpool.services import ProjectData
+from riskpool.services.projects import LOAN_PROJECT_SUMMARY
 
 __all__ = ["XLSX_CONTENT_TYPE", "ImportRefused", "import_content", "import_projects", "megabytes", "read_upload",
            "template_workbook"]
@@ -294,7 +295,7 @@ class ProjectImporter(base.BorrowerChunks):
                 RowError(row["row"], "loan_no", "RP-21", str(entry.duplicate_loan_problem(row["data"].loan_no).message))
                 for row in rows if row["data"].loan_no in numbers]) from None
         audit_rows(actor=self.user, action=AuditEvent.Action.CREATE, instances=projects, organisation=self.bank,
-                   summaries=(f"loan project {p.loan_no}" for p in projects))
+                   summaries=(i18n_text.dumps_with(LOAN_PROJECT_SUMMARY, {"loan": p.loan_no}) for p in projects))
         if self.created is not None:
             self.created += projects
         return len(projects)

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext as _
 
+from core import i18n_text
 from core.audit import audit, snapshot
 from core.calendar import shanghai_today
 from core.errors import Conflict, Problem, RuleViolation
@@ -83,7 +84,8 @@ def product_setup(*, user, pool: Pool, on: date | None = None) -> list[Product]:
                     pool=pool, code=code, name=PRODUCT_NAMES.get(code, code), subfund=fund.code, size=fund.size,
                 )
                 audit(actor=user, action=AuditEvent.Action.CREATE, instance=product, organisation=pool.authority,
-                      summary=f"RP-M2 product {code} in sub-fund {fund.code} of {fund.size}")
+                      summary=i18n_text.gettext_lazy("RP-M2 product %(product)s in sub-fund %(fund)s of %(size)s")
+                      % {"product": i18n_text.label(code), "fund": fund.code, "size": fund.size})
             products.append(product)
     return products
 
@@ -244,8 +246,10 @@ def _sync_party_suspensions(products: list[Product], parties: list[PartyFigures]
             row = ProductPartySuspension.objects.create(product_id=f.product_id, organisation_id=f.organisation_id,
                                                         role=f.role, rate=f.rate, since=on, reasons=reasons)
             audit(actor=user, action=AuditEvent.Action.CREATE, instance=row, organisation=None,
-                  summary=f"RP-M3 new business of {f.role} {f.organisation_id} in product {f.product_id} "
-                          f"suspended from {on}: rate {f.rate}")
+                  summary=i18n_text.gettext_lazy("RP-M3 new business of %(role)s %(organisation)s in product %(product)s suspended from "
+                                         "%(on)s: rate %(rate)s")
+                  % {"role": i18n_text.label(f.role), "organisation": f.organisation_id, "product": f.product_id, "on": on,
+                     "rate": f.rate})
         elif result.suspended:
             row.rate, row.reasons = f.rate, reasons
             changed.append(row)
@@ -262,8 +266,9 @@ def _lift(row: ProductPartySuspension, *, on: date, reasons, rate, user) -> None
     row.rate = rate if rate is not None else row.rate
     row.save(update_fields=["lifted_on", "reasons", "rate"])
     audit(actor=user, action=AuditEvent.Action.UPDATE, instance=row, organisation=None,
-          summary=f"RP-M3 suspension of {row.role} {row.organisation_id} in product {row.product_id} "
-                  f"lifted on {row.lifted_on}")
+          summary=i18n_text.gettext_lazy("RP-M3 suspension of %(role)s %(organisation)s in product %(product)s lifted on %(on)s")
+          % {"role": i18n_text.label(row.role), "organisation": row.organisation_id, "product": row.product_id,
+             "on": row.lifted_on})
 
 
 def products_refresh_suspension(products, *, on: date, user="system (RP-M3)") -> list[Product]:
@@ -288,7 +293,8 @@ def products_refresh_suspension(products, *, on: date, user="system (RP-M3)") ->
                                 batch_size=PRODUCT_CHUNK)
     for product in changed:
         audit(actor=user, action=AuditEvent.Action.UPDATE, instance=product, organisation=None,
-              summary=f"RP-M3 suspended={product.suspended}")
+              summary=i18n_text.gettext_lazy("RP-M3 product %(product)s suspended") % {"product": i18n_text.label(product.code)} if product.suspended
+              else i18n_text.gettext_lazy("RP-M3 product %(product)s no longer suspended") % {"product": i18n_text.label(product.code)})
     _sync_party_suspensions(products, parties, on=on, params=params, user=user)
     return products
 
@@ -364,7 +370,7 @@ def _move(m_claim: MClaim, new: str, *, user, **changes) -> MClaim:
     for name, value in changes.items():
         setattr(m_claim, name, value)
     audit(actor=user, action=AuditEvent.Action.TRANSITION, instance=m_claim, organisation=m_claim.firm,
-          before=before, summary=f"Scheme M claim {old} → {new}")
+          before=before, summary=i18n_text.gettext_lazy("Scheme M claim: %(old)s → %(new)s") % {"old": i18n_text.label(old), "new": i18n_text.label(new)})
     return m_claim
 
 
@@ -496,14 +502,14 @@ def m_claim_submit(*, user, product: Product, compensation: Compensation, submit
         Guarantee.objects.filter(pk=guarantee.pk, product__isnull=True).update(product=product)
         guarantee.product = product
         audit(actor=user, action=AuditEvent.Action.UPDATE, instance=guarantee, organisation=firm, before=before,
-              summary=f"RP-M3 guarantee tagged with product {product.code} by its Scheme M claim")
+              summary=i18n_text.gettext_lazy("RP-M3 guarantee tagged with product %(product)s by its Scheme M claim") % {"product": i18n_text.label(product.code)})
     reasons.append(rules.m_business_covered(guarantee.start, product.code, product.name).as_dict())
     m_claim = MClaim.objects.create(
         product=product, firm=firm, compensation=compensation, state="submitted", submitted_on=submitted_on,
         payout=compensation.paid_amount, ratio=ratio, amount=amount, reasons=reasons,
     )
     audit(actor=user, action=AuditEvent.Action.CREATE, instance=m_claim, organisation=firm,
-          summary=f"Scheme M claim on {product.code}: {amount}")
+          summary=i18n_text.gettext_lazy("Scheme M claim on %(product)s: %(amount)s") % {"product": i18n_text.label(product.code), "amount": amount})
     return m_claim
 
 
@@ -614,7 +620,8 @@ def m_return_record(*, user, m_claim: MClaim, received_on: date, recovery, costs
             raise Conflict("RP-M5", _("Someone else changed this claim just now; reload and try again."))
         m_claim.returned_amount = returned
         audit(actor=user, action=AuditEvent.Action.UPDATE, instance=m_claim, organisation=m_claim.firm,
-              before=before, summary=f"RP-M5 recovery {recovery}, costs {costs}, return {amount} due {due_on}")
+              before=before, summary=i18n_text.gettext_lazy("RP-M5 recovery %(recovery)s, costs %(costs)s, return %(amount)s due %(due)s")
+              % {"recovery": recovery, "costs": costs, "amount": amount, "due": due_on})
     return MReturn(m_claim=m_claim, amount=amount, due_on=due_on)
 
 
@@ -772,6 +779,7 @@ def m_annual_report_submit(*, user, report: MAnnualReport, on: date) -> MAnnualR
     report.submitted_on, report.submitted_by = on, user
     late = on > report.due_on
     audit(actor=user, action=AuditEvent.Action.UPDATE, instance=report, organisation=report.pool.reviewer,
-          before=before, summary=f"RP-M6 report {report.year} submitted to the finance bureau on {on}"
-          f"{' (late, due ' + report.due_on.isoformat() + ')' if late else ''}")
+          before=before, summary=(i18n_text.gettext_lazy("RP-M6 report %(year)s submitted to the finance bureau on %(on)s (late, due %(due)s)")
+                                if late else i18n_text.gettext_lazy("RP-M6 report %(year)s submitted to the finance bureau on %(on)s"))
+          % {"year": report.year, "on": on, "due": report.due_on})
     return report

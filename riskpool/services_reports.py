@@ -16,6 +16,7 @@ from django.db.models import BigIntegerField, CharField, Count, DateField, Exist
 from django.db.models.functions import Cast, ExtractYear
 
 from core import calendar as core_calendar
+from core import i18n_text
 from core.audit import snapshot
 from core.models import AuditEvent
 from core.periods import add_months
@@ -216,8 +217,8 @@ def _revoke(members: list[Member], grade_of: dict[int, str], *, year: int, on: d
             AuditEvent(
                 actor=None, actor_label=actor[:150], organisation_id=member.pool.authority_id,
                 action=AuditEvent.Action.UPDATE, object_type=Member._meta.label_lower, object_id=str(member.pk),
-                summary=f"RP-22 revoked: unqualified {year - years + 1}–{year}; may apply again on "
-                f"{member.may_reapply_on.isoformat()}"[:255],
+                summary=i18n_text.dumps_within(i18n_text.gettext_lazy("RP-22 revoked: unqualified %(first)s–%(last)s; may apply again on %(on)s")
+                                               % {"first": year - years + 1, "last": year, "on": member.may_reapply_on}, 255),
                 before=before, after=snapshot(member),
             )
         )

@@ -86,7 +86,10 @@ def _refresh_application_due(claim: Claim, *, user, **changes) -> Claim:
         raise Conflict("RP-16", _("Someone else changed this claim just now; reload and try again."))
     claim.next_due_on, claim.next_due_provisional = changes["next_due_on"], changes["next_due_provisional"]
     audit(actor=user, action=AuditEvent.Action.UPDATE, instance=claim, organisation=claim.project.bank,
-          before=before, summary=", ".join(f"{k}={v}" for k, v in changes.items()))
+          before=before, summary=(
+              i18n_text.gettext_lazy("No application deadline owed") if due is None
+              else (i18n_text.gettext_lazy("Application deadline %(due)s (provisional)") if due.provisional
+                    else i18n_text.gettext_lazy("Application deadline %(due)s")) % {"due": due.due}))
     return claim
 
 

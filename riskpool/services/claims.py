@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from core import calendar as core_calendar
+from core import i18n_text
 from core.audit import audit, snapshot
 from core.calendar import shanghai_today
 from core.errors import Conflict, Problem, RuleViolation
@@ -140,7 +141,7 @@ def claim_submit(*, user, project: LoanProject, submitted_on: date, outstanding_
     LoanProject.objects.filter(pk=project.pk).update(outstanding_yuan=outstanding_yuan)
     ClaimStep.objects.create(claim=claim, old="", new="submitted", on=submitted_on, by=user)
     audit(actor=user, action=AuditEvent.Action.CREATE, instance=claim, organisation=project.bank,
-          summary=f"claim on {project.loan_no}: {claim.amount}")
+          summary=i18n_text.gettext_lazy("Claim on %(loan)s: %(amount)s") % {"loan": project.loan_no, "amount": claim.amount})
     _store_documents(claim, documents, user)
     member_refresh_npl(member, on=submitted_on)
     if not _gate_open(member, submitted_on):
@@ -197,7 +198,7 @@ def objection_file(*, claim: Claim, name: str, contact: str, text: str, on: date
         raise RuleViolation("INPUT", _("Give your name, a contact and the objection."))
     objection = Objection.objects.create(claim=claim, name=name[:100], contact=contact[:100], text=text)
     audit(actor="public", action=AuditEvent.Action.CREATE, instance=objection, organisation=claim.project.pool.reviewer,
-          summary="objection")
+          summary=i18n_text.gettext_lazy("Objection filed"))
     return objection
 
 
@@ -218,7 +219,7 @@ def objection_decide(*, user, objection: Objection, upheld: bool, note: str = ""
         raise Conflict("RP-16", _("This objection has already been decided."))
     objection.refresh_from_db()
     audit(actor=user, action=AuditEvent.Action.UPDATE, instance=objection, organisation=claim.project.pool.reviewer,
-          summary=f"objection {status}")
+          summary=i18n_text.gettext_lazy("Objection %(status)s") % {"status": i18n_text.label(status)})
     if upheld:
         _move(claim, "objection_upheld", user=user, on=on, note=note)
         _move(claim, CLAIM.check(user, claim, "objection-re-review"), user=user, on=on, note=note)
@@ -266,7 +267,8 @@ def claims_recompute_deadlines(*, years, **kwargs) -> int:
             setattr(claim, name, value)
         audit(actor="system", action=AuditEvent.Action.UPDATE, instance=claim, before=before,
               organisation=claim.project.pool.reviewer,
-              summary=f"JB-1 calendar {', '.join(map(str, years))} confirmed: deadlines recomputed")
+              summary=i18n_text.gettext_lazy("JB-1 calendar %(years)s confirmed: deadlines recomputed")
+              % {"years": ", ".join(map(str, years))})
         changed += 1
     return changed
 
@@ -317,7 +319,7 @@ def funding_plan_issue(*, user, pool: Pool, number: str, claims, on: date) -> Fu
         raise Conflict("RP-16", _("Plan number %(no)s is already used.") % {"no": number}, "number")
     plan = FundingPlan.objects.create(pool=pool, number=number, issued_on=on, issued_by=user)
     audit(actor=user, action=AuditEvent.Action.CREATE, instance=plan, organisation=pool.authority,
-          summary=f"funding plan {number}")
+          summary=i18n_text.gettext_lazy("Funding plan %(number)s") % {"number": number})
     for claim in claims:
         claim = _locked(claim)
         if claim.project.pool_id != pool.pk:

@@ -49,7 +49,7 @@ def _set_library(project: LoanProject, library: str, *, user, **extra) -> None:
     LoanProject.objects.filter(pk=project.pk).update(library=library, **extra)
     project.refresh_from_db()
     audit(actor=user, action=AuditEvent.Action.UPDATE, instance=project, organisation=project.bank, before=before,
-          summary=f"library → {library}")
+          summary=i18n_text.gettext_lazy("Library → %(library)s") % {"library": i18n_text.label(library)})
 
 
 @transaction.atomic
@@ -150,13 +150,13 @@ def recovery_report(*, user, claim: Claim, received_on: date, gross, method: str
         report_due_on=due.date, returned_on=on if amount > 0 else None, created_by=user,
     )
     audit(actor=user, action=AuditEvent.Action.CREATE, instance=report, organisation=claim.project.bank,
-          summary=f"recovery {gross}, return {amount}")
+          summary=i18n_text.gettext_lazy("Recovery %(gross)s, return %(amount)s") % {"gross": gross, "amount": amount})
     # Money found later in a quarter reported nil: the recovery stands, the nil statement goes
     # (kept in the audit trail), so the quarter is counted once, as recovered.
     quarter = Quarter.of(received_on)
     for nil in NilRecoveryReport.objects.filter(claim=claim, period=str(quarter)):
         audit(actor=user, action=AuditEvent.Action.DELETE, instance=nil, organisation=claim.project.bank,
-              summary=f"nil recovery report {nil.period} superseded by a recovery")
+              summary=i18n_text.gettext_lazy("Nil recovery report %(period)s superseded by a recovery") % {"period": nil.period})
         nil.delete()
     _return(claim, LedgerEntry.Kind.RETURN_RECOVERY, amount, user=user, on=on, key=idempotency_key)
     returned = claim.returned_amount + amount
@@ -257,7 +257,7 @@ def recovery_nil_report(*, user, claim: Claim, period: str, on: date | None = No
                                               filed_by=user if getattr(user, "pk", None) else None)
     MissingRecoveryReport.objects.filter(claim=claim, period=period).delete()
     audit(actor=user, action=AuditEvent.Action.CREATE, instance=report, organisation=claim.project.bank,
-          summary=f"nil recovery report {period}")
+          summary=i18n_text.gettext_lazy("Nil recovery report %(period)s") % {"period": period})
     return report
 
 

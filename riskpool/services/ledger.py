@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from core import i18n_text
 from core.audit import audit
 from core.errors import Conflict, RuleViolation
 from core.models import AuditEvent
@@ -81,7 +82,7 @@ def ledger_post(
             # The same key committed by a concurrent request between our check and insert.
             raise Conflict("RP-1", _("This request is already being processed."), "idempotency_key") from None
         audit(actor=user, action=AuditEvent.Action.CREATE, instance=entry, organisation=locked.authority,
-              summary=f"{kind} {signed}")
+              summary=i18n_text.gettext_lazy("%(kind)s %(amount)s") % {"kind": i18n_text.label(kind), "amount": signed})
     pool.balance = locked.balance
     return entry
 

@@ -49,7 +49,7 @@ def member_add(*, user, pool: Pool, bank: Organisation, joined_on: date) -> Memb
         raise Conflict("MEMBER", _("%(bank)s is already a member of this pool.") % {"bank": bank}, "bank")
     member = Member.objects.create(pool=pool, organisation=bank, joined_on=joined_on)
     audit(actor=user, action=AuditEvent.Action.CREATE, instance=member, organisation=pool.authority,
-          summary=f"member {bank}")
+          summary=i18n_text.gettext_lazy("Member %(bank)s") % {"bank": bank})
     return member
 
 
@@ -62,9 +62,13 @@ def member_set_dishonest(*, user, member: Member, flag: bool, reason: str = "") 
     member.dishonest = bool(flag)
     member.save(update_fields=["dishonest"])
     reason = (reason or "").strip()
+    if member.dishonest:
+        summary = i18n_text.gettext_lazy("RP-24 listed as dishonest: %(reason)s")
+    else:
+        summary = i18n_text.gettext_lazy("RP-24 no longer listed as dishonest: %(reason)s")
     audit(actor=user, action=AuditEvent.Action.UPDATE, instance=member, organisation=member.pool.authority,
           before=before, after={**snapshot(member), "reason": reason} if reason else None,
-          summary=f"RP-24 dishonest={member.dishonest}" + (f": {reason}" if reason else ""))
+          summary=summary % {"reason": reason or "—"})
     return member
 
 
@@ -93,7 +97,8 @@ def member_readmit(*, user, member: Member, on: date) -> Member:
     member.joined_on = on
     member.save(update_fields=["revoked_on", "may_reapply_on", "joined_on"])
     audit(actor=user, action=AuditEvent.Action.UPDATE, instance=member, organisation=member.pool.authority,
-          before=before, summary=f"RP-22 re-admitted on {on.isoformat()} (revoked on {before['revoked_on']})")
+          before=before, summary=i18n_text.gettext_lazy("RP-22 re-admitted on %(on)s (revoked on %(revoked)s)")
+          % {"on": on, "revoked": before["revoked_on"]})
     return member
 
 

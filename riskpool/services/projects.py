@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from core import i18n_text
 from core.audit import audit, snapshot
 from core.calendar import shanghai_today
 from core.errors import Conflict, Problem, RuleViolation
@@ -34,6 +35,9 @@ from riskpool.permissions import AUTHORITY_ROLES, BANK_ROLES
 from .claim_state import APPLICATION_STATES, _refresh_application_due
 from .common import LP, scheme_s_params
 from .members import _gate_open, _member_of, _release_held, member_refresh_npl
+
+# The audit summary of a loan project entered (by hand or by an upload).
+LOAN_PROJECT_SUMMARY = i18n_text.gettext_lazy("Loan project %(loan)s")
 
 # --- loan projects (RP-5, RP-6, RP-22, RP-25) ----------------------------------------------
 
@@ -93,7 +97,8 @@ def project_register_late(*, user, pool: Pool, bank: Organisation, borrower: Bor
         raise RuleViolation.many(problems)
     project, member = _project_enter(user=user, pool=pool, borrower=borrower, data=data, bank=bank)
     audit(actor=user, action=AuditEvent.Action.CREATE, instance=project, organisation=bank,
-          summary=f"RP-6 late entry by the authority as of {data.entered_on.isoformat()}: {reason}"[:255])
+          summary=i18n_text.gettext_lazy("RP-6 late entry by the authority as of %(on)s: %(reason)s")
+          % {"on": data.entered_on, "reason": reason})
     member_refresh_npl(member)
     return project
 
@@ -120,7 +125,7 @@ def _project_enter(*, user, pool: Pool, borrower: BorrowerData, data: ProjectDat
                                   context=context)
     project.save()
     audit(actor=user, action=AuditEvent.Action.CREATE, instance=project, organisation=bank,
-          summary=f"loan project {project.loan_no}")
+          summary=LOAN_PROJECT_SUMMARY % {"loan": project.loan_no})
     return project, member
 
 
@@ -172,7 +177,8 @@ def project_classify(*, user, project: LoanProject, new: str, on: date) -> LoanP
         project.npl_before_entry = True
     project.save(update_fields=["classification", "classified_on", "npl_before_entry"])
     audit(actor=user, action=AuditEvent.Action.UPDATE, instance=project, organisation=project.bank,
-          before=before, summary=f"classified {old} → {new} on {on}")
+          before=before, summary=i18n_text.gettext_lazy("Classified %(old)s → %(new)s on %(on)s")
+          % {"old": i18n_text.label(old), "new": i18n_text.label(new), "on": on})
     if (old in LP.NPL_CLASSES) != (new in LP.NPL_CLASSES):
         # RP-16 8a: a compensated loan back to normal or special mention starts the 15 working
         # days of the upgrade application; back to non-performing, nothing is owed any more.
@@ -210,10 +216,10 @@ def project_close_repaid(*, user, project: LoanProject, on: date | None = None, 
     before = snapshot(project)
     project.library, project.closed_on, project.closed_reason = LP.Library.CLOSED, on, LP.ClosedReason.REPAID
     project.save(update_fields=["library", "closed_on", "closed_reason"])
-    late = f" late: due by {due.isoformat()}" if rules.applied_late(due, on) else ""
     audit(actor=user, action=AuditEvent.Action.UPDATE, instance=project, organisation=project.bank, before=before,
           after={**snapshot(project), "note": note.strip()} if note.strip() else None,
-          summary=f"RP-18 closed as repaid on {on.isoformat()}{late}")
+          summary=(i18n_text.gettext_lazy("RP-18 closed as repaid on %(on)s, late: due by %(due)s") if rules.applied_late(due, on)
+                   else i18n_text.gettext_lazy("RP-18 closed as repaid on %(on)s")) % {"on": on, "due": due})
     return project
 
 
@@ -307,7 +313,7 @@ def special_list_add(*, user, pool: Pool, ratio, valid_from: date, credit_code: 
                                 industry=industry, valid_to=valid_to, note=note)
     entry = SpecialListEntry.objects.create(pool=pool, **values)
     audit(actor=user, action=AuditEvent.Action.CREATE, instance=entry, organisation=pool.authority,
-          summary=f"RP-12 special list {entry.credit_code or entry.industry} {entry.ratio}")
+          summary=i18n_text.gettext_lazy("RP-12 special list %(who)s %(ratio)s") % {"who": entry.credit_code or entry.industry, "ratio": entry.ratio})
     return entry
 
 
@@ -327,5 +333,6 @@ def special_list_end(*, user, entry: SpecialListEntry, valid_to: date) -> Specia
     entry.valid_to = valid_to
     entry.save(update_fields=["valid_to"])
     audit(actor=user, action=AuditEvent.Action.UPDATE, instance=entry, organisation=entry.pool.authority,
-          before=before, summary=f"RP-12 special list {entry.credit_code or entry.industry} ends {valid_to.isoformat()}")
+          before=before, summary=i18n_text.gettext_lazy("RP-12 special list %(who)s ends %(on)s")
+          % {"who": entry.credit_code or entry.industry, "on": valid_to})
     return entry

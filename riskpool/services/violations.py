@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core import i18n_text
 from core.audit import audit, snapshot
 from core.errors import Conflict, RuleViolation
 from core.models import AuditEvent, LprRate
@@ -89,20 +90,22 @@ def violation_record(*, user, member: Member, kind: str, recorded_on: date, desc
         claim.returned_amount += principal
         Claim.objects.filter(pk=claim.pk).update(returned_amount=claim.returned_amount)
         audit(actor=user, action=AuditEvent.Action.UPDATE, instance=claim, organisation=pool.authority,
-              before=before, summary=f"RP-21 claw-back {principal} + interest {interest}")
+              before=before, summary=i18n_text.gettext_lazy("RP-21 claw-back %(principal)s + interest %(interest)s")
+              % {"principal": principal, "interest": interest})
         total_principal += principal
         total_interest += interest
     violation.clawback_principal, violation.clawback_interest = total_principal, total_interest
     violation.save(update_fields=["clawback_principal", "clawback_interest"])
     audit(actor=user, action=AuditEvent.Action.CREATE, instance=violation, organisation=pool.authority,
-          summary=f"RP-21 {kind}: claw-back {total_principal} + interest {total_interest}")
+          summary=i18n_text.gettext_lazy("RP-21 %(kind)s: claw-back %(principal)s + interest %(interest)s")
+          % {"kind": i18n_text.label(kind), "principal": total_principal, "interest": total_interest})
     if revoke and member.revoked_on is None:
         before = snapshot(member)
         member.revoked_on = recorded_on
         member.may_reapply_on = rules.may_reapply_on(recorded_on, scheme_s_params(recorded_on))
         member.save(update_fields=["revoked_on", "may_reapply_on"])
         audit(actor=user, action=AuditEvent.Action.UPDATE, instance=member, organisation=pool.authority,
-              before=before, summary=f"RP-21 revoked on {recorded_on.isoformat()}")
+              before=before, summary=i18n_text.gettext_lazy("RP-21 revoked on %(on)s") % {"on": recorded_on})
     return violation
 
 

@@ -117,7 +117,7 @@ def test_cg13_compensation_gives_every_measure_its_date_without_marking_it(appro
     assert [m.status for m in measures] == [Measure.Status.ENFORCED] * 3
     assert [m.recourse_from for m in measures] == [paid] * 3
     assert [m.limitation_due_on for m in measures] == [add_months(paid, 6), add_months(paid, 6), add_months(paid, 36)]
-    assert AuditEvent.objects.filter(object_type__icontains="measure", summary__contains="compensation paid").count() == 3
+    assert AuditEvent.objects.filter(object_type__icontains="measure", summary__contains="compensation paid by the firm").count() == 3
 
 
 def test_cg13_a_demand_moves_the_date_of_a_joint_guarantor_only(approved):

@@ -18,7 +18,7 @@ def _counts() -> dict[str, int]:
     counts = {model._meta.label: model._default_manager.count()
               for model in apps.get_app_config("evaluation").get_models()}
     counts["audit"] = AuditEvent.objects.filter(object_type__startswith="evaluation.").count()
-    counts["job audit"] = AuditEvent.objects.filter(summary__regex=r"^JB-(8|9|10) ").count()
+    counts["job audit"] = AuditEvent.objects.filter(summary__regex=r'JB-(8|9|10)[ "]').count()
     counts["job runs"] = JobRun.objects.filter(job__in=["JB-8", "JB-9", "JB-10"]).count()
     return counts
 

@@ -52,7 +52,7 @@ def test_the_query_count_does_not_grow_with_the_rows(world, own_cache):
     assert queries_for(world, 10, 1) == queries_for(world, 200, 100)
     assert LoanProject.objects.filter(loan_no__startswith="JJ-UP-").count() == 211
     # Each loan and each new borrower has its audit row, as when entered one by one.
-    assert AuditEvent.objects.filter(object_type="riskpool.loanproject", summary__startswith="loan project JJ-UP-").count() == 211
+    assert AuditEvent.objects.filter(object_type="riskpool.loanproject", summary__contains="JJ-UP-").count() == 211
     assert AuditEvent.objects.filter(object_type="guarantees.borrower", action="create").count() >= 211
 
 

@@ -28,6 +28,7 @@ from riskpool.models import (
     Violation,
 )
 from riskpool.services_reports import auto_close_cutoff
+from tests.audit_text import english
 from tests.factories import ClaimFactory, LoanProjectFactory, MemberFactory, OrganisationFactory, PoolFactory
 
 pytestmark = pytest.mark.django_db
@@ -172,7 +173,7 @@ def test_jb7_rp22_unqualified_two_years_running_is_revoked_with_a_reapply_date(b
     assert x.may_reapply_on == rules.may_reapply_on(date(2026, 2, 20))
     assert Member.objects.filter(revoked_on__isnull=False).count() == 1
     event = AuditEvent.objects.get(object_type="riskpool.member", object_id=str(x.pk))
-    assert event.summary.startswith("RP-22 revoked") and event.before["revoked_on"] is None
+    assert english(event.summary).startswith("RP-22 revoked") and event.before["revoked_on"] is None
     assert event.after["revoked_on"] == "2026-02-20" and event.organisation_id == banks["pool"].authority_id
     assert event.actor_label == "system (JB-7 2025)"
 

@@ -14,6 +14,7 @@ from core.errors import Conflict, RuleViolation
 from core.models import AuditEvent
 from riskpool import rules, services
 from riskpool.models import SpecialListEntry
+from tests.audit_text import english
 from tests.factories import ClaimFactory, LoanProjectFactory, MemberFactory, PoolFactory, UserFactory, make_credit_code
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +41,7 @@ def test_rp12_add_an_industry_and_an_enterprise_entry_audited(world):
     assert (enterprise.credit_code, enterprise.ratio) == (code, D("0.700000"))
     for entry in (industry, enterprise):
         event = AuditEvent.objects.get(object_type="riskpool.speciallistentry", object_id=str(entry.pk))
-        assert event.organisation_id == world.pool.authority_id and event.summary.startswith("RP-12")
+        assert event.organisation_id == world.pool.authority_id and english(event.summary).startswith("RP-12")
 
 
 @pytest.mark.parametrize(("kwargs", "expected"), [
@@ -157,7 +158,7 @@ def test_rp22_readmission_on_the_date_starts_a_new_membership_audited(world):
     member = services.member_readmit(user=world.authority, member=world.member, on=date(2025, 9, 1))
     member.refresh_from_db()
     assert (member.revoked_on, member.may_reapply_on, member.joined_on) == (None, None, date(2025, 9, 1))
-    event = AuditEvent.objects.filter(object_type="riskpool.member", summary__startswith="RP-22 re-admitted").get()
+    event = AuditEvent.objects.filter(object_type="riskpool.member", summary__contains="RP-22 re-admitted").get()
     assert event.before["revoked_on"] == "2023-09-01" and event.before["joined_on"] == "2024-01-01"
     assert world.register(loan_no="JJ-AGAIN", entered_on=date(2024, 6, 1)).bank == world.bank  # entries allowed again
 
@@ -183,11 +184,11 @@ def test_rp22_only_the_pools_authority_readmits(world):
 
 def test_rp24_the_reason_is_kept_in_the_audit_row_and_a_call_without_one_is_unchanged(world):
     services.member_set_dishonest(user=world.authority, member=world.member, flag=True, reason=" 市信用办通报 ")
-    event = AuditEvent.objects.filter(object_type="riskpool.member", summary__startswith="RP-24").latest("pk")
-    assert event.summary == "RP-24 dishonest=True: 市信用办通报" and event.after["reason"] == "市信用办通报"
+    event = AuditEvent.objects.filter(object_type="riskpool.member", summary__contains="RP-24").latest("pk")
+    assert english(event.summary) == "RP-24 listed as dishonest: 市信用办通报" and event.after["reason"] == "市信用办通报"
     services.member_set_dishonest(user=world.authority, member=world.member, flag=False)
-    event = AuditEvent.objects.filter(object_type="riskpool.member", summary__startswith="RP-24").latest("pk")
-    assert event.summary == "RP-24 dishonest=False" and "reason" not in event.after
+    event = AuditEvent.objects.filter(object_type="riskpool.member", summary__contains="RP-24").latest("pk")
+    assert english(event.summary) == "RP-24 no longer listed as dishonest: —" and "reason" not in event.after
 
 
 # --- RP-21 the preview ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from core.errors import Conflict, RuleViolation
 from core.models import AuditEvent
 from riskpool import services
 from riskpool.models import LoanProject
+from tests.audit_text import english
 from tests.factories import bank_user
 from tests.riskpool.test_services import reload
 
@@ -36,14 +37,14 @@ def test_rp18_closure_on_the_last_day_of_the_3_months_is_on_time(world):
     assert (project.library, project.closed_reason, project.closed_on) == (
         LoanProject.Library.CLOSED, LoanProject.ClosedReason.REPAID, date(2025, 8, 9))
     event = AuditEvent.objects.filter(object_type__icontains="loanproject", object_id=str(project.pk)).order_by("id").last()
-    assert "RP-18" in event.summary and "late" not in event.summary
+    assert "RP-18" in english(event.summary) and "late" not in english(event.summary)
 
 
 def test_rp18_closure_the_day_after_is_recorded_late(world):
     project = world.register()
     services.project_close_repaid(user=world.bank_user, project=project, on=date(2025, 8, 10))
     event = AuditEvent.objects.filter(object_type__icontains="loanproject", object_id=str(project.pk)).order_by("id").last()
-    assert "late: due by 2025-08-09" in event.summary
+    assert "late: due by 2025-08-09" in english(event.summary)
 
 
 def test_rp18_item_on_jb3_for_the_bank_until_closed(world):

@@ -11,9 +11,11 @@ from io import BytesIO
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import Workbook
 from rest_framework.test import APIClient
 
+from core.audit_display import label_of
 from core.calendar import shanghai_today
 from core.errors import RuleViolation
 from core.i18n_text import render
@@ -22,6 +24,7 @@ from guarantees import services as gservices
 from guarantees.models import Guarantee
 from riskpool import rules, services, services_m
 from riskpool.models import LoanProject, MClaim, ProductPartySuspension
+from tests.audit_text import english
 from tests.factories import (
     AgreementFactory,
     BorrowerDataFactory,
@@ -95,7 +98,7 @@ def test_rpm3_firm_compensation_rate_on_the_product_above_4_percent_suspends_tha
     assert "4.0001%" in " ".join(render(r["message"]) for r in row.reasons)
     assert _open(sci, other_firm) is None and _open(export, world.firm) is None
     assert not reload(sci).suspended  # the 4% trigger never stops the whole product
-    assert AuditEvent.objects.filter(summary__contains="suspended from 2025-03-01").exists()
+    assert any("suspended from 2025-03-01" in english(s) for s in AuditEvent.objects.values_list("summary", flat=True))
     # New business of the suspended firm in the product, from that day, is refused …
     with pytest.raises(RuleViolation) as caught:
         _guarantee(world, sci, start=ON)
@@ -264,7 +267,9 @@ def test_rpm3_untagged_guarantee_is_tagged_by_its_claim_and_counts_for_the_firms
     world.submit("sci_tech", compensation=compensation)
     guarantee = reload(compensation.guarantee)
     assert guarantee.product == world.products["sci_tech"]
-    assert AuditEvent.objects.filter(summary__contains="tagged with product sci_tech").exists()
+    with translation.override("en"):
+        tagged = f"tagged with product {label_of('sci_tech')} by its Scheme M claim"
+    assert any(tagged in english(s) for s in AuditEvent.objects.values_list("summary", flat=True))
 
 
 def test_rpm3_product_through_the_guarantee_api_and_upload(world):
