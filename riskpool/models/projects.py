@@ -161,11 +161,15 @@ class BankYear(models.Model):
     set-based COPY import, the generator), every DELETE, and every UPDATE of the pool, the bank,
     the borrower, the disbursement year or the principal in yuan. So no write path, present or
     future, can leave them out; the application only reads them. A bank-year with no loan left
-    has no row. (On SQLite a migration that remakes the loan project table drops its triggers:
-    recreate them there; tests/riskpool/test_bank_year_borrowers.py fails otherwise.)"""
+    has no row. No foreign-key constraints of their own: the loans they are derived from hold
+    them, and a bulk import would check each one again at commit. (On SQLite a migration that
+    remakes the loan project table drops its triggers: recreate them there;
+    tests/riskpool/test_bank_year_borrowers.py fails otherwise.)"""
 
-    pool = models.ForeignKey(Pool, on_delete=models.DO_NOTHING, related_name="+", db_index=False)
-    bank = models.ForeignKey("core.Organisation", on_delete=models.DO_NOTHING, related_name="+", db_index=False)
+    pool = models.ForeignKey(Pool, on_delete=models.DO_NOTHING, related_name="+", db_index=False,
+                             db_constraint=False)
+    bank = models.ForeignKey("core.Organisation", on_delete=models.DO_NOTHING, related_name="+", db_index=False,
+                             db_constraint=False)
     year = models.PositiveSmallIntegerField()
     borrowers = models.PositiveIntegerField()
     amount = MoneyField()
@@ -185,11 +189,13 @@ class BankYearBorrower(models.Model):
     yuan. A row whose count falls to zero is deleted, so a bank-year's rows are its distinct
     borrowers."""
 
-    pool = models.ForeignKey(Pool, on_delete=models.DO_NOTHING, related_name="+", db_index=False)
-    bank = models.ForeignKey("core.Organisation", on_delete=models.DO_NOTHING, related_name="+", db_index=False)
+    pool = models.ForeignKey(Pool, on_delete=models.DO_NOTHING, related_name="+", db_index=False,
+                             db_constraint=False)
+    bank = models.ForeignKey("core.Organisation", on_delete=models.DO_NOTHING, related_name="+", db_index=False,
+                             db_constraint=False)
     year = models.PositiveSmallIntegerField()
     borrower = models.ForeignKey("guarantees.Borrower", on_delete=models.DO_NOTHING, related_name="+",
-                                 db_index=False)
+                                 db_index=False, db_constraint=False)
     projects = models.PositiveIntegerField()
     amount = MoneyField()
 
