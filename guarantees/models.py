@@ -268,6 +268,10 @@ class Guarantee(models.Model):
             models.Index(fields=["firm", "status"]),
             models.Index(fields=["bank", "start"]),
             models.Index(fields=["firm", "closed_on"], include=["amount", "start"], name="guarantee_firm_closed_on"),
+            # A compensation's guarantee looked up for its firm and bank only (GU-4's overdue list
+            # and the dashboard's compensation sums): an index-only probe, not a random read of
+            # the million-row table per compensation (issue 12).
+            models.Index(fields=["id"], include=["firm", "bank"], name="guarantee_id_parties"),
             models.Index(fields=["borrower", "status"]),
             # The guarantee list's two orders (start, the default, and amount; either direction)
             # and its start-date filter: without them the first page for someone who sees a

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from guarantees import selectors
-from tests.factories import AgreementFactory, CompensationFactory, GuaranteeFactory, firm_user
+from tests.factories import AgreementFactory, CompensationFactory, GuaranteeFactory, authority_user, firm_user
 
 pytestmark = pytest.mark.django_db
 
@@ -46,3 +46,30 @@ def test_overdue_list_queries_constant():
     few = count()
     _overdue(alice.organisation, 4)
     assert count() == few
+
+
+def test_the_shorter_id_list_scopes_the_rows_either_way():
+    """Issue 12: the list is narrowed by the visible guarantees or by the hidden ones, whichever
+    is shorter; both give the scoped join's rows (here alice sees 1 of 4, then 4 of 5)."""
+    alice, bob = firm_user(), firm_user()
+    _overdue(alice.organisation, 1)
+    _overdue(bob.organisation, 3)
+
+    def same():
+        rows = sorted(c.pk for c in selectors.overdue_compensations(user=alice, today=TODAY))
+        joined = selectors.compensation_list(user=alice).filter(paid_on__isnull=True, due_on__lt=TODAY)
+        assert rows == sorted(c.pk for c in joined)
+        return len(rows)
+
+    assert same() == 1
+    _overdue(alice.organisation, 3)
+    assert same() == 4
+
+
+def test_an_authority_seeing_every_overdue_compensation_gets_them_all(django_assert_max_num_queries):
+    firm = firm_user().organisation
+    made = _overdue(firm, 3)
+    authority = authority_user(region=firm.region)
+    with django_assert_max_num_queries(6):
+        rows = sorted(c.pk for c in selectors.overdue_compensations(user=authority, today=TODAY))
+    assert rows == sorted(c.pk for c in made)
