@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Problem
@@ -44,7 +45,8 @@ INPUT_LABELS = {
     "guarantee_balance": (FIGURE_LABELS["guarantee_balance"], _("yuan")),
     "net_assets": (FIGURE_LABELS["net_assets"], _("yuan")),
 }
-INPUT_CHOICES = [("", "—")] + [(key, f"{label} · {unit}") for key, (label, unit) in INPUT_LABELS.items()]
+# Lazy, so each reader sees the labels in their own language (an f-string would fix them at import).
+INPUT_CHOICES = [("", "—")] + [(key, format_lazy("{} · {}", label, unit)) for key, (label, unit) in INPUT_LABELS.items()]
 TARGET_CHOICES = [
     ("", "—"), ("leverage", _("The year's leverage target T (×)")),
     ("clients", _("The year's clients target (clients)")), ("amount", _("The year's amount target (yuan)")),
@@ -90,20 +92,24 @@ class IndicatorForm(forms.Form):
     label = forms.CharField(label=_("Name"), max_length=60)
     weight = forms.DecimalField(label=_("Points"), max_digits=6, decimal_places=2, min_value=Decimal("0.01"))
     function = forms.ChoiceField(label=_("Scoring function"), choices=FUNCTION_CHOICES, initial="capped_ratio")
-    source = forms.ChoiceField(label=_("Source"), choices=SOURCE_CHOICES, initial="computed")
+    source = forms.ChoiceField(label=_("Figures from"), choices=SOURCE_CHOICES, initial="computed")
     # one input: weight × min(x ÷ target, 1), or linear between two breakpoints
     input = forms.ChoiceField(label=_("Input scored"), choices=INPUT_CHOICES, required=False)
     target = forms.ChoiceField(label=_("Target"), choices=TARGET_CHOICES, required=False,
                                help_text=_("For weight × min(value ÷ target, 1)."))
-    target_value = _number(label=_("Fixed target value"), min_value=Decimal("0"), help_text=IN_INPUT_UNIT)
-    full_at = _number(label=_("Full points at"), help_text=IN_INPUT_UNIT)
-    zero_at = _number(label=_("No points at"), help_text=IN_INPUT_UNIT)
+    # In the input's unit (IN_INPUT_UNIT, said once above these fields on the page).
+    target_value = _number(label=_("Fixed target value"), min_value=Decimal("0"))
+    full_at = _number(label=_("Full points at"))
+    zero_at = _number(label=_("No points at"))
 
     SINGLE = ("input", "target", "target_value", "full_at", "zero_at")
     PART_KEYS = ("input", "target", "target_value", "weight")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name, kind in (("input", "single"), ("target", "target"), ("target_value", "target"),
+                           ("full_at", "breakpoints"), ("zero_at", "breakpoints")):
+            self.fields[name].ev_for = kind  # which functions read it (static/js/ev-scheme.js)
         for i in range(MAX_PARTS):
             self.fields[f"part{i}_input"] = forms.ChoiceField(label=_("Input"), choices=INPUT_CHOICES, required=False)
             self.fields[f"part{i}_target"] = forms.ChoiceField(label=_("Target"), choices=TARGET_CHOICES,

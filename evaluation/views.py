@@ -37,7 +37,7 @@ from evaluation.forms import (
     TargetsForm,
     YearForm,
 )
-from evaluation.forms_scheme import IndicatorForm, IndicatorFormSet
+from evaluation.forms_scheme import IN_INPUT_UNIT, IndicatorForm, IndicatorFormSet
 from evaluation.models import (
     DistributionRecipient,
     EvaluationYear,
@@ -157,8 +157,8 @@ def year_setup(request, year: int | None = None):
         targets = TargetsForm(initial=initial_targets, prefix="t")
         formset = IndicatorFormSet(initial=initial_scheme, prefix="i")
     return render(request, "evaluation/year_setup.html", {
-        "year": row, "targets_form": targets, "formset": formset, "deadline": rules.targets_deadline(year)},
-        status=status)
+        "year": row, "targets_form": targets, "formset": formset, "deadline": rules.targets_deadline(year),
+        "in_input_unit": IN_INPUT_UNIT}, status=status)
 
 
 @login_required
