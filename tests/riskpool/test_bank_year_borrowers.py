@@ -8,12 +8,14 @@ COUNT(DISTINCT borrower) over the projects gives. (The generator's COPY and its 
 checked by test_generate's consistency_problems.)"""
 from __future__ import annotations
 
+import threading
+import time
 import types
 from datetime import date
 from decimal import Decimal as D
 
 import pytest
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -168,6 +170,43 @@ def test_rp20_a_truncate_empties_the_borrowers_too():
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's deferred foreign-key checks, done now
         cursor.execute("TRUNCATE riskpool_loanproject CASCADE")
     assert BankYearBorrower.objects.count() == 0 and BankYear.objects.count() == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_rp20_a_delete_waiting_for_a_concurrent_entry_of_the_same_borrower_year_stays_exact():
+    """The entry's transaction holds the borrower-year's row when the delete reaches it; the
+    delete waits, then lowers the count the entry left (not the one it saw when it began)."""
+    if connection.vendor != "postgresql":
+        return  # row locks and concurrent transactions are PostgreSQL's
+    pool = PoolFactory()
+    bank = MemberFactory(pool=pool).organisation
+    borrower = BorrowerFactory(owner=bank)
+    first = LoanProjectFactory(pool=pool, bank=bank, borrower=borrower, disbursed_on=date(2025, 3, 1), maturity_on=LATER)
+    entered = threading.Event()
+
+    def enter() -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                LoanProjectFactory(pool=pool, bank=bank, borrower=borrower, disbursed_on=date(2025, 6, 1),
+                                   maturity_on=LATER)
+                entered.set()
+                for _ in range(400):  # commit once the delete waits for this transaction's row lock
+                    cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                    if cursor.fetchone()[0]:
+                        break
+                    time.sleep(0.025)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=enter)
+    thread.start()
+    assert entered.wait(30)
+    LoanProject.objects.filter(pk=first.pk).delete()
+    thread.join()
+    assert kept(pool, bank) == {(2025, borrower.pk): 1}
+    assert per_year(pool, bank) == {2025: (1, D("1000000.00"))}
+    assert_exact()
 
 
 # --- JB-7 reads the same figures --------------------------------------------------------------
