@@ -316,11 +316,17 @@ class ApiTokenAdmin(AuditedModelAdmin):
 class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only: the trail is append-only (the model and, on PostgreSQL, a trigger refuse changes)."""
 
-    list_display = ("at", "actor_label", "action", "object_type", "object_id", "organisation", "summary_text")
+    list_display = ("at", "actor_text", "action", "object_type", "object_id", "organisation", "summary_text")
     list_filter = ("action", "object_type", "organisation__kind")
     search_fields = ("actor_label", "object_id", "summary")
     date_hierarchy = "at"
     list_select_related = ("organisation",)
+
+    @admin.display(description=gettext_lazy("actor"))
+    def actor_text(self, event):
+        from core.audit_display import actor_text
+
+        return actor_text(event.actor_label)
 
     @admin.display(description=gettext_lazy("summary"))
     def summary_text(self, event):

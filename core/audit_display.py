@@ -11,7 +11,7 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from core.i18n_text import render
 from core.workflow import state_labels
@@ -65,6 +65,22 @@ def summary_text(summary: str) -> str:
         return str(found) if found is not None else match.group(0)
 
     return _CODE.sub(label, text)
+
+
+_MACHINE_ACTOR = re.compile(r"^(system|public)(?: \((.+)\))?$")
+
+
+def actor_text(actor_label: str) -> str:
+    """The actor of an audit row in the viewer's language: a person's name as recorded, the system
+    (``system (beat)``, ``system (JB-8 2025)``) and the public (an objection) in words."""
+    found = _MACHINE_ACTOR.match(actor_label or "")
+    if found is None:
+        return actor_label
+    who = pgettext("audit actor", "system") if found.group(1) == "system" else pgettext("audit actor", "the public")
+    detail = found.group(2)
+    if detail is None:
+        return who
+    return gettext("%(actor)s (%(detail)s)") % {"actor": who, "detail": label_of(detail)}
 
 
 def label_of(code: str) -> str:

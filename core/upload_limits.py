@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from io import BytesIO
 
 from django.conf import settings
-from django.utils.translation import gettext as _
 
+from core import i18n_text
 from core.bulk import ImportRefused
 
 CHUNK = 1 << 20
@@ -93,7 +93,7 @@ class Deadline:
 
     def check(self) -> None:
         if time.monotonic() > self.ends:
-            raise ImportRefused(_("Reading the file took longer than %(seconds)s seconds, the limit. "
+            raise ImportRefused(i18n_text.gettext_lazy("Reading the file took longer than %(seconds)s seconds, the limit. "
                                   "Split it into smaller files.") % {"seconds": f"{self.seconds:g}"})
 
 
@@ -102,17 +102,17 @@ def megabytes(size: int) -> str:
 
 
 def too_many_rows(max_rows: int) -> ImportRefused:
-    return ImportRefused(_("The file has more than %(max)s rows (blank rows count too). Split it into smaller files.")
+    return ImportRefused(i18n_text.gettext_lazy("The file has more than %(max)s rows (blank rows count too). Split it into smaller files.")
                          % {"max": f"{max_rows:,}"})
 
 
 def too_many_columns(max_columns: int) -> ImportRefused:
-    return ImportRefused(_("The file has more than %(max)s columns. Upload the template's columns only.")
+    return ImportRefused(i18n_text.gettext_lazy("The file has more than %(max)s columns. Upload the template's columns only.")
                          % {"max": f"{max_columns:,}"})
 
 
 def cell_too_long(max_cell: int) -> ImportRefused:
-    return ImportRefused(_("A cell of the file holds more than %(max)s characters, the limit.")
+    return ImportRefused(i18n_text.gettext_lazy("A cell of the file holds more than %(max)s characters, the limit.")
                          % {"max": f"{max_cell:,}"})
 
 
@@ -123,7 +123,7 @@ def check_upload(content: bytes, *, limits: Limits | None = None, deadline: Dead
     limits = limits or Limits.from_settings()
     deadline = deadline or Deadline(limits.parse_seconds)
     if len(content) > limits.max_bytes:
-        raise ImportRefused(_("The file is larger than %(max)s MB.") % {"max": megabytes(limits.max_bytes)})
+        raise ImportRefused(i18n_text.gettext_lazy("The file is larger than %(max)s MB.") % {"max": megabytes(limits.max_bytes)})
     if content.startswith(b"PK\x03\x04"):
         return check_xlsx(content, limits, deadline)
     return check_csv(content, limits)
@@ -145,14 +145,14 @@ def check_xlsx(content: bytes, limits: Limits, deadline: Deadline) -> int:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
         return 0  # not a zip after all: the reader says so in its own words
     if len(entries) > MAX_ZIP_ENTRIES:
-        raise ImportRefused(_("The workbook holds more than %(max)s parts. It is not a plain spreadsheet.")
+        raise ImportRefused(i18n_text.gettext_lazy("The workbook holds more than %(max)s parts. It is not a plain spreadsheet.")
                             % {"max": MAX_ZIP_ENTRIES})
     unpacked = sum(entry.file_size for entry in entries)
     if unpacked > limits.max_unpacked:
-        raise ImportRefused(_("The workbook unpacks to more than %(max)s MB, the limit. Split it into smaller files.")
+        raise ImportRefused(i18n_text.gettext_lazy("The workbook unpacks to more than %(max)s MB, the limit. Split it into smaller files.")
                             % {"max": megabytes(limits.max_unpacked)})
     if unpacked > RATIO_FLOOR and unpacked > limits.max_ratio * len(content):
-        raise ImportRefused(_("The workbook is compressed %(ratio)s times, more than the limit of %(max)s: "
+        raise ImportRefused(i18n_text.gettext_lazy("The workbook is compressed %(ratio)s times, more than the limit of %(max)s: "
                               "it holds far more (empty) cells than it shows. Copy the data into the template "
                               "and upload that.") % {"ratio": unpacked // max(len(content), 1), "max": limits.max_ratio})
     rows = 0
@@ -166,7 +166,7 @@ def check_xlsx(content: bytes, limits: Limits, deadline: Deadline) -> int:
                     _scan_text(archive, entry, limits, deadline)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
         # A damaged member, a bad checksum, an encrypted or unknown compression: not a workbook.
-        raise ImportRefused(_("The file could not be read as an xlsx workbook (%(error)s).")
+        raise ImportRefused(i18n_text.gettext_lazy("The file could not be read as an xlsx workbook (%(error)s).")
                             % {"error": type(exc).__name__}) from exc
     return rows
 
@@ -182,7 +182,7 @@ def _chunks(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, limits: Limits, de
             block = stream.read(CHUNK)
             read += len(block)
             if read > limits.max_unpacked:  # a directory that lies about the size
-                raise ImportRefused(_("The workbook unpacks to more than %(max)s MB, the limit. "
+                raise ImportRefused(i18n_text.gettext_lazy("The workbook unpacks to more than %(max)s MB, the limit. "
                                       "Split it into smaller files.") % {"max": megabytes(limits.max_unpacked)})
             if not block:
                 if carry:

@@ -18,9 +18,8 @@ from typing import Any, NamedTuple
 
 import filetype
 from django.conf import settings
-from django.utils.translation import gettext as _
 
-from core import upload_limits
+from core import i18n_text, upload_limits
 from core.bulk import ImportRefused
 
 
@@ -76,18 +75,18 @@ def stream_table(content: bytes, *, max_rows: int | None = None,
     max_rows = settings.BULK_UPLOAD_MAX_ROWS if max_rows is None else max_rows
     deadline = deadline or upload_limits.Deadline()
     if not content:
-        raise ImportRefused(_("The file is empty."))
+        raise ImportRefused(i18n_text.gettext_lazy("The file is empty."))
     if content.startswith(b"PK\x03\x04"):
         kind = filetype.guess(content)
         if kind is not None and kind.extension not in ("xlsx", "zip"):
-            raise ImportRefused(_("This file is a %(kind)s, not an xlsx workbook or a csv file.") % {"kind": _describe(kind)})
+            raise ImportRefused(i18n_text.gettext_lazy("This file is a %(kind)s, not an xlsx workbook or a csv file.") % {"kind": _describe(kind)})
         return _stream_xlsx(content, max_rows, deadline)
     if content.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportRefused(_("This is an old Excel 97–2003 (.xls) or other Office file. Save it as .xlsx and upload it again."))
+        raise ImportRefused(i18n_text.gettext_lazy("This is an old Excel 97–2003 (.xls) or other Office file. Save it as .xlsx and upload it again."))
     kind = filetype.guess(content)
     if kind is not None or b"\x00" in content[:65536]:
-        what = _describe(kind) if kind is not None else _("binary data")
-        raise ImportRefused(_("This file is not an xlsx or csv file: its content is %(kind)s. "
+        what = _describe(kind) if kind is not None else i18n_text.gettext_lazy("binary data")
+        raise ImportRefused(i18n_text.gettext_lazy("This file is not an xlsx or csv file: its content is %(kind)s. "
                               "Upload the template filled in, as .xlsx or .csv.") % {"kind": what})
     return _stream_csv(content, max_rows, deadline)
 
@@ -97,7 +96,7 @@ def _too_many(max_rows: int) -> ImportRefused:
 
 
 def _not_xlsx(exc: Exception) -> ImportRefused:
-    return ImportRefused(_("The file could not be read as an xlsx workbook (%(error)s).") % {"error": type(exc).__name__})
+    return ImportRefused(i18n_text.gettext_lazy("The file could not be read as an xlsx workbook (%(error)s).") % {"error": type(exc).__name__})
 
 
 def _stream_xlsx(content: bytes, max_rows: int, deadline: upload_limits.Deadline) -> Table:
@@ -214,7 +213,7 @@ def _encoding(content: bytes) -> str:
         except UnicodeDecodeError:
             continue
         return encoding
-    raise ImportRefused(_("The csv file is neither UTF-8 nor GB18030 text. Save it as “CSV UTF-8” and upload it again."))
+    raise ImportRefused(i18n_text.gettext_lazy("The csv file is neither UTF-8 nor GB18030 text. Save it as “CSV UTF-8” and upload it again."))
 
 
 def _stream_csv(content: bytes, max_rows: int, deadline: upload_limits.Deadline) -> Table:
@@ -243,7 +242,7 @@ def _checked_records(reader, max_rows: int, deadline: upload_limits.Deadline):
                 raise upload_limits.cell_too_long(max_cell)
             yield number, record
     except csv.Error as exc:
-        raise ImportRefused(_("The csv file could not be read: %(error)s.") % {"error": exc}) from exc
+        raise ImportRefused(i18n_text.gettext_lazy("The csv file could not be read: %(error)s.") % {"error": exc}) from exc
 
 
 def _csv_rows(checked, max_rows: int):

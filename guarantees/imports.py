@@ -353,13 +353,13 @@ def map_header(header: list[str], columns=None, lookup=None) -> tuple[dict[int, 
         if column is None:
             continue  # an extra column (a note, a sequence number) is ignored
         if column.target in seen:
-            raise ImportRefused(_("The columns “%(a)s” and “%(b)s” give the same field; keep one.")
+            raise ImportRefused(i18n_text.gettext_lazy("The columns “%(a)s” and “%(b)s” give the same field; keep one.")
                                 % {"a": seen[column.target], "b": text})
         seen[column.target] = text
         positions[index] = column
     missing = [c.header for c in columns if c.required and c.target not in seen]
     if missing:
-        raise ImportRefused(_("The header row lacks the columns: %(columns)s. Download the template to see them all.")
+        raise ImportRefused(i18n_text.gettext_lazy("The header row lacks the columns: %(columns)s. Download the template to see them all.")
                             % {"columns": "、".join(missing)})
     return positions, seen
 
@@ -416,7 +416,7 @@ def parse_rows(table: Table) -> ParsedFile:
     return parsed
 
 
-def read_rows(table: Table, positions: dict[int, Column], *, empty: str):
+def read_rows(table: Table, positions: dict[int, Column], *, empty: i18n_text.Text):
     """``read_cells`` with the policy loan product a row names looked up (RP-M3); a file without
     a data row is refused with the message ``empty`` when the rows end."""
     product_header = next((table.header[i] for i, c in positions.items() if c.target == "product_ref"), "")
@@ -441,7 +441,7 @@ def borrower_and_rest(values: dict[str, Any]) -> tuple[BorrowerData, dict[str, A
 
 
 def _parsed_rows(table: Table, positions):
-    for number, values, errors in read_rows(table, positions, empty=_("The file has a header row but no guarantees.")):
+    for number, values, errors in read_rows(table, positions, empty=i18n_text.gettext_lazy("The file has a header row but no guarantees.")):
         if errors:
             yield {"row": number, "errors": errors}
             continue
@@ -463,7 +463,7 @@ def checked_content(upload) -> tuple[bytes, upload_limits.Deadline, int]:
     limits = upload_limits.Limits.from_settings()
     limit = limits.max_bytes
     if upload.size is not None and upload.size > limit:
-        raise ImportRefused(_("The file is larger than %(max)s MB.") % {"max": megabytes(limit)})
+        raise ImportRefused(i18n_text.gettext_lazy("The file is larger than %(max)s MB.") % {"max": megabytes(limit)})
     content = upload.read(limit + 1)
     deadline = upload_limits.Deadline(limits.parse_seconds)
     rows = upload_limits.check_upload(content, limits=limits, deadline=deadline)  # before any parsing

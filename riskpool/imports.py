@@ -21,7 +21,6 @@ from collections.abc import Collection
 from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext as _
 
 from core import i18n_text, upload_limits
 from core.bulk import BulkRejected, RowError
@@ -176,7 +175,7 @@ def parse_rows(table: Table) -> ParsedFile:
 
 
 def _parsed_rows(table: Table, positions):
-    for number, values, errors in base.read_rows(table, positions, empty=_("The file has a header row but no loans.")):
+    for number, values, errors in base.read_rows(table, positions, empty=i18n_text.gettext_lazy("The file has a header row but no loans.")):
         if errors:
             yield {"row": number, "errors": errors}
             continue

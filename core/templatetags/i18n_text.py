@@ -18,6 +18,13 @@ def audit_summary(value) -> str:
     return summary_text(value or "")
 
 
+@register.filter(name="audit_actor")
+def audit_actor(value) -> str:
+    from core.audit_display import actor_text
+
+    return actor_text(value or "")
+
+
 @register.filter(name="rule_id")
 def rule_id(value) -> str:
     """A policy rule's id (``RP-6``) as is; the internal kinds of error that are not a rule

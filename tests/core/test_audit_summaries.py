@@ -199,3 +199,29 @@ def test_an_upload_runs_errors_read_in_the_viewers_language_on_the_page_and_in_t
         book = client.get(reverse("imports:errors", args=[rejected.pk]), HTTP_ACCEPT_LANGUAGE=language)
         rows = list(load_workbook(BytesIO(book.content)).active.values)
         assert text in rows[1][3], language
+
+
+def test_a_file_refused_while_an_english_speaker_uploads_keeps_its_msgid_for_the_run():
+    from core.bulk import ImportRefused
+    from core.upload_tables import read_table
+
+    with translation.override("en"), pytest.raises(ImportRefused) as caught:
+        read_table(b"\x00\x01binary" * 10)
+    assert caught.value.message.startswith("This file is not an xlsx or csv file")  # shown at once, as before
+    stored = i18n_text.dumps(caught.value.stored)
+    assert chinese(stored).startswith("该文件不是 xlsx 或 csv 文件，其内容为二进制数据。")
+    assert english(stored) == caught.value.message
+
+
+def test_the_system_and_the_public_as_actors_read_in_the_viewers_language(client, people):
+    from core.audit_display import actor_text
+
+    with translation.override("zh-hans"):
+        assert actor_text("system") == "系统" and actor_text("public") == "公众"
+        assert actor_text("system (beat)") == f"系统（{label_of('beat')}）" and actor_text("alice") == "alice"
+    with translation.override("en"):
+        assert actor_text("system (JB-8 2025)") == "system (JB-8 2025)" and actor_text("public") == "the public"
+    audit(actor="system (JB-8 2025)", action=AuditEvent.Action.RUN, instance=people["firm"],
+          organisation=people["firm"], summary=i18n_text.gettext_lazy("Enforcement closed"))
+    assert "系统（JB-8 2025）" in _page(client, people["authority"], "zh-hans")
+    assert "system (JB-8 2025)" in _page(client, people["authority"], "en")
