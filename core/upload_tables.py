@@ -247,10 +247,12 @@ def _checked_records(reader, max_rows: int, deadline: upload_limits.Deadline):
 
 def _csv_rows(checked, max_rows: int):
     count = 0
+    make = Cell._make
+    blank_cell = Cell(None)
     for number, record in checked:
-        if all(blank(v) for v in record):
+        if not "".join(record).strip():  # every cell blank (whitespace only)
             continue
         count += 1
         if count > max_rows:
             raise _too_many(max_rows)
-        yield number, [Cell(v if v.strip() else None) for v in record]
+        yield number, [make((v, False)) if v.strip() else blank_cell for v in record]

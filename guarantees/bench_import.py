@@ -217,7 +217,8 @@ def time_import_export(rows: list[list], user, firm, agreement) -> dict:
     return bench.time_resources([(BorrowerResource, borrowers), (GuaranteeResource, guarantees)], len(rows))
 
 
-def bench_import(rows: int = 100_000, *, anchor_rows: int = 2_000, xlsx: bool = True, stdout=None) -> dict:
+def bench_import(rows: int = 100_000, *, anchor_rows: int = 2_000, xlsx: bool = True, stdout=None,
+                 repeat: int = 1) -> dict:
     """Time the upload of ``rows`` guarantees against COPY and django-import-export; the figures,
     the ratios and whether each target is met. ``stdout`` gets a table."""
     user, firm, agreement = bench_world()
@@ -225,4 +226,4 @@ def bench_import(rows: int = 100_000, *, anchor_rows: int = 2_000, xlsx: bool = 
         rows, guarantee_rows(rows), HEADERS, what="guarantee import", ours=time_ours,
         copy=lambda data: time_copy(data, user, firm, agreement),
         import_export=lambda data: time_import_export(data, user, firm, agreement),
-        anchor_rows=anchor_rows, xlsx=xlsx, stdout=stdout)
+        anchor_rows=anchor_rows, xlsx=xlsx, stdout=stdout, repeat=repeat)

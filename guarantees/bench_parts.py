@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.core.management import call_command
 
 from core import bench_parts
-from core.bench_import import IMPORT_ROWS_OPTION, bench_rows
+from core.bench_import import IMPORT_REPEAT_OPTION, IMPORT_ROWS_OPTION, bench_rows
 from core.bench_parts import BenchRun, Row, job_against_anchor, rolled_back, sql_statement
 from core.calendar import shanghai_today
 from core.periods import period_bounds, previous_quarter
@@ -17,6 +17,7 @@ from guarantees.management.commands.bench_guarantees import Command as Guarantee
 
 bench_parts.option("--guarantees", type=int, default=1_000_000)
 bench_parts.option(IMPORT_ROWS_OPTION[0], **IMPORT_ROWS_OPTION[1])
+bench_parts.option(IMPORT_REPEAT_OPTION[0], **IMPORT_REPEAT_OPTION[1])
 bench_parts.big_table("guarantees_guarantee")
 
 # The anchor of the JB-5 snapshot: one statement, written by hand, doing the job's work on the same rows.
@@ -90,4 +91,5 @@ def generation(run: BenchRun) -> list[Row]:
 @bench_parts.step("data", order=20)
 def bulk_import(run: BenchRun) -> list[Row]:
     """The guarantee upload of ``--import-rows`` rows against COPY and django-import-export."""
-    return bench_rows(bench_import(run.options["import_rows"], stdout=run.stdout), "guarantee import")
+    return bench_rows(bench_import(run.options["import_rows"], stdout=run.stdout,
+                                   repeat=run.options.get("import_repeat", 1)), "guarantee import")

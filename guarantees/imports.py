@@ -32,7 +32,7 @@ from core.exports import Workbook
 from core.models import AuditEvent
 from core.money import round_money, round_ratio
 from core.services import require_member
-from core.upload_tables import Cell, CellError, Table, blank, cell_text, read_table, stream_table
+from core.upload_tables import Cell, CellError, Table, cell_text, read_table, stream_table
 from guarantees import rules
 from guarantees.models import Agreement, Borrower, Guarantee
 from guarantees.permissions import FIRM_ROLES
@@ -364,23 +364,50 @@ def map_header(header: list[str], columns=None, lookup=None) -> tuple[dict[int, 
     return positions, seen
 
 
+# A column's parsed values are remembered per file (up to this many distinct cells a column):
+# most columns repeat a few values (kinds, dates, rates, amounts) and parsing is the cost of a
+# large file. Free text and identifiers are nearly all distinct and cheap: never remembered.
+PARSED_CELLS_PER_COLUMN = 4096
+_IMMUTABLE = (str, int, Decimal, date)  # bool is an int, datetime a date: the results kept
+
+
 def read_cells(table: Table, positions: dict[int, Column]):
     """Each data row as (row number, {field: parsed value}, [RowError…]): a required cell left
     blank or a cell its parser refuses is an error naming the file's header."""
+    columns = [(index, column, table.header[index], None if column.parse in (parse_text, parse_identifier) else {})
+               for index, column in positions.items()]
+    missing = Cell(None)
     for number, cells in table.rows:
         values: dict[str, Any] = {}
         errors: list[RowError] = []
-        for index, column in positions.items():
-            cell = cells[index] if index < len(cells) else Cell(None)
-            header = table.header[index]
-            if blank(cell.value):
+        width = len(cells)
+        for index, column, header, memo in columns:
+            cell = cells[index] if index < width else missing
+            value = cell.value
+            if value is None or (isinstance(value, str) and not value.strip()):
                 if column.required:
                     errors.append(RowError(number, header, "INPUT", _("This cell is required.")))
                 continue
+            if memo is not None:
+                key = (type(value), cell)
+                found = memo.get(key)
+                if found is not None:
+                    if found[0]:
+                        values[column.target] = found[1]
+                    else:
+                        errors.append(RowError(number, header, "INPUT", found[1]))
+                    continue
             try:
-                values[column.target] = column.parse(cell)
+                parsed = column.parse(cell)
             except CellError as exc:
-                errors.append(RowError(number, header, "INPUT", str(exc)))
+                message = str(exc)
+                errors.append(RowError(number, header, "INPUT", message))
+                if memo is not None and len(memo) < PARSED_CELLS_PER_COLUMN:
+                    memo[key] = (False, message)
+                continue
+            values[column.target] = parsed
+            if memo is not None and len(memo) < PARSED_CELLS_PER_COLUMN and isinstance(parsed, _IMMUTABLE):
+                memo[key] = (True, parsed)
         yield number, values, errors
 
 
@@ -436,7 +463,7 @@ def read_rows(table: Table, positions: dict[int, Column], *, empty: i18n_text.Te
 
 def borrower_and_rest(values: dict[str, Any]) -> tuple[BorrowerData, dict[str, Any]]:
     """A row's ``borrower.*`` fields as the borrower, and its other fields."""
-    borrower = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("borrower.")}
+    borrower = {k[9:]: v for k, v in values.items() if k.startswith("borrower.")}  # len("borrower.") == 9
     return BorrowerData(**borrower), {k: v for k, v in values.items() if not k.startswith("borrower.")}
 
 

@@ -210,7 +210,7 @@ def borrowers_upsert(*, user, owner: Organisation, rows: list[dict], existing: d
     (``existing``, locked, by identifier): one INSERT for the new ones, one UPDATE for the changed
     ones and their audit rows; as row by row, the last row naming a borrower gives its figures.
     Returns every borrower of the rows by identifier."""
-    from core.bulk_import import audit_rows, copy_insert
+    from core.bulk_import import audit_rows, copy_insert, unsaved
 
     latest: dict[str, dict] = {}
     for row in rows:
@@ -219,7 +219,7 @@ def borrowers_upsert(*, user, owner: Organisation, rows: list[dict], existing: d
     for code, values in latest.items():
         borrower = existing.get(code)
         if borrower is None:
-            new.append(Borrower(owner=owner, id_number=code, **values))
+            new.append(unsaved(Borrower, owner=owner, id_number=code, **values))
             continue
         before = snapshot(borrower)
         for name, value in values.items():
@@ -332,8 +332,10 @@ def guarantee_build(*, user, agreement: Agreement, borrower: Borrower, data: Gua
     bank_problems = rules.check_bank_fees(small_micro_or_agri=small_agri, scheme_m_product=data.product is not None,
                                           bank_fees=data.bank_fees)
     problems += bank_problems
-    return Guarantee(
-        firm=agreement.firm, bank=agreement.bank, agreement=agreement, borrower=borrower,
+    from core.bulk_import import unsaved
+
+    return unsaved(
+        Guarantee, firm=agreement.firm, bank=agreement.bank, agreement=agreement, borrower=borrower,
         small_micro_or_agri=small_agri, single_borrower_amount=single, bank_fee_violation=bool(bank_problems),
         fee_compliant=not problems, problems=[p.stored() for p in problems], created_by=user,
         **{name: getattr(data, name) for name in GuaranteeData.__dataclass_fields__},

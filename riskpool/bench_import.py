@@ -151,7 +151,8 @@ def time_import_export(rows: list[list], user, bank, pool) -> dict:
 # --- the whole bench ----------------------------------------------------------------------
 
 
-def bench_import(rows: int = 100_000, *, anchor_rows: int = 2_000, xlsx: bool = True, stdout=None) -> dict:
+def bench_import(rows: int = 100_000, *, anchor_rows: int = 2_000, xlsx: bool = True, stdout=None,
+                 repeat: int = 1) -> dict:
     """Time the upload of ``rows`` loans against COPY and django-import-export; the figures, the
     ratios and whether each target is met. ``stdout`` gets a table."""
     from core.calendar import shanghai_today
@@ -161,4 +162,4 @@ def bench_import(rows: int = 100_000, *, anchor_rows: int = 2_000, xlsx: bool = 
         rows, loan_rows(rows, shanghai_today()), HEADERS, what="loan-project import", ours=time_ours,
         copy=lambda data: time_copy(data, user, bank, pool),
         import_export=lambda data: time_import_export(data, user, bank, pool),
-        anchor_rows=anchor_rows, xlsx=xlsx, stdout=stdout)
+        anchor_rows=anchor_rows, xlsx=xlsx, stdout=stdout, repeat=repeat)

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from core import bench_parts
 from core.bench import measure
 from core.bench_http import api_throughput
-from core.bench_import import IMPORT_ROWS_OPTION, bench_rows
+from core.bench_import import IMPORT_REPEAT_OPTION, IMPORT_ROWS_OPTION, bench_rows
 from core.bench_parts import JOB_RATIO, BenchRun, Row, job_against_anchor, rolled_back, sql_statement
 from core.calendar import shanghai_today
 from core.models import ApiToken, User
@@ -28,6 +28,7 @@ from riskpool.services_reports import auto_close_cutoff, banks_evaluate, loans_a
 
 bench_parts.option("--projects", type=int, default=1_000_000)
 bench_parts.option(IMPORT_ROWS_OPTION[0], **IMPORT_ROWS_OPTION[1])
+bench_parts.option(IMPORT_REPEAT_OPTION[0], **IMPORT_REPEAT_OPTION[1])
 bench_parts.big_table("riskpool_loanproject")
 
 # The anchors: one statement each, written by hand, doing the job's work on the same rows.
@@ -177,4 +178,5 @@ def simulation(run: BenchRun) -> list[Row]:
 @bench_parts.step("data", order=20)
 def bulk_import(run: BenchRun) -> list[Row]:
     """The loan-project upload of ``--import-rows`` rows against COPY and django-import-export."""
-    return bench_rows(bench_import(run.options["import_rows"], stdout=run.stdout), "loan-project import")
+    return bench_rows(bench_import(run.options["import_rows"], stdout=run.stdout,
+                                   repeat=run.options.get("import_repeat", 1)), "loan-project import")

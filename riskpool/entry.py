@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
 from core import calendar as core_calendar
-from core.bulk_import import Memo
+from core.bulk_import import Memo, unsaved
 from core.errors import Problem, RuleViolation
 from core.models import Organisation, RuleSet
 from core.money import money
@@ -158,8 +158,8 @@ def project_build(*, pool: Pool, bank: Organisation, borrower, data, entered_on:
     """The checked loan as an unsaved row (RP-5: the principal in yuan at the disbursement date's rate)."""
     principal = money(data.principal, rule="RP-5", field="principal")
     principal_yuan, fx_kind = context.to_yuan(principal, data.currency.upper(), data.disbursed_on)
-    return LoanProject(
-        pool=pool, bank=bank, borrower=borrower, loan_no=data.loan_no, loan_kind=data.loan_kind,
+    return unsaved(
+        LoanProject, pool=pool, bank=bank, borrower=borrower, loan_no=data.loan_no, loan_kind=data.loan_kind,
         principal=principal, currency=data.currency.upper(), principal_yuan=principal_yuan, fx_kind=fx_kind,
         disbursed_on=data.disbursed_on, maturity_on=data.maturity_on, annual_rate=data.annual_rate,
         guarantee_method=data.guarantee_method,

@@ -27,14 +27,16 @@ def test_the_import_step_times_ours_copy_and_import_export(in_process, part, wha
     rows = step.func(BenchRun(options={"import_rows": 20}, stdout=out, stderr=StringIO()))
     assert [r.what.split(" [")[0] for r in rows] == [
         f"{what}, 20 rows, csv", f"{what}, 20 rows, xlsx",
-        f"{what} against django-import-export (slower of csv and xlsx)", f"{what}, peak memory of the process"]
-    csv_row, xlsx_row, anchor_row, memory_row = rows
+        f"{what} against django-import-export (slower of csv and xlsx)", f"{what}, csv, peak memory of the process",
+        f"{what}, xlsx, peak memory of the process"]
+    csv_row, xlsx_row, anchor_row, memory_row, xlsx_memory_row = rows
+    assert "MB]" in csv_row.what and "MB]" in xlsx_row.what  # each kind's peak memory in its row
     assert csv_row.anchor == "COPY of the same rows" and csv_row.target == "≤ 5× COPY"
     assert csv_row.ratio == pytest.approx(csv_row.figure / csv_row.anchor_figure)
     assert anchor_row.anchor == "django-import-export, 20 rows scaled" and anchor_row.target == "≥ 10× faster"
     assert anchor_row.figure == max(csv_row.figure, xlsx_row.figure)
     assert anchor_row.ratio == pytest.approx(anchor_row.anchor_figure / anchor_row.figure)
-    assert memory_row.unit == "MB" and memory_row.figure > 0
+    assert memory_row.unit == "MB" and memory_row.figure > 0 and xlsx_memory_row.figure > 0
     assert f"{what}, 20 rows" in out.getvalue()  # the import's own report as well
 
 
