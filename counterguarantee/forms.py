@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Problem
@@ -44,7 +45,8 @@ class PlanForm(forms.Form):
                                                widget=forms.CheckboxSelectMultiple, choices=())
     lowered_grounds = forms.MultipleChoiceField(label=_("Lower-threshold grounds that apply (CG-2)"), required=False,
                                                 widget=forms.CheckboxSelectMultiple,
-                                                choices=[(c, f"{c} {label}") for c, label in rules.LOWERED_GROUNDS.items()])
+                                                choices=[(c, format_lazy("{} {}", c, label))  # lazy: the reader's language
+                                                         for c, label in rules.LOWERED_GROUNDS.items()])
     adjustment_reason = forms.CharField(label=_("Adjustment and its reason (CG-3)"), required=False,
                                         widget=forms.Textarea(attrs={"rows": 2}),
                                         help_text=_("Regional credit environment, operations, finances, the "

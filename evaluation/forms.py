@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Problem
@@ -92,7 +93,8 @@ class SampleForm(forms.Form):
     note = forms.CharField(label=_("Third party and scope"), required=False, max_length=500)
 
 
-GROUND_CHOICES = [(code, f"{code} {label}") for code, label in rules.GROUNDS.items()]
+# Lazy, so each reader sees the grounds in their own language (an f-string fixes them at import).
+GROUND_CHOICES = [(code, format_lazy("{} {}", code, label)) for code, label in rules.GROUNDS.items()]
 
 
 class CaseForm(forms.Form):

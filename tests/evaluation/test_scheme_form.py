@@ -91,3 +91,21 @@ def test_the_typed_scheme_round_trips_the_stored_default(client, province):
     data = {"t-leverage": "4", "t-clients": "300", "t-amount": "500000000", **scheme_post()}
     assert client.post(reverse("evaluation:year-setup", args=[YEAR]), data).status_code == 302
     assert EvaluationYear.objects.get(year=YEAR).indicators() == rules.DEFAULT_SCHEME
+
+
+@pytest.mark.parametrize(("language", "word"), [("zh-hans", "放大倍数"), ("en", "Leverage")])
+def test_choice_labels_read_in_the_readers_language(language, word):
+    """Issue 13.1: choices built when the module is imported stay lazy, so they follow the reader
+    (the scheme's inputs, the exemption grounds, the counter-guarantee lowered-threshold grounds)."""
+    from django.utils import translation
+
+    from counterguarantee.forms import PlanForm
+    from evaluation.forms import GROUND_CHOICES
+    from evaluation.forms_scheme import INPUT_CHOICES
+
+    with translation.override(language):
+        assert word in str(INPUT_CHOICES[1][1])
+        chinese = language == "zh-hans"
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in str(GROUND_CHOICES[0][1])) is chinese
+        label = str(PlanForm.base_fields["lowered_grounds"].choices[0][1])
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in label) is chinese
