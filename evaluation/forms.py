@@ -139,6 +139,20 @@ class InterviewForm(forms.Form):
     closed_on = forms.DateField(label=_("Closed on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
 
+    def clean(self):
+        """Issue 13.3: EV-10's order of the two dates, beside the fields' own errors."""
+        data = super().clean()
+        scheduled, closed = data.get("scheduled_on"), data.get("closed_on")
+        if scheduled and closed and closed < scheduled:
+            self.add_error("closed_on", problem_message(Problem(
+                "EV-10", _("The interview cannot be closed before the day it is held."))))
+        return data
+
+    def problems(self) -> list[Problem]:
+        """Every error of the form, each under its field's label, for the page's messages."""
+        return [Problem("", f"{self.fields[name].label}: {error}" if name in self.fields else error, name)
+                for name, errors in self.errors.items() for error in errors]
+
 
 class DistributionForm(forms.Form):
     organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=None)

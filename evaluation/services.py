@@ -537,6 +537,9 @@ def interview_update(*, user, interview: Interview, scheduled_on: date | None = 
         if closed_on:
             if not interview.scheduled_on:
                 raise RuleViolation("EV-10", _("Schedule the interview before closing it."), "closed_on")
+            if closed_on < interview.scheduled_on:
+                raise RuleViolation("EV-10", _("The interview cannot be closed before the day it is held."),
+                                    "closed_on")
             interview.closed_on = closed_on
         if note:
             interview.note = note

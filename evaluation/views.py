@@ -402,6 +402,8 @@ def interviews(request):
                 messages.success(request, _("Saved."))
             except (RuleViolation, PermissionDenied) as exc:
                 _refused(request, exc)
+        else:  # every problem at once (issue 13.3), never a silent redirect
+            _refused(request, RuleViolation.many(form.problems()))
         return redirect("evaluation:interviews")
     return render(request, "evaluation/interviews.html", {
         "rows": selectors.interviews_for_user(user=user), "form": InterviewForm(),

@@ -257,3 +257,19 @@ def test_ev14_the_case_form_lists_every_problem_in_one_pass(client, world):
     errors = response.context["form"].errors
     assert {"staff", "grounds", "evidence_description"} <= set(errors)
     assert "EV-14" in str(errors["evidence_description"]) and not guarantee.exemption_cases.exists()
+
+
+def test_ev10_the_interview_form_reports_every_problem_instead_of_saving_silently(client, world):
+    """Issue 13.3: a note that is too long (field) and a close before the interview (EV-10) are
+    both said on the page; nothing is saved."""
+    from evaluation.models import Interview
+
+    interview = Interview.objects.create(year=EvaluationYear.objects.get(year=YEAR), firm=world.firm)
+    client.force_login(world.authority)
+    response = client.post(reverse("evaluation:interviews"), {
+        "interview": interview.pk, "scheduled_on": "2025-06-10", "closed_on": "2025-06-01", "note": "x" * 501},
+        follow=True)
+    shown = [str(m) for m in response.context["messages"]]
+    assert any("EV-10" in m for m in shown) and len(shown) == 2
+    interview.refresh_from_db()
+    assert interview.scheduled_on is None and interview.closed_on is None
