@@ -228,6 +228,9 @@ REST_FRAMEWORK = {
     # /api/docs/ is the API's page for people.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
+# A checked API token is remembered this many seconds per process (core/api/auth.py): a revoked
+# token or deactivated account is refused within it. 0: looked up on every call.
+API_TOKEN_CACHE_SECONDS = int(env("API_TOKEN_CACHE_SECONDS", "5"))
 # API rate limits (core/api/throttling.py): per API token, per signed-in person, per client address.
 API_THROTTLE_RATES = {
     "token": env_rate("API_THROTTLE_TOKEN", "1200/minute"),

@@ -30,3 +30,4 @@ MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
 # Tests that call the API hundreds of times in a minute (the cross-organisation matrix) are not
 # about rate limits; tests/core/test_throttling.py sets small rates and proves the limits.
 API_THROTTLE_RATES = {"token": "100000/minute", "user": "100000/minute", "anon": "100000/minute"}
+API_TOKEN_CACHE_SECONDS = 0  # revocation and deactivation tests expect the refusal at once; see test_api_token_cache
