@@ -63,12 +63,15 @@ def add_tables(apps, schema_editor):
         )
         BankPledgeRate.objects.get_or_create(
             asset_class=asset_class, effective_from=IN_FORCE,
-            defaults={"rate": Decimal(rate or DEFAULT_BANK_RATE), "note": "Shipped default (spec counterguarantee.md)."},
+            defaults={"rate": Decimal(rate or DEFAULT_BANK_RATE), "note": "As shipped with the system."},
         )
     RuleSet.objects.get_or_create(
         scheme="counterguarantee", effective_from=IN_FORCE,
-        defaults={"name": "湖北省反担保设置指引(试行) defaults", "params": PARAMS,
-                  "note": "Shipped defaults of spec counterguarantee.md (CG-1, CG-6, CG-13)."},
+        # Named after the policy in words; msgids, read in each viewer's language (issue 13.2,
+        # 0004_f_shipped_rule_set_name renames what was seeded before).
+        defaults={"name": "Hubei counter-guarantee guidelines for government guarantee firms (trial), 2022 (as shipped)",
+                  "params": PARAMS,
+                  "note": "The policy values as shipped with the system; the authority may change them."},
     )
 
 

@@ -20,8 +20,11 @@ def add_rule_set(apps, schema_editor):
     RuleSet = apps.get_model("core", "RuleSet")
     RuleSet.objects.get_or_create(
         scheme="guarantees", effective_from=date(2019, 1, 1),
-        defaults={"name": "国办发〔2019〕6号 defaults", "params": DEFAULTS,
-                  "note": "Shipped defaults: seed 000 (七)(十一), seed 001 (九)."},
+        # Named after the policy in words; a msgid, read in each viewer's language (issue 13.2,
+        # 0010_f_shipped_rule_set_name renames a rule set seeded before).
+        defaults={"name": "Government financing guarantees, 2019 State Council guidance (as shipped)",
+                  "params": DEFAULTS,
+                  "note": "The policy values as shipped with the system; the authority may change them."},
     )
 
 

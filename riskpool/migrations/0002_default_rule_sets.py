@@ -74,15 +74,22 @@ SCHEME_M = {'ratio_in_system': '0.400000',
  'report_month': 3}
 
 
+NOTE = "The policy values as shipped with the system; the authority may change them."
+
+
 def add_rule_sets(apps, schema_editor):
     RuleSet = apps.get_model("core", "RuleSet")
     RuleSet.objects.get_or_create(
         scheme="riskpool_s", effective_from=date(2023, 8, 10),
-        defaults={"name": "深工信规〔2024〕5号", "params": SCHEME_S, "note": "Shipped defaults of spec riskpool.md."},
+        # Named after the policies in words; msgids, read in each viewer's language (issue 13.2,
+        # 0020_f_shipped_rule_set_names renames rule sets seeded before).
+        defaults={"name": "Shenzhen SME bank loan risk compensation pool, 2024 rules (as shipped)", "params": SCHEME_S,
+                  "note": NOTE},
     )
     RuleSet.objects.get_or_create(
         scheme="riskpool_m", effective_from=date(2024, 1, 1),
-        defaults={"name": "马政办〔2024〕6号", "params": SCHEME_M, "note": "Shipped defaults of spec riskpool.md."},
+        defaults={"name": "Ma'anshan policy loan risk compensation fund, 2024 rules (as shipped)", "params": SCHEME_M,
+                  "note": NOTE},
     )
 
 

@@ -10,20 +10,22 @@ from django.db import migrations, models
 # 马政办〔2024〕6号 第二十四条: in force from 2024-05-15; 第二十三条: the new products and the new
 # business of the existing ones from then on; 第八条(三): older business keeps the older terms.
 SHIPPED_FROM, SCHEME_FROM = date(2024, 1, 1), date(2024, 5, 15)
+# The shipped rule set's name before and after issue 13.2 named it in words (0002 seeds the new one).
+SHIPPED_NAMES = ("马政办〔2024〕6号", "Ma'anshan policy loan risk compensation fund, 2024 rules (as shipped)")
 
 
 def scheme_m_starts_2024_05_15(apps, schema_editor):
     """Move the shipped Scheme M rule set's start to the measure's own date, unless the authority
     has already dated it otherwise."""
     RuleSet = apps.get_model("core", "RuleSet")
-    RuleSet.objects.filter(scheme="riskpool_m", effective_from=SHIPPED_FROM, name="马政办〔2024〕6号").exclude(
+    RuleSet.objects.filter(scheme="riskpool_m", effective_from=SHIPPED_FROM, name__in=SHIPPED_NAMES).exclude(
         effective_to__lt=SCHEME_FROM
     ).update(effective_from=SCHEME_FROM)
 
 
 def back_to_shipped(apps, schema_editor):
     RuleSet = apps.get_model("core", "RuleSet")
-    RuleSet.objects.filter(scheme="riskpool_m", effective_from=SCHEME_FROM, name="马政办〔2024〕6号").update(
+    RuleSet.objects.filter(scheme="riskpool_m", effective_from=SCHEME_FROM, name__in=SHIPPED_NAMES).update(
         effective_from=SHIPPED_FROM
     )
 
