@@ -3,7 +3,7 @@
 It follows the guarantees import (``guarantees.imports``) and reuses its file handling: the file
 is identified by its content (an xlsx is a zip starting with ``PK``; a csv is UTF-8 text, with or
 without BOM, or GB18030), capped in size (``BULK_UPLOAD_MAX_BYTES``) and rows
-(``BULK_UPLOAD_MAX_ROWS``), streamed (calamine for xlsx, the csv module for csv) and its cells
+(``BULK_UPLOAD_MAX_ROWS``), streamed (calamine-plus for xlsx, the csv module for csv) and its cells
 read by the same parsers. Each row becomes a ``{"row", "borrower", "data"}`` dict which
 ``ProjectImporter`` checks and enters set-based, chunk by chunk (``core.bulk_import``), all rows
 or none, with the checks of the single entry (``riskpool.entry``: RP-3 … RP-7, RP-21, RP-22,
