@@ -21,7 +21,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import JsonResponse
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -74,10 +74,16 @@ class TwoFactorMiddleware:
             return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
 
-    @staticmethod
-    def _open(path: str) -> bool:
+    _open_paths: dict[tuple, tuple[str, ...]] = {}  # (prefix, URLconf, static URL) → the paths, reversed once
+
+    @classmethod
+    def _open(cls, path: str) -> bool:
         """Pages an unverified session may still reach."""
-        open_paths = (reverse("two-factor"), reverse("two-factor-verify"), reverse("logout"), reverse("login"),
-                      reverse("set_language"), "/i18n/", settings.STATIC_URL if settings.STATIC_URL.startswith("/")
-                      else "/" + settings.STATIC_URL)
+        shape = (get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF, settings.STATIC_URL)
+        open_paths = cls._open_paths.get(shape)
+        if open_paths is None:
+            open_paths = cls._open_paths[shape] = (
+                reverse("two-factor"), reverse("two-factor-verify"), reverse("logout"), reverse("login"),
+                reverse("set_language"), "/i18n/",
+                settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/" + settings.STATIC_URL)
         return path.startswith(open_paths)

@@ -20,6 +20,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext, gettext_lazy
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, status
@@ -271,6 +272,17 @@ class LoanProjectViewSet(SelectorViewSet):
         fraction of the time."""
         page = self.paginate_queryset(_PROJECT_ROWS.values(self.filter_queryset(self.get_queryset())))
         return self.get_paginated_response(_PROJECT_ROWS.rows(page))
+
+    def filter_queryset(self, queryset):
+        """No filter asked for (only the page's ``cursor`` / ``page_size``, the bank systems'
+        usual call): LoanProjectFilter would narrow nothing, as every filter's empty value is a
+        no-op, so its form is not built (issue 12). Any other parameter goes through it."""
+        params = self.request.query_params
+        paginator = KeysetPagination
+        if (list(self.filter_backends) == [DjangoFilterBackend]
+                and all(name in (paginator.cursor_query_param, paginator.page_size_query_param) for name in params)):
+            return queryset
+        return super().filter_queryset(queryset)
 
     list_selector = staticmethod(selectors.project_list)
     get_selector = staticmethod(lambda user, pk: selectors.project_get_for_user(user=user, project_id=pk))

@@ -41,7 +41,18 @@ redis.call('ZADD', KEYS[1], now, ARGV[4])
 redis.call('EXPIRE', KEYS[1], math.ceil(period))
 return {1, count + 1, ''}
 """
-_scripts: dict[int, object] = {}
+# The script, registered on one client per connection pool (which Django keeps for the process).
+# Keyed by the pool, not by a client: Django's get_client() builds a new client on every call,
+# and a script kept per client held every one of them (one more per call, never freed).
+_scripts: dict[int, tuple[object, object]] = {}  # id(pool) → (pool, script)
+
+
+def _script(backend: RedisCache):
+    pool = backend._cache._get_connection_pool(True)
+    entry = _scripts.get(id(pool))
+    if entry is None or entry[0] is not pool:
+        entry = _scripts[id(pool)] = (pool, backend._cache._client(connection_pool=pool).register_script(_SLIDING_LOG))
+    return entry[1]
 
 
 class _SettingsRateThrottle(SimpleRateThrottle):
@@ -64,10 +75,7 @@ class _SettingsRateThrottle(SimpleRateThrottle):
         if self.key is None:
             return True
         key = backend.make_and_validate_key(self.key)
-        client = backend._cache.get_client(key, write=True)
-        script = _scripts.get(id(client))
-        if script is None:
-            script = _scripts[id(client)] = client.register_script(_SLIDING_LOG)
+        script = _script(backend)
         self.now = self.timer()
         member = f"{self.now!r}:{secrets.token_hex(4)}"
         allowed, count, oldest = script(keys=[key], args=[repr(self.now), self.duration, self.num_requests, member])

@@ -135,3 +135,18 @@ def test_on_redis_the_log_is_one_sorted_set_per_token(rates):
     redis = backend._cache.get_client(raw)
     assert redis.type(raw) == b"zset" and redis.zcard(raw) == 2  # the refused call is not logged
     assert 0 < redis.ttl(raw) <= 60
+
+
+@pytest.mark.redis
+def test_on_redis_the_script_is_registered_once_per_connection_pool(rates):
+    """Django's get_client() builds a new client per call: the script is kept per connection
+    pool, so many calls keep one entry (a script per client kept every client alive)."""
+    from core.api import throttling
+
+    rates()
+    _token, key = api_token(bank_user())
+    client = _token_client(key)
+    assert [client.get(URL).status_code for _ in range(3)] == [200, 200, 200]
+    size = len(throttling._scripts)
+    assert [client.get(URL).status_code for _ in range(5)] == [200] * 5
+    assert len(throttling._scripts) == size <= 2  # the write pool (and at most the read pool)

@@ -228,6 +228,29 @@ def test_project_list_filters(world, today):
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "library"
 
 
+def test_project_list_builds_the_filter_only_when_a_filter_is_asked_for(world, today, monkeypatch):
+    """Issue 12: only ``cursor`` / ``page_size`` → LoanProjectFilter is not built (it would narrow
+    nothing); any other parameter, even an unknown one, goes through it as before."""
+    from riskpool.filters import LoanProjectFilter
+
+    early = world.register(disbursed_on=date(2024, 4, 2), entered_on=date(2024, 4, 10), loan_no="JJ-EARLY-1")
+    late = world.npl_project(loan_no="JJ-LATE-1")
+    client = login(world.bank_user)
+    everything = client.get(PROJECTS).json()
+    built, init = [], LoanProjectFilter.__init__
+
+    def counted(self, *args, **kwargs):
+        built.append(1)
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(LoanProjectFilter, "__init__", counted)
+    assert client.get(PROJECTS).json() == everything and built == []
+    assert ids(client.get(PROJECTS, {"page_size": 1})) == [max(early.pk, late.pk)] and built == []
+    assert client.get(PROJECTS, {"unknown": "x"}).json() == everything and len(built) == 1
+    assert ids(client.get(PROJECTS, {"loan_no": "late"})) == [late.pk] and len(built) == 2
+    assert {early.pk, late.pk} <= {r["id"] for r in everything["results"]}
+
+
 def test_claim_list_filters_by_state_and_overdue(world, today):
     submitted = world.claim()
     rejected = world.claim("rejected")
