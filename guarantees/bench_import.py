@@ -127,6 +127,11 @@ class BorrowerCells:
                 fields = ("name", "id_kind", "id_number", "kind", "industry", "employees", "revenue", "total_assets")
                 import_id_fields = ("id_number",)
 
+            def get_queryset(self):
+                # The owner's borrowers, as a real resource would scope them: the look-up uses
+                # the (owner, id_number) unique index instead of scanning every borrower.
+                return Borrower.objects.filter(owner=owner)
+
             def before_save_instance(self, instance, row, **kwargs):
                 instance.owner = owner
 
@@ -140,14 +145,18 @@ class BorrowerCells:
         return BorrowerResource, dataset
 
     @staticmethod
-    def borrower_field():
-        """The import-export field of a row's borrower, by its credit code."""
+    def borrower_field(owner):
+        """The import-export field of a row's borrower, by its credit code among the owner's."""
         from import_export import fields, widgets
 
         from guarantees.models import Borrower
 
+        class OwnersBorrower(widgets.ForeignKeyWidget):
+            def get_queryset(self, value, row, *args, **kwargs):
+                return Borrower.objects.filter(owner=owner)
+
         return fields.Field(attribute="borrower", column_name="borrower",
-                            widget=widgets.ForeignKeyWidget(Borrower, field="id_number"))
+                            widget=OwnersBorrower(Borrower, field="id_number"))
 
 
 BORROWER = BorrowerCells(name=2, code=4, employees=7, revenue=8, assets=9, industry="industry")
@@ -196,13 +205,16 @@ def time_import_export(rows: list[list], user, firm, agreement) -> dict:
     BorrowerResource, borrowers = BORROWER.import_export(rows, firm)
 
     class GuaranteeResource(resources.ModelResource):
-        borrower = BorrowerCells.borrower_field()
+        borrower = BorrowerCells.borrower_field(firm)
 
         class Meta:
             model = Guarantee
             fields = ("borrower", "contract_no", "loan_principal", "amount", "currency", "loan_start", "loan_maturity",
                       "start", "end", "fee_rate", "purpose")
             import_id_fields = ("contract_no",)
+
+        def get_queryset(self):
+            return Guarantee.objects.filter(firm=firm)  # the firm's contracts, as a real resource scopes them
 
         def before_save_instance(self, instance, row, **kwargs):
             instance.firm, instance.bank_id, instance.agreement, instance.created_by = (

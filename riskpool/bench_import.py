@@ -127,13 +127,16 @@ def time_import_export(rows: list[list], user, bank, pool) -> dict:
     BorrowerResource, borrowers = BORROWER.import_export(rows, bank)
 
     class ProjectResource(resources.ModelResource):
-        borrower = BorrowerCells.borrower_field()
+        borrower = BorrowerCells.borrower_field(bank)
 
         class Meta:
             model = LoanProject
             fields = ("borrower", "loan_no", "loan_kind", "principal", "currency", "disbursed_on", "maturity_on",
                       "annual_rate", "guarantee_method", "other_balance", "purpose")
             import_id_fields = ("loan_no",)
+
+        def get_queryset(self):
+            return LoanProject.objects.filter(bank=bank)  # (bank, loan_no) is the unique index
 
         def before_save_instance(self, instance, row, **kwargs):
             instance.pool, instance.bank, instance.created_by = pool, bank, user
