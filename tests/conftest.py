@@ -97,6 +97,15 @@ def _english_by_default(settings):
 
 
 @pytest.fixture
+def admin():
+    """The authority's administrator, who keeps the rule sets and runs the simulator."""
+    from core.models import Organisation
+    from tests.factories import UserFactory
+
+    return UserFactory(organisation__kind=Organisation.Kind.AUTHORITY, roles=["authority_admin"])
+
+
+@pytest.fixture
 def live_worker():
     """``live_worker(run)`` makes ``run`` look run by a live worker (JB-14): it holds the run's
     advisory lock from a connection of its own, as job_run's worker does, until the test ends.

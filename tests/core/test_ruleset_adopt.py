@@ -21,11 +21,6 @@ BACKEND = "core.auth.ActiveAccountBackend"
 
 
 @pytest.fixture
-def admin():
-    return UserFactory(organisation__kind=Organisation.Kind.AUTHORITY, roles=["authority_admin"])
-
-
-@pytest.fixture
 def draft(admin):
     """A draft of Scheme S tightening the NPL gate to 2%, the shipped set open-ended so the test
     does not depend on the year it runs in."""

@@ -22,11 +22,6 @@ BACKEND = "core.auth.ActiveAccountBackend"
 
 
 @pytest.fixture
-def admin():
-    return UserFactory(organisation__kind=Organisation.Kind.AUTHORITY, roles=["authority_admin"])
-
-
-@pytest.fixture
 def admin_client(client, admin):
     client.force_login(admin, backend=BACKEND)
     return client

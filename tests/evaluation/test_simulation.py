@@ -11,14 +11,9 @@ from core.models import Organisation, RuleSet, Simulation
 from core.services_rulesets import draft_create
 from core.simulation import simulation_start
 from evaluation.models import EvaluationYear, Result
-from tests.factories import OrganisationFactory, UserFactory
+from tests.factories import OrganisationFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin():
-    return UserFactory(organisation__kind=Organisation.Kind.AUTHORITY, roles=["authority_admin"])
 
 
 @pytest.fixture

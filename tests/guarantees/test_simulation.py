@@ -7,17 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-from core.models import Organisation, RuleSet, Simulation
+from core.models import RuleSet, Simulation
 from core.services_rulesets import draft_create
 from core.simulation import simulation_start
-from tests.factories import AgreementFactory, GuaranteeFactory, UserFactory
+from tests.factories import AgreementFactory, GuaranteeFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin():
-    return UserFactory(organisation__kind=Organisation.Kind.AUTHORITY, roles=["authority_admin"])
 
 
 @pytest.fixture

@@ -11,20 +11,15 @@ import pytest
 from django.urls import reverse
 
 from core.errors import RuleViolation
-from core.models import Organisation, RuleSet, Simulation
+from core.models import RuleSet, Simulation
 from core.services_rulesets import draft_adopt, draft_create
 from core.simulation import result_view, simulation_start
 from riskpool.models import BankEvaluation
-from tests.factories import ClaimFactory, MemberFactory, PoolFactory, UserFactory, bank_user
+from tests.factories import ClaimFactory, MemberFactory, PoolFactory, bank_user
 
 pytestmark = pytest.mark.django_db
 
 BACKEND = "core.auth.ActiveAccountBackend"
-
-
-@pytest.fixture
-def admin():
-    return UserFactory(organisation__kind=Organisation.Kind.AUTHORITY, roles=["authority_admin"])
 
 
 @pytest.fixture
