@@ -146,6 +146,8 @@ class SubmissionStep(models.Model):
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("submission step")
+        verbose_name_plural = _("submission steps")
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
@@ -183,6 +185,8 @@ class Material(models.Model):
     uploaded_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("material")
+        verbose_name_plural = _("materials")
         ordering = ["kind"]
         constraints = [models.UniqueConstraint(fields=["submission", "kind"], name="ev_material_unique_kind")]
 
@@ -210,6 +214,8 @@ class Result(models.Model):
     job_run = models.ForeignKey("core.JobRun", null=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
+        verbose_name = _("result")
+        verbose_name_plural = _("results")
         ordering = ["year", "rank", "firm__name"]
         constraints = [models.UniqueConstraint(fields=["year", "firm"], name="ev_result_unique")]
 
@@ -227,6 +233,8 @@ class RegionResult(models.Model):
     rank = models.PositiveIntegerField(_("rank"))
 
     class Meta:
+        verbose_name = _("region result")
+        verbose_name_plural = _("region results")
         ordering = ["year", "rank"]
         constraints = [models.UniqueConstraint(fields=["year", "region"], name="ev_region_result_unique")]
 
@@ -260,6 +268,8 @@ class Interview(models.Model):
     note = models.TextField(_("note"), blank=True)
 
     class Meta:
+        verbose_name = _("interview")
+        verbose_name_plural = _("interviews")
         ordering = ["year", "firm__name"]
         constraints = [models.UniqueConstraint(fields=["year", "firm"], name="ev_interview_unique")]
 
@@ -278,6 +288,8 @@ class Reminder(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -306,6 +318,8 @@ class ExemptionCase(models.Model):
     opened_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("exemption case")
+        verbose_name_plural = _("exemption cases")
         ordering = ["-opened_at"]
 
     def __str__(self) -> str:
@@ -320,6 +334,10 @@ class CaseEvidence(models.Model):
     description = models.CharField(_("description"), max_length=255)
     archive_ref = models.CharField(_("work archive reference"), max_length=120, blank=True)
     file = models.FileField(upload_to="evaluation/cases/%Y/", blank=True)
+
+    class Meta:
+        verbose_name = _("case evidence")
+        verbose_name_plural = _("case evidence")
 
     def __str__(self) -> str:
         return self.description
@@ -343,6 +361,8 @@ class CaseDecision(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("case decision")
+        verbose_name_plural = _("case decisions")
         ordering = ["case", "stage"]
         constraints = [
             models.UniqueConstraint(fields=["case", "stage"], name="ev_decision_unique_stage"),
