@@ -225,3 +225,11 @@ def test_the_system_and_the_public_as_actors_read_in_the_viewers_language(client
           organisation=people["firm"], summary=i18n_text.gettext_lazy("Enforcement closed"))
     assert "系统（JB-8 2025）" in _page(client, people["authority"], "zh-hans")
     assert "system (JB-8 2025)" in _page(client, people["authority"], "en")
+
+
+def test_an_ev14_outcome_in_a_summary_reads_as_its_label_not_its_code():
+    summary = i18n_text.dumps(i18n_text.gettext_lazy("EV-14 findings: %(outcome)s") % {
+        "outcome": i18n_text.label("exempt")})
+    assert chinese(summary) == "EV-14 认定情况：" + chinese(i18n_text.dumps(i18n_text.gettext_lazy("Exempt (免责)")))
+    assert "exempt" not in chinese(summary)
+    assert english(summary) == "EV-14 findings: Exempt (免责)"
