@@ -1,3 +1,4 @@
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 
@@ -16,3 +17,15 @@ class KeysetPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
     ordering = "-id"
+
+    def decode_cursor(self, request):
+        """DRF's cursor, its position checked: the pages are ordered by id, so a cursor whose
+        position is not a whole number was not made here and is answered as any other invalid
+        cursor (404), not compared with the ids (which failed with a 500)."""
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None:
+            try:
+                int(cursor.position)
+            except ValueError:
+                raise NotFound(self.invalid_cursor_message) from None
+        return cursor

@@ -11,6 +11,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from core.api.fast import FastRows, converter
+from riskpool.models import LoanProject
 
 
 class _Choice(serializers.ChoiceField):
@@ -66,3 +67,34 @@ def test_a_field_fastrows_cannot_read_as_a_column_is_refused():
 
     with pytest.raises(TypeError, match="label"):
         FastRows(Odd)
+
+
+class _Tricky(serializers.ModelSerializer):
+    """Fields whose values the generated row code must not pass through as they are."""
+
+    number_as_choice = serializers.ChoiceField(choices=[(5, "five"), ("a", "A")], source="loan_no", read_only=True)
+    id_as_text = serializers.CharField(source="id", read_only=True)
+    created_utc = serializers.DateTimeField(source="created_at", default_timezone=datetime.UTC, read_only=True)
+    created_here = serializers.DateTimeField(source="created_at", read_only=True)
+    principal_number = serializers.DecimalField(max_digits=18, decimal_places=1, source="principal", read_only=True)
+
+    class Meta:
+        model = LoanProject
+        fields = ["id", "id_as_text", "number_as_choice", "currency", "created_utc", "created_here", "principal_number",
+                  "covered_by_other_scheme", "npl_before_entry", "closed_on"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Europe/Paris"])
+def test_generated_rows_equal_the_serializer_in_the_active_time_zone(zone):
+    from tests.factories import LoanProjectFactory
+
+    for loan_no in ("5", "a", "x-1"):
+        LoanProjectFactory(loan_no=loan_no, principal=D("1234.56"))
+    queryset = LoanProject.objects.order_by("pk")
+    fast = FastRows(_Tricky)
+    with timezone.override(zone):
+        rows = fast.rows(fast.values(queryset))
+        assert rows == _Tricky(list(queryset), many=True).data
+    assert [r["number_as_choice"] for r in rows] == [5, "a", "x-1"] and type(rows[0]["id_as_text"]) is str
+    assert rows[0]["created_utc"].endswith("Z") and not rows[0]["created_here"].endswith("Z")
