@@ -22,13 +22,13 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import get_language
-from django.utils.translation import gettext as _
 
 from core import i18n_text, upload_limits
 from core.bulk import BulkRejected, ImportRefused, RowError, unconfirmed_renames
 from core.bulk_import import audit_rows, copy_insert, import_rows, problems_as_errors
 from core.errors import RuleViolation
 from core.exports import Workbook
+from core.i18n_text import gettext_lazy as _
 from core.models import AuditEvent
 from core.money import round_money, round_ratio
 from core.services import require_member
@@ -400,7 +400,7 @@ def read_cells(table: Table, positions: dict[int, Column]):
             try:
                 parsed = column.parse(cell)
             except CellError as exc:
-                message = str(exc)
+                message = exc.args[0]  # kept as its msgid and values: an upload run's errors are stored
                 errors.append(RowError(number, header, "INPUT", message))
                 if memo is not None and len(memo) < PARSED_CELLS_PER_COLUMN:
                     memo[key] = (False, message)
@@ -455,7 +455,7 @@ def read_rows(table: Table, positions: dict[int, Column], *, empty: i18n_text.Te
             try:
                 values["product"] = products.find(values.pop("product_ref"))
             except CellError as exc:
-                errors.append(RowError(number, product_header, "RP-M3", str(exc)))
+                errors.append(RowError(number, product_header, "RP-M3", exc.args[0]))
         yield number, values, errors
     if not count:
         raise ImportRefused(empty)
@@ -531,7 +531,7 @@ def import_parsed(parsed: ParsedFile, make_importer: Callable[[], Any], *, progr
         with transaction.atomic():
             return import_rows(parsed.rows, make_importer(), progress=progress, deadline=deadline)
     except BulkRejected as exc:
-        errors = [replace(e, column=column_for(e.column), message=str(e.message)) for e in exc.errors]
+        errors = [replace(e, column=column_for(e.column)) for e in exc.errors]
         errors.sort(key=lambda e: (e.row, parsed.order.get(e.column or "", len(parsed.order))))
         raise BulkRejected(errors) from None
 

@@ -291,7 +291,7 @@ class ProjectImporter(base.BorrowerChunks):
             numbers = set(LoanProject.objects.filter(bank=self.bank, loan_no__in=[p.loan_no for p in projects])
                           .values_list("loan_no", flat=True))
             raise BulkRejected([
-                RowError(row["row"], "loan_no", "RP-21", str(entry.duplicate_loan_problem(row["data"].loan_no).message))
+                RowError(row["row"], "loan_no", "RP-21", entry.duplicate_loan_problem(row["data"].loan_no).message)
                 for row in rows if row["data"].loan_no in numbers]) from None
         audit_rows(actor=self.user, action=AuditEvent.Action.CREATE, instances=projects, organisation=self.bank,
                    summaries=(i18n_text.dumps_with(LOAN_PROJECT_SUMMARY, {"loan": p.loan_no}) for p in projects))

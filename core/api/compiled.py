@@ -46,7 +46,7 @@ class _Compiled:
     until: float
     alias: str
     compiler: object
-    sql: str
+    sql: str  # "": not compiled, the ORM answers (a query that can match nothing, say)
     params: tuple
     names: list[str]
     position_at: int | None  # the sentinel's index among the parameters; None: no position
@@ -86,33 +86,33 @@ class PageQueries:
         entry = self._entries.get(key)
         if entry is None or entry.until <= now:
             entry = self._compile(page, now + seconds)
-            if entry is None:
-                return list(page.queryset(page.position))
             if len(self._entries) >= self.max_entries:
                 self._entries.clear()
             self._entries[key] = entry
-        params = _with_position(entry, page.position)
+        params = _with_position(entry, page.position) if entry.sql else None
         if params is None:
             return list(page.queryset(page.position))
         return _run(entry, params)
 
     @staticmethod
-    def _compile(page: PageQuery, until: float) -> _Compiled | None:
+    def _compile(page: PageQuery, until: float) -> _Compiled:
+        """The entry for ``page``'s key; one without SQL sends its pages to the ORM."""
         has_position = page.position is not _NO_POSITION
         queryset = page.queryset(_SENTINEL if has_position else _NO_POSITION)
         compiler = queryset.query.get_compiler(queryset.db)
+        orm_only = _Compiled(until, queryset.db, None, "", (), [], None, None)
         try:
             sql, params = compiler.as_sql()
-        except EmptyResultSet:
-            return None
+        except EmptyResultSet:  # a caller who sees nothing: the ORM answers without a query
+            return orm_only
         if not sql:
-            return None
+            return orm_only
         position_at = field = None
         if has_position:
             places = [i for i, p in enumerate(params) if type(p) is int and p == _SENTINEL]
             field = _position_field(queryset, page.position_lookup)
             if len(places) != 1 or field is None:
-                return None
+                return orm_only
             position_at = places[0]
         query = queryset.query
         names = list(query.selected) if query.selected else [

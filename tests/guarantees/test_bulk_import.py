@@ -117,3 +117,28 @@ def test_a_large_file_runs_as_a_task_and_another_firm_cannot_see_it(client, alic
     client.force_login(firm_user())
     for name in ("run", "status", "errors"):
         assert client.get(reverse(f"imports:{name}", args=[run.pk])).status_code == 404, name
+
+
+def test_a_rejected_runs_cell_errors_read_in_each_readers_language(client, alice, agreement, small_inline):
+    """Issue 13.1: a cell that cannot be read is stored as its msgid and values, like the rules'
+    errors, so the run's page reads in the language of whoever opens it, not the uploader's."""
+    from django.utils import translation
+
+    from core.i18n_text import render
+
+    rows = [row(n) for n in range(1, 9)]
+    rows[2]["营业收入(元)"] = "abc"
+    rows[4]["融资人名称"] = ""
+    client.force_login(alice)
+    with translation.override("en"), small_inline(execute=True):
+        client.post(reverse("guarantees:guarantee-import"), {"file": upload("g.csv", csv_bytes(rows, "utf-8"))},
+                    HTTP_ACCEPT_LANGUAGE="en")
+    run = ImportRun.objects.get()
+    assert run.state == ImportRun.State.REJECTED and Guarantee.objects.count() == 0
+    messages = {(e["row"], e["column"]): e["message"] for e in run.errors}
+    assert messages[(4, "营业收入(元)")] == {"code": "“%(value)s” is not a number.", "params": {"value": "abc"}}
+    assert messages[(6, "融资人名称")] == {"code": "This cell is required."}
+    with translation.override("zh-hans"):
+        assert render(messages[(4, "营业收入(元)")]) == "“abc”不是数字。"
+    with translation.override("en"):
+        assert render(messages[(6, "融资人名称")]) == "This cell is required."

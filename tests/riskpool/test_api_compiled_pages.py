@@ -202,3 +202,16 @@ def test_nothing_is_kept_when_remembering_is_off(settings):
     client.force_authenticate(world.bank_user)
     _walk(client, URL + "?page_size=3")
     assert _PROJECT_PAGES._entries == {}
+
+
+def test_a_caller_who_sees_nothing_is_answered_by_the_orm_without_a_query(remembered):
+    world = _world()
+    client = APIClient()
+    client.force_authenticate(authority_user(RegionFactory(code="650000")))
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as read:
+            status, body = _read(client, URL)
+        assert status == 200 and body["results"] == []
+        assert [q["sql"] for q in read.captured_queries if "riskpool_loanproject" in q["sql"]] == []
+    assert [entry.sql for entry in _PROJECT_PAGES._entries.values()] == [""]
+    assert world.pool.pk  # the world's rows exist; this authority's region holds none of them
