@@ -136,7 +136,8 @@ class GuaranteeViewSet(SelectorViewSet):
 
     def create(self, request):
         """Record a guarantee under one of your agreements, with its borrower."""
-        agreement, borrower, data = parsed(s.GuaranteeCreateSerializer, request).service_arguments()
+        agreement, borrower, data = parsed(s.GuaranteeCreateSerializer, request,
+                                           checks=services.guarantee_field_problems).service_arguments()
         guarantee = services.guarantee_create(user=request.user, agreement=agreement, borrower=borrower, data=data)
         return Response(s.GuaranteeSerializer(guarantee).data, status=status.HTTP_201_CREATED)
 

@@ -2,7 +2,7 @@
 audit row. The policy arithmetic and decisions are in rules.py; this module applies them."""
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -314,7 +314,7 @@ def guarantee_problems(data: GuaranteeData, agreement: Agreement, *, platform: b
     caller's: one guarantee asks the table, a file asks once for all its numbers): GU-12, the
     amounts and dates against the agreement, RP-M3."""
     problems = _problems_of(rules.check_forbidden_business, purpose=data.purpose, borrower_is_government_platform=platform)
-    problems += _guarantee_input_problems(data, agreement)
+    problems += _guarantee_input_problems(vars(data), agreement)
     if data.product is not None:
         problems += context.product_problems(data.product, agreement.firm, agreement.bank, data.start)
     return problems
@@ -342,23 +342,56 @@ def guarantee_build(*, user, agreement: Agreement, borrower: Borrower, data: Gua
     )
 
 
-def _guarantee_input_problems(data: GuaranteeData, agreement: Agreement) -> list[Problem]:
+def _guarantee_input_problems(values: Mapping[str, Any], agreement: Agreement | None) -> list[Problem]:
+    """The amounts and dates, and the start against the agreement's term: each check made when
+    the values it reads are there (a ``GuaranteeData``'s always are; a form's or request's that
+    failed their own validation are not, issue 13.3)."""
+    def given(*names: str) -> bool:
+        return all(values.get(name) is not None for name in names)
+
     problems = []
-    if data.amount <= 0:
+    if given("amount") and values["amount"] <= 0:
         problems.append(Problem("INPUT", _("The guaranteed amount must be more than 0."), "amount"))
-    if data.amount > data.loan_principal:
+    if given("amount", "loan_principal") and values["amount"] > values["loan_principal"]:
         problems.append(Problem("INPUT", _("The guaranteed amount cannot exceed the loan principal."), "amount"))
-    if data.loan_maturity < data.loan_start:
+    if given("loan_start", "loan_maturity") and values["loan_maturity"] < values["loan_start"]:
         problems.append(Problem("INPUT", _("The loan maturity is before the loan start."), "loan_maturity"))
-    if data.end < data.start:
+    if given("start", "end") and values["end"] < values["start"]:
         problems.append(Problem("INPUT", _("The guarantee end is before its start."), "end"))
-    if not agreement.signed_on <= data.start <= agreement.expires_on:
+    if agreement is not None and given("start") and not agreement.signed_on <= values["start"] <= agreement.expires_on:
         problems.append(Problem(
             "INPUT",
             _("The guarantee starts outside the agreement's term (%(from)s to %(to)s).")
             % {"from": agreement.signed_on, "to": agreement.expires_on},
             "start",
         ))
+    return problems
+
+
+def borrower_problems(data: BorrowerData) -> list[Problem]:
+    """The borrower's identifier and size problems (GU-11), listed rather than raised."""
+    return _problems_of(_check_borrower, data)
+
+
+def guarantee_field_problems(values: Mapping[str, Any]) -> list[Problem]:
+    """Issue 13.3: what ``guarantee_create`` would refuse, found from the fields of a request
+    that did validate (``agreement`` an Agreement, ``borrower`` the borrower's fields as a
+    mapping, the rest as in ``GuaranteeData``), so that its answer lists them beside the field
+    errors. A check that reads a field in error is left out; the service checks everything again."""
+    agreement = values.get("agreement")
+    borrower = values.get("borrower")
+    problems = []
+    if borrower is not None and values.get("purpose") is not None:
+        problems += _problems_of(rules.check_forbidden_business, purpose=values["purpose"],
+                                 borrower_is_government_platform=bool(borrower.get("is_government_platform")))
+    problems += _guarantee_input_problems(values, agreement)
+    if agreement is not None and values.get("product") is not None and values.get("start") is not None:
+        problems += GuaranteeContext().product_problems(values["product"], agreement.firm, agreement.bank, values["start"])
+    if agreement is not None and values.get("contract_no") and Guarantee.objects.filter(
+            firm=agreement.firm, contract_no=values["contract_no"]).exists():
+        problems.append(duplicate_contract_problem())
+    if borrower is not None:
+        problems += borrower_problems(BorrowerData(**borrower))
     return problems
 
 

@@ -297,7 +297,8 @@ class LoanProjectViewSet(SelectorViewSet):
     def create(self, request):
         """贷款项目入库: enter one loan of your bank, today. RP-6 refuses an entry after the 15th
         working day of the quarter after disbursement, naming the deadline."""
-        serializer = parsed(s.LoanProjectCreateSerializer, request)
+        serializer = parsed(s.LoanProjectCreateSerializer, request, checks=lambda values: services.project_field_problems(
+            user=request.user, values=values, entered_on=_today()))
         pool = _member_pool(request.user, serializer.validated_data["pool"])
         borrower, data = serializer.service_arguments()
         project = services.project_register(user=request.user, pool=pool, borrower=borrower, data=data)

@@ -9,7 +9,10 @@ asks once per distinct key: for one loan that is the same queries as before, for
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date
+from types import SimpleNamespace
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
@@ -96,16 +99,52 @@ def input_problems(data) -> list[Problem]:
         problems.append(Problem("RP-3", _("Unknown loan kind."), "loan_kind"))
     if data.purpose not in PURPOSES:
         problems.append(Problem("RP-7", _("Unknown purpose."), "purpose"))
-    if data.maturity_on <= data.disbursed_on:
+    return problems + _dates_and_amounts_problems(lambda name: getattr(data, name))
+
+
+def _dates_and_amounts_problems(value: Callable[[str], Any]) -> list[Problem]:
+    """RP-7's order of the dates and RP-4's amounts, each checked when ``value(name)`` gives the
+    values it reads (a field in error gives None)."""
+    problems = []
+    disbursed_on, maturity_on = value("disbursed_on"), value("maturity_on")
+    if disbursed_on is not None and maturity_on is not None and maturity_on <= disbursed_on:
         problems.append(Problem("RP-7", _("The maturity date must be after the disbursement date."), "maturity_on"))
-    for name, value in (("principal", data.principal), ("other_balance", data.other_balance)):
+    for name in ("principal", "other_balance"):
+        if value(name) is None:
+            continue
         try:
-            amount = money(value, rule="RP-4", field=name)
+            amount = money(value(name), rule="RP-4", field=name)
         except RuleViolation as exc:
             problems.extend(exc.problems)
             continue
         if amount < 0 or (name == "principal" and amount == 0):
             problems.append(Problem("RP-4", _("This amount must be more than 0."), name))
+    return problems
+
+
+def field_problems(values: Mapping[str, Any], *, bank: Organisation, entered_on: date) -> list[Problem]:
+    """Issue 13.3: what the entry would refuse, found from the fields of a request that did
+    validate (``borrower`` its fields as a mapping, the rest as in ``ProjectData``), so that one
+    answer lists them beside the field errors: RP-7, RP-4, RP-6, RP-M3, RP-21 and the borrower's
+    identifier and size. A check reading a field in error is left out; the entry checks all again."""
+    from guarantees.services import BorrowerData, borrower_problems
+
+    context = EntryContext()
+    problems = _dates_and_amounts_problems(values.get)
+    disbursed_on = values.get("disbursed_on")
+    if disbursed_on is not None:
+        if values.get("product") is not None:
+            problems += context.suspensions(values["product"], bank, disbursed_on)
+        try:
+            window = window_problem(SimpleNamespace(disbursed_on=disbursed_on), entered_on, context)
+        except RuleViolation as exc:  # no rule set in force on the disbursement date
+            problems += exc.problems
+        else:
+            problems += [window] if window is not None else []
+    if values.get("loan_no") and LoanProject.objects.filter(bank=bank, loan_no=values["loan_no"]).exists():
+        problems.append(duplicate_loan_problem(values["loan_no"]))
+    if values.get("borrower") is not None:
+        problems += borrower_problems(BorrowerData(**values["borrower"]))
     return problems
 
 

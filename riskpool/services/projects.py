@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -63,6 +64,17 @@ class ProjectData:
 def _project_problems(data: ProjectData) -> list[Problem]:
     """RP-3, RP-4, RP-7 and the loan number (``riskpool.entry``, shared with the bulk upload)."""
     return entry.input_problems(data)
+
+
+def project_field_problems(*, user, values: dict, entered_on: date) -> list[Problem]:
+    """Issue 13.3: what ``project_register`` would refuse in the fields of a request that did
+    validate (``riskpool.entry.field_problems``), for the answer that lists the field errors; none
+    for a user who enters no loans (the entry refuses them on its own)."""
+    try:
+        bank = entry.project_bank(user)
+    except PermissionDenied:
+        return []
+    return entry.field_problems(values, bank=bank, entered_on=entered_on)
 
 
 @transaction.atomic

@@ -258,6 +258,36 @@ def test_guarantee_create_list_retrieve_by_api_token(firm_op, agreement):
     assert client.get(url("guarantee-detail", pk)).json()["contract_no"] == "DB-T"
 
 
+def test_guarantee_create_answers_field_and_rule_problems_together(client, agreement):
+    """Issue 13.3: a malformed fee rate (field), an amount above the principal, a guarantee ending
+    before its start, a start outside the agreement's term, a contract number already used, a
+    government platform borrowing for a forbidden purpose (GU-12) and a credit code whose check
+    character is wrong, all in one 400, as the web form shows them; nothing is saved."""
+    taken = client.post(GUARANTEES, guarantee_api_payload(agreement, contract_no="DB-DUP"), format="json")
+    assert taken.status_code == 201, taken.json()
+    code = guarantee_api_payload(agreement)["borrower"]["id_number"]
+    wrong = code[:-1] + ("0" if code[-1] != "0" else "1")
+    body = guarantee_api_payload(
+        agreement, contract_no="DB-DUP", fee_rate="a lot", amount="2000000.00", start="2030-01-01", end="2029-12-31",
+        purpose="government_bond", borrower={"id_number": wrong, "is_government_platform": True})
+    response = client.post(GUARANTEES, body, format="json")
+    assert response.status_code == 400
+    found = {(e["rule"], e["field"]) for e in response.json()["errors"]}
+    assert {(None, "fee_rate"), ("INPUT", "amount"), ("INPUT", "end"), ("INPUT", "start"), ("INPUT", "contract_no"),
+            ("INPUT", "borrower.id_number")} <= found, found
+    assert any(rule == "GU-12" for rule, _field in found), found
+    assert Guarantee.objects.filter(contract_no="DB-DUP").count() == 1
+
+
+def test_guarantee_create_leaves_out_the_checks_of_a_field_in_error(client, agreement):
+    body = guarantee_api_payload(agreement, amount="not money", loan_principal="1000000.00", end="2023-01-01")
+    response = client.post(GUARANTEES, body, format="json")
+    errors = response.json()["errors"]
+    assert response.status_code == 400
+    assert [e["field"] for e in errors if e["field"] == "amount"] == ["amount"]  # its own error only
+    assert {(e["rule"], e["field"]) for e in errors} >= {(None, "amount"), ("INPUT", "end")}
+
+
 def test_bad_api_token_is_401_in_the_error_shape(agreement):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION="Token abc.def")

@@ -332,6 +332,27 @@ def test_rp21_the_same_loan_note_twice_is_a_conflict(world, today):
     assert response.status_code == 409 and rules_of(response) == {"RP-21"}
 
 
+def test_the_project_api_answers_field_and_rule_problems_together(world, today):
+    """Issue 13.3: a malformed rate (field) with a maturity before disbursement (RP-7), a zero
+    principal (RP-4), an entry after the RP-6 deadline, a loan note already entered (RP-21) and a
+    borrower's credit code with a wrong check character, in one 400; nothing is saved."""
+    today(date(2024, 6, 1))
+    client = login(world.bank_user)
+    assert client.post(PROJECTS, {"pool": world.pool.pk, **riskpool_project_payload(loan_no="JJ-ONCE")},
+                       format="json").status_code == 201
+    today(date(2024, 7, 22))
+    body = riskpool_project_payload(loan_no="JJ-ONCE", annual_rate="high", maturity_on="2024-05-01", principal="0.00")
+    code = body["borrower"]["id_number"]
+    body["borrower"]["id_number"] = code[:-1] + ("0" if code[-1] != "0" else "1")
+    count = LoanProject.objects.count()
+    response = client.post(PROJECTS, {"pool": world.pool.pk, **body}, format="json")
+    assert response.status_code == 400
+    found = {(e["rule"], e["field"]) for e in response.json()["errors"]}
+    assert {(None, "annual_rate"), ("RP-7", "maturity_on"), ("RP-4", "principal"), ("RP-6", "entered_on"),
+            ("RP-21", "loan_no"), ("INPUT", "borrower.id_number")} <= found, found
+    assert LoanProject.objects.count() == count
+
+
 # --- claim refusals ------------------------------------------------------------------------------
 
 
