@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/counterguarantee/", include("counterguarantee.api_urls")),
     path("api/simulations/", include("core.api.simulation_urls")),
     path("admin/", admin.site.urls),
+    path("favicon.ico", core_views.favicon, name="favicon"),
     path("i18n/setlang/", core_views.language_switch, name="set_language"),  # keeps the choice on the account
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

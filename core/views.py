@@ -8,7 +8,9 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.translation import check_for_language
@@ -157,6 +159,12 @@ def audit_list(request):
     return render(request, "core/audit_list.html", {
         "form": form, "page": page, "rows": rows, "query": query.urlencode(), "filtered": bool(filters),
     })
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages without an icon of their own (the API's JSON, a
+    file): the site's icon, rather than a 404 in every console."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
 
 
 def language_switch(request):

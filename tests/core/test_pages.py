@@ -377,3 +377,13 @@ def test_audit_changes_name_fields_and_coded_values_in_the_viewers_language(clie
         with translation.override(language):
             assert str(Organisation.Kind.GUARANTEE_FIRM.label) in text
             assert str(Organisation._meta.get_field("kind").verbose_name) in text
+
+
+def test_the_site_has_an_icon_and_favicon_ico_leads_to_it(client):
+    """Browsers ask /favicon.ico of pages without an icon (the API's JSON): no 404 in their console."""
+    from django.templatetags.static import static
+
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"] == static("img/favicon.svg")
+    page = client.get(reverse("login"))
+    assert f'<link rel="icon" href="{static("img/favicon.svg")}"'.encode() in page.content
