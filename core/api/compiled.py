@@ -57,7 +57,8 @@ class PageQueries:
     """Compiled page queries of one endpoint, kept per process (sync workers: one request at a
     time; threads only ever read an entry and run a copy of its compiler)."""
 
-    max_entries = 1000
+    # An entry holds its compiled query (about 45 KiB): at most this many per endpoint and process.
+    max_entries = 200
 
     def __init__(self, cursor_param: str = "cursor") -> None:
         self.cursor_param = cursor_param
@@ -86,13 +87,20 @@ class PageQueries:
         entry = self._entries.get(key)
         if entry is None or entry.until <= now:
             entry = self._compile(page, now + seconds)
-            if len(self._entries) >= self.max_entries:
-                self._entries.clear()
+            self._make_room(now)
             self._entries[key] = entry
         params = _with_position(entry, page.position) if entry.sql else None
         if params is None:
             return list(page.queryset(page.position))
         return _run(entry, params)
+
+    def _make_room(self, now: float) -> None:
+        if len(self._entries) < self.max_entries:
+            return
+        for key in [key for key, entry in self._entries.items() if entry.until <= now]:
+            del self._entries[key]
+        if len(self._entries) >= self.max_entries:  # many callers within the seconds: start again
+            self._entries.clear()
 
     @staticmethod
     def _compile(page: PageQuery, until: float) -> _Compiled:

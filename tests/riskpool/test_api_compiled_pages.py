@@ -215,3 +215,20 @@ def test_a_caller_who_sees_nothing_is_answered_by_the_orm_without_a_query(rememb
         assert [q["sql"] for q in read.captured_queries if "riskpool_loanproject" in q["sql"]] == []
     assert [entry.sql for entry in _PROJECT_PAGES._entries.values()] == [""]
     assert world.pool.pk  # the world's rows exist; this authority's region holds none of them
+
+
+def test_a_full_store_drops_the_expired_entries_first(remembered, monkeypatch):
+    world = _world()
+    client = APIClient()
+    client.force_authenticate(world.bank_user)
+    now = [1000.0]
+    monkeypatch.setattr(compiled.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(_PROJECT_PAGES, "max_entries", 3)
+    for size in (1, 2):
+        _read(client, f"{URL}?page_size={size}")
+    now[0] += 6  # those two expired
+    for size in (3, 4, 5):
+        _read(client, f"{URL}?page_size={size}")
+    assert sorted(dict(key[0][3])["page_size"] for key in _PROJECT_PAGES._entries) == [("3",), ("4",), ("5",)]
+    _read(client, f"{URL}?page_size=6")  # full of live entries: started again
+    assert [dict(key[0][3])["page_size"] for key in _PROJECT_PAGES._entries] == [("6",)]
