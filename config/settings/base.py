@@ -233,7 +233,8 @@ REST_FRAMEWORK = {
 }
 # A checked API token is remembered this many seconds per process (core/api/auth.py): a revoked
 # token or deactivated account is refused within it. So is a caller's compiled project-list query
-# (core/api/compiled.py): a pool newly overseen shows in their API pages within it. 0: neither.
+# (core/api/compiled.py): a pool given to or taken from an overseer shows in their API pages within
+# it. 0: neither.
 API_TOKEN_CACHE_SECONDS = int(env("API_TOKEN_CACHE_SECONDS", "5"))
 # API rate limits (core/api/throttling.py): per API token, per signed-in person, per client address.
 API_THROTTLE_RATES = {

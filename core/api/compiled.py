@@ -17,8 +17,9 @@ not an integer in its column's range, a sentinel that does not appear exactly on
 that can match nothing, or remembering turned off.
 
 An entry is kept ``API_TOKEN_CACHE_SECONDS`` by this process (0: never kept). The caller's
-scope is read when the entry is made (for an authority, the pools it oversees), so a change to
-it reaches that caller's API pages within that time, as a revoked token does (core/api/auth.py).
+scope is read when the entry is made (for a reviewer, treasurer or authority, the pools it
+oversees), so a pool given to or taken from it reaches that caller's API pages within that time,
+as a revoked token does (core/api/auth.py); tests/riskpool/test_api_compiled_pages.py shows both.
 The key therefore names everything else the query depends on: the endpoint, the caller (person,
 superuser flag, organisation) and the query string without the cursor.
 """

@@ -173,7 +173,7 @@ def test_an_odd_cursor_position_answers_as_the_orm_does(remembered, position):
     assert served.status_code in (200, 404)
 
 
-def test_a_new_pool_of_the_reviewer_shows_once_the_entry_expired(remembered, monkeypatch):
+def test_a_pool_given_to_or_taken_from_the_reviewer_shows_once_the_entry_expired(remembered, monkeypatch):
     world = _world()
     client = APIClient()
     client.force_authenticate(world.reviewer)
@@ -192,6 +192,13 @@ def test_a_new_pool_of_the_reviewer_shows_once_the_entry_expired(remembered, mon
     assert pools_listed() == {world.pool.pk}  # within API_TOKEN_CACHE_SECONDS: the scope read before
     now[0] += 0.2
     assert pools_listed() == {world.pool.pk, new_pool.pk}
+    # Taken from the reviewer: gone from its pages within the same seconds.
+    new_pool.reviewer = OrganisationFactory(kind=Organisation.Kind.POOL_REVIEWER)
+    new_pool.save()
+    now[0] += 4.9
+    assert pools_listed() == {world.pool.pk, new_pool.pk}
+    now[0] += 0.2
+    assert pools_listed() == {world.pool.pk}
 
 
 def test_nothing_is_kept_when_remembering_is_off(settings):
