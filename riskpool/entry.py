@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
-from types import SimpleNamespace
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -136,7 +135,7 @@ def field_problems(values: Mapping[str, Any], *, bank: Organisation, entered_on:
         if values.get("product") is not None:
             problems += context.suspensions(values["product"], bank, disbursed_on)
         try:
-            window = window_problem(SimpleNamespace(disbursed_on=disbursed_on), entered_on, context)
+            window = window_problem(disbursed_on, entered_on, context)
         except RuleViolation as exc:  # no rule set in force on the disbursement date
             problems += exc.problems
         else:
@@ -148,16 +147,16 @@ def field_problems(values: Mapping[str, Any], *, bank: Organisation, entered_on:
     return problems
 
 
-def window_problem(data, entered_on: date, context: EntryContext) -> Problem | None:
+def window_problem(disbursed_on: date, entered_on: date, context: EntryContext) -> Problem | None:
     """RP-6: entered from the disbursement date until the 15th working day of the next quarter."""
-    deadline = context.entry_deadline(data.disbursed_on)
-    if rules.entered_in_time(data.disbursed_on, entered_on, deadline):
+    deadline = context.entry_deadline(disbursed_on)
+    if rules.entered_in_time(disbursed_on, entered_on, deadline):
         return None
     return Problem(
         "RP-6",
         _("A loan disbursed on %(disbursed)s may be entered from that day until %(deadline)s; %(entered)s is "
           "outside that window.")
-        % {"disbursed": data.disbursed_on.isoformat(), "deadline": rules.deadline_words(deadline),
+        % {"disbursed": disbursed_on.isoformat(), "deadline": rules.deadline_words(deadline),
            "entered": entered_on.isoformat()},
         "entered_on",
     )
@@ -172,7 +171,7 @@ def project_problems(data, *, entered_on: date, bank: Organisation, context: Ent
     if data.product is not None:
         problems += context.suspensions(data.product, bank, data.disbursed_on)
     try:
-        window = window_problem(data, entered_on, context)
+        window = window_problem(data.disbursed_on, entered_on, context)
     except RuleViolation as exc:  # no rule set in force on the disbursement date
         problems += exc.problems
     else:

@@ -4,8 +4,8 @@ the project API at 200 requests a second).
 Building a page's queryset (the caller's scope, the filter, ``values()``, the cursor's ordering
 and slice) and compiling it to SQL took about half of a request's CPU, and both come out the
 same for every page one caller reads with the same parameters: only the cursor's position
-differs. ``PageQueries.page(key, build)`` returns a stand-in for the queryset ``build()`` would
-return. DRF's CursorPagination orders it, filters it by the cursor's position and slices it as
+differs. ``PageQueries.page(request, build)`` returns a stand-in for the queryset ``build()``
+would return. DRF's CursorPagination orders it, filters it by the cursor's position and slices it as
 it would the queryset. When the stand-in is read for the first time under a key, the real
 queryset is built with a sentinel in the position's place and compiled. The SQL, its parameters
 (and where the sentinel sits among them), the column names and the compiler (with its column
@@ -175,8 +175,9 @@ class PageQuery:
 def _position_field(queryset: QuerySet, lookup: str):
     """The model field the cursor's position is compared with, when it is an integer column."""
     name = lookup.split(LOOKUP_SEP)[0]
+    meta = queryset.model._meta
     try:
-        field = queryset.model._meta.get_field("id" if name == "pk" else name)
+        field = meta.pk if name == "pk" else meta.get_field(name)
     except FieldDoesNotExist:
         return None
     return field if field.get_internal_type() in ("AutoField", "BigAutoField", "IntegerField", "BigIntegerField") else None
