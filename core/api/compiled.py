@@ -98,8 +98,10 @@ class PageQueries:
     def _make_room(self, now: float) -> None:
         if len(self._entries) < self.max_entries:
             return
-        for key in [key for key, entry in self._entries.items() if entry.until <= now]:
-            del self._entries[key]
+        # A copy of the items: the development server answers in threads, each may add an entry.
+        for key, entry in list(self._entries.items()):
+            if entry.until <= now:
+                self._entries.pop(key, None)
         if len(self._entries) >= self.max_entries:  # many callers within the seconds: start again
             self._entries.clear()
 
