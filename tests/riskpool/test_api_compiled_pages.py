@@ -45,6 +45,20 @@ def remembered(settings):
     _PROJECT_PAGES.clear()
 
 
+@pytest.fixture
+def clock(monkeypatch) -> list[float]:
+    """The compiled pages' clock, moved by hand (``clock[0] += seconds``)."""
+    now = [1000.0]
+    monkeypatch.setattr(compiled.time, "monotonic", lambda: now[0])
+    return now
+
+
+def _client(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
 def _world():
     """Two member banks with loans of several dates, classifications and numbers, and a second
     pool of another authority with loans of its own."""
@@ -139,8 +153,7 @@ def test_each_caller_sees_only_their_rows_with_entries_of_others_warm(remembered
 
 def test_a_later_page_runs_one_query_the_orms_sql(remembered):
     world = _world()
-    client = APIClient()
-    client.force_authenticate(world.authority)
+    client = _client(world.authority)
     _status, first = _read(client, URL + "?page_size=3")
     _status, second = _read(client, first["next"])  # the first page with a cursor compiles its query
     with CaptureQueriesContext(connection) as later:
@@ -173,12 +186,9 @@ def test_an_odd_cursor_position_answers_as_the_orm_does(remembered, position):
     assert served.status_code in (200, 404)
 
 
-def test_a_pool_given_to_or_taken_from_the_reviewer_shows_once_the_entry_expired(remembered, monkeypatch):
+def test_a_pool_given_to_or_taken_from_the_reviewer_shows_once_the_entry_expired(remembered, clock):
     world = _world()
-    client = APIClient()
-    client.force_authenticate(world.reviewer)
-    now = [1000.0]
-    monkeypatch.setattr(compiled.time, "monotonic", lambda: now[0])
+    client = _client(world.reviewer)
 
     def pools_listed():
         return {row["pool"] for _status, body in _walk(client, URL + "?page_size=4") for row in body["results"]}
@@ -188,16 +198,16 @@ def test_a_pool_given_to_or_taken_from_the_reviewer_shows_once_the_entry_expired
     services.member_add(user=UserFactory(organisation=new_pool.authority, roles=["authority_admin"]), pool=new_pool,
                         bank=world.bank, joined_on=date(2024, 1, 1))
     LoanProjectFactory(pool=new_pool, bank=world.bank)
-    now[0] += 4.9
+    clock[0] += 4.9
     assert pools_listed() == {world.pool.pk}  # within API_TOKEN_CACHE_SECONDS: the scope read before
-    now[0] += 0.2
+    clock[0] += 0.2
     assert pools_listed() == {world.pool.pk, new_pool.pk}
     # Taken from the reviewer: gone from its pages within the same seconds.
     new_pool.reviewer = OrganisationFactory(kind=Organisation.Kind.POOL_REVIEWER)
     new_pool.save()
-    now[0] += 4.9
+    clock[0] += 4.9
     assert pools_listed() == {world.pool.pk, new_pool.pk}
-    now[0] += 0.2
+    clock[0] += 0.2
     assert pools_listed() == {world.pool.pk}
 
 
@@ -205,16 +215,14 @@ def test_nothing_is_kept_when_remembering_is_off(settings):
     settings.API_TOKEN_CACHE_SECONDS = 0
     _PROJECT_PAGES.clear()
     world = _world()
-    client = APIClient()
-    client.force_authenticate(world.bank_user)
+    client = _client(world.bank_user)
     _walk(client, URL + "?page_size=3")
     assert _PROJECT_PAGES._entries == {}
 
 
 def test_a_caller_who_sees_nothing_is_answered_by_the_orm_without_a_query(remembered):
     world = _world()
-    client = APIClient()
-    client.force_authenticate(authority_user(RegionFactory(code="650000")))
+    client = _client(authority_user(RegionFactory(code="650000")))
     for _ in range(2):
         with CaptureQueriesContext(connection) as read:
             status, body = _read(client, URL)
@@ -224,16 +232,13 @@ def test_a_caller_who_sees_nothing_is_answered_by_the_orm_without_a_query(rememb
     assert world.pool.pk  # the world's rows exist; this authority's region holds none of them
 
 
-def test_a_full_store_drops_the_expired_entries_first(remembered, monkeypatch):
+def test_a_full_store_drops_the_expired_entries_first(remembered, clock, monkeypatch):
     world = _world()
-    client = APIClient()
-    client.force_authenticate(world.bank_user)
-    now = [1000.0]
-    monkeypatch.setattr(compiled.time, "monotonic", lambda: now[0])
+    client = _client(world.bank_user)
     monkeypatch.setattr(_PROJECT_PAGES, "max_entries", 3)
     for size in (1, 2):
         _read(client, f"{URL}?page_size={size}")
-    now[0] += 6  # those two expired
+    clock[0] += 6  # those two expired
     for size in (3, 4, 5):
         _read(client, f"{URL}?page_size={size}")
     assert sorted(dict(key[0][3])["page_size"] for key in _PROJECT_PAGES._entries) == [("3",), ("4",), ("5",)]
