@@ -386,7 +386,8 @@ def guarantee_field_problems(values: Mapping[str, Any]) -> list[Problem]:
                                  borrower_is_government_platform=bool(borrower.get("is_government_platform")))
     problems += _guarantee_input_problems(values, agreement)
     if agreement is not None and values.get("product") is not None and values.get("start") is not None:
-        problems += GuaranteeContext().product_problems(values["product"], agreement.firm, agreement.bank, values["start"])
+        problems += problems_of_product_business(product=values["product"], parties=[agreement.firm, agreement.bank],
+                                                 on=values["start"])
     if agreement is not None and values.get("contract_no") and Guarantee.objects.filter(
             firm=agreement.firm, contract_no=values["contract_no"]).exists():
         problems.append(duplicate_contract_problem())

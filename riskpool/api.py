@@ -281,7 +281,7 @@ class LoanProjectViewSet(SelectorViewSet):
         usual call): LoanProjectFilter would narrow nothing, as every filter's empty value is a
         no-op, so its form is not built (issue 12). Any other parameter goes through it."""
         params = self.request.query_params
-        paginator = KeysetPagination
+        paginator = self.pagination_class
         if (list(self.filter_backends) == [DjangoFilterBackend]
                 and all(name in (paginator.cursor_query_param, paginator.page_size_query_param) for name in params)):
             return queryset
